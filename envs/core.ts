@@ -1,0 +1,549 @@
+/**
+ * The env API: Gymnasium 1.x semantics in TypeScript shape, over one batched simulator.
+ *
+ * Every engagement-gym env is a {@link BatchSim}: B user slots held as structure-of-arrays typed buffers.
+ * The single-user {@link Env} is a BatchSim with B = 1 behind the Gymnasium-style object API; the
+ * {@link VectorEnv} steps B users in lock-step over the same buffers. Both run the same code, so user i of
+ * a population behaves identically alone or in a batch of 1,024.
+ *
+ * ## Observation layout (every env)
+ * An observation is a record of typed arrays; the vector env stacks B of them, user-major:
+ * - `user`: Float32Array, U per user (B x U): user / context features, env-specific layout in the env header.
+ * - `candidates`: Float32Array, N x F per user (B x N x F): features of the N candidates the slate is chosen from.
+ * - `itemIds` (catalogue envs only): Int32Array, N per user (B x N): catalogue ids of the candidates.
+ * Actions are slates: K distinct candidate indices in [0, N), position 0 first (`Slate(N, K)`); the vector
+ * env takes an Int32Array of B x K.
+ *
+ * ## Episodes and users
+ * `reset({ seed })` starts user 0 of population `seed`; `reset()` without a seed continues with the next
+ * user of the same population (user 1, 2, ...); `reset({ options: { userIndex } })` jumps to a user. An env
+ * never seeded uses population 0. terminated = the MDP ended (budget spent, user churned); truncated = cut
+ * from outside (horizon, TimeLimit).
+ */
+import { InvalidAction, ResetNeeded } from './errors.js';
+import type { ResolvedParams } from './params.js';
+import { Box, Dict, MultiDiscrete, Slate, type Space } from './spaces.js';
+import { checkSeed } from './rng.js';
+import type { FiniteModel } from './boredom-mdp.js';
+
+/** Sizes of the observation blocks and the slate. */
+export interface Layout {
+  /** user features per user */
+  U: number;
+  /** candidates per step */
+  N: number;
+  /** features per candidate */
+  F: number;
+  /** slate size */
+  K: number;
+  /** catalogue size, when candidates come from a fixed catalogue (then observations carry `itemIds`) */
+  itemCount: number | null;
+}
+
+/** Per-step outcome of a slot, returned by {@link BatchSim.stepSlot}. */
+export const RUNNING = 0;
+export const TERMINATED = 1;
+export const TRUNCATED = 2;
+export type SlotStatus = typeof RUNNING | typeof TERMINATED | typeof TRUNCATED;
+
+/** A named hidden-state block: `data` holds B x prod(shape) values, user-major. */
+export interface HiddenBlock {
+  data: Float32Array | Float64Array | Int32Array;
+  shape: readonly number[];
+  description: string;
+}
+
+/**
+ * A batched user simulator: the one implementation behind both the single and the vector env.
+ * Observation buffers are owned by the sim and overwritten in place.
+ */
+export interface BatchSim {
+  readonly B: number;
+  readonly layout: Layout;
+  readonly user: Float32Array;
+  readonly candidates: Float32Array;
+  readonly itemIds: Int32Array | null;
+  /** Reward of each slot's last step. */
+  readonly rewards: Float64Array;
+  /** Names of per-episode statistics beyond return and length (e.g. activeDays, sessions, churned). */
+  readonly episodeStatNames: readonly string[];
+  /** Prepare population-level state (a catalogue, a trend) for population `seed`. */
+  setPopulation(seed: number): void;
+  /** Start user `userIndex` of the current population in `slot`; writes its first observation. */
+  resetSlot(slot: number, userIndex: number): void;
+  /** Apply the slate at actions[offset .. offset + K) to `slot`; writes reward and next observation. */
+  stepSlot(slot: number, actions: Int32Array, offset: number): SlotStatus;
+  /**
+   * The JSON-serializable info of a slot after reset/step, a fresh object the caller may extend. Its
+   * `hidden` entry may be a lazy getter over a snapshot of the state (see {@link lazyHidden}).
+   */
+  info(slot: number): Record<string, unknown>;
+  /**
+   * Hidden state as typed blocks over all slots (for oracle agents and analysis; never in the observation).
+   * `names` limits the work to the blocks asked for (others may be absent from the result).
+   */
+  hidden(names?: readonly string[]): Record<string, HiddenBlock>;
+  /** Write the extra per-episode statistics of a slot, in `episodeStatNames` order. */
+  episodeStats(slot: number, out: Float64Array, offset: number): void;
+}
+
+export interface EnvMetadata {
+  /** Autoreset mode of vector envs ('same-step' or 'off'); single envs: 'off'. */
+  autoresetMode: AutoresetMode;
+  /** Whether episodes span several sessions (then episode statistics include activeDays, sessions, churned). */
+  multiSession: boolean;
+}
+
+export interface Observation {
+  user: Float32Array;
+  candidates: Float32Array;
+  itemIds?: Int32Array;
+}
+export type Info = Record<string, unknown>;
+
+export interface ResetOptions {
+  seed?: number;
+  options?: { userIndex?: number };
+}
+export interface ResetResult {
+  observation: Observation;
+  info: Info;
+}
+export interface StepResult {
+  observation: Observation;
+  reward: number;
+  terminated: boolean;
+  truncated: boolean;
+  info: Info;
+}
+
+/** Anything that can create a fresh copy of an env's sim (the registry entry). */
+export interface EnvDefinition {
+  id: string;
+  params: ResolvedParams;
+  createSim(B: number): BatchSim;
+  multiSession: boolean;
+  /** The exact model, for finite MDPs. */
+  model?: () => FiniteModel;
+}
+
+/** The Gymnasium-style single-user env interface (what wrappers implement too). */
+export interface Env {
+  readonly id: string;
+  readonly params: ResolvedParams;
+  readonly observationSpace: Dict;
+  readonly actionSpace: Slate;
+  readonly metadata: EnvMetadata;
+  readonly layout: Layout;
+  readonly unwrapped: SimEnv;
+  reset(opts?: ResetOptions): ResetResult;
+  step(action: ArrayLike<number>): StepResult;
+  close(): void;
+}
+
+/** Build the observation space of a layout. */
+export function observationSpaceOf(layout: Layout, userLow: number | ArrayLike<number>, userHigh: number | ArrayLike<number>, candLow: number | ArrayLike<number>, candHigh: number | ArrayLike<number>): Dict {
+  const spaces: Record<string, Space<unknown>> = {
+    user: new Box(userLow, userHigh, [layout.U]),
+    candidates: new Box(candLow, candHigh, [layout.N, layout.F]),
+  };
+  if (layout.itemCount !== null) spaces.itemIds = new MultiDiscrete(new Array(layout.N).fill(layout.itemCount));
+  return new Dict(spaces);
+}
+
+type Phase = 'new' | 'running' | 'done';
+
+/**
+ * An info object whose `hidden` entry is computed only when read (or serialized by JSON.stringify), from a
+ * snapshot the sim took at the step: keeps the single-user step cheap when nobody looks at the hidden state.
+ * The other fields are own enumerable properties.
+ */
+class LazyHiddenInfo {
+  [key: string]: unknown;
+  constructor(fields: Record<string, unknown>, compute: () => Record<string, unknown>) {
+    for (const k in fields) this[k] = fields[k];
+    Object.defineProperty(this, '_compute', { value: compute, enumerable: false, writable: true });
+  }
+  get hidden(): Record<string, unknown> {
+    const c = this._compute as (() => Record<string, unknown>) | Record<string, unknown>;
+    if (typeof c === 'function') {
+      const h = c();
+      this._compute = h;
+      return h;
+    }
+    return c;
+  }
+  toJSON(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const k in this) if (k !== '_compute') out[k] = this[k];
+    out.hidden = this.hidden;
+    return out;
+  }
+}
+
+/** Info fields plus a lazily computed `hidden` entry (see LazyHiddenInfo). */
+export function lazyHidden(fields: Record<string, unknown>, compute: () => Record<string, unknown>): Record<string, unknown> {
+  return new LazyHiddenInfo(fields, compute);
+}
+
+/** Copy one slot's observation out of the sim buffers (fresh arrays: nothing aliases between steps). */
+export function copySlotObservation(sim: BatchSim, slot: number): Observation {
+  const { U, N, F } = sim.layout;
+  const obs: Observation = {
+    user: sim.user.slice(slot * U, (slot + 1) * U),
+    candidates: sim.candidates.slice(slot * N * F, (slot + 1) * N * F),
+  };
+  if (sim.itemIds) obs.itemIds = sim.itemIds.slice(slot * N, (slot + 1) * N);
+  return obs;
+}
+
+/**
+ * The single-user env: one slot of a BatchSim. Order is enforced (step before reset, or after the episode
+ * ended, throws ResetNeeded). Each observation is a fresh copy.
+ */
+export class SimEnv implements Env {
+  readonly id: string;
+  readonly params: ResolvedParams;
+  readonly observationSpace: Dict;
+  readonly actionSpace: Slate;
+  readonly metadata: EnvMetadata;
+  readonly layout: Layout;
+  readonly sim: BatchSim;
+  private populationSeed: number | null = null;
+  private nextUser = 0;
+  private userIndex = -1;
+  private phase: Phase = 'new';
+  private stepCount = 0;
+  private readonly action: Int32Array;
+  private readonly modelFn: (() => FiniteModel) | undefined;
+
+  constructor(
+    def: EnvDefinition,
+    observationSpace: Dict,
+  ) {
+    this.id = def.id;
+    this.params = def.params;
+    this.sim = def.createSim(1);
+    this.layout = this.sim.layout;
+    this.observationSpace = observationSpace;
+    this.actionSpace = new Slate(this.layout.N, this.layout.K);
+    this.metadata = { autoresetMode: 'off', multiSession: def.multiSession };
+    this.action = new Int32Array(this.layout.K);
+    this.modelFn = def.model;
+  }
+
+  /** Whether the env exposes its exact transition and reward model. */
+  get hasModel(): boolean {
+    return this.modelFn !== undefined;
+  }
+
+  /** The exact transition and reward model of a finite MDP (boredom-mdp-v0); throws for other envs. */
+  model(): FiniteModel {
+    if (!this.modelFn) throw new Error(`${this.id}: this env has no exact model (only finite MDPs such as boredom-mdp-v0 expose model())`);
+    return this.modelFn();
+  }
+
+  get unwrapped(): SimEnv {
+    return this;
+  }
+
+  /** The (population seed, user index) of the current episode. */
+  get currentUser(): { populationSeed: number; userIndex: number } {
+    return { populationSeed: this.populationSeed ?? 0, userIndex: this.userIndex };
+  }
+
+  reset(opts: ResetOptions = {}): ResetResult {
+    if (opts.seed !== undefined) {
+      checkSeed(opts.seed, `${this.id}.reset`);
+      this.populationSeed = opts.seed;
+      this.sim.setPopulation(opts.seed);
+      this.nextUser = 0;
+    } else if (this.populationSeed === null) {
+      this.populationSeed = 0;
+      this.sim.setPopulation(0);
+      this.nextUser = 0;
+    }
+    const ui = opts.options?.userIndex;
+    if (ui !== undefined) {
+      if (!Number.isSafeInteger(ui) || ui < 0) throw new RangeError(`${this.id}.reset: options.userIndex must be a non-negative integer, got ${ui}`);
+      this.nextUser = ui;
+    }
+    this.userIndex = this.nextUser++;
+    this.sim.resetSlot(0, this.userIndex);
+    this.phase = 'running';
+    this.stepCount = 0;
+    return { observation: copySlotObservation(this.sim, 0), info: this.makeInfo() };
+  }
+
+  step(action: ArrayLike<number>): StepResult {
+    if (this.phase === 'new') throw new ResetNeeded(`${this.id}: step() called before reset(); call reset() first`);
+    if (this.phase === 'done') {
+      throw new ResetNeeded(`${this.id}: step() called after the episode ended (terminated or truncated); call reset() to start the next user`);
+    }
+    const a = validateSlate(this.id, this.actionSpace, action);
+    this.action.set(a);
+    const status = this.sim.stepSlot(0, this.action, 0);
+    this.stepCount++;
+    const terminated = status === TERMINATED;
+    const truncated = status === TRUNCATED;
+    if (terminated || truncated) this.phase = 'done';
+    return {
+      observation: copySlotObservation(this.sim, 0),
+      reward: this.sim.rewards[0]!,
+      terminated,
+      truncated,
+      info: this.makeInfo(),
+    };
+  }
+
+  close(): void {
+    // Nothing to release: the sim holds only typed arrays. Closing twice is allowed.
+  }
+
+  private makeInfo(): Info {
+    const info = this.sim.info(0);
+    info.userIndex = this.userIndex;
+    info.populationSeed = this.populationSeed ?? 0;
+    info.step = this.stepCount;
+    return info;
+  }
+}
+
+/** Check an action against a slate space; returns it as integers or throws InvalidAction naming the env. */
+export function validateSlate(envId: string, space: Slate, action: unknown): ArrayLike<number> {
+  const why = space.validate(action);
+  if (why !== null) throw new InvalidAction(`${envId}: invalid action: ${why}; the action space is ${space.describe()}`);
+  return action as ArrayLike<number>;
+}
+
+export type AutoresetMode = 'same-step' | 'off';
+
+export interface VecObservation {
+  user: Float32Array;
+  candidates: Float32Array;
+  itemIds: Int32Array | null;
+}
+
+/** Statistics of the episodes that ended at a step (typed fields, valid where `mask` is 1). */
+export interface FinalInfo {
+  /** 1 where the slot's episode ended at this step. */
+  mask: Uint8Array;
+  /** The user index whose episode ended. */
+  userIndex: Float64Array;
+  /** The finished user's last observation (same-step mode: the returned observation is already the next user's). */
+  observation: VecObservation;
+  /** Episode return, length and the env's extra statistics (activeDays, sessions, churned, ...). */
+  stats: Record<string, Float64Array>;
+}
+
+export interface VecStepResult {
+  observation: VecObservation;
+  rewards: Float64Array;
+  terminated: Uint8Array;
+  truncated: Uint8Array;
+  /** 'off' mode: 1 while the slot's user is still in its episode. 'same-step': always 1. */
+  active: Uint8Array;
+  /** The user index now in each slot. */
+  userIndex: Float64Array;
+  final: FinalInfo;
+  /** Number of slots whose episode ended at this step. */
+  numFinished: number;
+  /** 'off' mode: every slot is done. */
+  allDone: boolean;
+}
+
+export interface VecResetOptions {
+  seed?: number;
+  options?: { firstUser?: number };
+}
+
+/**
+ * B users stepped in lock-step. All returned arrays are views of buffers owned by the env and are
+ * overwritten by the next call: copy what you keep.
+ *
+ * Autoreset modes: `same-step`: a finished user is replaced at once by the next user of the population
+ * (indices B, B+1, ... in slot order), and its last observation and episode statistics are in `final`.
+ * `off`: finished users stay done (`active` = 0, their actions are ignored, reward 0) until `reset()`;
+ * evaluation uses this.
+ */
+export class VectorEnv {
+  readonly id: string;
+  readonly numEnvs: number;
+  readonly sim: BatchSim;
+  readonly layout: Layout;
+  readonly singleObservationSpace: Dict;
+  readonly singleActionSpace: Slate;
+  readonly metadata: EnvMetadata;
+  readonly statNames: readonly string[];
+  private readonly result: VecStepResult;
+  private populationSeed: number | null = null;
+  private nextUser = 0;
+  private phase: 'new' | 'running' = 'new';
+  private readonly epReturn: Float64Array;
+  private readonly epLength: Float64Array;
+  private readonly extraStats: Float64Array;
+
+  constructor(def: EnvDefinition, observationSpace: Dict, numEnvs: number, autoresetMode: AutoresetMode) {
+    if (!Number.isInteger(numEnvs) || numEnvs < 1) throw new RangeError(`${def.id}: numEnvs must be a positive integer, got ${numEnvs}`);
+    if (autoresetMode !== 'same-step' && autoresetMode !== 'off') {
+      throw new RangeError(`${def.id}: autoresetMode must be 'same-step' or 'off', got ${JSON.stringify(autoresetMode)}`);
+    }
+    this.id = def.id;
+    this.numEnvs = numEnvs;
+    this.sim = def.createSim(numEnvs);
+    this.layout = this.sim.layout;
+    this.singleObservationSpace = observationSpace;
+    this.singleActionSpace = new Slate(this.layout.N, this.layout.K);
+    this.metadata = { autoresetMode, multiSession: def.multiSession };
+    const B = numEnvs;
+    const { U, N, F } = this.layout;
+    this.statNames = ['return', 'length', ...this.sim.episodeStatNames];
+    const stats: Record<string, Float64Array> = {};
+    for (const s of this.statNames) stats[s] = new Float64Array(B);
+    this.epReturn = new Float64Array(B);
+    this.epLength = new Float64Array(B);
+    this.extraStats = new Float64Array(this.sim.episodeStatNames.length);
+    this.result = {
+      observation: { user: this.sim.user, candidates: this.sim.candidates, itemIds: this.sim.itemIds },
+      rewards: new Float64Array(B),
+      terminated: new Uint8Array(B),
+      truncated: new Uint8Array(B),
+      active: new Uint8Array(B),
+      userIndex: new Float64Array(B),
+      final: {
+        mask: new Uint8Array(B),
+        userIndex: new Float64Array(B),
+        observation: {
+          user: new Float32Array(B * U),
+          candidates: new Float32Array(B * N * F),
+          itemIds: this.sim.itemIds ? new Int32Array(B * N) : null,
+        },
+        stats,
+      },
+      numFinished: 0,
+      allDone: false,
+    };
+  }
+
+  /** Start users firstUser .. firstUser + B - 1 (default 0 after a seed, else the next unused users). */
+  reset(opts: VecResetOptions = {}): { observation: VecObservation; userIndex: Float64Array } {
+    if (opts.seed !== undefined) {
+      checkSeed(opts.seed, `${this.id}.reset`);
+      this.populationSeed = opts.seed;
+      this.sim.setPopulation(opts.seed);
+      this.nextUser = 0;
+    } else if (this.populationSeed === null) {
+      this.populationSeed = 0;
+      this.sim.setPopulation(0);
+      this.nextUser = 0;
+    }
+    const first = opts.options?.firstUser;
+    if (first !== undefined) {
+      if (!Number.isSafeInteger(first) || first < 0) throw new RangeError(`${this.id}.reset: options.firstUser must be a non-negative integer, got ${first}`);
+      this.nextUser = first;
+    }
+    const r = this.result;
+    for (let s = 0; s < this.numEnvs; s++) {
+      const u = this.nextUser++;
+      this.sim.resetSlot(s, u);
+      r.userIndex[s] = u;
+      r.active[s] = 1;
+      this.epReturn[s] = 0;
+      this.epLength[s] = 0;
+    }
+    r.rewards.fill(0);
+    r.terminated.fill(0);
+    r.truncated.fill(0);
+    r.final.mask.fill(0);
+    r.numFinished = 0;
+    r.allDone = false;
+    this.phase = 'running';
+    return { observation: r.observation, userIndex: r.userIndex };
+  }
+
+  /** Step every active slot with its slate: actions is Int32Array of B x K. */
+  step(actions: Int32Array): VecStepResult {
+    if (this.phase === 'new') throw new ResetNeeded(`${this.id} (vector): step() called before reset(); call reset() first`);
+    const { K, N, U, F } = this.layout;
+    const B = this.numEnvs;
+    if (!(actions instanceof Int32Array)) throw new InvalidAction(`${this.id} (vector): actions must be an Int32Array of B x K = ${B} x ${K}, got ${actions === null ? 'null' : typeof actions === 'object' ? (actions as object).constructor.name : typeof actions}`);
+    if (actions.length !== B * K) throw new InvalidAction(`${this.id} (vector): actions must hold B x K = ${B} x ${K} = ${B * K} indices, got ${actions.length}`);
+    const r = this.result;
+    const sim = this.sim;
+    const same = this.metadata.autoresetMode === 'same-step';
+    let finished = 0;
+    let anyActive = false;
+    for (let s = 0; s < B; s++) {
+      r.final.mask[s] = 0;
+      if (!r.active[s]) {
+        r.rewards[s] = 0;
+        r.terminated[s] = 0;
+        r.truncated[s] = 0;
+        continue;
+      }
+      const o = s * K;
+      for (let i = 0; i < K; i++) {
+        const v = actions[o + i]!;
+        if (v < 0 || v >= N) throw new InvalidAction(`${this.id} (vector): invalid action for slot ${s}: slate[${i}] = ${v} is out of range [0, ${N - 1}]; each row is a Slate(n=${N}, k=${K})`);
+        for (let j = 0; j < i; j++) {
+          if (actions[o + j] === v) throw new InvalidAction(`${this.id} (vector): invalid action for slot ${s}: index ${v} appears twice (slate positions ${j} and ${i}); a slate holds distinct candidates`);
+        }
+      }
+      const status = sim.stepSlot(s, actions, o);
+      const rew = sim.rewards[s]!;
+      r.rewards[s] = rew;
+      this.epReturn[s] += rew;
+      this.epLength[s]! += 1;
+      r.terminated[s] = status === TERMINATED ? 1 : 0;
+      r.truncated[s] = status === TRUNCATED ? 1 : 0;
+      if (status !== RUNNING) {
+        finished++;
+        this.recordFinal(s, U, N, F);
+        if (same) {
+          const u = this.nextUser++;
+          sim.resetSlot(s, u);
+          r.userIndex[s] = u;
+          this.epReturn[s] = 0;
+          this.epLength[s] = 0;
+        } else {
+          r.active[s] = 0;
+        }
+      }
+      if (r.active[s]) anyActive = true;
+    }
+    r.numFinished = finished;
+    r.allDone = !anyActive;
+    return r;
+  }
+
+  /** Hidden state of every slot (oracles and analysis only); `names` limits the blocks computed. */
+  hidden(names?: readonly string[]): Record<string, HiddenBlock> {
+    return this.sim.hidden(names);
+  }
+
+  /** The JSON info of one slot (not built in the hot path; call it when needed). */
+  infoFor(slot: number): Info {
+    const info = this.sim.info(slot);
+    info.userIndex = this.result.userIndex[slot];
+    info.populationSeed = this.populationSeed ?? 0;
+    return info;
+  }
+
+  close(): void {}
+
+  private recordFinal(s: number, U: number, N: number, F: number): void {
+    const f = this.result.final;
+    f.mask[s] = 1;
+    f.userIndex[s] = this.result.userIndex[s]!;
+    f.observation.user.set(this.sim.user.subarray(s * U, (s + 1) * U), s * U);
+    f.observation.candidates.set(this.sim.candidates.subarray(s * N * F, (s + 1) * N * F), s * N * F);
+    if (f.observation.itemIds && this.sim.itemIds) f.observation.itemIds.set(this.sim.itemIds.subarray(s * N, (s + 1) * N), s * N);
+    f.stats.return![s] = this.epReturn[s]!;
+    f.stats.length![s] = this.epLength[s]!;
+    const names = this.sim.episodeStatNames;
+    if (names.length > 0) {
+      this.sim.episodeStats(s, this.extraStats, 0);
+      for (let i = 0; i < names.length; i++) f.stats[names[i]!]![s] = this.extraStats[i]!;
+    }
+  }
+}

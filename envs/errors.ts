@@ -1,0 +1,42 @@
+/** Errors raised by envs, with a stable `code` so callers can tell them apart. */
+export class GymError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'GymError';
+  }
+}
+
+/** step() before reset(), or after the episode ended. */
+export class ResetNeeded extends GymError {
+  constructor(message: string) {
+    super('GYM_RESET_NEEDED', message);
+    this.name = 'ResetNeeded';
+  }
+}
+
+/** An action outside the action space. */
+export class InvalidAction extends GymError {
+  constructor(message: string) {
+    super('GYM_INVALID_ACTION', message);
+    this.name = 'InvalidAction';
+  }
+}
+
+/** An unknown or out-of-range env parameter. */
+export class InvalidParam extends GymError {
+  constructor(message: string) {
+    super('GYM_INVALID_PARAM', message);
+    this.name = 'InvalidParam';
+  }
+}
+
+/** An unknown env id or version. */
+export class UnknownEnv extends GymError {
+  constructor(message: string) {
+    super('GYM_UNKNOWN_ENV', message);
+    this.name = 'UnknownEnv';
+  }
+}

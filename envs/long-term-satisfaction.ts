@@ -1,0 +1,188 @@
+/**
+ * long-term-satisfaction-v0: RecSim's long-term satisfaction ("choc/kale") environment.
+ * Source: google-research/recsim `recsim/environments/long_term_satisfaction.py` (LTSUserModel,
+ * LTSStaticUserSampler, LTSDocumentSampler, clicked_engagement_reward); Ie et al. 2019 (arXiv 1909.04847).
+ *
+ * ## Generative model (defaults in brackets)
+ * - Documents: N [10] candidates per step, clickbait score c ~ Uniform(0, 1) (observable; 1 = chocolate,
+ *   0 = kale).
+ * - User (hidden): net positive exposure NPE_0 = (Uniform(0, 1) - 0.5) / (1 - beta); SAT = sigmoid(tau NPE),
+ *   memory discount beta [0.7], sensitivity tau [0.01].
+ * - Choice: none; the user always consumes slate position 0 (the other K-1 positions are ignored).
+ * - Engagement of the consumed item (using SAT before the update):
+ *     log e ~ Normal(SAT (c chocMean + (1 - c) kaleMean), c chocStd + (1 - c) kaleStd),  e = exp(log e);
+ *   chocMean [5], kaleMean [4], chocStd [1], kaleStd [1]. Reward = e (unclipped, as in RecSim).
+ * - Transition: NPE <- beta NPE - 2 (c - 0.5) + Normal(0, innovationStd [0.05]); SAT = sigmoid(tau NPE).
+ * - terminated after exactly timeBudget [60] steps (the budget is part of the MDP, as in RecSim).
+ *
+ * At the defaults satisfaction barely moves: |NPE| <= 1/(1 - beta) = 3.33 keeps SAT in [0.4917, 0.5083],
+ * so myopia (always the most clickbaity document) is optimal. The long-term effect dominates once
+ * tau > (1 - beta) ln(chocMean / kaleMean) = 0.067 at beta 0.7 (kale forever beats choc forever); use
+ * tau = 0.3 for a problem where long-term optimization matters.
+ *
+ * ## Observation (U = 2K, F = 1)
+ * - user[2j], user[2j + 1]: response to slate position j of the previous step: [consumed (0/1), engagement
+ *   clipped to [0, 100]] (RecSim clips the observed engagement, not the reward). Zeros after reset.
+ * - candidates[i] = [clickbait score].
+ * Hidden: npe, sat, and `expectedReward` = E[e] = exp(SAT m(c) + s(c)^2 / 2) per candidate.
+ *
+ * ## Random streams per user (fixed draw counts)
+ * init: 1 at reset. candidates: N per step (and N at reset). choice: 2 per step (the engagement normal).
+ * transition: 2 per step (the innovation normal).
+ *
+ * Deviations from RecSim: the seed is honoured (RecSim's samplers always use seed 0), duplicates in a slate
+ * are rejected.
+ */
+import type { BatchSim, HiddenBlock, Layout, SlotStatus } from './core.js';
+import { lazyHidden, RUNNING, TERMINATED } from './core.js';
+import { sigmoid } from './math.js';
+import type { ParamSpec, ResolvedParams } from './params.js';
+import { normal, type Rng, userStream } from './rng.js';
+
+export const longTermSatisfactionParams: readonly ParamSpec[] = [
+  { name: 'numCandidates', kind: 'int', default: 10, min: 1, max: 10000, description: 'candidates N drawn afresh each step' },
+  { name: 'slateSize', kind: 'int', default: 2, min: 1, max: 10000, description: 'slate size K (only position 0 is consumed)' },
+  { name: 'memoryDiscount', kind: 'number', default: 0.7, min: 0, max: 1, maxExclusive: true, description: 'beta: NPE memory discount' },
+  { name: 'sensitivity', kind: 'number', default: 0.01, min: 0, max: 10, description: 'tau: satisfaction sensitivity to NPE' },
+  { name: 'innovationStd', kind: 'number', default: 0.05, min: 0, max: 10, description: 'std of the NPE innovation noise' },
+  { name: 'chocMean', kind: 'number', default: 5, min: -20, max: 20, description: 'log-engagement mean of pure clickbait (c = 1) at SAT = 1' },
+  { name: 'chocStd', kind: 'number', default: 1, min: 0, max: 10, description: 'log-engagement std of pure clickbait' },
+  { name: 'kaleMean', kind: 'number', default: 4, min: -20, max: 20, description: 'log-engagement mean of pure kale (c = 0) at SAT = 1' },
+  { name: 'kaleStd', kind: 'number', default: 1, min: 0, max: 10, description: 'log-engagement std of pure kale' },
+  { name: 'timeBudget', kind: 'int', default: 60, min: 1, max: 1e6, description: 'steps per episode' },
+];
+
+
+export class LongTermSatisfactionSim implements BatchSim {
+  readonly layout: Layout;
+  readonly user: Float32Array;
+  readonly candidates: Float32Array;
+  readonly itemIds = null;
+  readonly rewards: Float64Array;
+  readonly episodeStatNames: readonly string[] = [];
+  private readonly npe: Float64Array;
+  private readonly steps: Int32Array;
+  private readonly clickbait: Float64Array;
+  private readonly lastEngagement: Float64Array;
+  private readonly rCand: Rng[];
+  private readonly rChoice: Rng[];
+  private readonly rTrans: Rng[];
+  private populationSeed = 0;
+  private readonly N: number;
+  private readonly K: number;
+  private readonly beta: number;
+  private readonly tau: number;
+  private readonly eta: number;
+  private readonly chocMean: number;
+  private readonly chocStd: number;
+  private readonly kaleMean: number;
+  private readonly kaleStd: number;
+  private readonly budget: number;
+
+  constructor(
+    readonly B: number,
+    p: ResolvedParams,
+  ) {
+    this.N = p.numCandidates as number;
+    this.K = p.slateSize as number;
+    this.beta = p.memoryDiscount as number;
+    this.tau = p.sensitivity as number;
+    this.eta = p.innovationStd as number;
+    this.chocMean = p.chocMean as number;
+    this.chocStd = p.chocStd as number;
+    this.kaleMean = p.kaleMean as number;
+    this.kaleStd = p.kaleStd as number;
+    this.budget = p.timeBudget as number;
+    this.layout = { U: 2 * this.K, N: this.N, F: 1, K: this.K, itemCount: null };
+    this.user = new Float32Array(B * 2 * this.K);
+    this.candidates = new Float32Array(B * this.N);
+    this.rewards = new Float64Array(B);
+    this.npe = new Float64Array(B);
+    this.steps = new Int32Array(B);
+    this.clickbait = new Float64Array(B * this.N);
+    this.lastEngagement = new Float64Array(B);
+    this.rCand = new Array<Rng>(B);
+    this.rChoice = new Array<Rng>(B);
+    this.rTrans = new Array<Rng>(B);
+  }
+
+  setPopulation(seed: number): void {
+    this.populationSeed = seed;
+  }
+
+  resetSlot(s: number, userIndex: number): void {
+    const init = userStream(this.populationSeed, userIndex, 'init');
+    this.npe[s] = (init() - 0.5) / (1 - this.beta);
+    this.rCand[s] = userStream(this.populationSeed, userIndex, 'candidates');
+    this.rChoice[s] = userStream(this.populationSeed, userIndex, 'choice');
+    this.rTrans[s] = userStream(this.populationSeed, userIndex, 'transition');
+    this.steps[s] = 0;
+    this.rewards[s] = 0;
+    this.lastEngagement[s] = 0;
+    this.user.fill(0, s * 2 * this.K, (s + 1) * 2 * this.K);
+    this.sampleCandidates(s);
+  }
+
+  private sampleCandidates(s: number): void {
+    const rng = this.rCand[s]!;
+    for (let i = 0; i < this.N; i++) {
+      const c = rng();
+      this.clickbait[s * this.N + i] = c;
+      this.candidates[s * this.N + i] = c;
+    }
+  }
+
+  private logMean(c: number, sat: number): number {
+    return sat * (c * this.chocMean + (1 - c) * this.kaleMean);
+  }
+  private logStd(c: number): number {
+    return c * this.chocStd + (1 - c) * this.kaleStd;
+  }
+
+  stepSlot(s: number, actions: Int32Array, o: number): SlotStatus {
+    const c = this.clickbait[s * this.N + actions[o]!]!;
+    const sat = sigmoid(this.tau * this.npe[s]!);
+    const e = Math.exp(this.logMean(c, sat) + this.logStd(c) * normal(this.rChoice[s]!));
+    this.npe[s] = this.beta * this.npe[s]! - 2 * (c - 0.5) + this.eta * normal(this.rTrans[s]!);
+    this.rewards[s] = e;
+    this.lastEngagement[s] = e;
+    this.steps[s]! += 1;
+    const ub = s * 2 * this.K;
+    this.user.fill(0, ub, ub + 2 * this.K);
+    this.user[ub] = 1;
+    this.user[ub + 1] = Math.min(100, e);
+    this.sampleCandidates(s);
+    return this.steps[s]! >= this.budget ? TERMINATED : RUNNING;
+  }
+
+  info(s: number): Record<string, unknown> {
+    const npe = this.npe[s]!;
+    const sat = sigmoid(this.tau * npe);
+    const cands = this.clickbait.slice(s * this.N, (s + 1) * this.N);
+    return lazyHidden({ engagement: this.lastEngagement[s] }, () => ({
+      npe,
+      sat,
+      expectedReward: Array.from(cands, (c) => Math.exp(this.logMean(c, sat) + 0.5 * this.logStd(c) ** 2)),
+    }));
+  }
+
+  hidden(): Record<string, HiddenBlock> {
+    const { B, N } = this;
+    const sat = new Float64Array(B);
+    const expectedReward = new Float64Array(B * N);
+    for (let s = 0; s < B; s++) {
+      sat[s] = sigmoid(this.tau * this.npe[s]!);
+      for (let i = 0; i < N; i++) {
+        const c = this.clickbait[s * N + i]!;
+        expectedReward[s * N + i] = Math.exp(this.logMean(c, sat[s]!) + 0.5 * this.logStd(c) ** 2);
+      }
+    }
+    return {
+      npe: { data: this.npe, shape: [], description: 'net positive exposure' },
+      sat: { data: sat, shape: [], description: 'satisfaction sigmoid(tau NPE)' },
+      expectedReward: { data: expectedReward, shape: [N], description: 'expected engagement if the candidate is in slate position 0' },
+    };
+  }
+
+  episodeStats(): void {}
+}

@@ -1,0 +1,130 @@
+/**
+ * The egym command line (yargs). Errors print one line and exit non-zero (stack traces with --verbose).
+ */
+import yargs, { type Argv } from 'yargs';
+import { checkEnv } from '../envs/check-env.js';
+import { envSpec, listEnvs, make } from '../envs/registry.js';
+import { describeAllowed } from '../envs/params.js';
+import { benchEnvs, formatBenchTable, machineInfo, writeJsonAtomic } from './bench-envs.js';
+import { formatDemo, runDemo } from './demo.js';
+
+class UsageError extends Error {}
+
+function out(s: string): void {
+  process.stdout.write(s + '\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const verbose = argv.includes('--verbose');
+  const cli: Argv = yargs(argv)
+    .scriptName('egym')
+    .usage('$0 <command> [options]\n\nengagement-gym: user simulators for long-horizon engagement in recommender systems.')
+    .command(
+      'list [what]',
+      'List the registered envs (id, description, source)',
+      (y) =>
+        y
+          .positional('what', { choices: ['envs'] as const, default: 'envs' as const, describe: 'what to list' })
+          .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' })
+          .example('$0 list envs', 'the env table'),
+      (a) => {
+        const envs = listEnvs();
+        if (a.json) return out(JSON.stringify(envs, null, 2));
+        for (const e of envs) out(`${e.id.padEnd(28)}${e.description}\n${''.padEnd(28)}source: ${e.source}`);
+      },
+    )
+    .command(
+      'info <id>',
+      'Describe an env: its parameters (range, default), observation and action spaces',
+      (y) =>
+        y
+          .positional('id', { type: 'string', demandOption: true, describe: 'env id, e.g. retention-v0' })
+          .option('json', { type: 'boolean', default: false })
+          .example('$0 info retention-v0', 'parameters and spaces of the flagship env'),
+      (a) => {
+        const spec = envSpec(a.id as string);
+        const env = make(spec.id);
+        if (a.json) {
+          return out(JSON.stringify({ id: spec.id, description: spec.description, source: spec.source, params: spec.params, card: spec.card, observationSpace: env.observationSpace.toJSON(), actionSpace: env.actionSpace.toJSON() }, null, 2));
+        }
+        out(`${spec.id}: ${spec.description}\nsource: ${spec.source}\n\nparameters:`);
+        for (const p of spec.params) out(`  ${p.name.padEnd(22)}${describeAllowed(p)}, default ${JSON.stringify(p.default)}\n  ${''.padEnd(22)}${p.description}`);
+        out(`\nobservation: ${env.observationSpace.describe()}\naction: ${env.actionSpace.describe()}`);
+      },
+    )
+    .command(
+      'check-env <id>',
+      'Run the env checker on a registered env',
+      (y) =>
+        y
+          .positional('id', { type: 'string', demandOption: true })
+          .option('steps', { type: 'number', default: 1000, describe: 'rollout length of the determinism check' })
+          .example('$0 check-env interest-evolution-v0', 'all checks on one env'),
+      (a) => {
+        envSpec(a.id as string);
+        const report = checkEnv(() => make(a.id as string), { steps: a.steps });
+        for (const p of report.passed) out(`ok  ${p}`);
+        out(`${report.id}: all ${report.passed.length} checks passed`);
+      },
+    )
+    .command(
+      'bench <what>',
+      'Benchmark env steps per second (single user and batched)',
+      (y) =>
+        y
+          .positional('what', { choices: ['envs'] as const, demandOption: true })
+          .option('seconds', { type: 'number', default: 1, describe: 'seconds per measured run' })
+          .option('runs', { type: 'number', default: 5, describe: 'measured runs per row (median reported)' })
+          .option('batch', { type: 'number', default: 1024, describe: 'users per batch' })
+          .option('env', { type: 'string', array: true, describe: 'only these envs' })
+          .option('out', { type: 'string', default: 'results/bench/envs.json', describe: 'where to write the JSON results' })
+          .option('json', { type: 'boolean', default: false })
+          .example('$0 bench envs', 'the full table, written to results/bench/envs.json')
+          .example('$0 bench envs --env interest-evolution-v0 --runs 3', 'one env'),
+      (a) => {
+        if (!(a.seconds > 0) || !(a.runs >= 1) || !Number.isInteger(a.batch) || a.batch < 1) {
+          throw new UsageError('bench: --seconds must be > 0, --runs >= 1 and --batch a positive integer');
+        }
+        for (const id of a.env ?? []) envSpec(id);
+        const rows = benchEnvs({ seconds: a.seconds, runs: a.runs, batch: a.batch, ...(a.env ? { envs: a.env } : {}) });
+        const result = { command: `egym bench envs --seconds ${a.seconds} --runs ${a.runs} --batch ${a.batch}`, machine: machineInfo(), rows };
+        writeJsonAtomic(a.out, result);
+        if (a.json) out(JSON.stringify(result, null, 2));
+        else out(`${formatBenchTable(rows)}\n\nwritten to ${a.out}`);
+      },
+    )
+    .command(
+      'demo',
+      'Random, myopic and balanced policies on retention-v0 over paired users (what npm start runs)',
+      (y) =>
+        y
+          .option('users', { type: 'number', default: 500 })
+          .option('seed', { type: 'number', default: 2026 })
+          .option('json', { type: 'boolean', default: false }),
+      (a) => {
+        if (!Number.isInteger(a.users) || a.users < 2) throw new UsageError('demo: --users must be an integer >= 2');
+        const rows = runDemo(a.users, a.seed);
+        out(a.json ? JSON.stringify(rows, null, 2) : formatDemo(rows, a.users));
+      },
+    )
+    .option('verbose', { type: 'boolean', default: false, describe: 'print stack traces on errors' })
+    .demandCommand(1, 'name a command (see egym --help)')
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .version(false)
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw err ?? new UsageError(msg);
+    });
+  try {
+    await cli.parseAsync();
+  } catch (e) {
+    const err = e as Error;
+    process.stderr.write(`egym: ${err.message}\n`);
+    if (verbose && err.stack) process.stderr.write(err.stack + '\n');
+    code = err instanceof UsageError ? 2 : 1;
+  }
+  return code;
+}

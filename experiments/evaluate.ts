@@ -1,0 +1,132 @@
+/**
+ * Evaluate a fixed vector policy on a population of held-out users (autoreset off: every user's whole
+ * episode, users in batches). Users are (population seed, user index) pairs, so two policies evaluated with
+ * the same seed and user range face identical users and exogenous draws: differences are paired.
+ */
+import type { VectorEnv } from '../envs/core.js';
+import { makeVec } from '../envs/registry.js';
+import type { VecPolicy } from '../policies/reference.js';
+
+export interface EvaluationOptions {
+  /** Number of users. */
+  users: number;
+  /** Population seed. */
+  seed: number;
+  /** First user index (held-out ranges use disjoint index ranges or another seed). */
+  firstUser?: number;
+  /** Users stepped together (default 256). */
+  batch?: number;
+  /** Safety cap on steps per user. */
+  maxSteps?: number;
+}
+
+/** Per-user outcomes, index = position in the evaluated range. */
+export interface UserOutcomes {
+  userIndex: Float64Array;
+  return: Float64Array;
+  length: Float64Array;
+  /** Multi-session envs (else NaN). */
+  activeDays: Float64Array;
+  sessions: Float64Array;
+  churned: Float64Array;
+  clicks: Float64Array;
+  /** Clicks / steps in the first session (multi-session envs with history). */
+  firstSessionCtr: Float64Array;
+  /** Every completed session's length in steps, all users pooled. */
+  sessionLengths: number[];
+  /** Every observed return gap in days, all users pooled. */
+  returnGaps: number[];
+}
+
+export function evaluatePolicy(envId: string, params: Record<string, unknown> | undefined, policy: VecPolicy, opts: EvaluationOptions): UserOutcomes {
+  const batch = Math.min(opts.batch ?? 256, opts.users);
+  const env = makeVec(envId, params, { numEnvs: batch, autoresetMode: 'off' });
+  const n = opts.users;
+  const out: UserOutcomes = {
+    userIndex: new Float64Array(n),
+    return: new Float64Array(n),
+    length: new Float64Array(n),
+    activeDays: new Float64Array(n).fill(NaN),
+    sessions: new Float64Array(n).fill(NaN),
+    churned: new Float64Array(n).fill(NaN),
+    clicks: new Float64Array(n).fill(NaN),
+    firstSessionCtr: new Float64Array(n).fill(NaN),
+    sessionLengths: [],
+    returnGaps: [],
+  };
+  const first = opts.firstUser ?? 0;
+  let done = 0;
+  let seeded = false;
+  while (done < n) {
+    const b = Math.min(batch, n - done);
+    // A smaller last batch: run it in a fresh env of that size (users are independent of the batch).
+    const e = b === batch ? env : makeVec(envId, params, { numEnvs: b, autoresetMode: 'off' });
+    runBatch(e, policy, opts.seed, first + done, out, done, opts.maxSteps ?? 1e7, !seeded || e !== env);
+    seeded = true;
+    done += b;
+  }
+  return out;
+}
+
+function runBatch(env: VectorEnv, policy: VecPolicy, seed: number, firstUser: number, out: UserOutcomes, at: number, maxSteps: number, reseed: boolean): void {
+  const B = env.numEnvs;
+  const { K, U } = env.layout;
+  const multi = env.metadata.multiSession && U >= 7;
+  const r0 = reseed ? env.reset({ seed, options: { firstUser } }) : env.reset({ options: { firstUser } });
+  const actions = new Int32Array(B * K);
+  const active = new Uint8Array(B).fill(1);
+  const userIndex = Float64Array.from(r0.userIndex);
+  const sessSteps = new Float64Array(B);
+  const firstClicks = new Float64Array(B);
+  const firstSteps = new Float64Array(B);
+  let obs = r0.observation;
+  for (let t = 0; t < maxSteps; t++) {
+    policy.act(obs, env, active, userIndex, actions);
+    const r = env.step(actions);
+    obs = r.observation;
+    for (let s = 0; s < B; s++) {
+      if (!active[s]) continue;
+      if (multi) {
+        const o = s * U;
+        sessSteps[s]! += 1;
+        // The clicked flag of the newest interaction (history entry 0) and the session index before it.
+        if (firstSteps[s] !== -1) {
+          firstSteps[s]! += 1;
+          firstClicks[s]! += obs.user[o + 5]!;
+        }
+        const finished = r.final.mask[s] === 1;
+        if (finished || obs.user[o + 2] === 0) {
+          out.sessionLengths.push(sessSteps[s]!);
+          sessSteps[s] = 0;
+          if (firstSteps[s] !== -1) {
+            out.firstSessionCtr[at + s] = firstClicks[s]! / firstSteps[s]!;
+            firstSteps[s] = -1;
+          }
+          if (!finished) out.returnGaps.push(obs.user[o + 3]!);
+        }
+      }
+      if (r.final.mask[s]) {
+        active[s] = 0;
+        const i = at + s;
+        const st = r.final.stats;
+        out.userIndex[i] = r.final.userIndex[s]!;
+        out.return[i] = st.return![s]!;
+        out.length[i] = st.length![s]!;
+        if (st.activeDays) {
+          out.activeDays[i] = st.activeDays[s]!;
+          out.sessions[i] = st.sessions![s]!;
+          out.churned[i] = st.churned![s]!;
+          out.clicks[i] = st.clicks![s]!;
+        }
+      }
+    }
+    if (r.allDone) return;
+  }
+  throw new Error(`${env.id}: evaluation hit maxSteps = ${maxSteps} with users still active`);
+}
+
+export function mean(x: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i]!;
+  return s / x.length;
+}

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { listEnvs, make, makeVec, register, resolveEnvParams } from '../envs/registry.js';
+import { InvalidParam, UnknownEnv } from '../envs/errors.js';
+import { RetentionSim } from '../envs/retention.js';
+import { TimeLimit } from '../envs/wrappers.js';
+
+describe('registry', () => {
+  it('lists the built-in envs with descriptions and sources', () => {
+    const ids = listEnvs().map((e) => e.id);
+    expect(ids).toEqual(expect.arrayContaining(['interest-evolution-v0', 'long-term-satisfaction-v0', 'retention-v0', 'boredom-mdp-v0']));
+    for (const e of listEnvs()) {
+      expect(e.description.length).toBeGreaterThan(20);
+      expect(e.source.length).toBeGreaterThan(10);
+    }
+  });
+
+  it('an unknown id lists the known ids; an unknown version lists the versions', () => {
+    expect(() => make('no-such-env-v0')).toThrow(UnknownEnv);
+    expect(() => make('no-such-env-v0')).toThrow(/known envs: .*retention-v0/);
+    expect(() => make('retention-v7')).toThrow(/unknown env version "retention-v7"; available versions: retention-v0/);
+  });
+
+  it('an unknown param names it and lists the known ones', () => {
+    expect(() => make('retention-v0', { numItem: 10 })).toThrow(InvalidParam);
+    expect(() => make('retention-v0', { numItem: 10 })).toThrow(/unknown param "numItem"; known params: numItems, numTopics/);
+  });
+
+  it('an out-of-range or ill-typed param names the param, the allowed range and the default', () => {
+    expect(() => make('interest-evolution-v0', { numCandidates: 0 })).toThrow(
+      'interest-evolution-v0: param "numCandidates" = 0 is out of range: allowed an integer in [1, 10000] (default 10)',
+    );
+    expect(() => make('interest-evolution-v0', { numCandidates: 2.5 })).toThrow(/is not an integer/);
+    expect(() => make('long-term-satisfaction-v0', { memoryDiscount: 1 })).toThrow(/memoryDiscount" = 1 is out of range: allowed a number in \[0, 1\)/);
+    expect(() => make('retention-v0', { reward: 'clicks' })).toThrow(/allowed one of "engagement", "retention", "mix" \(default "engagement"\)/);
+    expect(() => make('retention-v0', { churn: 'yes' })).toThrow(/param "churn" = "yes" is not a boolean/);
+    expect(() => make('interest-evolution-v0', { timeBudget: Number.NaN })).toThrow(/is not a finite number/);
+  });
+
+  it('cross-param constraints are checked', () => {
+    expect(() => make('interest-evolution-v0', { numCandidates: 3, slateSize: 4 })).toThrow(/"slateSize" = 4 must not exceed numCandidates = 3/);
+    expect(() => make('retention-v0', { numItems: 10, numCandidates: 20 })).toThrow(/"numCandidates" = 20 must not exceed numItems = 10/);
+    expect(() => make('boredom-mdp-v0', { leaveMin: 0.5, leaveMax: 0.1 })).toThrow(/leaveMin/);
+  });
+
+  it('fills defaults and keeps given values', () => {
+    const p = resolveEnvParams('retention-v0', { numTopics: 4 });
+    expect(p.numTopics).toBe(4);
+    expect(p.numItems).toBe(1000);
+    const env = make('retention-v0', { numTopics: 4, numCandidates: 8, slateSize: 3 });
+    expect(env.layout).toMatchObject({ N: 8, K: 3, F: 7 });
+  });
+
+  it('refuses a second registration of an id and a malformed id', () => {
+    const spec = {
+      id: 'retention-v0',
+      description: 'x',
+      source: 'x',
+      params: [],
+      multiSession: false,
+      card: { models: '', observation: '', action: '', reward: '', episodeEnd: '' },
+      createSim: (B: number) => new RetentionSim(B, resolveEnvParams('retention-v0')),
+      observationSpace: () => make('retention-v0').observationSpace,
+    };
+    expect(() => register(spec)).toThrow(/already registered/);
+    expect(() => register({ ...spec, id: 'Retention' })).toThrow(/must look like name-vN/);
+  });
+
+  it('make wraps in TimeLimit on request; makeVec validates its options', () => {
+    const env = make('long-term-satisfaction-v0', {}, { maxEpisodeSteps: 5 });
+    expect(env).toBeInstanceOf(TimeLimit);
+    env.reset({ seed: 1 });
+    let r;
+    for (let i = 0; i < 5; i++) r = env.step([0, 1]);
+    expect(r!.truncated).toBe(true);
+    expect(r!.terminated).toBe(false);
+    expect(() => makeVec('retention-v0', {}, { numEnvs: 0 })).toThrow(/numEnvs must be a positive integer/);
+    expect(() => makeVec('retention-v0', {}, { numEnvs: 2, autoresetMode: 'next-step' as never })).toThrow(/autoresetMode must be 'same-step' or 'off'/);
+  });
+
+  it('rejects bad seeds and user indices', () => {
+    const env = make('boredom-mdp-v0');
+    expect(() => env.reset({ seed: -1 })).toThrow(/seed must be a non-negative integer, got -1/);
+    expect(() => env.reset({ seed: 1.5 })).toThrow(/seed must be a non-negative integer/);
+    expect(() => env.reset({ options: { userIndex: -3 } })).toThrow(/userIndex must be a non-negative integer/);
+  });
+});
