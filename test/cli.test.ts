@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const BIN = join(import.meta.dirname, '..', 'bin', 'egym.mjs');
+
+function egym(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('egym CLI (spawned)', () => {
+  it('--help lists the commands', () => {
+    const r = egym('--help');
+    expect(r.code).toBe(0);
+    for (const c of ['list', 'info', 'check-env', 'bench', 'demo']) expect(r.stdout).toContain(c);
+  });
+
+  it('list envs --json prints every env with description and source', () => {
+    const r = egym('list', 'envs', '--json');
+    expect(r.code).toBe(0);
+    const envs = JSON.parse(r.stdout) as { id: string; source: string }[];
+    expect(envs.map((e) => e.id)).toContain('retention-v0');
+    expect(envs.every((e) => e.source.length > 0)).toBe(true);
+  });
+
+  it('info prints the parameters with ranges and defaults', () => {
+    const r = egym('info', 'interest-evolution-v0');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/numCandidates\s+an integer in \[1, 10000\], default 10/);
+    expect(r.stdout).toContain('Slate(n=10, k=2)');
+  });
+
+  it('check-env runs the checker', () => {
+    const r = egym('check-env', 'boredom-mdp-v0', '--steps', '200');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/boredom-mdp-v0: all \d+ checks passed/);
+  });
+
+  it('an unknown env is one clear line on stderr and exit code 1', () => {
+    const r = egym('check-env', 'nope-v0');
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/unknown env id "nope-v0"; known envs: /);
+  });
+
+  it('a usage error exits with code 2', () => {
+    const r = egym('list', 'planets');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Choices: "envs"/);
+    expect(egym().code).toBe(2);
+  });
+
+  it('bench envs writes its JSON result', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'egym-bench-'));
+    const out = join(dir, 'envs.json');
+    const r = egym('bench', 'envs', '--env', 'boredom-mdp-v0', '--seconds', '0.05', '--runs', '1', '--batch', '8', '--out', out);
+    expect(r.code).toBe(0);
+    expect(existsSync(out)).toBe(true);
+    const j = JSON.parse(readFileSync(out, 'utf8'));
+    expect(j.rows).toHaveLength(2);
+    expect(j.rows[0].stepsPerSecond).toBeGreaterThan(0);
+    expect(j.machine.node).toBe(process.version);
+  });
+
+  it('demo prints the paired comparison', () => {
+    const r = egym('demo', '--users', '60');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/random\s+\d/);
+    expect(r.stdout).toMatch(/myopic-click \*/);
+  });
+});
