@@ -176,6 +176,7 @@ export class BoredomMdpSim implements BatchSim {
   readonly candidates: Float32Array;
   readonly itemIds = null;
   readonly rewards: Float64Array;
+  readonly clicked: Int32Array;
   readonly episodeStatNames: readonly string[] = [];
   private readonly c: Config;
   private readonly boredom: Int32Array;
@@ -191,7 +192,23 @@ export class BoredomMdpSim implements BatchSim {
   ) {
     this.c = config(p);
     const T = this.c.T;
-    this.layout = { U: T + 1, N: T, F: T + 2, K: 1, itemCount: null };
+    this.layout = {
+      U: T + 1,
+      N: T,
+      F: T + 2,
+      K: 1,
+      itemCount: null,
+      userFeatures: [
+        { name: 'boredom', offset: 0, size: T, kind: 'int' },
+        { name: 'satisfaction', offset: T, size: 1, kind: 'int' },
+      ],
+      candidateFeatures: [
+        { name: 'topic', offset: 0, size: T, kind: 'onehot' },
+        { name: 'appeal', offset: T, size: 1, kind: 'real' },
+        { name: 'quality', offset: T + 1, size: 1, kind: 'real' },
+      ],
+    };
+    this.clicked = new Int32Array(B).fill(-1);
     this.user = new Float32Array(B * (T + 1));
     this.candidates = new Float32Array(B * T * (T + 2));
     for (let s = 0; s < B; s++) {
@@ -239,6 +256,7 @@ export class BoredomMdpSim implements BatchSim {
     const click = this.rChoice[s]!() < clickProb(c, a, this.boredom[s * T + a]!);
     this.rewards[s] = click ? engagementValue(c, g) : 0;
     this.lastClick[s] = click ? 1 : 0;
+    this.clicked[s] = click ? 0 : -1;
     const tr = this.rTrans[s]!;
     for (let t = 0; t < T; t++) {
       const u = tr();

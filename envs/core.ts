@@ -38,6 +38,29 @@ export interface Layout {
   K: number;
   /** catalogue size, when candidates come from a fixed catalogue (then observations carry `itemIds`) */
   itemCount: number | null;
+  /** Named column blocks of the user features (offsets into the U values of one user). */
+  userFeatures: readonly FeatureSpec[];
+  /** Named column blocks of one candidate's features (offsets into its F values). */
+  candidateFeatures: readonly FeatureSpec[];
+}
+
+/**
+ * A named block of feature columns. `kind`: 'onehot' (exactly one 1, e.g. `topic`), 'real', 'int' (integer
+ * levels), or 'history' (L entries of `stride` values, newest first).
+ */
+export interface FeatureSpec {
+  name: string;
+  offset: number;
+  size: number;
+  kind: 'onehot' | 'real' | 'int' | 'history';
+  /** history: values per entry and their names */
+  stride?: number;
+  fields?: readonly string[];
+}
+
+/** The block called `name`, or undefined. */
+export function feature(specs: readonly FeatureSpec[], name: string): FeatureSpec | undefined {
+  return specs.find((f) => f.name === name);
 }
 
 /** Per-step outcome of a slot, returned by {@link BatchSim.stepSlot}. */
@@ -65,6 +88,8 @@ export interface BatchSim {
   readonly itemIds: Int32Array | null;
   /** Reward of each slot's last step. */
   readonly rewards: Float64Array;
+  /** Slate position the user clicked (consumed) at each slot's last step, -1 for none. */
+  readonly clicked: Int32Array;
   /** Names of per-episode statistics beyond return and length (e.g. activeDays, sessions, churned). */
   readonly episodeStatNames: readonly string[];
   /** Prepare population-level state (a catalogue, a trend) for population `seed`. */
@@ -305,6 +330,7 @@ export class SimEnv implements Env {
     info.userIndex = this.userIndex;
     info.populationSeed = this.populationSeed ?? 0;
     info.step = this.stepCount;
+    info.clickedPosition = this.stepCount > 0 ? this.sim.clicked[0] : -1;
     return info;
   }
 }
@@ -341,6 +367,8 @@ export interface VecStepResult {
   rewards: Float64Array;
   terminated: Uint8Array;
   truncated: Uint8Array;
+  /** Slate position clicked (consumed) at this step, -1 for none (for finished slots: the finished user's). */
+  clicked: Int32Array;
   /** 'off' mode: 1 while the slot's user is still in its episode. 'same-step': always 1. */
   active: Uint8Array;
   /** The user index now in each slot. */
@@ -406,6 +434,7 @@ export class VectorEnv {
     this.result = {
       observation: { user: this.sim.user, candidates: this.sim.candidates, itemIds: this.sim.itemIds },
       rewards: new Float64Array(B),
+      clicked: new Int32Array(B).fill(-1),
       terminated: new Uint8Array(B),
       truncated: new Uint8Array(B),
       active: new Uint8Array(B),
@@ -452,6 +481,7 @@ export class VectorEnv {
       this.epLength[s] = 0;
     }
     r.rewards.fill(0);
+    r.clicked.fill(-1);
     r.terminated.fill(0);
     r.truncated.fill(0);
     r.final.mask.fill(0);
@@ -477,6 +507,7 @@ export class VectorEnv {
       r.final.mask[s] = 0;
       if (!r.active[s]) {
         r.rewards[s] = 0;
+        r.clicked[s] = -1;
         r.terminated[s] = 0;
         r.truncated[s] = 0;
         continue;
@@ -492,6 +523,7 @@ export class VectorEnv {
       const status = sim.stepSlot(s, actions, o);
       const rew = sim.rewards[s]!;
       r.rewards[s] = rew;
+      r.clicked[s] = sim.clicked[s]!;
       this.epReturn[s] += rew;
       this.epLength[s]! += 1;
       r.terminated[s] = status === TERMINATED ? 1 : 0;

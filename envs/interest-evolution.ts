@@ -38,7 +38,7 @@
  * seed is honoured per user (RecSim mixes a global numpy RNG across users and agents), and `liked`
  * (never set by RecSim) is not reported.
  */
-import type { BatchSim, HiddenBlock, Layout, SlotStatus } from './core.js';
+import type { BatchSim, FeatureSpec, HiddenBlock, Layout, SlotStatus } from './core.js';
 import { lazyHidden, RUNNING, TERMINATED } from './core.js';
 import type { ParamSpec, ResolvedParams } from './params.js';
 import { type Rng, userStream } from './rng.js';
@@ -70,6 +70,7 @@ export class InterestEvolutionSim implements BatchSim {
   readonly candidates: Float32Array;
   readonly itemIds = null;
   readonly rewards: Float64Array;
+  readonly clicked: Int32Array;
   readonly episodeStatNames: readonly string[] = [];
   private readonly interests: Float64Array;
   private readonly budget: Float64Array;
@@ -111,7 +112,11 @@ export class InterestEvolutionSim implements BatchSim {
     const T = IEV_TOPICS;
     this.respOffset = this.hideInterests ? 0 : T;
     const U = this.respOffset + 4 * this.K;
-    this.layout = { U, N: this.N, F: T, K: this.K, itemCount: null };
+    const userFeatures: FeatureSpec[] = [];
+    if (!this.hideInterests) userFeatures.push({ name: 'interests', offset: 0, size: T, kind: 'real' });
+    userFeatures.push({ name: 'response', offset: this.respOffset, size: 4 * this.K, kind: 'history', stride: 4, fields: ['clicked', 'watchTime', 'quality', 'topic'] });
+    this.layout = { U, N: this.N, F: T, K: this.K, itemCount: null, userFeatures, candidateFeatures: [{ name: 'topic', offset: 0, size: T, kind: 'onehot' }] };
+    this.clicked = new Int32Array(B).fill(-1);
     this.user = new Float32Array(B * U);
     this.candidates = new Float32Array(B * this.N * T);
     this.rewards = new Float64Array(B);
@@ -231,6 +236,7 @@ export class InterestEvolutionSim implements BatchSim {
     }
     this.rewards[s] = reward;
     this.lastClick[s] = clicked;
+    this.clicked[s] = clicked;
     this.lastWatch[s] = watch;
     // Observation: interests after the update, then the responses to the slate just shown.
     const ub = s * this.layout.U;
@@ -256,7 +262,7 @@ export class InterestEvolutionSim implements BatchSim {
     const budget = this.budget[s]!;
     const watch = Math.min(budget, this.videoLength);
     const s0 = this.s0;
-    return lazyHidden({ clicked: this.lastClick[s], watchTime: this.lastWatch[s] }, () => ({
+    return lazyHidden({ watchTime: this.lastWatch[s] }, () => ({
       interests: Array.from(interests),
       budget,
       quality: Array.from(quality),

@@ -59,6 +59,7 @@ export class LongTermSatisfactionSim implements BatchSim {
   readonly candidates: Float32Array;
   readonly itemIds = null;
   readonly rewards: Float64Array;
+  readonly clicked: Int32Array;
   readonly episodeStatNames: readonly string[] = [];
   private readonly npe: Float64Array;
   private readonly steps: Int32Array;
@@ -93,7 +94,16 @@ export class LongTermSatisfactionSim implements BatchSim {
     this.kaleMean = p.kaleMean as number;
     this.kaleStd = p.kaleStd as number;
     this.budget = p.timeBudget as number;
-    this.layout = { U: 2 * this.K, N: this.N, F: 1, K: this.K, itemCount: null };
+    this.layout = {
+      U: 2 * this.K,
+      N: this.N,
+      F: 1,
+      K: this.K,
+      itemCount: null,
+      userFeatures: [{ name: 'response', offset: 0, size: 2 * this.K, kind: 'history', stride: 2, fields: ['consumed', 'engagement'] }],
+      candidateFeatures: [{ name: 'clickbait', offset: 0, size: 1, kind: 'real' }],
+    };
+    this.clicked = new Int32Array(B).fill(-1);
     this.user = new Float32Array(B * 2 * this.K);
     this.candidates = new Float32Array(B * this.N);
     this.rewards = new Float64Array(B);
@@ -145,6 +155,7 @@ export class LongTermSatisfactionSim implements BatchSim {
     const e = Math.exp(this.logMean(c, sat) + this.logStd(c) * normal(this.rChoice[s]!));
     this.npe[s] = this.beta * this.npe[s]! - 2 * (c - 0.5) + this.eta * normal(this.rTrans[s]!);
     this.rewards[s] = e;
+    this.clicked[s] = 0;
     this.lastEngagement[s] = e;
     this.steps[s]! += 1;
     const ub = s * 2 * this.K;

@@ -13,6 +13,7 @@ import { IEV_TOPICS, InterestEvolutionSim, interestEvolutionParams } from './int
 import { LongTermSatisfactionSim, longTermSatisfactionParams } from './long-term-satisfaction.js';
 import { BoredomMdpSim, boredomMdpModel, boredomMdpParams, type FiniteModel } from './boredom-mdp.js';
 import { RetentionSim, retentionParams } from './retention.js';
+import { BernoulliBanditSim, bernoulliBanditParams, LinearBanditSim, linearBanditParams } from './bandits.js';
 
 /** What the README's env table shows, one field per column. */
 export interface EnvCard {
@@ -229,3 +230,39 @@ register({
   model: (p) => boredomMdpModel(p),
 });
 
+
+register({
+  id: 'bernoulli-bandit-v0',
+  description: 'A stationary Bernoulli multi-armed bandit with known means (regret benchmark for bandit agents)',
+  source: 'Lattimore and Szepesvari 2020, Bandit Algorithms, ch. 4',
+  params: bernoulliBanditParams,
+  multiSession: false,
+  card: {
+    models: 'A arms with fixed success probabilities; no state',
+    observation: 'user: steps so far; candidates: the A arms as one-hot rows',
+    action: 'Slate(A, 1): the arm to pull',
+    reward: 'Bernoulli(mean of the arm)',
+    episodeEnd: 'truncated after the horizon (1,000 steps)',
+  },
+  createSim: (B, p) => new BernoulliBanditSim(B, p),
+  observationSpace: (p, l) => observationSpaceOf(l, 0, p.horizon as number, 0, 1),
+});
+
+register({
+  id: 'linear-bandit-v0',
+  description: 'A linear contextual bandit over a catalogue with feature vectors (the LinUCB setting)',
+  source: 'Li, Chu, Langford and Schapire, WWW 2010 (LinUCB)',
+  params: linearBanditParams,
+  multiSession: false,
+  card: {
+    models: 'expected reward linear in the item features, theta fixed per population',
+    observation: 'user: steps so far; candidates: N x d features; itemIds',
+    action: 'Slate(N, 1), default N 10',
+    reward: 'theta . x + Normal(0, 0.1)',
+    episodeEnd: 'truncated after the horizon (1,000 steps)',
+  },
+  check: (p) =>
+    paramConstraint('linear-bandit-v0', (p.numCandidates as number) <= (p.numItems as number), `param "numCandidates" = ${p.numCandidates} must not exceed numItems = ${p.numItems}`),
+  createSim: (B, p) => new LinearBanditSim(B, p),
+  observationSpace: (p, l) => observationSpaceOf(l, 0, p.horizon as number, -Infinity, Infinity),
+});

@@ -176,6 +176,7 @@ export class RetentionSim implements BatchSim {
   readonly candidates: Float32Array;
   readonly itemIds: Int32Array;
   readonly rewards: Float64Array;
+  readonly clicked: Int32Array;
   readonly episodeStatNames: readonly string[] = ['activeDays', 'sessions', 'churned', 'clicks'];
   private cat!: Catalogue;
   private catSeed = -1;
@@ -243,7 +244,27 @@ export class RetentionSim implements BatchSim {
     const { T, N, K, L } = this;
     const U = 4 + 3 * L;
     const F = T + 3;
-    this.layout = { U, N, F, K, itemCount: this.M };
+    this.layout = {
+      U,
+      N,
+      F,
+      K,
+      itemCount: this.M,
+      userFeatures: [
+        { name: 'day', offset: 0, size: 1, kind: 'real' },
+        { name: 'session', offset: 1, size: 1, kind: 'int' },
+        { name: 'stepInSession', offset: 2, size: 1, kind: 'int' },
+        { name: 'daysSinceLastSession', offset: 3, size: 1, kind: 'real' },
+        { name: 'history', offset: 4, size: 3 * L, kind: 'history', stride: 3, fields: ['topic', 'clicked', 'watchFraction'] },
+      ],
+      candidateFeatures: [
+        { name: 'topic', offset: 0, size: T, kind: 'onehot' },
+        { name: 'appeal', offset: T, size: 1, kind: 'real' },
+        { name: 'qualityEstimate', offset: T + 1, size: 1, kind: 'real' },
+        { name: 'length', offset: T + 2, size: 1, kind: 'real' },
+      ],
+    };
+    this.clicked = new Int32Array(B).fill(-1);
     this.user = new Float32Array(B * U);
     this.candidates = new Float32Array(B * N * F);
     this.itemIds = new Int32Array(B * N).fill(-1);
@@ -515,6 +536,7 @@ export class RetentionSim implements BatchSim {
     }
     this.rewards[s] = this.rewardMode === 0 ? minutes : this.rewardMode === 1 ? retention : minutes + this.retentionWeight * retention;
     this.lastItem[s] = it;
+    this.clicked[s] = clickedPos;
     this.lastMinutes[s] = minutes;
     this.lastFraction[s] = f;
     // 6. Next candidates (stream candidates: N draws) and observation.

@@ -96,7 +96,7 @@ describe('interest-evolution-v0 matches RecSim', () => {
       const r1 = env.step([3, 7]);
       const h1 = r1.info.hidden as Hidden;
       const flip = userStream(seed, user, 'transition')();
-      const clicked = r1.info.clicked as number;
+      const clicked = r1.info.clickedPosition as number;
       if (clicked >= 0) {
         const cand = clicked === 0 ? 3 : 7;
         const c = topics[cand]!;
