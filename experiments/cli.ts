@@ -102,9 +102,9 @@ export async function main(argv: string[]): Promise<number> {
           .option('users', { type: 'number', default: 500 })
           .option('seed', { type: 'number', default: 2026 })
           .option('json', { type: 'boolean', default: false }),
-      (a) => {
+      async (a) => {
         if (!Number.isInteger(a.users) || a.users < 2) throw new UsageError('demo: --users must be an integer >= 2');
-        const rows = runDemo(a.users, a.seed);
+        const rows = await runDemo(a.users, a.seed);
         out(a.json ? JSON.stringify(rows, null, 2) : formatDemo(rows, a.users));
       },
     )

@@ -3,8 +3,8 @@
  * retention-v0, evaluated on the same held-out users (paired), with lifetime engagement, active days,
  * 30-day churn and first-session CTR, and each policy's paired difference against random.
  */
-import { evaluatePolicy, type UserOutcomes } from './evaluate.js';
-import { balancedPolicy, myopicClickPolicy, randomPolicy } from '../policies/reference.js';
+import { evaluateAgent, type UserOutcomes } from './evaluate.js';
+import { makeAgent } from '../agents/index.js';
 
 export interface DemoRow {
   policy: string;
@@ -30,16 +30,16 @@ function meanCi(x: ArrayLike<number>): { mean: number; lo: number; hi: number } 
   return { mean: m, lo: m - h, hi: m + h };
 }
 
-export function runDemo(users = 500, seed = 2026): DemoRow[] {
-  const policies = [randomPolicy(seed), myopicClickPolicy(), balancedPolicy()];
-  const outs: UserOutcomes[] = policies.map((p) => evaluatePolicy('retention-v0', {}, p, { users, seed }));
+export async function runDemo(users = 500, seed = 2026): Promise<DemoRow[]> {
+  const policies = await Promise.all(['random', 'myopic-click', 'balanced'].map((id) => makeAgent(id, {}, { envId: 'retention-v0', seed })));
+  const outs: UserOutcomes[] = policies.map((p) => evaluateAgent('retention-v0', {}, p, { users, seed }));
   const base = outs[0]!;
   return policies.map((p, k) => {
     const o = outs[k]!;
     const e = meanCi(o.return);
     const d = meanCi(Array.from(o.return, (v, i) => v - base.return[i]!));
     return {
-      policy: p.name,
+      policy: p.id,
       oracle: p.oracle,
       engagement: e.mean,
       engagementCi: [e.lo, e.hi],

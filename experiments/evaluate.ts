@@ -5,7 +5,8 @@
  */
 import type { VectorEnv } from '../envs/core.js';
 import { makeVec } from '../envs/registry.js';
-import type { VecPolicy } from '../policies/reference.js';
+import type { Agent } from '../agents/api.js';
+import { observationOf } from '../agents/loop.js';
 
 export interface EvaluationOptions {
   /** Number of users. */
@@ -18,6 +19,8 @@ export interface EvaluationOptions {
   batch?: number;
   /** Safety cap on steps per user. */
   maxSteps?: number;
+  /** Let the agent explore during evaluation. */
+  explore?: boolean;
 }
 
 /** Per-user outcomes, index = position in the evaluated range. */
@@ -38,7 +41,11 @@ export interface UserOutcomes {
   returnGaps: number[];
 }
 
-export function evaluatePolicy(envId: string, params: Record<string, unknown> | undefined, policy: VecPolicy, opts: EvaluationOptions): UserOutcomes {
+/**
+ * Evaluate `agent` (exploration off unless `explore`) on `opts.users` users of population `opts.seed`, in
+ * batches; nothing is learned. The agent's per-user state (if any) starts fresh for each user.
+ */
+export function evaluateAgent(envId: string, params: Record<string, unknown> | undefined, agent: Agent, opts: EvaluationOptions): UserOutcomes {
   const batch = Math.min(opts.batch ?? 256, opts.users);
   const env = makeVec(envId, params, { numEnvs: batch, autoresetMode: 'off' });
   const n = opts.users;
@@ -61,29 +68,29 @@ export function evaluatePolicy(envId: string, params: Record<string, unknown> | 
     const b = Math.min(batch, n - done);
     // A smaller last batch: run it in a fresh env of that size (users are independent of the batch).
     const e = b === batch ? env : makeVec(envId, params, { numEnvs: b, autoresetMode: 'off' });
-    runBatch(e, policy, opts.seed, first + done, out, done, opts.maxSteps ?? 1e7, !seeded || e !== env);
+    runBatch(e, agent, opts.explore ?? false, opts.seed, first + done, out, done, opts.maxSteps ?? 1e7, !seeded || e !== env);
     seeded = true;
     done += b;
   }
   return out;
 }
 
-function runBatch(env: VectorEnv, policy: VecPolicy, seed: number, firstUser: number, out: UserOutcomes, at: number, maxSteps: number, reseed: boolean): void {
+function runBatch(env: VectorEnv, agent: Agent, explore: boolean, seed: number, firstUser: number, out: UserOutcomes, at: number, maxSteps: number, reseed: boolean): void {
   const B = env.numEnvs;
   const { K, U } = env.layout;
   const multi = env.metadata.multiSession && U >= 7;
   const r0 = reseed ? env.reset({ seed, options: { firstUser } }) : env.reset({ options: { firstUser } });
-  const actions = new Int32Array(B * K);
   const active = new Uint8Array(B).fill(1);
   const userIndex = Float64Array.from(r0.userIndex);
   const sessSteps = new Float64Array(B);
   const firstClicks = new Float64Array(B);
   const firstSteps = new Float64Array(B);
-  let obs = r0.observation;
+  const obs = r0.observation;
+  const ctx = agent.context(false, explore);
+  const view = observationOf(env, active, userIndex, obs);
   for (let t = 0; t < maxSteps; t++) {
-    policy.act(obs, env, active, userIndex, actions);
+    const actions = agent.act(view, ctx);
     const r = env.step(actions);
-    obs = r.observation;
     for (let s = 0; s < B; s++) {
       if (!active[s]) continue;
       if (multi) {

@@ -1,13 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { make, makeVec } from '../envs/registry.js';
-import { evaluatePolicy } from '../experiments/evaluate.js';
-import { balancedPolicy, myopicClickPolicy, randomPolicy } from '../policies/reference.js';
+import { evaluateAgent } from '../experiments/evaluate.js';
+import { makeAgent } from '../agents/index.js';
+
+const agent = (id: string, seed = 1) => makeAgent(id, {}, { envId: 'retention-v0', seed });
+const randomAgent = await agent('random');
+const myopicAgent = await agent('myopic-click');
+const balancedAgent = await agent('balanced');
 import { countZ, meanCi, meanOf } from './helpers.js';
 
 const USERS = 1500;
 
 describe('retention-v0 calibration (random policy, 1,500 users)', () => {
-  const o = evaluatePolicy('retention-v0', {}, randomPolicy(1), { users: USERS, seed: 2024 });
+  const o = evaluateAgent('retention-v0', {}, randomAgent, { users: USERS, seed: 2024 });
 
   it('mean session length is between 5 and 30 steps', () => {
     const m = meanOf(o.sessionLengths);
@@ -35,8 +40,8 @@ describe('retention-v0 calibration (random policy, 1,500 users)', () => {
 
 describe('retention-v0 poses the long-term trade-off', () => {
   // Paired users: both policies face the same users and exogenous draws.
-  const myo = evaluatePolicy('retention-v0', {}, myopicClickPolicy(), { users: USERS, seed: 99 });
-  const bal = evaluatePolicy('retention-v0', {}, balancedPolicy(), { users: USERS, seed: 99 });
+  const myo = evaluateAgent('retention-v0', {}, myopicAgent, { users: USERS, seed: 99 });
+  const bal = evaluateAgent('retention-v0', {}, balancedAgent, { users: USERS, seed: 99 });
 
   it('evaluates the same users', () => {
     expect(Array.from(myo.userIndex)).toEqual(Array.from(bal.userIndex));
@@ -91,8 +96,8 @@ describe('retention-v0 mechanisms', () => {
     for (let j = 0; j <= K; j++) expect(Math.abs(countZ(counts[j], probs[j]!))).toBeLessThan(4);
   });
 
-  it('with churn off nobody churns; with satisfaction off satisfaction never moves', () => {
-    const noChurn = evaluatePolicy('retention-v0', { churn: false }, myopicClickPolicy(), { users: 300, seed: 1 });
+  it('with churn off nobody churns; with satisfaction off satisfaction never moves', async () => {
+    const noChurn = evaluateAgent('retention-v0', { churn: false }, await makeAgent('myopic-click', {}, { envId: 'retention-v0', envParams: { churn: false }, seed: 1 }), { users: 300, seed: 1 });
     expect(Math.max(...noChurn.churned)).toBe(0);
     const env = make('retention-v0', { satisfaction: false });
     const r0 = env.reset({ seed: 3 });
@@ -127,9 +132,9 @@ describe('retention-v0 mechanisms', () => {
     expect(checked).toBeGreaterThan(5);
   });
 
-  it('the trend shift moves interests once the population passes the shift day', () => {
-    const base = evaluatePolicy('retention-v0', { churn: false }, randomPolicy(3), { users: 200, seed: 4 });
-    const shifted = evaluatePolicy('retention-v0', { churn: false, trendShiftDay: 10, trendShiftMagnitude: 1.5 }, randomPolicy(3), { users: 200, seed: 4 });
+  it('the trend shift moves interests once the population passes the shift day', async () => {
+    const base = evaluateAgent('retention-v0', { churn: false }, await agent('random', 3), { users: 200, seed: 4 });
+    const shifted = evaluateAgent('retention-v0', { churn: false, trendShiftDay: 10, trendShiftMagnitude: 1.5 }, await agent('random', 3), { users: 200, seed: 4 });
     // Same users, same policy: only the shift differs, and it changes outcomes.
     expect(Array.from(shifted.return)).not.toEqual(Array.from(base.return));
     const env = make('retention-v0', { churn: false, trendShiftDay: 0.5, trendShiftMagnitude: 2 });

@@ -1,0 +1,226 @@
+/**
+ * The agent API: one interface for every agent, acting on batches of users from the vector env (a single
+ * user is a batch of one).
+ *
+ *   act(observation, ctx) -> slates (Int32Array B x K)   choose a slate for every active slot
+ *   observe(transitions)                                 learners see what happened (s, a, r, s')
+ *   update()                                             optional extra learning step (returns metrics)
+ *   onEpisodeEnd(slot, userIndex)                        optional per-user episode hook
+ *   save() / load(checkpoint)                            JSON-serializable state, including RNG state
+ *
+ * `ctx` carries the agent's own seeded RNG and whether it is training or evaluating; agents do not explore
+ * in evaluation unless `ctx.explore` is set. Randomness that decides an evaluation slate (the random
+ * agent, exploration asked for in evaluation) comes from per-user streams seeded by (agent seed, user index),
+ * so evaluation results do not depend on the batch size. Oracle agents read the env's hidden state through
+ * `observation.hidden` and are marked `oracle: true` wherever they are listed and reported.
+ */
+import type { FeatureSpec, HiddenBlock, Layout, VecObservation } from '../envs/core.js';
+import type { FiniteModel } from '../envs/boredom-mdp.js';
+import type { ResolvedParams } from '../envs/params.js';
+import { restoreStream, type RngState, type StatefulRng, statefulStream } from '../envs/rng.js';
+
+export interface AgentObservation extends VecObservation {
+  /** Number of slots. */
+  B: number;
+  /** 1 where the slot needs a slate. */
+  active: Uint8Array;
+  /** The user index in each slot. */
+  userIndex: Float64Array;
+  /** The env's hidden state (oracle agents only; the runners always provide it). */
+  hidden?: (names?: readonly string[]) => Record<string, HiddenBlock>;
+}
+
+export interface AgentContext {
+  /** The agent's own seeded generator (its state is part of the checkpoint). */
+  rng: StatefulRng;
+  /** Training (exploration on) or evaluation (exploration off unless `explore`). */
+  training: boolean;
+  /** Explore even in evaluation. */
+  explore: boolean;
+}
+
+/** One vector step as learners see it. Arrays are views valid during the call: copy what you keep. */
+export interface Transitions {
+  /** The observation the slates were chosen on. */
+  obs: AgentObservation;
+  actions: Int32Array;
+  rewards: Float64Array;
+  /** Slate position clicked (consumed), -1 for none. */
+  clicked: Int32Array;
+  terminated: Uint8Array;
+  truncated: Uint8Array;
+  /** The next observation of each slot: for slots whose episode ended, use `finalObservation` instead. */
+  next: AgentObservation;
+  /** 1 where the slot's episode ended at this step (then `finalObservation` holds the finished user's last observation). */
+  finalMask: Uint8Array;
+  finalObservation: VecObservation;
+  /** 1 where the slot took part in this step (not an already-finished slot in 'off' mode). */
+  stepped: Uint8Array;
+}
+
+/** What an agent knows about the env it is built for. */
+export interface AgentEnvInfo {
+  envId: string;
+  params: ResolvedParams;
+  layout: Layout;
+  /** Names of the hidden blocks the env provides. */
+  hiddenNames: readonly string[];
+  multiSession: boolean;
+  /** The exact model, for finite MDPs. */
+  model: FiniteModel | null;
+}
+
+export interface AgentCheckpoint {
+  format: 'engagement-gym/agent';
+  version: 1;
+  agent: string;
+  envId: string;
+  params: Record<string, unknown>;
+  rng: RngState;
+  state: unknown;
+}
+
+export interface Agent {
+  readonly id: string;
+  readonly oracle: boolean;
+  readonly params: ResolvedParams;
+  readonly env: AgentEnvInfo;
+  /** A context for acting: the agent's RNG plus the mode. */
+  context(training: boolean, explore?: boolean): AgentContext;
+  act(obs: AgentObservation, ctx: AgentContext): Int32Array;
+  observe?(t: Transitions): void;
+  update?(): Record<string, number> | void;
+  onEpisodeEnd?(slot: number, userIndex: number): void;
+  save(): AgentCheckpoint;
+  load(c: AgentCheckpoint): void;
+}
+
+/** Raised at construction when an agent cannot run on an env. */
+export class IncompatibleEnv extends Error {
+  readonly code = 'AGENT_INCOMPATIBLE_ENV';
+  constructor(agent: string, env: string, why: string) {
+    super(`agent ${agent} cannot run on ${env}: ${why}`);
+    this.name = 'IncompatibleEnv';
+  }
+}
+
+/** Raised when a checkpoint does not belong to this agent or is malformed. */
+export class BadCheckpoint extends Error {
+  readonly code = 'AGENT_BAD_CHECKPOINT';
+  constructor(message: string) {
+    super(message);
+    this.name = 'BadCheckpoint';
+  }
+}
+
+/**
+ * Common agent plumbing: params, env info, the seeded RNG, a reusable slate buffer, and the checkpoint
+ * envelope (subclasses provide `getState` / `setState`).
+ */
+export abstract class BaseAgent implements Agent {
+  abstract readonly id: string;
+  readonly oracle: boolean = false;
+  rng: StatefulRng;
+  protected slates = new Int32Array(0);
+
+  constructor(
+    readonly params: ResolvedParams,
+    readonly env: AgentEnvInfo,
+    readonly seed: number,
+  ) {
+    this.rng = statefulStream(`egym|agent|${seed}`);
+  }
+
+  context(training: boolean, explore = false): AgentContext {
+    return { rng: this.rng, training, explore };
+  }
+
+  /** The output buffer for B slots. */
+  protected out(B: number): Int32Array {
+    const n = B * this.env.layout.K;
+    if (this.slates.length !== n) this.slates = new Int32Array(n);
+    return this.slates;
+  }
+
+  abstract act(obs: AgentObservation, ctx: AgentContext): Int32Array;
+
+  protected getState(): unknown {
+    return null;
+  }
+  protected setState(_s: unknown): void {}
+
+  save(): AgentCheckpoint {
+    return {
+      format: 'engagement-gym/agent',
+      version: 1,
+      agent: this.id,
+      envId: this.env.envId,
+      params: JSON.parse(JSON.stringify(this.params)),
+      rng: this.rng.state(),
+      state: this.getState(),
+    };
+  }
+
+  load(c: AgentCheckpoint): void {
+    if (!c || c.format !== 'engagement-gym/agent') throw new BadCheckpoint(`${this.id}: not an engagement-gym agent checkpoint`);
+    if (c.agent !== this.id) throw new BadCheckpoint(`${this.id}: the checkpoint belongs to agent ${c.agent}`);
+    if (c.envId !== this.env.envId) throw new BadCheckpoint(`${this.id}: the checkpoint was made on ${c.envId}, this agent runs on ${this.env.envId}`);
+    this.rng = restoreStream(c.rng);
+    this.setState(c.state);
+  }
+}
+
+/** Per-user random streams keyed by (agent seed, purpose, user index): batch-size independent randomness. */
+export class PerUserStreams {
+  private rngs: StatefulRng[] = [];
+  private owners = new Float64Array(0);
+  constructor(
+    private readonly seed: number,
+    private readonly purpose: string,
+  ) {}
+
+  get(slot: number, userIndex: number): StatefulRng {
+    if (slot >= this.rngs.length) {
+      const n = Math.max(slot + 1, this.rngs.length * 2);
+      const owners = new Float64Array(n).fill(-1);
+      owners.set(this.owners);
+      this.owners = owners;
+      this.rngs.length = n;
+    }
+    if (this.owners[slot] !== userIndex) {
+      this.owners[slot] = userIndex;
+      this.rngs[slot] = statefulStream(`egym|agent|${this.seed}|${this.purpose}|${userIndex}`);
+    }
+    return this.rngs[slot]!;
+  }
+
+  state(): { owners: number[]; states: (RngState | null)[] } {
+    return { owners: Array.from(this.owners), states: this.rngs.map((r) => (r ? r.state() : null)) };
+  }
+
+  load(s: { owners: number[]; states: (RngState | null)[] }): void {
+    this.owners = Float64Array.from(s.owners);
+    this.rngs = s.states.map((st) => (st ? restoreStream(st) : (undefined as unknown as StatefulRng)));
+  }
+}
+
+/** The feature block `name` of the layout's candidates (or user), or an IncompatibleEnv error. */
+export function requireFeature(agent: string, env: AgentEnvInfo, where: 'user' | 'candidates', names: readonly string[]): FeatureSpec {
+  const specs = where === 'user' ? env.layout.userFeatures : env.layout.candidateFeatures;
+  for (const n of names) {
+    const f = specs.find((s) => s.name === n);
+    if (f) return f;
+  }
+  throw new IncompatibleEnv(
+    agent,
+    env.envId,
+    `it needs the ${where} feature ${names.map((n) => `"${n}"`).join(' or ')}; the env's ${where} features are ${specs.map((s) => s.name).join(', ') || '(none)'}`,
+  );
+}
+
+/** The topic of candidate i of slot s from a one-hot `topic` block. */
+export function topicOf(cands: Float32Array, s: number, i: number, N: number, F: number, topic: FeatureSpec): number {
+  const o = (s * N + i) * F + topic.offset;
+  for (let t = 0; t < topic.size; t++) if (cands[o + t] === 1) return t;
+  return -1;
+}

@@ -1,0 +1,241 @@
+/**
+ * Baseline agents: random, the myopic oracle, and heuristics (popularity, quality estimate, and the two
+ * reference policies that pose retention-v0's trade-off: myopic click maximizer and balanced).
+ */
+import type { FeatureSpec, HiddenBlock } from '../envs/core.js';
+import { sampleDistinct } from '../envs/rng.js';
+import { optimalMnlSlate, topK } from '../policies/slates.js';
+import {
+  type AgentObservation,
+  BaseAgent,
+  IncompatibleEnv,
+  PerUserStreams,
+  requireFeature,
+  topicOf,
+  type Transitions,
+  type AgentEnvInfo,
+} from './api.js';
+import type { ResolvedParams } from '../envs/params.js';
+
+/** Uniform slates without repetition (per-user streams: batch-size independent). */
+export class RandomAgent extends BaseAgent {
+  readonly id = 'random';
+  private readonly streams: PerUserStreams;
+  constructor(p: ResolvedParams, env: AgentEnvInfo, seed: number) {
+    super(p, env, seed);
+    this.streams = new PerUserStreams(seed, 'random');
+  }
+  act(obs: AgentObservation): Int32Array {
+    const out = this.out(obs.B);
+    const { N, K } = this.env.layout;
+    for (let s = 0; s < obs.B; s++) if (obs.active[s]) sampleDistinct(this.streams.get(s, obs.userIndex[s]!), N, K, out, s * K);
+    return out;
+  }
+  protected override getState(): unknown {
+    return this.streams.state();
+  }
+  protected override setState(s: unknown): void {
+    this.streams.load(s as ReturnType<PerUserStreams['state']>);
+  }
+}
+
+function hiddenOf(agent: string, obs: AgentObservation, names: readonly string[]): Record<string, HiddenBlock> {
+  if (!obs.hidden) throw new Error(`${agent} is an oracle agent: the runner must pass the env's hidden state (observation.hidden)`);
+  return obs.hidden(names);
+}
+
+/**
+ * myopic-oracle: the slate with the highest true expected immediate reward, computed from the hidden state.
+ * Under a conditional choice model (hidden `choiceScore`, `noClickScore`, `expectedReward`) the slate is the
+ * exact maximizer of sum s_i r_i / (s_0 + sum s_j) (Dinkelbach); otherwise (position-0 consumption, bandits,
+ * finite MDPs) the top-K candidates by expected reward. The upper bound of any myopic policy.
+ */
+export class MyopicOracleAgent extends BaseAgent {
+  readonly id = 'myopic-oracle';
+  override readonly oracle = true;
+  private readonly mnl: boolean;
+  private work = new Float64Array(0);
+  constructor(p: ResolvedParams, env: AgentEnvInfo, seed: number) {
+    super(p, env, seed);
+    if (!env.hiddenNames.includes('expectedReward')) throw new IncompatibleEnv(this.id, env.envId, 'the env exposes no hidden expectedReward');
+    this.mnl = env.hiddenNames.includes('choiceScore') && env.hiddenNames.includes('noClickScore');
+  }
+  act(obs: AgentObservation): Int32Array {
+    const out = this.out(obs.B);
+    const { N, K } = this.env.layout;
+    const h = hiddenOf(this.id, obs, this.mnl ? ['choiceScore', 'noClickScore', 'expectedReward'] : ['expectedReward']);
+    const er = h.expectedReward!.data;
+    if (this.work.length !== N) this.work = new Float64Array(N);
+    for (let s = 0; s < obs.B; s++) {
+      if (!obs.active[s]) continue;
+      if (this.mnl) optimalMnlSlate(h.choiceScore!.data, er, s * N, N, K, h.noClickScore!.data[s]!, out, s * K, this.work);
+      else topK(er, s * N, N, K, out, s * K);
+    }
+    return out;
+  }
+}
+
+/** myopic-click: the K candidates with the highest true click propensity (hidden choiceScore). */
+export class MyopicClickAgent extends BaseAgent {
+  readonly id = 'myopic-click';
+  override readonly oracle = true;
+  constructor(p: ResolvedParams, env: AgentEnvInfo, seed: number) {
+    super(p, env, seed);
+    if (!env.hiddenNames.includes('choiceScore')) throw new IncompatibleEnv(this.id, env.envId, 'the env has no click model (hidden choiceScore)');
+  }
+  act(obs: AgentObservation): Int32Array {
+    const out = this.out(obs.B);
+    const { N, K } = this.env.layout;
+    const sc = hiddenOf(this.id, obs, ['choiceScore']).choiceScore!.data;
+    for (let s = 0; s < obs.B; s++) if (obs.active[s]) topK(sc, s * N, N, K, out, s * K);
+    return out;
+  }
+}
+
+/**
+ * balanced: log click propensity + qualityWeight x quality estimate - repeatPenalty per recent interaction with
+ * the candidate's topic, at most one item per topic in the slate (greedy). The reference long-term-aware
+ * heuristic of retention-v0 (needs topic, qualityEstimate and a history with topics).
+ */
+export class BalancedAgent extends BaseAgent {
+  readonly id = 'balanced';
+  override readonly oracle = true;
+  private readonly topic: FeatureSpec;
+  private readonly quality: FeatureSpec;
+  private readonly history: FeatureSpec;
+  private score = new Float64Array(0);
+  private topics = new Int32Array(0);
+  private used = new Uint8Array(0);
+  constructor(p: ResolvedParams, env: AgentEnvInfo, seed: number) {
+    super(p, env, seed);
+    if (!env.hiddenNames.includes('choiceScore')) throw new IncompatibleEnv(this.id, env.envId, 'the env has no click model (hidden choiceScore)');
+    this.topic = requireFeature(this.id, env, 'candidates', ['topic']);
+    this.quality = requireFeature(this.id, env, 'candidates', ['qualityEstimate']);
+    this.history = requireFeature(this.id, env, 'user', ['history']);
+  }
+  act(obs: AgentObservation): Int32Array {
+    const out = this.out(obs.B);
+    const { N, K, F, U } = this.env.layout;
+    const wq = this.params.qualityWeight as number;
+    const wr = this.params.repeatPenalty as number;
+    const sc = hiddenOf(this.id, obs, ['choiceScore']).choiceScore!.data;
+    const T = this.topic.size;
+    if (this.score.length !== N) {
+      this.score = new Float64Array(N);
+      this.topics = new Int32Array(N);
+    }
+    if (this.used.length !== T) this.used = new Uint8Array(T);
+    const L = this.history.size / 3;
+    for (let s = 0; s < obs.B; s++) {
+      if (!obs.active[s]) continue;
+      for (let i = 0; i < N; i++) {
+        const tp = topicOf(obs.candidates, s, i, N, F, this.topic);
+        this.topics[i] = tp;
+        let repeats = 0;
+        for (let j = 0; j < L; j++) if (obs.user[s * U + this.history.offset + 3 * j] === tp) repeats++;
+        this.score[i] = Math.log(sc[s * N + i]!) + wq * obs.candidates[(s * N + i) * F + this.quality.offset]! - wr * repeats;
+      }
+      this.used.fill(0);
+      for (let j = 0; j < K; j++) {
+        let best = -1;
+        let bestFree = false;
+        for (let i = 0; i < N; i++) {
+          let taken = false;
+          for (let q = 0; q < j; q++) if (out[s * K + q] === i) taken = true;
+          if (taken) continue;
+          const free = this.used[this.topics[i]!] === 0;
+          if (best < 0 || (free && !bestFree) || (free === bestFree && this.score[i]! > this.score[best]!)) {
+            best = i;
+            bestFree = free;
+          }
+        }
+        out[s * K + j] = best;
+        this.used[this.topics[best]!] = 1;
+      }
+    }
+    return out;
+  }
+}
+
+/** quality-estimate: the K candidates with the highest observable quality (estimate). */
+export class QualityEstimateAgent extends BaseAgent {
+  readonly id = 'quality-estimate';
+  private readonly q: FeatureSpec;
+  private score = new Float64Array(0);
+  constructor(p: ResolvedParams, env: AgentEnvInfo, seed: number) {
+    super(p, env, seed);
+    this.q = requireFeature(this.id, env, 'candidates', ['qualityEstimate', 'quality']);
+  }
+  act(obs: AgentObservation): Int32Array {
+    const out = this.out(obs.B);
+    const { N, K, F } = this.env.layout;
+    if (this.score.length !== N) this.score = new Float64Array(N);
+    for (let s = 0; s < obs.B; s++) {
+      if (!obs.active[s]) continue;
+      for (let i = 0; i < N; i++) this.score[i] = obs.candidates[(s * N + i) * F + this.q.offset]!;
+      topK(this.score, 0, N, K, out, s * K);
+    }
+    return out;
+  }
+}
+
+/**
+ * popularity: ranks candidates by their smoothed click-through rate so far, (clicks + 1) / (impressions + 2),
+ * counted per catalogue item (envs with itemIds) or per topic; learns from every observed step.
+ */
+export class PopularityAgent extends BaseAgent {
+  readonly id = 'popularity';
+  private readonly byItem: boolean;
+  private readonly topic: FeatureSpec | null;
+  private clicks: Float64Array;
+  private shows: Float64Array;
+  private score = new Float64Array(0);
+  constructor(p: ResolvedParams, env: AgentEnvInfo, seed: number) {
+    super(p, env, seed);
+    const want = p.unit as string;
+    this.byItem = want === 'item' || (want === 'auto' && env.layout.itemCount !== null);
+    if (this.byItem && env.layout.itemCount === null) throw new IncompatibleEnv(this.id, env.envId, 'unit "item" needs catalogue item ids (the env has none); use unit "topic"');
+    this.topic = this.byItem ? null : requireFeature(this.id, env, 'candidates', ['topic']);
+    const n = this.byItem ? env.layout.itemCount! : this.topic!.size;
+    this.clicks = new Float64Array(n);
+    this.shows = new Float64Array(n);
+  }
+  private unitOf(o: AgentObservation, s: number, i: number): number {
+    const { N, F } = this.env.layout;
+    return this.byItem ? o.itemIds![s * N + i]! : topicOf(o.candidates, s, i, N, F, this.topic!);
+  }
+  act(obs: AgentObservation): Int32Array {
+    const out = this.out(obs.B);
+    const { N, K } = this.env.layout;
+    if (this.score.length !== N) this.score = new Float64Array(N);
+    for (let s = 0; s < obs.B; s++) {
+      if (!obs.active[s]) continue;
+      for (let i = 0; i < N; i++) {
+        const u = this.unitOf(obs, s, i);
+        this.score[i] = (this.clicks[u]! + 1) / (this.shows[u]! + 2);
+      }
+      topK(this.score, 0, N, K, out, s * K);
+    }
+    return out;
+  }
+  observe(t: Transitions): void {
+    const K = this.env.layout.K;
+    for (let s = 0; s < t.obs.B; s++) {
+      if (!t.stepped[s]) continue;
+      for (let j = 0; j < K; j++) {
+        const u = this.unitOf(t.obs, s, t.actions[s * K + j]!);
+        this.shows[u]! += 1;
+        if (t.clicked[s] === j) this.clicks[u]! += 1;
+      }
+    }
+  }
+  protected override getState(): unknown {
+    return { clicks: Array.from(this.clicks), shows: Array.from(this.shows) };
+  }
+  protected override setState(s: unknown): void {
+    const st = s as { clicks: number[]; shows: number[] };
+    this.clicks = Float64Array.from(st.clicks);
+    this.shows = Float64Array.from(st.shows);
+  }
+}
+

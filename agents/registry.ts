@@ -1,0 +1,79 @@
+/**
+ * The agent registry: `makeAgent(id, params, { envId, envParams, seed })`, `listAgents()` with one-line
+ * descriptions, the source (paper) of each algorithm, and whether the agent is an oracle. Params are
+ * validated like env params (unknown or out-of-range -> an error naming the param, range and default), and
+ * an agent that cannot run on an env says so at construction (IncompatibleEnv).
+ */
+import { envSpec, resolveEnvParams } from '../envs/registry.js';
+import { type ParamSpec, type ResolvedParams, resolveParams } from '../envs/params.js';
+import { checkSeed } from '../envs/rng.js';
+import type { Agent, AgentEnvInfo } from './api.js';
+
+export interface AgentSpec {
+  id: string;
+  description: string;
+  /** The algorithm's source: paper or book. */
+  source: string;
+  /** Reads hidden state (or the exact model): marked in every listing and report. */
+  oracle: boolean;
+  /** Uses TensorFlow.js (needs a backend; see policies/backend.ts). */
+  usesTf?: boolean;
+  params: readonly ParamSpec[];
+  check?(p: ResolvedParams): void;
+  create(p: ResolvedParams, env: AgentEnvInfo, seed: number): Agent | Promise<Agent>;
+}
+
+const agents = new Map<string, AgentSpec>();
+
+export function registerAgent(spec: AgentSpec): void {
+  if (agents.has(spec.id)) throw new Error(`registerAgent: agent id "${spec.id}" is already registered`);
+  agents.set(spec.id, spec);
+}
+
+export function listAgents(): { id: string; description: string; source: string; oracle: boolean }[] {
+  return [...agents.values()].map((a) => ({ id: a.id, description: a.description, source: a.source, oracle: a.oracle }));
+}
+
+export function agentSpec(id: string): AgentSpec {
+  const a = agents.get(id);
+  if (!a) throw new Error(`unknown agent ${JSON.stringify(id)}; known agents: ${[...agents.keys()].join(', ')}`);
+  return a;
+}
+
+export function resolveAgentParams(id: string, params?: Record<string, unknown>): ResolvedParams {
+  const spec = agentSpec(id);
+  const p = resolveParams(`agent ${id}`, spec.params, params);
+  spec.check?.(p);
+  return p;
+}
+
+/** What an agent may know about an env (layout, feature blocks, hidden block names, exact model). */
+export function agentEnvInfo(envId: string, envParams?: Record<string, unknown>): AgentEnvInfo {
+  const spec = envSpec(envId);
+  const p = resolveEnvParams(envId, envParams);
+  const sim = spec.createSim(1, p);
+  sim.setPopulation(0);
+  sim.resetSlot(0, 0);
+  return {
+    envId,
+    params: p,
+    layout: sim.layout,
+    hiddenNames: Object.keys(sim.hidden()),
+    multiSession: spec.multiSession,
+    model: spec.model ? spec.model(p) : null,
+  };
+}
+
+export interface MakeAgentOptions {
+  envId: string;
+  envParams?: Record<string, unknown>;
+  seed: number;
+}
+
+export async function makeAgent(id: string, params: Record<string, unknown> | undefined, opts: MakeAgentOptions): Promise<Agent> {
+  const spec = agentSpec(id);
+  const p = resolveAgentParams(id, params);
+  checkSeed(opts.seed, `agent ${id}`);
+  const env = agentEnvInfo(opts.envId, opts.envParams);
+  return spec.create(p, env, opts.seed);
+}
