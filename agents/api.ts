@@ -26,6 +26,8 @@ export interface AgentObservation extends VecObservation {
   active: Uint8Array;
   /** The user index in each slot. */
   userIndex: Float64Array;
+  /** 1 where the slot's user is at the first step of its episode (a new user). */
+  firstStep: Uint8Array;
   /** The env's hidden state (oracle agents only; the runners always provide it). */
   hidden?: (names?: readonly string[]) => Record<string, HiddenBlock>;
 }
@@ -170,16 +172,20 @@ export abstract class BaseAgent implements Agent {
   }
 }
 
-/** Per-user random streams keyed by (agent seed, purpose, user index): batch-size independent randomness. */
+/**
+ * Per-user random streams keyed by (agent seed, purpose, user index), started afresh at the first step of
+ * every episode: randomness that depends only on the user and the agent seed, not on the batch size or on
+ * what the agent did before.
+ */
 export class PerUserStreams {
   private rngs: StatefulRng[] = [];
   private owners = new Float64Array(0);
   constructor(
-    private readonly seed: number,
+    private seed: number,
     private readonly purpose: string,
   ) {}
 
-  get(slot: number, userIndex: number): StatefulRng {
+  get(slot: number, userIndex: number, firstStep: boolean): StatefulRng {
     if (slot >= this.rngs.length) {
       const n = Math.max(slot + 1, this.rngs.length * 2);
       const owners = new Float64Array(n).fill(-1);
@@ -187,18 +193,19 @@ export class PerUserStreams {
       this.owners = owners;
       this.rngs.length = n;
     }
-    if (this.owners[slot] !== userIndex) {
+    if (firstStep || this.owners[slot] !== userIndex) {
       this.owners[slot] = userIndex;
       this.rngs[slot] = statefulStream(`egym|agent|${this.seed}|${this.purpose}|${userIndex}`);
     }
     return this.rngs[slot]!;
   }
 
-  state(): { owners: number[]; states: (RngState | null)[] } {
-    return { owners: Array.from(this.owners), states: this.rngs.map((r) => (r ? r.state() : null)) };
+  state(): { seed: number; owners: number[]; states: (RngState | null)[] } {
+    return { seed: this.seed, owners: Array.from(this.owners), states: this.rngs.map((r) => (r ? r.state() : null)) };
   }
 
-  load(s: { owners: number[]; states: (RngState | null)[] }): void {
+  load(s: { seed: number; owners: number[]; states: (RngState | null)[] }): void {
+    this.seed = s.seed;
     this.owners = Float64Array.from(s.owners);
     this.rngs = s.states.map((st) => (st ? restoreStream(st) : (undefined as unknown as StatefulRng)));
   }

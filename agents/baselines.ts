@@ -28,7 +28,7 @@ export class RandomAgent extends BaseAgent {
   act(obs: AgentObservation): Int32Array {
     const out = this.out(obs.B);
     const { N, K } = this.env.layout;
-    for (let s = 0; s < obs.B; s++) if (obs.active[s]) sampleDistinct(this.streams.get(s, obs.userIndex[s]!), N, K, out, s * K);
+    for (let s = 0; s < obs.B; s++) if (obs.active[s]) sampleDistinct(this.streams.get(s, obs.userIndex[s]!, obs.firstStep[s] === 1), N, K, out, s * K);
     return out;
   }
   protected override getState(): unknown {

@@ -1,6 +1,11 @@
 /** The built-in agents, registered on import. */
 import { registerAgent } from './registry.js';
 import { BalancedAgent, MyopicClickAgent, MyopicOracleAgent, PopularityAgent, QualityEstimateAgent, RandomAgent } from './baselines.js';
+import { TabularAgent, type TdRule, ValueIterationAgent } from './tabular.js';
+import { BanditAgent, type BanditRule, LinUcbAgent } from './bandits.js';
+import { epsilonParams, stepSizeParams } from '../policies/schedules.js';
+import { validateStateSpec } from '../policies/discretize.js';
+import type { ParamSpec } from '../envs/params.js';
 
 registerAgent({
   id: 'random',
@@ -57,6 +62,102 @@ registerAgent({
   oracle: false,
   params: [{ name: 'unit', kind: 'enum', default: 'auto', values: ['auto', 'item', 'topic'], description: 'count per catalogue item or per topic (auto: item when the env has item ids)' }],
   create: (p, env, seed) => new PopularityAgent(p, env, seed),
+});
+
+/** The same param specs with other defaults. */
+function withDefaults(specs: readonly ParamSpec[], defaults: Record<string, unknown>): ParamSpec[] {
+  return specs.map((p) => (p.name in defaults ? ({ ...p, default: defaults[p.name] } as ParamSpec) : p));
+}
+
+const tabularParams: readonly ParamSpec[] = [
+  { name: 'gamma', kind: 'number', default: 0.9, min: 0, max: 1, description: 'discount factor' },
+  { name: 'initialQ', kind: 'number', default: 0, min: -1e6, max: 1e6, description: 'initial action values' },
+  {
+    name: 'stateFeatures',
+    kind: 'custom',
+    default: 'auto',
+    allowed: '"auto" or a list of {feature, index?, edges? | levels?} over user features (policies/discretize.ts)',
+    validate: validateStateSpec,
+    description: 'state abstraction',
+  },
+  { name: 'actionAbstraction', kind: 'enum', default: 'auto', values: ['auto', 'candidate', 'topic', 'band'], description: 'abstract actions (policies/abstract-actions.ts)' },
+  { name: 'actionBands', kind: 'int', default: 5, min: 2, max: 100, description: 'bands of the band abstraction' },
+  ...withDefaults(epsilonParams, { epsilonSchedule: 'exponential', epsilonEnd: 0.01, epsilonSteps: 200_000 }),
+  ...stepSizeParams,
+];
+
+const TD_SOURCES: Record<TdRule, [string, string]> = {
+  'q-learning': ['tabular Q-learning over a state and an action abstraction', 'Watkins 1989; Watkins and Dayan 1992, Machine Learning 8'],
+  sarsa: ['tabular SARSA (on-policy TD control)', 'Rummery and Niranjan 1994; Sutton and Barto 2018, 6.4'],
+  'expected-sarsa': ['tabular Expected SARSA', 'van Seijen, van Hasselt, Whiteson and Wiering 2009; Sutton and Barto 2018, 6.6'],
+};
+for (const rule of ['q-learning', 'sarsa', 'expected-sarsa'] as const) {
+  registerAgent({
+    id: rule,
+    description: TD_SOURCES[rule][0],
+    source: TD_SOURCES[rule][1],
+    oracle: false,
+    params: tabularParams,
+    create: (p, env, seed) => new TabularAgent(rule, p, env, seed),
+  });
+}
+
+registerAgent({
+  id: 'value-iteration',
+  description: 'the optimal policy of a finite MDP from its exact model (boredom-mdp-v0)',
+  source: 'Bellman 1957; Sutton and Barto 2018, 4.4',
+  oracle: true,
+  params: [{ name: 'gamma', kind: 'number', default: 0.9, min: 0, max: 1, description: 'discount factor' }],
+  create: (p, env, seed) => new ValueIterationAgent(p, env, seed),
+});
+
+const armParams: readonly ParamSpec[] = [
+  { name: 'arms', kind: 'enum', default: 'auto', values: ['auto', 'topic', 'item'], description: 'arms are topics or catalogue items (auto: items when the env has item ids)' },
+  { name: 'feedback', kind: 'enum', default: 'reward', values: ['reward', 'click'], description: "a shown item's reward: the step's reward if clicked, or 1 per click" },
+];
+const BANDITS: Record<BanditRule, { description: string; source: string; params: readonly ParamSpec[] }> = {
+  'epsilon-greedy': {
+    description: 'epsilon-greedy bandit over topics or items, top-K slates by mean reward',
+    source: 'Sutton and Barto 2018, Reinforcement Learning, 2.2-2.4',
+    params: [...armParams, ...withDefaults(epsilonParams, { epsilonSchedule: 'constant', epsilonStart: 0.1 })],
+  },
+  ucb1: {
+    description: 'UCB1 bandit over topics or items',
+    source: 'Auer, Cesa-Bianchi and Fischer 2002, Machine Learning 47',
+    params: [...armParams, { name: 'exploration', kind: 'number', default: 1, min: 0, max: 100, description: 'scale c of the confidence bonus' }],
+  },
+  'thompson-beta': {
+    description: 'Beta-Bernoulli Thompson sampling over topics or items',
+    source: 'Thompson 1933; Chapelle and Li, NeurIPS 2011; Agrawal and Goyal, COLT 2012',
+    params: withDefaults(armParams, { feedback: 'click' }),
+  },
+  'thompson-gaussian': {
+    description: 'Gaussian Thompson sampling over topics or items',
+    source: 'Agrawal and Goyal, AISTATS 2013',
+    params: [
+      ...armParams,
+      { name: 'noiseStd', kind: 'number', default: 1, min: 0, max: 1e6, minExclusive: true, description: 'assumed reward noise std' },
+      { name: 'priorStd', kind: 'number', default: 10, min: 0, max: 1e6, minExclusive: true, description: 'std of the Normal(0, .) prior on arm means' },
+    ],
+  },
+};
+for (const [rule, b] of Object.entries(BANDITS) as [BanditRule, (typeof BANDITS)[BanditRule]][]) {
+  registerAgent({ id: rule, description: b.description, source: b.source, oracle: false, params: b.params, create: (p, env, seed) => new BanditAgent(rule, p, env, seed) });
+}
+
+registerAgent({
+  id: 'linucb',
+  description: 'disjoint LinUCB over candidate features (one ridge model per topic, or shared)',
+  source: 'Li, Chu, Langford and Schapire, WWW 2010',
+  oracle: false,
+  params: [
+    { name: 'arms', kind: 'enum', default: 'auto', values: ['auto', 'topic', 'shared'], description: 'one model per topic, or one shared model (auto: per topic when the env has topics)' },
+    { name: 'context', kind: 'enum', default: 'candidate', values: ['candidate', 'candidate+user'], description: 'context features' },
+    { name: 'alpha', kind: 'number', default: 1, min: 0, max: 100, description: 'exploration bonus scale' },
+    { name: 'ridge', kind: 'number', default: 1, min: 0, max: 1e6, minExclusive: true, description: 'ridge lambda' },
+    { name: 'feedback', kind: 'enum', default: 'reward', values: ['reward', 'click'], description: "a shown item's reward: the step's reward if clicked, or 1 per click" },
+  ],
+  create: (p, env, seed) => new LinUcbAgent(p, env, seed),
 });
 
 export * from './api.js';

@@ -7,7 +7,7 @@ import type { VecObservation, VectorEnv } from '../envs/core.js';
 import type { Agent, AgentObservation, Transitions } from './api.js';
 
 /** An AgentObservation view over the env's current buffers. */
-export function observationOf(env: VectorEnv, active: Uint8Array, userIndex: Float64Array, obs: VecObservation): AgentObservation {
+export function observationOf(env: VectorEnv, active: Uint8Array, userIndex: Float64Array, firstStep: Uint8Array, obs: VecObservation): AgentObservation {
   return {
     user: obs.user,
     candidates: obs.candidates,
@@ -15,6 +15,7 @@ export function observationOf(env: VectorEnv, active: Uint8Array, userIndex: Flo
     B: env.numEnvs,
     active,
     userIndex,
+    firstStep,
     hidden: (names) => env.hidden(names),
   };
 }
@@ -43,7 +44,19 @@ export interface TrainResult {
  * Train `agent` for `steps` vector steps (B user-steps each) on `env` (autoreset same-step). The env is reset
  * with `seed` unless `resume` is set (then it continues where it stands).
  */
-export function trainAgent(agent: Agent, env: VectorEnv, opts: { steps: number; seed?: number; resume?: boolean; onEpisode?: (e: EpisodeRecord) => void }): TrainResult {
+export interface TrainOptions {
+  steps: number;
+  seed?: number;
+  /** Continue the env where it stands instead of resetting it. */
+  resume?: boolean;
+  onEpisode?: (e: EpisodeRecord) => void;
+  /** Called after every vector step with what the agent observed. */
+  onStep?: (t: Transitions) => void;
+  /** Called after the agent chose its slates, before the env steps (the env's hidden state is still the decision's). */
+  onAct?: (obs: AgentObservation, actions: Int32Array) => void;
+}
+
+export function trainAgent(agent: Agent, env: VectorEnv, opts: TrainOptions): TrainResult {
   if (env.metadata.autoresetMode !== 'same-step') throw new Error(`trainAgent needs a vector env with autoreset 'same-step', got '${env.metadata.autoresetMode}'`);
   const B = env.numEnvs;
   const { U, N, F } = env.layout;
@@ -58,30 +71,37 @@ export function trainAgent(agent: Agent, env: VectorEnv, opts: { steps: number; 
   const prev: VecObservation = { user: new Float32Array(B * U), candidates: new Float32Array(B * N * F), itemIds: env.sim.itemIds ? new Int32Array(B * N) : null };
   const prevUsers = new Float64Array(B);
   const stepped = new Uint8Array(B).fill(1);
+  // After a reset every slot starts a user; on resume the agent's per-user state carries on.
+  const firstStep = new Uint8Array(B).fill(opts.resume ? 0 : 1);
+  const prevFirst = new Uint8Array(B);
   const ctx = agent.context(true);
   const episodes: EpisodeRecord[] = [];
   let metrics: Record<string, number> = {};
   for (let t = 0; t < opts.steps; t++) {
-    const obs = observationOf(env, active, userIndex, cur);
+    const obs = observationOf(env, active, userIndex, firstStep, cur);
     const actions = agent.act(obs, ctx);
+    opts.onAct?.(obs, actions);
     copyObs(cur, prev);
     prevUsers.set(userIndex);
+    prevFirst.set(firstStep);
     const r = env.step(actions);
     userIndex.set(r.userIndex);
-    if (agent.observe) {
+    firstStep.set(r.final.mask);
+    if (agent.observe || opts.onStep) {
       const tr: Transitions = {
-        obs: { ...observationOf(env, active, prevUsers, prev) },
+        obs: observationOf(env, active, prevUsers, prevFirst, prev),
         actions,
         rewards: r.rewards,
         clicked: r.clicked,
         terminated: r.terminated,
         truncated: r.truncated,
-        next: observationOf(env, active, userIndex, cur),
+        next: observationOf(env, active, userIndex, firstStep, cur),
         finalMask: r.final.mask,
         finalObservation: r.final.observation,
         stepped,
       };
-      agent.observe(tr);
+      agent.observe?.(tr);
+      opts.onStep?.(tr);
     }
     const m = agent.update?.();
     if (m) metrics = m;

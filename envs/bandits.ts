@@ -64,6 +64,7 @@ export class BernoulliBanditSim implements BatchSim {
       itemCount: null,
       userFeatures: [{ name: 'step', offset: 0, size: 1, kind: 'int' }],
       candidateFeatures: [{ name: 'topic', offset: 0, size: A, kind: 'onehot' }],
+      rewardRange: [0, 1],
     };
     this.user = new Float32Array(B);
     this.candidates = new Float32Array(B * A * A);
@@ -148,6 +149,7 @@ export class LinearBanditSim implements BatchSim {
       itemCount: this.M,
       userFeatures: [{ name: 'step', offset: 0, size: 1, kind: 'int' }],
       candidateFeatures: [{ name: 'x', offset: 0, size: this.d, kind: 'real' }],
+      rewardRange: [-Infinity, Infinity],
     };
     this.user = new Float32Array(B);
     this.candidates = new Float32Array(B * this.N * this.d);

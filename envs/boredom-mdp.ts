@@ -54,6 +54,8 @@ export interface FiniteModel {
   R: Float64Array;
   /** Distribution of the initial state. */
   initial: Float64Array;
+  /** The state index of an observation's user block starting at `offset`. */
+  stateOf(user: ArrayLike<number>, offset: number): number;
 }
 
 interface Config {
@@ -167,7 +169,7 @@ export function boredomMdpModel(p: ResolvedParams): FiniteModel {
   }
   const initial = new Float64Array(S);
   initial[boredomStateIndex(new Int32Array(T), Math.floor((Ls - 1) / 2), Lb, Ls)] = 1;
-  return { numStates: S, numActions: A, P, R, initial };
+  return { numStates: S, numActions: A, P, R, initial, stateOf: (user, offset) => boredomStateOfObservation(user, p, offset) };
 }
 
 export class BoredomMdpSim implements BatchSim {
@@ -207,6 +209,7 @@ export class BoredomMdpSim implements BatchSim {
         { name: 'appeal', offset: T, size: 1, kind: 'real' },
         { name: 'quality', offset: T + 1, size: 1, kind: 'real' },
       ],
+      rewardRange: [0, 1.5],
     };
     this.clicked = new Int32Array(B).fill(-1);
     this.user = new Float32Array(B * (T + 1));

@@ -42,6 +42,8 @@ export interface Layout {
   userFeatures: readonly FeatureSpec[];
   /** Named column blocks of one candidate's features (offsets into its F values). */
   candidateFeatures: readonly FeatureSpec[];
+  /** Bounds of the per-step reward (infinite where unbounded). */
+  rewardRange: readonly [number, number];
 }
 
 /**

@@ -39,8 +39,17 @@ export interface NumberListParam extends ParamBase {
   /** The entries must sum to 1 (within 1e-6): a probability vector. */
   simplex?: boolean;
 }
-export type ParamSpec = NumberParam | BooleanParam | EnumParam | NumberListParam;
-export type ParamValue = number | boolean | string | readonly number[];
+/** A structured parameter (a list of objects, a config record): validated by its own function. */
+export interface CustomParam extends ParamBase {
+  kind: 'custom';
+  default: unknown;
+  /** What is allowed, in words (shown in errors and --help). */
+  allowed: string;
+  /** Why `v` is not allowed, or null when it is. */
+  validate(v: unknown): string | null;
+}
+export type ParamSpec = NumberParam | BooleanParam | EnumParam | NumberListParam | CustomParam;
+export type ParamValue = number | boolean | string | readonly number[] | unknown;
 export type ResolvedParams = Record<string, ParamValue>;
 
 export function describeAllowed(p: ParamSpec): string {
@@ -57,6 +66,8 @@ export function describeAllowed(p: ParamSpec): string {
       return `one of ${p.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'numbers':
       return `a list of ${p.length !== undefined ? p.length + ' ' : ''}numbers in [${p.min}, ${p.max}]${p.simplex ? ' summing to 1' : ''}`;
+    case 'custom':
+      return p.allowed;
   }
 }
 
@@ -91,6 +102,11 @@ function checkOne(owner: string, p: ParamSpec, v: unknown): ParamValue {
       if (p.simplex && Math.abs(v.reduce((a: number, b: number) => a + b, 0) - 1) > 1e-6) throw bad('does not sum to 1');
       return [...v] as number[];
     }
+    case 'custom': {
+      const why = p.validate(v);
+      if (why !== null) throw bad(why);
+      return JSON.parse(JSON.stringify(v));
+    }
   }
 }
 
@@ -111,7 +127,7 @@ export function resolveParams(owner: string, specs: readonly ParamSpec[], given:
   }
   for (const p of specs) {
     const v = given?.[p.name];
-    out[p.name] = v === undefined ? (p.kind === 'numbers' ? [...p.default] : p.default) : checkOne(owner, p, v);
+    out[p.name] = v === undefined ? (p.kind === 'numbers' ? [...p.default] : p.kind === 'custom' ? JSON.parse(JSON.stringify(p.default)) : p.default) : checkOne(owner, p, v);
   }
   return out;
 }

@@ -87,9 +87,11 @@ function runBatch(env: VectorEnv, agent: Agent, explore: boolean, seed: number, 
   const firstSteps = new Float64Array(B);
   const obs = r0.observation;
   const ctx = agent.context(false, explore);
-  const view = observationOf(env, active, userIndex, obs);
+  const firstStep = new Uint8Array(B).fill(1);
+  const view = observationOf(env, active, userIndex, firstStep, obs);
   for (let t = 0; t < maxSteps; t++) {
     const actions = agent.act(view, ctx);
+    if (t === 0) firstStep.fill(0);
     const r = env.step(actions);
     for (let s = 0; s < B; s++) {
       if (!active[s]) continue;

@@ -1,0 +1,302 @@
+/**
+ * Bandit agents. The arms are topics or catalogue items (`arms`: auto = items when the env has item ids,
+ * else topics); statistics are shared by the whole population. Every candidate is scored by its arm's index
+ * and the slate is the top-K. Feedback: every shown item is a pull; its reward is the step's reward (or 1
+ * with `feedback: click`) when the user clicked it, else 0.
+ *
+ * - epsilon-greedy: with probability epsilon a uniform random slate, else top-K by mean reward
+ *   (Sutton and Barto 2018, 2.2-2.4; schedule in policies/schedules.ts).
+ * - ucb1: mean + c sqrt(2 ln t / n), unpulled arms first (Auer, Cesa-Bianchi and Fischer 2002).
+ * - thompson-beta: Beta(1 + successes, 1 + failures) samples; rewards in [0, 1], fractional rewards binarized
+ *   by a Bernoulli draw (Thompson 1933; Chapelle and Li 2011; Agrawal and Goyal 2012).
+ * - thompson-gaussian: Normal posterior with known noise std and a Normal(0, priorStd^2) prior
+ *   (Agrawal and Goyal 2013).
+ * - linucb: disjoint LinUCB (Li, Chu, Langford and Schapire, WWW 2010, Algorithm 1) over the candidate's
+ *   real-valued features (and optionally the user's), one ridge model per topic or one shared model:
+ *   score = theta_a . x + alpha sqrt(x^T A_a^-1 x), A_a = lambda I + sum x x^T, b_a = sum r x.
+ * In evaluation the index is the posterior mean (no exploration bonus, no sampling) unless exploring.
+ */
+import type { FeatureSpec } from '../envs/core.js';
+import type { ResolvedParams } from '../envs/params.js';
+import { normal, type Rng, sampleDistinct } from '../envs/rng.js';
+import { topK } from '../policies/slates.js';
+import { epsilonAt } from '../policies/schedules.js';
+import { type AgentContext, type AgentEnvInfo, type AgentObservation, BaseAgent, IncompatibleEnv, PerUserStreams, requireFeature, topicOf, type Transitions } from './api.js';
+
+export type BanditRule = 'epsilon-greedy' | 'ucb1' | 'thompson-beta' | 'thompson-gaussian';
+
+/** Gamma(shape, 1) by Marsaglia and Tsang (2000); shape < 1 by the boost u^(1/shape). */
+function gamma(rng: Rng, shape: number): number {
+  if (shape < 1) return gamma(rng, shape + 1) * Math.pow(rng(), 1 / shape);
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    const x = normal(rng);
+    const v0 = 1 + c * x;
+    if (v0 <= 0) continue;
+    const v = v0 * v0 * v0;
+    const u = rng();
+    if (Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
+  }
+}
+
+export function sampleBeta(rng: Rng, a: number, b: number): number {
+  const x = gamma(rng, a);
+  return x / (x + gamma(rng, b));
+}
+
+/** Per-candidate arm ids for topic or item arms. */
+class ArmMap {
+  readonly byItem: boolean;
+  readonly numArms: number;
+  private readonly topic: FeatureSpec | null;
+  constructor(agent: string, env: AgentEnvInfo, want: string) {
+    this.byItem = want === 'item' || (want === 'auto' && env.layout.itemCount !== null);
+    if (this.byItem && env.layout.itemCount === null) throw new IncompatibleEnv(agent, env.envId, 'arms "item" need catalogue item ids (the env has none); use arms "topic"');
+    this.topic = this.byItem ? null : requireFeature(agent, env, 'candidates', ['topic']);
+    this.numArms = this.byItem ? env.layout.itemCount! : this.topic!.size;
+  }
+  arm(obs: { candidates: Float32Array; itemIds: Int32Array | null }, s: number, i: number, N: number, F: number): number {
+    return this.byItem ? obs.itemIds![s * N + i]! : topicOf(obs.candidates, s, i, N, F, this.topic!);
+  }
+}
+
+export class BanditAgent extends BaseAgent {
+  readonly id: BanditRule;
+  private readonly arms: ArmMap;
+  pulls: Float64Array;
+  sums: Float64Array;
+  successes: Float64Array;
+  total = 0;
+  private score = new Float64Array(0);
+  private readonly evalStreams: PerUserStreams;
+
+  constructor(rule: BanditRule, p: ResolvedParams, env: AgentEnvInfo, seed: number) {
+    super(p, env, seed);
+    this.id = rule;
+    this.arms = new ArmMap(rule, env, p.arms as string);
+    const n = this.arms.numArms;
+    this.pulls = new Float64Array(n);
+    this.sums = new Float64Array(n);
+    this.successes = new Float64Array(n);
+    this.evalStreams = new PerUserStreams(seed, 'bandit-eval');
+    const [lo, hi] = env.layout.rewardRange;
+    if (rule === 'thompson-beta' && p.feedback === 'reward' && (lo < 0 || hi > 1)) {
+      throw new IncompatibleEnv(rule, env.envId, `Beta-Bernoulli sampling needs rewards in [0, 1] and this env's rewards lie in [${lo}, ${hi}]; use feedback "click" or thompson-gaussian`);
+    }
+  }
+
+  /** Index of an arm. `explore` false: the posterior / empirical mean. */
+  private index(a: number, explore: boolean, rng: Rng): number {
+    const n = this.pulls[a]!;
+    const mean = n > 0 ? this.sums[a]! / n : 0;
+    if (!explore) {
+      if (this.id === 'thompson-beta') return (1 + this.successes[a]!) / (2 + n);
+      if (this.id === 'thompson-gaussian') return this.gaussPost(a)[0];
+      return mean;
+    }
+    switch (this.id) {
+      case 'ucb1':
+        return n === 0 ? Infinity : mean + (this.params.exploration as number) * Math.sqrt((2 * Math.log(Math.max(1, this.total))) / n);
+      case 'thompson-beta':
+        return sampleBeta(rng, 1 + this.successes[a]!, 1 + n - this.successes[a]!);
+      case 'thompson-gaussian': {
+        const [m, sd] = this.gaussPost(a);
+        return m + sd * normal(rng);
+      }
+      default:
+        return mean;
+    }
+  }
+
+  private gaussPost(a: number): [number, number] {
+    const s2 = (this.params.noiseStd as number) ** 2;
+    const prec = 1 / (this.params.priorStd as number) ** 2 + this.pulls[a]! / s2;
+    return [this.sums[a]! / s2 / prec, Math.sqrt(1 / prec)];
+  }
+
+  act(obs: AgentObservation, ctx: AgentContext): Int32Array {
+    const out = this.out(obs.B);
+    const { N, F, K } = this.env.layout;
+    if (this.score.length !== N) this.score = new Float64Array(N);
+    const explore = ctx.training || ctx.explore;
+    for (let s = 0; s < obs.B; s++) {
+      if (!obs.active[s]) continue;
+      const rng = ctx.training ? ctx.rng : this.evalStreams.get(s, obs.userIndex[s]!, obs.firstStep[s] === 1);
+      if (this.id === 'epsilon-greedy' && explore) {
+        const eps = ctx.training ? epsilonAt(this.params, this.total) : (this.params.epsilonEnd as number);
+        if (rng() < eps) {
+          sampleDistinct(rng, N, K, out, s * K);
+          continue;
+        }
+      }
+      // Thompson: one sample per arm per decision (an arm appearing twice among the candidates scores the same).
+      const seen = new Map<number, number>();
+      for (let i = 0; i < N; i++) {
+        const a = this.arms.arm(obs, s, i, N, F);
+        let v = seen.get(a);
+        if (v === undefined) {
+          v = this.index(a, explore, rng);
+          seen.set(a, v);
+        }
+        this.score[i] = v;
+      }
+      topK(this.score, 0, N, K, out, s * K);
+    }
+    return out;
+  }
+
+  observe(t: Transitions): void {
+    const { N, F, K } = this.env.layout;
+    const binarize = this.id === 'thompson-beta';
+    for (let s = 0; s < t.obs.B; s++) {
+      if (!t.stepped[s]) continue;
+      for (let j = 0; j < K; j++) {
+        const a = this.arms.arm(t.obs, s, t.actions[s * K + j]!, N, F);
+        const r = t.clicked[s] === j ? (this.params.feedback === 'click' ? 1 : t.rewards[s]!) : 0;
+        this.pulls[a]! += 1;
+        this.sums[a]! += r;
+        if (binarize) {
+          this.successes[a]! += r === 1 || (r > 0 && this.rng() < r) ? 1 : 0;
+        }
+        this.total += 1;
+      }
+    }
+  }
+
+  protected override getState(): unknown {
+    return { pulls: Array.from(this.pulls), sums: Array.from(this.sums), successes: Array.from(this.successes), total: this.total, evalStreams: this.evalStreams.state() };
+  }
+  protected override setState(x: unknown): void {
+    const st = x as { pulls: number[]; sums: number[]; successes: number[]; total: number; evalStreams: ReturnType<PerUserStreams['state']> };
+    this.pulls = Float64Array.from(st.pulls);
+    this.sums = Float64Array.from(st.sums);
+    this.successes = Float64Array.from(st.successes);
+    this.total = st.total;
+    this.evalStreams.load(st.evalStreams);
+  }
+}
+
+/** Disjoint LinUCB (Li et al. 2010). */
+export class LinUcbAgent extends BaseAgent {
+  readonly id = 'linucb';
+  readonly d: number;
+  private readonly cols: number[];
+  private readonly userCols: number[];
+  private readonly topic: FeatureSpec | null;
+  private readonly numModels: number;
+  Ainv: Float64Array;
+  b: Float64Array;
+  private x = new Float64Array(0);
+  private tmp = new Float64Array(0);
+  private score = new Float64Array(0);
+
+  constructor(p: ResolvedParams, env: AgentEnvInfo, seed: number) {
+    super(p, env, seed);
+    const cf = env.layout.candidateFeatures;
+    const perTopic = p.arms === 'topic' || (p.arms === 'auto' && cf.some((f) => f.name === 'topic' && f.kind === 'onehot'));
+    this.topic = perTopic ? requireFeature(this.id, env, 'candidates', ['topic']) : null;
+    this.cols = [];
+    for (const f of cf) if (f.kind !== 'onehot' || !perTopic) for (let j = 0; j < f.size; j++) this.cols.push(f.offset + j);
+    this.userCols = [];
+    if (p.context === 'candidate+user') for (const f of env.layout.userFeatures) if (f.kind !== 'history') for (let j = 0; j < f.size; j++) this.userCols.push(f.offset + j);
+    this.d = this.cols.length + this.userCols.length + 1;
+    if (this.d > 200) throw new IncompatibleEnv(this.id, env.envId, `the context has ${this.d} dimensions (limit 200)`);
+    this.numModels = perTopic ? this.topic!.size : 1;
+    const d = this.d;
+    this.Ainv = new Float64Array(this.numModels * d * d);
+    const lam = p.ridge as number;
+    for (let m = 0; m < this.numModels; m++) for (let i = 0; i < d; i++) this.Ainv[m * d * d + i * d + i] = 1 / lam;
+    this.b = new Float64Array(this.numModels * d);
+    this.x = new Float64Array(d);
+    this.tmp = new Float64Array(d);
+  }
+
+  private contextOf(obs: { user: Float32Array; candidates: Float32Array }, s: number, i: number): void {
+    const { N, F, U } = this.env.layout;
+    const base = (s * N + i) * F;
+    let k = 0;
+    for (const c of this.cols) this.x[k++] = obs.candidates[base + c]!;
+    for (const c of this.userCols) this.x[k++] = obs.user[s * U + c]!;
+    this.x[k] = 1;
+  }
+
+  private model(obs: { candidates: Float32Array }, s: number, i: number): number {
+    if (!this.topic) return 0;
+    const { N, F } = this.env.layout;
+    return Math.max(0, topicOf(obs.candidates, s, i, N, F, this.topic));
+  }
+
+  /** theta . x and x^T Ainv x for model m and the current context. */
+  private predict(m: number): [number, number] {
+    const d = this.d;
+    const A = m * d * d;
+    let quad = 0;
+    let mean = 0;
+    for (let i = 0; i < d; i++) {
+      let row = 0;
+      for (let j = 0; j < d; j++) row += this.Ainv[A + i * d + j]! * this.x[j]!;
+      this.tmp[i] = row;
+      quad += this.x[i]! * row;
+    }
+    // theta = Ainv b
+    for (let i = 0; i < d; i++) {
+      let th = 0;
+      for (let j = 0; j < d; j++) th += this.Ainv[A + i * d + j]! * this.b[m * d + j]!;
+      mean += th * this.x[i]!;
+    }
+    return [mean, quad];
+  }
+
+  act(obs: AgentObservation, ctx: AgentContext): Int32Array {
+    const out = this.out(obs.B);
+    const { N, K } = this.env.layout;
+    if (this.score.length !== N) this.score = new Float64Array(N);
+    const alpha = ctx.training || ctx.explore ? (this.params.alpha as number) : 0;
+    for (let s = 0; s < obs.B; s++) {
+      if (!obs.active[s]) continue;
+      for (let i = 0; i < N; i++) {
+        this.contextOf(obs, s, i);
+        const [mean, quad] = this.predict(this.model(obs, s, i));
+        this.score[i] = mean + alpha * Math.sqrt(Math.max(0, quad));
+      }
+      topK(this.score, 0, N, K, out, s * K);
+    }
+    return out;
+  }
+
+  observe(t: Transitions): void {
+    const K = this.env.layout.K;
+    const d = this.d;
+    for (let s = 0; s < t.obs.B; s++) {
+      if (!t.stepped[s]) continue;
+      for (let j = 0; j < K; j++) {
+        const i = t.actions[s * K + j]!;
+        this.contextOf(t.obs, s, i);
+        const m = this.model(t.obs, s, i);
+        const r = t.clicked[s] === j ? (this.params.feedback === 'click' ? 1 : t.rewards[s]!) : 0;
+        // Sherman-Morrison: Ainv <- Ainv - (Ainv x)(Ainv x)^T / (1 + x^T Ainv x)
+        const A = m * d * d;
+        let quad = 0;
+        for (let a = 0; a < d; a++) {
+          let row = 0;
+          for (let c = 0; c < d; c++) row += this.Ainv[A + a * d + c]! * this.x[c]!;
+          this.tmp[a] = row;
+          quad += this.x[a]! * row;
+        }
+        const den = 1 + quad;
+        for (let a = 0; a < d; a++) for (let c = 0; c < d; c++) this.Ainv[A + a * d + c]! -= (this.tmp[a]! * this.tmp[c]!) / den;
+        for (let a = 0; a < d; a++) this.b[m * d + a]! += r * this.x[a]!;
+      }
+    }
+  }
+
+  protected override getState(): unknown {
+    return { Ainv: Array.from(this.Ainv), b: Array.from(this.b) };
+  }
+  protected override setState(x: unknown): void {
+    const st = x as { Ainv: number[]; b: number[] };
+    this.Ainv = Float64Array.from(st.Ainv);
+    this.b = Float64Array.from(st.b);
+  }
+}

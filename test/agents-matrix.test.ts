@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { IncompatibleEnv, listAgents, makeAgent } from '../agents/index.js';
+import type { Agent } from '../agents/api.js';
+import { trainAgent } from '../agents/loop.js';
+import { listEnvs, makeVec } from '../envs/registry.js';
+import { evaluateAgent } from '../experiments/evaluate.js';
+
+/** Short episodes so that 60 vector steps hold at least two episodes per slot. */
+const SHORT: Record<string, Record<string, unknown>> = {
+  'interest-evolution-v0': { timeBudget: 12 },
+  'long-term-satisfaction-v0': { timeBudget: 20 },
+  'retention-v0': { horizonDays: 2, maxSessionSteps: 8 },
+  'boredom-mdp-v0': {},
+  'bernoulli-bandit-v0': { horizon: 20 },
+  'linear-bandit-v0': { horizon: 20 },
+};
+
+/** Agents that need tfjs and long setup are covered by their own tests. */
+const SLOW = new Set(['supervised', 'adaptive-supervised']);
+
+function run(agent: Agent, envId: string, steps: number, seed: number, env = makeVec(envId, SHORT[envId], { numEnvs: 2 }), resume = false) {
+  const actions: number[] = [];
+  const res = trainAgent(agent, env, { steps, seed, resume, onAct: (_o, a) => actions.push(...a) });
+  return { actions, returns: res.episodes.map((e) => e.return), env };
+}
+
+const make = (id: string, envId: string, seed = 5) => makeAgent(id, {}, { envId, envParams: SHORT[envId], seed });
+
+describe('every agent x every compatible env', () => {
+  for (const { id } of listAgents()) {
+    if (SLOW.has(id)) continue;
+    for (const { id: envId } of listEnvs()) {
+      it(`${id} on ${envId}: deterministic, and save -> load -> continue equals uninterrupted`, async () => {
+        let a1: Agent;
+        try {
+          a1 = await make(id, envId);
+        } catch (e) {
+          expect(e).toBeInstanceOf(IncompatibleEnv);
+          expect((e as Error).message).toMatch(new RegExp(`^agent ${id} cannot run on ${envId}: `));
+          return;
+        }
+        const r1 = run(a1, envId, 60, 3);
+        const r2 = run(await make(id, envId), envId, 60, 3);
+        expect(r1.returns.length).toBeGreaterThanOrEqual(4);
+        expect(r2.actions).toEqual(r1.actions);
+        expect(r2.returns).toEqual(r1.returns);
+
+        // Interrupted: 30 steps, checkpoint through JSON, a fresh agent loads it and continues on the same env.
+        const first = await make(id, envId);
+        const part = run(first, envId, 30, 3);
+        const ckpt = JSON.parse(JSON.stringify(first.save()));
+        const resumed = await make(id, envId, 999);
+        resumed.load(ckpt);
+        const rest = run(resumed, envId, 30, 3, part.env, true);
+        expect([...part.actions, ...rest.actions]).toEqual(r1.actions);
+        // The uninterrupted agent and the resumed one end in the same state.
+        const full = await make(id, envId);
+        run(full, envId, 60, 3);
+        expect(JSON.stringify(resumed.save().state)).toBe(JSON.stringify(full.save().state));
+
+        // Evaluation runs (greedy, per-user) and is deterministic.
+        const e1 = evaluateAgent(envId, SHORT[envId], full, { users: 6, seed: 11, batch: 4 });
+        const e2 = evaluateAgent(envId, SHORT[envId], full, { users: 6, seed: 11, batch: 3 });
+        expect(Array.from(e2.return)).toEqual(Array.from(e1.return));
+      });
+    }
+  }
+
+  it('checkpoints are checked', async () => {
+    const a = await makeAgent('q-learning', {}, { envId: 'boredom-mdp-v0', seed: 1 });
+    const b = await makeAgent('sarsa', {}, { envId: 'boredom-mdp-v0', seed: 1 });
+    expect(() => b.load(a.save())).toThrow(/sarsa: the checkpoint belongs to agent q-learning/);
+    const c = await makeAgent('q-learning', {}, { envId: 'retention-v0', seed: 1 });
+    expect(() => c.load(a.save())).toThrow(/the checkpoint was made on boredom-mdp-v0, this agent runs on retention-v0/);
+    expect(() => c.load({ format: 'other' } as never)).toThrow(/not an engagement-gym agent checkpoint/);
+  });
+
+  it('the registry lists every agent with a description, a source and the oracle flag', () => {
+    const all = listAgents();
+    for (const a of all) {
+      expect(a.description.length).toBeGreaterThan(10);
+      expect(a.source.length).toBeGreaterThan(5);
+    }
+    expect(all.filter((a) => a.oracle).map((a) => a.id)).toEqual(expect.arrayContaining(['myopic-oracle', 'value-iteration']));
+    expect(all.find((a) => a.id === 'random')!.oracle).toBe(false);
+  });
+
+  it('unknown agents and params are clear errors', async () => {
+    await expect(makeAgent('dqn', {}, { envId: 'retention-v0', seed: 0 })).rejects.toThrow(/unknown agent "dqn"; known agents: random, /);
+    await expect(makeAgent('q-learning', { gama: 0.9 }, { envId: 'retention-v0', seed: 0 })).rejects.toThrow(/agent q-learning: unknown param "gama"; known params: gamma/);
+    await expect(makeAgent('q-learning', { gamma: 2 }, { envId: 'retention-v0', seed: 0 })).rejects.toThrow(/param "gamma" = 2 is out of range: allowed a number in \[0, 1\] \(default 0.9\)/);
+    await expect(makeAgent('random', {}, { envId: 'retention-v0', seed: -2 })).rejects.toThrow(/seed must be a non-negative integer/);
+    await expect(makeAgent('value-iteration', {}, { envId: 'retention-v0', seed: 0 })).rejects.toThrow(/agent value-iteration cannot run on retention-v0: the env exposes no exact model/);
+  });
+
+  it('a single user is a batch of one', async () => {
+    const agent = await makeAgent('ucb1', {}, { envId: 'retention-v0', seed: 0 });
+    const res = trainAgent(agent, makeVec('retention-v0', { horizonDays: 3 }, { numEnvs: 1 }), { steps: 200, seed: 1 });
+    expect(res.episodes.length).toBeGreaterThan(0);
+  });
+});
