@@ -6,6 +6,9 @@ import { BanditAgent, type BanditRule, LinUcbAgent } from './bandits.js';
 import { epsilonParams, stepSizeParams } from '../policies/schedules.js';
 import { validateStateSpec } from '../policies/discretize.js';
 import type { ParamSpec } from '../envs/params.js';
+import { SupervisedAgent } from './supervised/agent.js';
+import { BACKEND_CHOICES } from '../policies/backend.js';
+import { makeAgent } from './registry.js';
 
 registerAgent({
   id: 'random',
@@ -159,6 +162,44 @@ registerAgent({
   ],
   create: (p, env, seed) => new LinUcbAgent(p, env, seed),
 });
+
+const supervisedParams: readonly ParamSpec[] = [
+  { name: 'model', kind: 'enum', default: 'mlp', values: ['logistic', 'mlp', 'gru'], description: 'prediction model' },
+  { name: 'target', kind: 'enum', default: 'engagement', values: ['engagement', 'click', 'watch'], description: 'ranking target: pCTR x E[watch | click], pCTR, or E[watch | click]' },
+  { name: 'logUsers', kind: 'int', default: 600, min: 10, max: 1e7, description: 'users logged for training' },
+  { name: 'logPopulation', kind: 'int', default: -1, min: -1, max: 2 ** 52, description: 'population seed of the logged users (-1: 1,000,000 + agent seed)' },
+  { name: 'behaviour', kind: 'enum', default: 'random', values: ['random', 'popularity', 'quality-estimate', 'myopic-oracle'], description: 'logging policy (random: uniform slates)' },
+  { name: 'behaviourEpsilon', kind: 'number', default: 1, min: 0, max: 1, description: 'share of uniform random slates in the logging policy' },
+  { name: 'hidden', kind: 'int', default: 128, min: 1, max: 4096, description: 'hidden units of the MLP / GRU head' },
+  { name: 'gruUnits', kind: 'int', default: 32, min: 1, max: 1024, description: 'GRU state size' },
+  { name: 'epochs', kind: 'int', default: 20, min: 1, max: 10000, description: 'maximum training epochs' },
+  { name: 'batchSize', kind: 'int', default: 128, min: 1, max: 65536, description: 'minibatch size' },
+  { name: 'lr', kind: 'number', default: 1e-3, min: 0, max: 1, minExclusive: true, description: 'Adam learning rate' },
+  { name: 'patience', kind: 'int', default: 3, min: 1, max: 1000, description: 'early stopping patience (epochs without a better validation loss)' },
+  { name: 'backend', kind: 'enum', default: 'auto', values: BACKEND_CHOICES, description: 'TensorFlow.js backend' },
+];
+const adaptiveParams: readonly ParamSpec[] = [
+  ...supervisedParams,
+  { name: 'retrainEvery', kind: 'int', default: 20000, min: 1, max: 1e12, description: 'user-steps between retrainings' },
+  { name: 'window', kind: 'int', default: 200000, min: 100, max: 1e9, description: 'most recent impressions used for retraining' },
+  { name: 'retrainEpochs', kind: 'int', default: 5, min: 1, max: 10000, description: 'maximum epochs per retraining' },
+  { name: 'exploreEpsilon', kind: 'number', default: 0.1, min: 0, max: 1, description: 'share of uniform random slates served while training' },
+];
+for (const id of ['supervised', 'adaptive-supervised'] as const) {
+  registerAgent({
+    id,
+    description:
+      id === 'supervised'
+        ? 'the industry pipeline: click and watch-time models (logistic / MLP / GRU on TensorFlow.js) trained on logged data, ranking by predicted engagement'
+        : 'the supervised pipeline with continual learning: periodic retraining on the most recent logged window',
+    source: 'McMahan et al. 2013 (ad click prediction); Covington et al. 2016 (YouTube DNN ranking); Hidasi et al. 2016 (GRU4Rec)',
+    oracle: false,
+    usesTf: true,
+    params: id === 'supervised' ? supervisedParams : adaptiveParams,
+    create: (p, env, seed) =>
+      new SupervisedAgent(id, p, env, seed).init({ makeBehaviour: (b, s) => makeAgent(b, {}, { envId: env.envId, envParams: env.params as Record<string, unknown>, seed: s }) }),
+  });
+}
 
 export * from './api.js';
 export * from './registry.js';

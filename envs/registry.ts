@@ -172,7 +172,7 @@ register({
   multiSession: true,
   card: {
     models: "a user's lifetime: MNL clicks, watch time by interest and quality, boredom, satisfaction, leave hazard, return gaps, churn",
-    observation: 'user: day, session, step, days since last session + last L interactions (3 each); candidates: N x (T + 3); itemIds',
+    observation: 'user: day, session, step, days since last session, last L interactions (3 each), lifetime shows, clicks and watched fractions per topic; candidates: N x (T + 3); itemIds',
     action: 'Slate(N, K), default N 20, K 5',
     reward: 'watch minutes (default), +1 per new active day (retention) or a mix',
     episodeEnd: 'terminated on churn; truncated at the 30-day horizon',
@@ -188,6 +188,7 @@ register({
     const uLow = [0, 0, 0, 0];
     const uHigh = [p.horizonDays as number, Infinity, p.maxSessionSteps as number, Infinity];
     for (let j = 0; j < L; j++) uLow.push(-1, 0, 0), uHigh.push(T - 1, 1, 1);
+    for (let t = 0; t < 3 * T; t++) uLow.push(0), uHigh.push(Infinity);
     const cLow: number[] = [];
     const cHigh: number[] = [];
     for (let i = 0; i < l.N; i++) {

@@ -61,10 +61,11 @@
  * on a new calendar day within the horizon. `mix`: minutes + retentionWeight [10] x retention.
  *
  * ## Observation
- * user (U = 4 + 3L, history length L [5]): [day, session index, step in session, days since the last
+ * user (U = 4 + 3L + 3T, history length L [5]): [day, session index, step in session, days since the last
  * session (0 in the first)], then the last L interactions, newest first, each [topic, clicked (0/1), watch
  * fraction]; an interaction is one step: the clicked item's topic, or slate position 0's topic without a
- * click; padding is [-1, 0, 0].
+ * click; padding is [-1, 0, 0]. Then the platform's lifetime profile of the user: impressions per topic
+ * (T: every shown item counts), clicks per topic (T) and watched fractions summed per topic (T).
  * candidates (F = T + 3): [one-hot(topic), appeal, quality estimate, length in minutes]; itemIds: catalogue ids.
  * Hidden (info.hidden / vector hidden()): type (0 casual, 1 core), interests, boredom, satisfaction,
  * true candidate qualities, and the choice model: choiceScore exp(v_i), noClickScore exp(v_0), and
@@ -210,6 +211,9 @@ export class RetentionSim implements BatchSim {
   private readonly clicks: Int32Array;
   private readonly shifted: Uint8Array;
   private readonly history: Float32Array;
+  private readonly topicShows: Float64Array;
+  private readonly topicClicks: Float64Array;
+  private readonly topicWatch: Float64Array;
   // last-step facts for info
   private readonly lastItem: Int32Array;
   private readonly lastMinutes: Float64Array;
@@ -242,7 +246,7 @@ export class RetentionSim implements BatchSim {
     this.retentionWeight = p.retentionWeight as number;
     this.shiftDay = p.trendShiftDay as number;
     const { T, N, K, L } = this;
-    const U = 4 + 3 * L;
+    const U = 4 + 3 * L + 3 * T;
     const F = T + 3;
     this.layout = {
       U,
@@ -256,6 +260,9 @@ export class RetentionSim implements BatchSim {
         { name: 'stepInSession', offset: 2, size: 1, kind: 'int' },
         { name: 'daysSinceLastSession', offset: 3, size: 1, kind: 'real' },
         { name: 'history', offset: 4, size: 3 * L, kind: 'history', stride: 3, fields: ['topic', 'clicked', 'watchFraction'] },
+        { name: 'topicShows', offset: 4 + 3 * L, size: T, kind: 'real' },
+        { name: 'topicClicks', offset: 4 + 3 * L + T, size: T, kind: 'real' },
+        { name: 'topicWatch', offset: 4 + 3 * L + 2 * T, size: T, kind: 'real' },
       ],
       candidateFeatures: [
         { name: 'topic', offset: 0, size: T, kind: 'onehot' },
@@ -285,6 +292,9 @@ export class RetentionSim implements BatchSim {
     this.clicks = new Int32Array(B);
     this.shifted = new Uint8Array(B);
     this.history = new Float32Array(B * L * 3);
+    this.topicShows = new Float64Array(B * T);
+    this.topicClicks = new Float64Array(B * T);
+    this.topicWatch = new Float64Array(B * T);
     this.lastItem = new Int32Array(B);
     this.lastMinutes = new Float64Array(B);
     this.lastFraction = new Float64Array(B);
@@ -327,6 +337,9 @@ export class RetentionSim implements BatchSim {
     for (let t = 0; t < T; t++) {
       this.theta[s * T + t] = 2 * init() - 1;
       this.bored[s * T + t] = 0;
+      this.topicShows[s * T + t] = 0;
+      this.topicClicks[s * T + t] = 0;
+      this.topicWatch[s * T + t] = 0;
     }
     this.sat[s] = 0.4 + 0.2 * init();
     this.rCand[s] = userStream(pop, userIndex, 'candidates');
@@ -392,6 +405,12 @@ export class RetentionSim implements BatchSim {
     this.user[o + 3] = this.gapBefore[s]!;
     const L3 = this.L * 3;
     for (let j = 0; j < L3; j++) this.user[o + 4 + j] = this.history[s * L3 + j]!;
+    const T = this.T;
+    for (let t = 0; t < T; t++) {
+      this.user[o + 4 + L3 + t] = this.topicShows[s * T + t]!;
+      this.user[o + 4 + L3 + T + t] = this.topicClicks[s * T + t]!;
+      this.user[o + 4 + L3 + 2 * T + t] = this.topicWatch[s * T + t]!;
+    }
   }
 
   /** Click utility of catalogue item `it` for a user with interests theta[o..] and boredom bored[o..]. */
@@ -462,6 +481,11 @@ export class RetentionSim implements BatchSim {
       if (p.satisfaction) this.sat[s]! += (p.satisfactionRate as number) * (cat.quality[it]! - this.sat[s]!);
     }
     this.sessEng[s] = 0.7 * this.sessEng[s]! + 0.3 * f;
+    for (let j = 0; j < K; j++) this.topicShows[tb + cat.topic[this.itemIds[s * N + actions[o + j]!]!]!]! += 1;
+    if (clickedPos >= 0) {
+      this.topicClicks[tb + c]! += 1;
+      this.topicWatch[tb + c]! += f;
+    }
     // 3. History: newest first.
     if (L > 0) {
       const hb = s * L * 3;

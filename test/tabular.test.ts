@@ -109,7 +109,7 @@ describe('tabular agents on slate envs', () => {
 
   it('custom state and action abstractions are validated', async () => {
     await expect(makeAgent('q-learning', { stateFeatures: [{ feature: 'mood', levels: 2 }] }, { envId: 'retention-v0', seed: 0 })).rejects.toThrow(
-      /agent q-learning cannot run on retention-v0: state feature "mood" is not a user feature of this env \(has: day, session, stepInSession, daysSinceLastSession, history\)/,
+      /agent q-learning cannot run on retention-v0: state feature "mood" is not a user feature of this env \(has: day, session, stepInSession, daysSinceLastSession, history, topicShows, topicClicks, topicWatch\)/,
     );
     await expect(makeAgent('q-learning', { stateFeatures: [{ feature: 'day', edges: [3, 1] }] }, { envId: 'retention-v0', seed: 0 })).rejects.toThrow(
       /param "stateFeatures" = .* edges must increase/,

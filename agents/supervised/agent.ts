@@ -1,0 +1,265 @@
+/**
+ * Steps 5 and 6 of the supervised pipeline: serving and continual retraining.
+ *
+ * supervised: at construction, logs impressions of a behaviour policy on users of a dedicated population,
+ * trains the click model (and a watch-time model E[watch | click]) and then ranks every candidate by the
+ * chosen target: predicted engagement pCTR x E[watch | click] (default), pCTR, or E[watch | click]; the
+ * slate is the top-K. This is the standard industry pipeline, and the myopic baseline RL agents must beat.
+ *
+ * adaptive-supervised: the same, plus continual learning: while training it serves epsilon-random slates
+ * with probability exploreEpsilon, logs every impression it serves, and every `retrainEvery` user-steps
+ * retrains from scratch on the most recent `window` impressions (the population drifts; the model follows).
+ */
+import type { ResolvedParams } from '../../envs/params.js';
+import { sampleDistinct, statefulStream } from '../../envs/rng.js';
+import { topK } from '../../policies/slates.js';
+import { type BackendChoice, type BackendInfo, initBackend } from '../../policies/backend.js';
+import { type AgentContext, type AgentEnvInfo, type AgentObservation, BaseAgent, IncompatibleEnv, type Transitions } from '../api.js';
+import { LogBuilder, type ImpressionLog } from './logging.js';
+import { type ModelKind, PredictionModel } from './models.js';
+import { fitPipeline, type Pipeline, type PipelineOptions, type PipelineReport, runPipeline } from './pipeline.js';
+import { FeatureBuilder, Normalizer } from './preprocess.js';
+
+export type Target = 'engagement' | 'click' | 'watch';
+
+export interface SupervisedDeps {
+  /** Build a behaviour agent by id (the registry's makeAgent, passed in to avoid an import cycle). */
+  makeBehaviour(id: string, seed: number): Promise<import('../api.js').Agent>;
+}
+
+export class SupervisedAgent extends BaseAgent {
+  readonly id: 'supervised' | 'adaptive-supervised';
+  backend!: BackendInfo;
+  pipeline!: Pipeline;
+  /** Reports of the initial fit and of every retraining. */
+  readonly reports: PipelineReport[] = [];
+  private x = new Float32Array(0);
+  private seq = new Float32Array(0);
+  private score = new Float64Array(0);
+  private window: LogBuilder | null = null;
+  private sinceRetrain = 0;
+  private retrains = 0;
+
+  constructor(id: 'supervised' | 'adaptive-supervised', p: ResolvedParams, env: AgentEnvInfo, seed: number) {
+    super(p, env, seed);
+    this.id = id;
+    const fb = new FeatureBuilder(env.layout);
+    if (p.model === 'gru' && fb.seqLen === 0) throw new IncompatibleEnv(id, env.envId, 'the gru model needs an interaction history with topics (user feature "history"); use model "mlp" or "logistic"');
+    if (id === 'adaptive-supervised') this.window = new LogBuilder(env.layout.U, env.layout.F);
+  }
+
+  /** The pipeline options from the params. */
+  private options(behaviour: import('../api.js').Agent | null, trainSeed: number, epochs: number): PipelineOptions {
+    const p = this.params;
+    return {
+      envId: this.env.envId,
+      envParams: this.env.params as Record<string, unknown>,
+      users: p.logUsers as number,
+      seed: (p.logPopulation as number) >= 0 ? (p.logPopulation as number) : 1_000_000 + this.seed,
+      behaviour,
+      epsilon: p.behaviourEpsilon as number,
+      model: p.model as ModelKind,
+      watchModel: p.target !== 'click',
+      hidden: p.hidden as number,
+      gruUnits: p.gruUnits as number,
+      epochs,
+      batchSize: p.batchSize as number,
+      lr: p.lr as number,
+      patience: p.patience as number,
+      fractions: { train: 0.7, val: 0.15 },
+      trainSeed,
+    };
+  }
+
+  /** Steps 1-4: select the backend, log, fit. */
+  async init(deps: SupervisedDeps): Promise<this> {
+    this.backend = await initBackend(this.params.backend as BackendChoice);
+    const b = this.params.behaviour as string;
+    const behaviour = b === 'random' ? null : await deps.makeBehaviour(b, this.seed);
+    this.pipeline = runPipeline(this.options(behaviour, this.seed, this.params.epochs as number));
+    this.reports.push(this.pipeline.report);
+    return this;
+  }
+
+  act(obs: AgentObservation, ctx: AgentContext): Int32Array {
+    const out = this.out(obs.B);
+    const { N, K, U, F } = this.env.layout;
+    const fb = this.pipeline.features;
+    const D = fb.dim;
+    const explore = this.id === 'adaptive-supervised' && (ctx.training || ctx.explore) ? (this.params.exploreEpsilon as number) : 0;
+    // Rows: every candidate of every active slot that is not exploring this step.
+    const rows: number[] = [];
+    for (let s = 0; s < obs.B; s++) {
+      if (!obs.active[s]) continue;
+      if (explore > 0 && ctx.rng() < explore) {
+        sampleDistinct(ctx.rng, N, K, out, s * K);
+        continue;
+      }
+      rows.push(s);
+    }
+    const n = rows.length * N;
+    if (n === 0) return out;
+    if (this.x.length < n * D) this.x = new Float32Array(n * D);
+    const w = fb.seqLen * fb.seqDim;
+    if (w > 0 && this.seq.length < n * w) this.seq = new Float32Array(n * w);
+    if (this.score.length < n) this.score = new Float64Array(n);
+    rows.forEach((s, r) => {
+      for (let i = 0; i < N; i++) {
+        const row = r * N + i;
+        fb.write(obs.user, s * U, obs.candidates, (s * N + i) * F, this.x, row * D);
+        if (w > 0) fb.writeSequence(obs.user, s * U, this.seq, row * w);
+      }
+    });
+    const x = this.pipeline.normalizer.apply(this.x.subarray(0, n * D), D);
+    const seq = w > 0 ? this.seq.subarray(0, n * w) : undefined;
+    const target = this.params.target as Target;
+    const pc = target !== 'watch' ? this.pipeline.click.predict(x, n, seq) : null;
+    const pw = target !== 'click' ? this.pipeline.watch!.predict(x, n, seq) : null;
+    for (let k = 0; k < n; k++) this.score[k] = target === 'click' ? pc![k]! : target === 'watch' ? pw![k]! : pc![k]! * pw![k]!;
+    rows.forEach((s, r) => topK(this.score, r * N, N, K, out, s * K));
+    return out;
+  }
+
+  observe(t: Transitions): void {
+    if (!this.window) return;
+    const { N, K, U, F } = this.env.layout;
+    for (let s = 0; s < t.obs.B; s++) {
+      if (!t.stepped[s]) continue;
+      for (let j = 0; j < K; j++) {
+        const i = t.actions[s * K + j]!;
+        const clicked = t.clicked[s] === j ? 1 : 0;
+        this.window.push(t.obs.user, s * U, t.obs.candidates, (s * N + i) * F, t.obs.userIndex[s]!, 0, j, t.obs.itemIds ? t.obs.itemIds[s * N + i]! : -1, clicked, clicked ? t.rewards[s]! : 0, NaN, NaN);
+      }
+      this.sinceRetrain++;
+    }
+  }
+
+  update(): Record<string, number> | void {
+    if (!this.window || this.sinceRetrain < (this.params.retrainEvery as number)) return;
+    this.sinceRetrain = 0;
+    const log = this.window.build();
+    const keep = Math.min(log.n, this.params.window as number);
+    const recent = sliceLog(log, log.n - keep, log.n);
+    // Keep only the window in memory.
+    this.window = new LogBuilder(this.env.layout.U, this.env.layout.F);
+    appendLog(this.window, recent);
+    this.retrains++;
+    const old = this.pipeline;
+    this.pipeline = fitPipeline(recent, this.env.layout, this.options(null, this.seed + this.retrains, this.params.retrainEpochs as number));
+    old.click.dispose();
+    old.watch?.dispose();
+    this.reports.push(this.pipeline.report);
+    return { retrains: this.retrains, testAuc: this.pipeline.report.testAuc, windowImpressions: recent.n };
+  }
+
+  protected override getState(): unknown {
+    const pl = this.pipeline;
+    return {
+      click: { cfg: pl.click.cfg, weights: pl.click.getWeights().map((w) => Array.from(w)) },
+      watch: pl.watch ? { cfg: pl.watch.cfg, weights: pl.watch.getWeights().map((w) => Array.from(w)) } : null,
+      normalizer: pl.normalizer.toJSON(),
+      report: pl.report,
+      sinceRetrain: this.sinceRetrain,
+      retrains: this.retrains,
+      window: this.window ? serializeLog(this.window.build()) : null,
+    };
+  }
+
+  protected override setState(x: unknown): void {
+    const st = x as {
+      click: { cfg: PredictionModel['cfg']; weights: number[][] };
+      watch: { cfg: PredictionModel['cfg']; weights: number[][] } | null;
+      normalizer: { mean: number[]; std: number[] };
+      report: PipelineReport;
+      sinceRetrain: number;
+      retrains: number;
+      window: ReturnType<typeof serializeLog> | null;
+    };
+    const rng = statefulStream('egym|load');
+    const click = new PredictionModel(st.click.cfg, rng);
+    click.setWeights(st.click.weights);
+    let watch: PredictionModel | null = null;
+    if (st.watch) {
+      watch = new PredictionModel(st.watch.cfg, rng);
+      watch.setWeights(st.watch.weights);
+    }
+    this.pipeline?.click.dispose();
+    this.pipeline?.watch?.dispose();
+    this.pipeline = { features: new FeatureBuilder(this.env.layout), normalizer: Normalizer.fromJSON(st.normalizer), click, watch, report: st.report };
+    this.sinceRetrain = st.sinceRetrain;
+    this.retrains = st.retrains;
+    if (st.window) {
+      this.window = new LogBuilder(this.env.layout.U, this.env.layout.F);
+      appendLog(this.window, deserializeLog(st.window));
+    }
+  }
+
+  /** Release the model weights. */
+  dispose(): void {
+    this.pipeline.click.dispose();
+    this.pipeline.watch?.dispose();
+  }
+}
+
+function sliceLog(log: ImpressionLog, a: number, b: number): ImpressionLog {
+  const { U, F } = log;
+  return {
+    U,
+    F,
+    n: b - a,
+    user: log.user.slice(a * U, b * U),
+    cand: log.cand.slice(a * F, b * F),
+    userIndex: log.userIndex.slice(a, b),
+    step: log.step.slice(a, b),
+    position: log.position.slice(a, b),
+    itemId: log.itemId.slice(a, b),
+    click: log.click.slice(a, b),
+    watch: log.watch.slice(a, b),
+    propensity: log.propensity.slice(a, b),
+    trueClick: log.trueClick.slice(a, b),
+  };
+}
+
+function appendLog(b: LogBuilder, log: ImpressionLog): void {
+  for (let i = 0; i < log.n; i++) {
+    b.push(log.user, i * log.U, log.cand, i * log.F, log.userIndex[i]!, log.step[i]!, log.position[i]!, log.itemId[i]!, log.click[i]!, log.watch[i]!, log.propensity[i]!, log.trueClick[i]!);
+  }
+}
+
+function serializeLog(log: ImpressionLog) {
+  const arr = (a: ArrayLike<number>) => Array.from(a, (v) => (Number.isNaN(v) ? null : v));
+  return {
+    U: log.U,
+    F: log.F,
+    n: log.n,
+    user: arr(log.user),
+    cand: arr(log.cand),
+    userIndex: arr(log.userIndex),
+    step: arr(log.step),
+    position: arr(log.position),
+    itemId: arr(log.itemId),
+    click: arr(log.click),
+    watch: arr(log.watch),
+    propensity: arr(log.propensity),
+    trueClick: arr(log.trueClick),
+  };
+}
+
+function deserializeLog(j: ReturnType<typeof serializeLog>): ImpressionLog {
+  const f32 = (a: (number | null)[]) => Float32Array.from(a, (v) => (v === null ? NaN : v));
+  return {
+    U: j.U,
+    F: j.F,
+    n: j.n,
+    user: f32(j.user),
+    cand: f32(j.cand),
+    userIndex: Float64Array.from(j.userIndex as number[]),
+    step: Int32Array.from(j.step as number[]),
+    position: Int32Array.from(j.position as number[]),
+    itemId: Int32Array.from(j.itemId as number[]),
+    click: f32(j.click),
+    watch: f32(j.watch),
+    propensity: f32(j.propensity),
+    trueClick: f32(j.trueClick),
+  };
+}
