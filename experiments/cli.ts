@@ -7,6 +7,10 @@ import { envSpec, listEnvs, make } from '../envs/registry.js';
 import { describeAllowed } from '../envs/params.js';
 import { benchEnvs, formatBenchTable, machineInfo, writeJsonAtomic } from './bench-envs.js';
 import { formatDemo, runDemo } from './demo.js';
+import { listAgents } from '../agents/index.js';
+import { BACKEND_CHOICES, type BackendChoice, initBackend } from '../policies/backend.js';
+import { runPipeline } from '../agents/supervised/pipeline.js';
+import type { ModelKind } from '../agents/supervised/models.js';
 
 class UsageError extends Error {}
 
@@ -22,13 +26,20 @@ export async function main(argv: string[]): Promise<number> {
     .usage('$0 <command> [options]\n\nengagement-gym: user simulators for long-horizon engagement in recommender systems.')
     .command(
       'list [what]',
-      'List the registered envs (id, description, source)',
+      'List the registered envs or agents (id, description, source; oracles marked)',
       (y) =>
         y
-          .positional('what', { choices: ['envs'] as const, default: 'envs' as const, describe: 'what to list' })
+          .positional('what', { choices: ['envs', 'agents'] as const, default: 'envs' as const, describe: 'what to list' })
           .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' })
-          .example('$0 list envs', 'the env table'),
+          .example('$0 list envs', 'the env table')
+          .example('$0 list agents', 'the agents and the papers they implement'),
       (a) => {
+        if (a.what === 'agents') {
+          const agents = listAgents();
+          if (a.json) return out(JSON.stringify(agents, null, 2));
+          for (const g of agents) out(`${(g.id + (g.oracle ? ' [oracle]' : '')).padEnd(28)}${g.description}\n${''.padEnd(28)}source: ${g.source}`);
+          return;
+        }
         const envs = listEnvs();
         if (a.json) return out(JSON.stringify(envs, null, 2));
         for (const e of envs) out(`${e.id.padEnd(28)}${e.description}\n${''.padEnd(28)}source: ${e.source}`);
@@ -92,6 +103,53 @@ export async function main(argv: string[]): Promise<number> {
         writeJsonAtomic(a.out, result);
         if (a.json) out(JSON.stringify(result, null, 2));
         else out(`${formatBenchTable(rows)}\n\nwritten to ${a.out}`);
+      },
+    )
+    .command(
+      'pipeline',
+      'Run the supervised baseline pipeline (log, preprocess, train, test) and report AUC next to the Bayes-optimal AUC',
+      (y) =>
+        y
+          .option('env', { type: 'string', default: 'retention-v0' })
+          .option('model', { choices: ['logistic', 'mlp', 'gru'] as const, default: 'mlp' as const })
+          .option('users', { type: 'number', default: 600, describe: 'users logged by a uniform random policy' })
+          .option('seed', { type: 'number', default: 5, describe: 'population seed of the logged users' })
+          .option('epochs', { type: 'number', default: 20 })
+          .option('batch-size', { type: 'number', default: 128 })
+          .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'TensorFlow.js backend' })
+          .option('json', { type: 'boolean', default: false })
+          .example('$0 pipeline --model logistic --users 300', 'a quick logistic-regression baseline'),
+      async (a) => {
+        envSpec(a.env);
+        if (!Number.isInteger(a.users) || a.users < 10) throw new UsageError('pipeline: --users must be an integer >= 10');
+        const backend = await initBackend(a.backend);
+        const p = runPipeline({
+          envId: a.env,
+          users: a.users,
+          seed: a.seed,
+          behaviour: null,
+          epsilon: 1,
+          model: a.model as ModelKind,
+          watchModel: true,
+          hidden: 128,
+          gruUnits: 32,
+          epochs: a.epochs,
+          batchSize: a['batch-size'],
+          lr: 1e-3,
+          patience: 3,
+          fractions: { train: 0.7, val: 0.15 },
+          trainSeed: 1,
+        });
+        const { click, watch, ...r } = p.report;
+        if (a.json) return out(JSON.stringify({ backend: backend.name, ...p.report }, null, 2));
+        out(
+          [
+            `supervised pipeline on ${a.env}: ${a.model}, backend ${backend.name}`,
+            `impressions ${r.impressions} (train ${r.trainImpressions}, validation ${r.valImpressions}, test ${r.testImpressions}); click rate ${r.clickRate.toFixed(3)}`,
+            `click model: test AUC ${r.testAuc.toFixed(4)} (Bayes-optimal ${r.bayesAuc.toFixed(4)}), log-loss ${r.testLogLoss.toFixed(4)}; ${click.epochs} epochs, best ${click.bestEpoch}`,
+            `watch-time model: test RMSE ${r.watchRmse?.toFixed(3)} minutes${watch ? `; ${watch.epochs} epochs, best ${watch.bestEpoch}` : ''}`,
+          ].join('\n'),
+        );
       },
     )
     .command(
