@@ -78,6 +78,7 @@ export interface AgentCheckpoint {
   agent: string;
   envId: string;
   params: Record<string, unknown>;
+  seed: number;
   rng: RngState;
   state: unknown;
 }
@@ -128,7 +129,8 @@ export abstract class BaseAgent implements Agent {
   constructor(
     readonly params: ResolvedParams,
     readonly env: AgentEnvInfo,
-    readonly seed: number,
+    /** The agent's seed (restored by load: a resumed agent is the same agent). */
+    public seed: number,
   ) {
     this.rng = statefulStream(`egym|agent|${seed}`);
   }
@@ -158,6 +160,7 @@ export abstract class BaseAgent implements Agent {
       agent: this.id,
       envId: this.env.envId,
       params: JSON.parse(JSON.stringify(this.params)),
+      seed: this.seed,
       rng: this.rng.state(),
       state: this.getState(),
     };
@@ -167,6 +170,8 @@ export abstract class BaseAgent implements Agent {
     if (!c || c.format !== 'engagement-gym/agent') throw new BadCheckpoint(`${this.id}: not an engagement-gym agent checkpoint`);
     if (c.agent !== this.id) throw new BadCheckpoint(`${this.id}: the checkpoint belongs to agent ${c.agent}`);
     if (c.envId !== this.env.envId) throw new BadCheckpoint(`${this.id}: the checkpoint was made on ${c.envId}, this agent runs on ${this.env.envId}`);
+    if (!Number.isSafeInteger(c.seed)) throw new BadCheckpoint(`${this.id}: the checkpoint has no seed`);
+    this.seed = c.seed;
     this.rng = restoreStream(c.rng);
     this.setState(c.state);
   }

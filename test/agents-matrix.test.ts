@@ -15,8 +15,11 @@ const SHORT: Record<string, Record<string, unknown>> = {
   'linear-bandit-v0': { horizon: 20 },
 };
 
-/** Agents that need tfjs and long setup are covered by their own tests. */
-const SLOW = new Set(['supervised', 'adaptive-supervised']);
+/** Small settings for the agents whose setup trains models. */
+const FAST: Record<string, Record<string, unknown>> = {
+  supervised: { logUsers: 10, epochs: 1, batchSize: 256, hidden: 8 },
+  'adaptive-supervised': { logUsers: 10, epochs: 1, batchSize: 256, hidden: 8, retrainEvery: 40, window: 400, retrainEpochs: 1 },
+};
 
 function run(agent: Agent, envId: string, steps: number, seed: number, env = makeVec(envId, SHORT[envId], { numEnvs: 2 }), resume = false) {
   const actions: number[] = [];
@@ -24,11 +27,10 @@ function run(agent: Agent, envId: string, steps: number, seed: number, env = mak
   return { actions, returns: res.episodes.map((e) => e.return), env };
 }
 
-const make = (id: string, envId: string, seed = 5) => makeAgent(id, {}, { envId, envParams: SHORT[envId], seed });
+const make = (id: string, envId: string, seed = 5) => makeAgent(id, FAST[id] ?? {}, { envId, envParams: SHORT[envId], seed });
 
 describe('every agent x every compatible env', () => {
   for (const { id } of listAgents()) {
-    if (SLOW.has(id)) continue;
     for (const { id: envId } of listEnvs()) {
       it(`${id} on ${envId}: deterministic, and save -> load -> continue equals uninterrupted`, async () => {
         let a1: Agent;

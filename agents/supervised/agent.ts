@@ -17,7 +17,7 @@ import { type BackendChoice, type BackendInfo, initBackend } from '../../policie
 import { type AgentContext, type AgentEnvInfo, type AgentObservation, BaseAgent, IncompatibleEnv, type Transitions } from '../api.js';
 import { LogBuilder, type ImpressionLog } from './logging.js';
 import { type ModelKind, PredictionModel } from './models.js';
-import { fitPipeline, type Pipeline, type PipelineOptions, type PipelineReport, runPipeline } from './pipeline.js';
+import { EmptySplit, fitPipeline, type Pipeline, type PipelineOptions, type PipelineReport, runPipeline } from './pipeline.js';
 import { FeatureBuilder, Normalizer } from './preprocess.js';
 
 export type Target = 'engagement' | 'click' | 'watch';
@@ -145,7 +145,13 @@ export class SupervisedAgent extends BaseAgent {
     appendLog(this.window, recent);
     this.retrains++;
     const old = this.pipeline;
-    this.pipeline = fitPipeline(recent, this.env.layout, this.options(null, this.seed + this.retrains, this.params.retrainEpochs as number));
+    try {
+      this.pipeline = fitPipeline(recent, this.env.layout, this.options(null, this.seed + this.retrains, this.params.retrainEpochs as number));
+    } catch (e) {
+      if (!(e instanceof EmptySplit)) throw e;
+      // Too few users in the window to split: keep serving the current model.
+      return { retrains: this.retrains, skipped: 1, windowImpressions: recent.n };
+    }
     old.click.dispose();
     old.watch?.dispose();
     this.reports.push(this.pipeline.report);

@@ -59,6 +59,9 @@ export interface Pipeline {
   report: PipelineReport;
 }
 
+/** Raised when a split has no impressions (too few users logged). */
+export class EmptySplit extends Error {}
+
 /** Features (normalized) and labels of a log. */
 export function dataOf(log: ImpressionLog, fb: FeatureBuilder, norm: Normalizer, label: 'click' | 'watch'): TrainData {
   const x = norm.apply(fb.matrix(log), fb.dim);
@@ -79,6 +82,7 @@ export function fitPipeline(raw: ImpressionLog, layout: Layout, opts: PipelineOp
   const log = dedupe(raw);
   const rng = statefulStream(`egym|pipeline|${opts.trainSeed}`);
   const { train, val, test } = splitByUser(log, opts.fractions, opts.trainSeed);
+  if (train.n === 0) throw new EmptySplit(`the training split is empty (${log.n} impressions from ${new Set(log.userIndex).size} users); log more users`);
   const fb = new FeatureBuilder(layout);
   const norm = Normalizer.fit(fb.matrix(train), fb.dim);
   const cfg = { kind: opts.model, inputDim: fb.dim, hidden: opts.hidden, seqLen: fb.seqLen, seqDim: fb.seqDim, gruUnits: opts.gruUnits };
@@ -95,6 +99,7 @@ export function fitPipeline(raw: ImpressionLog, layout: Layout, opts: PipelineOp
     const trW = clicked(train);
     const vaW = clicked(val);
     const teW = clicked(test);
+    if (trW.n === 0) throw new EmptySplit('the training split has no clicks to fit the watch-time model on; log more users');
     watchReport = trainModel(watch, dataOf(trW, fb, norm, 'watch'), dataOf(vaW, fb, norm, 'watch'), { ...trainOpts, loss: 'mse' });
     const td = dataOf(teW, fb, norm, 'watch');
     watchRmse = td.n > 0 ? rmse(watch.predict(td.x, td.n, td.seq), td.y) : NaN;
