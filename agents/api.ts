@@ -122,7 +122,8 @@ export class BadCheckpoint extends Error {
  */
 export abstract class BaseAgent implements Agent {
   abstract readonly id: string;
-  readonly oracle: boolean = false;
+  /** Reads hidden state (set by subclasses; may depend on params). */
+  oracle: boolean = false;
   rng: StatefulRng;
   protected slates = new Int32Array(0);
 

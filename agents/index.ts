@@ -9,6 +9,9 @@ import type { ParamSpec } from '../envs/params.js';
 import { SupervisedAgent } from './supervised/agent.js';
 import { BACKEND_CHOICES } from '../policies/backend.js';
 import { makeAgent } from './registry.js';
+import { PpoAgent } from './ppo.js';
+import { SlateQAgent } from './slateq.js';
+import { ReinforceTopKAgent } from './reinforce-topk.js';
 
 registerAgent({
   id: 'random',
@@ -200,6 +203,85 @@ for (const id of ['supervised', 'adaptive-supervised'] as const) {
       new SupervisedAgent(id, p, env, seed).init({ makeBehaviour: (b, s) => makeAgent(b, {}, { envId: env.envId, envParams: env.params as Record<string, unknown>, seed: s }) }),
   });
 }
+
+registerAgent({
+  id: 'ppo',
+  description: 'PPO with a permutation-equivariant slate policy (Gumbel top-K, Plackett-Luce log-probabilities), CleanRL details',
+  source: 'Schulman et al. 2017 (PPO); Huang et al. 2022 (37 implementation details, CleanRL ppo.py); Schulman et al. 2016 (GAE)',
+  oracle: false,
+  usesTf: true,
+  params: [
+    { name: 'lr', kind: 'number', default: 2.5e-4, min: 0, max: 1, minExclusive: true, description: 'Adam learning rate (epsilon 1e-5)' },
+    { name: 'annealLr', kind: 'boolean', default: true, description: 'linear learning-rate annealing to 0 over totalSteps' },
+    { name: 'totalSteps', kind: 'int', default: 1_000_000, min: 1, max: 1e13, description: 'planned user-steps (for the annealing)' },
+    { name: 'numSteps', kind: 'int', default: 128, min: 1, max: 1e6, description: 'rollout length per env' },
+    { name: 'gamma', kind: 'number', default: 0.99, min: 0, max: 1, description: 'discount factor' },
+    { name: 'gaeLambda', kind: 'number', default: 0.95, min: 0, max: 1, description: 'GAE lambda' },
+    { name: 'numMinibatches', kind: 'int', default: 4, min: 1, max: 1e6, description: 'minibatches per epoch' },
+    { name: 'updateEpochs', kind: 'int', default: 4, min: 1, max: 1000, description: 'epochs per rollout' },
+    { name: 'normAdv', kind: 'boolean', default: true, description: 'normalize advantages per minibatch' },
+    { name: 'clipCoef', kind: 'number', default: 0.2, min: 0, max: 10, description: 'surrogate (and value) clipping' },
+    { name: 'clipVloss', kind: 'boolean', default: true, description: 'clipped value loss' },
+    { name: 'entCoef', kind: 'number', default: 0.01, min: 0, max: 10, description: 'entropy coefficient' },
+    { name: 'vfCoef', kind: 'number', default: 0.5, min: 0, max: 100, description: 'value loss coefficient' },
+    { name: 'maxGradNorm', kind: 'number', default: 0.5, min: 0, max: 1e6, minExclusive: true, description: 'global gradient norm clip' },
+    { name: 'hidden', kind: 'int', default: 64, min: 1, max: 4096, description: 'hidden units of the actor and critic' },
+    { name: 'normalizeObs', kind: 'boolean', default: true, description: 'running mean/std observation normalization' },
+    { name: 'normalizeReward', kind: 'boolean', default: true, description: 'scale rewards by the running std of discounted returns' },
+    { name: 'backend', kind: 'enum', default: 'auto', values: BACKEND_CHOICES, description: 'TensorFlow.js backend' },
+  ],
+  create: (p, env, seed) => PpoAgent.create(p, env, seed),
+});
+
+registerAgent({
+  id: 'slateq',
+  description: 'SlateQ: item-wise Q(s, i) combined under a conditional choice model (env, learned or position-0), TS / GS / OS serving, SARSA or Q-learning targets',
+  source: 'Ie et al., IJCAI 2019 (SlateQ); Mnih et al. 2015 (replay, target network)',
+  oracle: false,
+  usesTf: true,
+  params: [
+    { name: 'choiceModel', kind: 'enum', default: 'auto', values: ['auto', 'env', 'learned', 'position0'], description: 'choice model (env: the true one, makes the agent an oracle)' },
+    { name: 'serving', kind: 'enum', default: 'topk', values: ['topk', 'greedy', 'optimal'], description: 'slate construction (TS, GS, OS)' },
+    { name: 'target', kind: 'enum', default: 'sarsa', values: ['sarsa', 'topk', 'greedy', 'optimal'], description: 'SARSA on the served next slate, or Q-learning with the TS / GS / OS next slate' },
+    { name: 'gamma', kind: 'number', default: 0.99, min: 0, max: 1, description: 'discount factor' },
+    { name: 'lr', kind: 'number', default: 1e-3, min: 0, max: 1, minExclusive: true, description: 'Adam learning rate' },
+    { name: 'hidden', kind: 'int', default: 64, min: 1, max: 4096, description: 'hidden units of the Q network' },
+    { name: 'replaySize', kind: 'int', default: 100_000, min: 10, max: 1e8, description: 'replay buffer capacity (click transitions)' },
+    { name: 'batchSize', kind: 'int', default: 64, min: 1, max: 65536, description: 'minibatch size' },
+    { name: 'learningStarts', kind: 'int', default: 1000, min: 0, max: 1e12, description: 'user-steps before learning starts' },
+    { name: 'gradientSteps', kind: 'int', default: 1, min: 1, max: 1000, description: 'gradient steps per vector step' },
+    { name: 'targetUpdate', kind: 'int', default: 2000, min: 1, max: 1e12, description: 'user-steps between target-network copies' },
+    { name: 'maxGradNorm', kind: 'number', default: 10, min: 0, max: 1e6, minExclusive: true, description: 'global gradient norm clip' },
+    ...withDefaults(epsilonParams, { epsilonSchedule: 'linear', epsilonStart: 1, epsilonEnd: 0.05, epsilonSteps: 20_000 }),
+    { name: 'backend', kind: 'enum', default: 'auto', values: BACKEND_CHOICES, description: 'TensorFlow.js backend' },
+  ],
+  create: (p, env, seed) => SlateQAgent.create(p, env, seed),
+});
+
+registerAgent({
+  id: 'reinforce-topk',
+  description: 'REINFORCE with top-K off-policy correction, trained offline on trajectories logged by a behaviour policy (the supervised baseline by default)',
+  source: 'Chen, Beutel, Covington, Jain, Belletti and Chi, WSDM 2019; Williams 1992 (REINFORCE)',
+  oracle: false,
+  usesTf: true,
+  params: [
+    { name: 'behaviour', kind: 'enum', default: 'supervised', values: ['supervised', 'random', 'popularity', 'quality-estimate'], description: 'logging policy' },
+    { name: 'behaviourEpsilon', kind: 'number', default: 0.2, min: 0, max: 1, description: 'share of uniform slates in the logging policy (support for off-policy learning)' },
+    { name: 'logUsers', kind: 'int', default: 500, min: 1, max: 1e7, description: 'users logged' },
+    { name: 'gamma', kind: 'number', default: 0.99, min: 0, max: 1, description: 'discount of the logged returns' },
+    { name: 'topK', kind: 'int', default: 5, min: 1, max: 10000, description: 'K of the top-K correction' },
+    { name: 'capWeight', kind: 'number', default: Math.exp(3), min: 1, max: 1e9, description: 'cap c on the importance weight pi / beta' },
+    { name: 'epochs', kind: 'int', default: 5, min: 1, max: 10000, description: 'passes over the logged data' },
+    { name: 'batchSize', kind: 'int', default: 256, min: 1, max: 65536, description: 'minibatch size' },
+    { name: 'lr', kind: 'number', default: 1e-3, min: 0, max: 1, minExclusive: true, description: 'Adam learning rate' },
+    { name: 'hidden', kind: 'int', default: 64, min: 1, max: 4096, description: 'hidden units of pi and beta' },
+    { name: 'backend', kind: 'enum', default: 'auto', values: BACKEND_CHOICES, description: 'TensorFlow.js backend' },
+  ],
+  create: (p, env, seed) =>
+    ReinforceTopKAgent.create(p, env, seed, (b, s) =>
+      makeAgent(b, b === 'supervised' ? { logUsers: 200, epochs: 5 } : {}, { envId: env.envId, envParams: env.params as Record<string, unknown>, seed: s }),
+    ),
+});
 
 export * from './api.js';
 export * from './registry.js';

@@ -65,6 +65,7 @@ export class BernoulliBanditSim implements BatchSim {
       userFeatures: [{ name: 'step', offset: 0, size: 1, kind: 'int' }],
       candidateFeatures: [{ name: 'topic', offset: 0, size: A, kind: 'onehot' }],
       rewardRange: [0, 1],
+      choice: 'single',
     };
     this.user = new Float32Array(B);
     this.candidates = new Float32Array(B * A * A);
@@ -150,6 +151,7 @@ export class LinearBanditSim implements BatchSim {
       userFeatures: [{ name: 'step', offset: 0, size: 1, kind: 'int' }],
       candidateFeatures: [{ name: 'x', offset: 0, size: this.d, kind: 'real' }],
       rewardRange: [-Infinity, Infinity],
+      choice: 'single',
     };
     this.user = new Float32Array(B);
     this.candidates = new Float32Array(B * this.N * this.d);

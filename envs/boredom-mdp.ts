@@ -210,6 +210,7 @@ export class BoredomMdpSim implements BatchSim {
         { name: 'quality', offset: T + 1, size: 1, kind: 'real' },
       ],
       rewardRange: [0, 1.5],
+      choice: 'single',
     };
     this.clicked = new Int32Array(B).fill(-1);
     this.user = new Float32Array(B * (T + 1));

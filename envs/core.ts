@@ -44,6 +44,11 @@ export interface Layout {
   candidateFeatures: readonly FeatureSpec[];
   /** Bounds of the per-step reward (infinite where unbounded). */
   rewardRange: readonly [number, number];
+  /**
+   * How the user responds to a slate: 'mnl' (a conditional choice among the slate items and not clicking),
+   * 'position0' (the item in slate position 0 is always consumed), 'single' (one item, clicked or not).
+   */
+  choice: 'mnl' | 'position0' | 'single';
 }
 
 /**

@@ -115,7 +115,7 @@ export class InterestEvolutionSim implements BatchSim {
     const userFeatures: FeatureSpec[] = [];
     if (!this.hideInterests) userFeatures.push({ name: 'interests', offset: 0, size: T, kind: 'real' });
     userFeatures.push({ name: 'response', offset: this.respOffset, size: 4 * this.K, kind: 'history', stride: 4, fields: ['clicked', 'watchTime', 'quality', 'topic'] });
-    this.layout = { U, N: this.N, F: T, K: this.K, itemCount: null, userFeatures, candidateFeatures: [{ name: 'topic', offset: 0, size: T, kind: 'onehot' }], rewardRange: [0, this.videoLength] };
+    this.layout = { U, N: this.N, F: T, K: this.K, itemCount: null, userFeatures, candidateFeatures: [{ name: 'topic', offset: 0, size: T, kind: 'onehot' }], rewardRange: [0, this.videoLength], choice: 'mnl' };
     this.clicked = new Int32Array(B).fill(-1);
     this.user = new Float32Array(B * U);
     this.candidates = new Float32Array(B * this.N * T);

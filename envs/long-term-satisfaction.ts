@@ -103,6 +103,7 @@ export class LongTermSatisfactionSim implements BatchSim {
       userFeatures: [{ name: 'response', offset: 0, size: 2 * this.K, kind: 'history', stride: 2, fields: ['consumed', 'engagement'] }],
       candidateFeatures: [{ name: 'clickbait', offset: 0, size: 1, kind: 'real' }],
       rewardRange: [0, Infinity],
+      choice: 'position0',
     };
     this.clicked = new Int32Array(B).fill(-1);
     this.user = new Float32Array(B * 2 * this.K);

@@ -271,6 +271,7 @@ export class RetentionSim implements BatchSim {
         { name: 'length', offset: T + 2, size: 1, kind: 'real' },
       ],
       rewardRange: [0, this.rewardMode === 1 ? 1 : this.rewardMode === 0 ? 30 : 30 + this.retentionWeight],
+      choice: 'mnl',
     };
     this.clicked = new Int32Array(B).fill(-1);
     this.user = new Float32Array(B * U);

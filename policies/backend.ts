@@ -43,6 +43,9 @@ function quiet(): void {
   };
 }
 
+// Silence the banners from the moment tfjs is loaded (a tensor made before initBackend must not print one).
+quiet();
+
 async function tryImport(spec: string): Promise<unknown> {
   // A variable specifier keeps tsc from resolving optional packages that are not installed.
   return import(spec);

@@ -68,3 +68,41 @@ export function optimalMnlSlate(
   topK(work, 0, N, K, out, o);
   return lambda;
 }
+
+/**
+ * Greedy slate under a conditional choice model (SlateQ's GS): add, K times, the item that maximizes
+ * sum_{i in A} v_i q_i / (v_0 + sum_{i in A} v_i) over the slate so far.
+ */
+export function greedyMnlSlate(v: ArrayLike<number>, q: ArrayLike<number>, base: number, N: number, K: number, v0: number, out: Int32Array, o: number): void {
+  let num = 0;
+  let den = v0;
+  for (let j = 0; j < K; j++) {
+    let best = -1;
+    let bestVal = -Infinity;
+    for (let i = 0; i < N; i++) {
+      let used = false;
+      for (let k = 0; k < j; k++) if (out[o + k] === i) used = true;
+      if (used) continue;
+      const val = (num + v[base + i]! * q[base + i]!) / (den + v[base + i]!);
+      if (val > bestVal) {
+        bestVal = val;
+        best = i;
+      }
+    }
+    out[o + j] = best;
+    num += v[base + best]! * q[base + best]!;
+    den += v[base + best]!;
+  }
+}
+
+/** Expected value sum_{i in A} v_i q_i / (v_0 + sum_{i in A} v_i) of a slate. */
+export function mnlSlateValue(v: ArrayLike<number>, q: ArrayLike<number>, base: number, slate: ArrayLike<number>, so: number, K: number, v0: number): number {
+  let num = 0;
+  let den = v0;
+  for (let j = 0; j < K; j++) {
+    const i = slate[so + j]!;
+    num += v[base + i]! * q[base + i]!;
+    den += v[base + i]!;
+  }
+  return num / den;
+}

@@ -1,0 +1,416 @@
+/**
+ * PPO (Schulman et al. 2017, "Proximal Policy Optimization Algorithms"), following CleanRL's ppo.py
+ * implementation details (Huang et al. 2022, "The 37 Implementation Details of PPO"): fixed-length rollouts
+ * of B envs x numSteps carried across iterations (not episodes); GAE(gamma, lambda) with returns = advantages
+ * + values; updateEpochs epochs of shuffled minibatches; advantage normalization per minibatch; the clipped
+ * surrogate; a clipped value loss (switchable); loss = pg - entCoef entropy + vfCoef vLoss; Adam with epsilon
+ * 1e-5; linear learning-rate annealing; global-norm gradient clipping (0.5); separate actor and critic;
+ * orthogonal initialization; observation normalization and reward scaling by the running std of discounted
+ * returns (CleanRL's continuous-control wrappers).
+ * Deviation from CleanRL: truncated episodes bootstrap from the value of their final observation (agents/gae.ts).
+ *
+ * The policy is a slate policy: a SlateScorer scores every candidate, stochastic slates are Gumbel top-K
+ * samples from the agent's seeded stream and their log-probability is the Plackett-Luce probability of the
+ * ordered slate (policies/plackett-luce.ts). Evaluation is deterministic (top-K scores) unless exploring.
+ */
+import type { ResolvedParams } from '../envs/params.js';
+import { tf, type BackendInfo, initBackend, type BackendChoice } from '../policies/backend.js';
+import { Adam, clipByGlobalNorm, RunningNorm } from '../policies/nn.js';
+import { gumbelTopK, plLogProb, plLogProbTf, topOrdered } from '../policies/plackett-luce.js';
+import { SlateScorer, ValueNet } from '../policies/scorer.js';
+import { type AgentContext, type AgentEnvInfo, type AgentObservation, BaseAgent, PerUserStreams, type Transitions } from './api.js';
+import { computeGae } from './gae.js';
+
+export interface PpoMetrics {
+  [k: string]: number;
+  policy_loss: number;
+  value_loss: number;
+  entropy: number;
+  approx_kl: number;
+  clipfrac: number;
+  explained_variance: number;
+  learning_rate: number;
+  grad_norm: number;
+  iteration: number;
+}
+
+export class PpoAgent extends BaseAgent {
+  readonly id = 'ppo';
+  readonly backend: BackendInfo;
+
+  static async create(p: ResolvedParams, env: AgentEnvInfo, seed: number): Promise<PpoAgent> {
+    return new PpoAgent(p, env, seed, await initBackend(p.backend as BackendChoice));
+  }
+  actor: SlateScorer;
+  critic: ValueNet;
+  private opt: Adam;
+  readonly userNorm: RunningNorm;
+  readonly candNorm: RunningNorm;
+  private retRms = new RunningNorm(1);
+  private discReturn = new Float64Array(0);
+  private B = 0;
+  private t = 0;
+  iteration = 0;
+  private buf!: {
+    user: Float32Array;
+    cand: Float32Array;
+    slates: Int32Array;
+    logp: Float32Array;
+    values: Float32Array;
+    rewards: Float32Array;
+    dones: Float32Array;
+    trunc: Float32Array;
+    lastValues: Float32Array;
+  };
+  private uWork = new Float32Array(0);
+  private cWork = new Float32Array(0);
+  private gWork = new Float64Array(0);
+  private readonly evalStreams: PerUserStreams;
+  /** Forward / backward FLOPs performed (for throughput accounting). */
+  flops = { inference: 0, update: 0 };
+
+  /** Construct after `initBackend` (see `PpoAgent.create`): the networks are made on the current backend. */
+  constructor(p: ResolvedParams, env: AgentEnvInfo, seed: number, backend: BackendInfo) {
+    super(p, env, seed);
+    this.backend = backend;
+    const { U, F } = env.layout;
+    const H = p.hidden as number;
+    this.actor = new SlateScorer(U, F, H, H, 0.01, this.rng, 'actor');
+    this.critic = new ValueNet(U, F, H, this.rng, 'critic');
+    this.opt = new Adam([...this.actor.params.vars, ...this.critic.params.vars], p.lr as number, 1e-5);
+    this.userNorm = new RunningNorm(U);
+    this.candNorm = new RunningNorm(F);
+    this.evalStreams = new PerUserStreams(seed, 'ppo-eval');
+  }
+
+
+  private ensure(B: number): void {
+    if (this.B === B) return;
+    if (this.B !== 0 && this.t !== 0) throw new Error(`ppo: the number of envs changed from ${this.B} to ${B} in the middle of a rollout`);
+    this.B = B;
+    const M = this.params.numSteps as number;
+    const { U, N, F, K } = this.env.layout;
+    this.buf = {
+      user: new Float32Array(M * B * U),
+      cand: new Float32Array(M * B * N * F),
+      slates: new Int32Array(M * B * K),
+      logp: new Float32Array(M * B),
+      values: new Float32Array(M * B),
+      rewards: new Float32Array(M * B),
+      dones: new Float32Array(M * B),
+      trunc: new Float32Array(M * B),
+      lastValues: new Float32Array(B),
+    };
+    this.discReturn = new Float64Array(B);
+  }
+
+  /** Normalized copies of the observation's user and candidate rows for all B slots. */
+  private normalize(obs: { user: Float32Array; candidates: Float32Array }, B: number, update: boolean): { u: Float32Array; c: Float32Array } {
+    const { U, N, F } = this.env.layout;
+    if (this.uWork.length !== B * U) this.uWork = new Float32Array(B * U);
+    if (this.cWork.length !== B * N * F) this.cWork = new Float32Array(B * N * F);
+    if (update && this.params.normalizeObs) {
+      this.userNorm.update(obs.user, B);
+      this.candNorm.update(obs.candidates, B * N);
+    }
+    if (this.params.normalizeObs) {
+      this.userNorm.apply(obs.user, B, this.uWork);
+      this.candNorm.apply(obs.candidates, B * N, this.cWork);
+    } else {
+      this.uWork.set(obs.user.subarray(0, B * U));
+      this.cWork.set(obs.candidates.subarray(0, B * N * F));
+    }
+    return { u: this.uWork, c: this.cWork };
+  }
+
+  /** Logits [B*N] and values [B] for normalized inputs. */
+  private forward(u: Float32Array, c: Float32Array, B: number, withValue: boolean): { logits: Float32Array; values: Float32Array | null } {
+    const { U, N, F } = this.env.layout;
+    const res = tf.tidy(() => {
+      const ut = tf.tensor2d(u, [B, U]);
+      const ct = tf.tensor2d(c, [B * N, F]);
+      const r: tf.Tensor[] = [this.actor.scores(ut, ct, N)];
+      if (withValue) r.push(this.critic.values(ut, ct, N));
+      return r;
+    });
+    const lg = res[0]!;
+    const vl = res[1];
+    const logits = lg.dataSync() as Float32Array;
+    lg.dispose();
+    let values: Float32Array | null = null;
+    if (vl) {
+      values = vl.dataSync() as Float32Array;
+      vl.dispose();
+    }
+    this.flops.inference += this.actor.flops(B, N) + (withValue ? this.critic.flops(B) : 0);
+    return { logits, values };
+  }
+
+  act(obs: AgentObservation, ctx: AgentContext): Int32Array {
+    const B = obs.B;
+    const out = this.out(B);
+    const { N, K, U, F } = this.env.layout;
+    if (this.gWork.length !== N) this.gWork = new Float64Array(N);
+    const training = ctx.training;
+    if (training) this.ensure(B);
+    const { u, c } = this.normalize(obs, B, training);
+    const { logits, values } = this.forward(u, c, B, training);
+    for (let s = 0; s < B; s++) {
+      if (!obs.active[s]) continue;
+      if (training) gumbelTopK(logits, s * N, N, K, ctx.rng, out, s * K, this.gWork);
+      else if (ctx.explore) gumbelTopK(logits, s * N, N, K, this.evalStreams.get(s, obs.userIndex[s]!, obs.firstStep[s] === 1), out, s * K, this.gWork);
+      else {
+        for (let i = 0; i < N; i++) this.gWork[i] = logits[s * N + i]!;
+        topOrdered(this.gWork, N, K, out, s * K);
+      }
+    }
+    if (training) {
+      const t = this.t;
+      const b = this.buf;
+      b.user.set(u, t * B * U);
+      b.cand.set(c, t * B * N * F);
+      b.slates.set(out, t * B * K);
+      for (let s = 0; s < B; s++) {
+        b.logp[t * B + s] = plLogProb(logits, s * N, N, out, s * K, K);
+        b.values[t * B + s] = values![s]!;
+      }
+    }
+    return out;
+  }
+
+  observe(tr: Transitions): void {
+    const B = tr.obs.B;
+    const t = this.t;
+    const b = this.buf;
+    const gamma = this.params.gamma as number;
+    // Reward scaling by the running std of the discounted return (gym's NormalizeReward).
+    let scale = 1;
+    if (this.params.normalizeReward) {
+      const rets = new Float64Array(B);
+      for (let s = 0; s < B; s++) {
+        this.discReturn[s] = this.discReturn[s]! * gamma + tr.rewards[s]!;
+        rets[s] = this.discReturn[s]!;
+      }
+      this.retRms.update(rets, B);
+      scale = 1 / Math.sqrt(this.retRms.varr[0]! + 1e-8);
+    }
+    const truncSlots: number[] = [];
+    for (let s = 0; s < B; s++) {
+      const k = t * B + s;
+      b.rewards[k] = tr.rewards[s]! * scale;
+      const ended = tr.terminated[s] === 1 || tr.truncated[s] === 1;
+      b.dones[k] = ended ? 1 : 0;
+      b.trunc[k] = 0;
+      if (tr.truncated[s] === 1 && tr.terminated[s] !== 1) truncSlots.push(s);
+      if (ended) this.discReturn[s] = 0;
+    }
+    if (truncSlots.length > 0) {
+      // Bootstrap truncated episodes from the value of their final observation (normalized with the current stats).
+      const { U, N, F } = this.env.layout;
+      const fu = new Float32Array(truncSlots.length * U);
+      const fc = new Float32Array(truncSlots.length * N * F);
+      truncSlots.forEach((s, i) => {
+        fu.set(tr.finalObservation.user.subarray(s * U, (s + 1) * U), i * U);
+        fc.set(tr.finalObservation.candidates.subarray(s * N * F, (s + 1) * N * F), i * N * F);
+      });
+      const nu = this.params.normalizeObs ? this.userNorm.apply(fu, truncSlots.length, new Float32Array(fu.length)) : fu;
+      const nc = this.params.normalizeObs ? this.candNorm.apply(fc, truncSlots.length * N, new Float32Array(fc.length)) : fc;
+      const v = tf.tidy(() => this.critic.values(tf.tensor2d(nu, [truncSlots.length, U]), tf.tensor2d(nc, [truncSlots.length * N, F]), N));
+      const vals = v.dataSync();
+      v.dispose();
+      truncSlots.forEach((s, i) => (b.trunc[t * B + s] = vals[i]!));
+    }
+    this.t++;
+    if (this.t === (this.params.numSteps as number)) {
+      const { u, c } = this.normalize(tr.next, B, false);
+      const { values } = this.forward(u, c, B, true);
+      b.lastValues.set(values!);
+    }
+  }
+
+  update(): PpoMetrics | void {
+    const M = this.params.numSteps as number;
+    if (this.t < M) return;
+    this.t = 0;
+    this.iteration++;
+    const p = this.params;
+    const B = this.B;
+    const { U, N, F, K } = this.env.layout;
+    const b = this.buf;
+    if (p.annealLr) {
+      const iters = Math.max(1, Math.floor((p.totalSteps as number) / (M * B)));
+      const frac = Math.max(0, 1 - (this.iteration - 1) / iters);
+      this.opt.lr = frac * (p.lr as number);
+    }
+    const { advantages, returns } = computeGae(M, B, b.rewards, b.values, b.dones, b.trunc, b.lastValues, p.gamma as number, p.gaeLambda as number);
+    const S = M * B;
+    const mb = Math.max(1, Math.floor(S / (p.numMinibatches as number)));
+    const order = Int32Array.from({ length: S }, (_, i) => i);
+    const mu = new Float32Array(mb * U);
+    const mc = new Float32Array(mb * N * F);
+    const ms = new Int32Array(mb * K);
+    const mlogp = new Float32Array(mb);
+    const madv = new Float32Array(mb);
+    const mret = new Float32Array(mb);
+    const mval = new Float32Array(mb);
+    const clip = p.clipCoef as number;
+    const vars = [...this.actor.params.vars, ...this.critic.params.vars];
+    let stats = { pg: 0, v: 0, ent: 0, kl: 0, clipfrac: 0, norm: 0, n: 0 };
+    for (let epoch = 0; epoch < (p.updateEpochs as number); epoch++) {
+      for (let i = S - 1; i > 0; i--) {
+        const j = Math.floor(this.rng() * (i + 1));
+        const x = order[i]!;
+        order[i] = order[j]!;
+        order[j] = x;
+      }
+      for (let start = 0; start + mb <= S; start += mb) {
+        for (let k = 0; k < mb; k++) {
+          const r = order[start + k]!;
+          mu.set(b.user.subarray(r * U, (r + 1) * U), k * U);
+          mc.set(b.cand.subarray(r * N * F, (r + 1) * N * F), k * N * F);
+          ms.set(b.slates.subarray(r * K, (r + 1) * K), k * K);
+          mlogp[k] = b.logp[r]!;
+          madv[k] = advantages[r]!;
+          mret[k] = returns[r]!;
+          mval[k] = b.values[r]!;
+        }
+        if (p.normAdv && mb > 1) {
+          let m = 0;
+          for (let k = 0; k < mb; k++) m += madv[k]!;
+          m /= mb;
+          let v = 0;
+          for (let k = 0; k < mb; k++) v += (madv[k]! - m) ** 2;
+          const sd = Math.sqrt(v / (mb - 1));
+          for (let k = 0; k < mb; k++) madv[k] = (madv[k]! - m) / (sd + 1e-8);
+        }
+        const info = { pg: 0, v: 0, ent: 0, kl: 0, clipfrac: 0 };
+        const { value: lossT, grads } = tf.variableGrads(() => {
+          const ut = tf.tensor2d(mu, [mb, U]);
+          const ct = tf.tensor2d(mc, [mb * N, F]);
+          const logits = this.actor.scores(ut, ct, N);
+          const { logp, entropy } = plLogProbTf(logits, ms, K);
+          const logratio = tf.sub(logp, tf.tensor1d(mlogp));
+          const ratio = tf.exp(logratio);
+          const adv = tf.tensor1d(madv);
+          const pg1 = tf.mul(tf.neg(adv), ratio);
+          const pg2 = tf.mul(tf.neg(adv), tf.clipByValue(ratio, 1 - clip, 1 + clip));
+          const pgLoss = tf.mean(tf.maximum(pg1, pg2));
+          const newV = this.critic.values(ut, ct, N);
+          const ret = tf.tensor1d(mret);
+          let vLoss: tf.Tensor;
+          if (p.clipVloss) {
+            const old = tf.tensor1d(mval);
+            const unclipped = tf.square(tf.sub(newV, ret));
+            const clipped = tf.square(tf.sub(tf.add(old, tf.clipByValue(tf.sub(newV, old), -clip, clip)), ret));
+            vLoss = tf.mul(0.5, tf.mean(tf.maximum(unclipped, clipped)));
+          } else vLoss = tf.mul(0.5, tf.mean(tf.square(tf.sub(newV, ret))));
+          const ent = tf.mean(entropy);
+          // Diagnostics (no gradient flows through dataSync'd values).
+          info.pg = pgLoss.dataSync()[0] as number;
+          info.v = vLoss.dataSync()[0] as number;
+          info.ent = ent.dataSync()[0] as number;
+          info.kl = tf.mean(tf.sub(tf.sub(ratio, 1), logratio)).dataSync()[0] as number;
+          info.clipfrac = tf.mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), clip), 'float32')).dataSync()[0] as number;
+          return tf.add(tf.sub(pgLoss, tf.mul(p.entCoef as number, ent)), tf.mul(p.vfCoef as number, vLoss)) as tf.Scalar;
+        }, vars);
+        lossT.dispose();
+        const { grads: clipped, norm } = clipByGlobalNorm(
+          vars.map((v) => grads[v.name]!),
+          p.maxGradNorm as number,
+        );
+        this.opt.apply(clipped);
+        for (const g of clipped) g.dispose();
+        this.flops.update += 3 * (this.actor.flops(mb, N) + this.critic.flops(mb));
+        stats = { pg: stats.pg + info.pg, v: stats.v + info.v, ent: stats.ent + info.ent, kl: stats.kl + info.kl, clipfrac: stats.clipfrac + info.clipfrac, norm: stats.norm + norm, n: stats.n + 1 };
+      }
+    }
+    let vr = 0;
+    let mr = 0;
+    for (let i = 0; i < S; i++) mr += returns[i]!;
+    mr /= S;
+    let vd = 0;
+    let md = 0;
+    for (let i = 0; i < S; i++) md += returns[i]! - b.values[i]!;
+    md /= S;
+    for (let i = 0; i < S; i++) {
+      vr += (returns[i]! - mr) ** 2;
+      vd += (returns[i]! - b.values[i]! - md) ** 2;
+    }
+    const n = Math.max(1, stats.n);
+    return {
+      policy_loss: stats.pg / n,
+      value_loss: stats.v / n,
+      entropy: stats.ent / n,
+      approx_kl: stats.kl / n,
+      clipfrac: stats.clipfrac / n,
+      explained_variance: vr === 0 ? NaN : 1 - vd / vr,
+      learning_rate: this.opt.lr,
+      grad_norm: stats.norm / n,
+      iteration: this.iteration,
+    };
+  }
+
+  /** The critic's value of observations (raw features; normalized with the current statistics). */
+  criticValue(obs: { user: Float32Array; candidates: Float32Array }, B: number): Float32Array {
+    const { u, c } = this.normalize(obs, B, false);
+    return this.forward(u, c, B, true).values!;
+  }
+
+  protected override getState(): unknown {
+    const b = this.buf;
+    return {
+      actor: this.actor.params.getWeights(),
+      critic: this.critic.params.getWeights(),
+      adam: this.opt.state(),
+      userNorm: this.userNorm.state(),
+      candNorm: this.candNorm.state(),
+      retRms: this.retRms.state(),
+      discReturn: Array.from(this.discReturn),
+      B: this.B,
+      t: this.t,
+      iteration: this.iteration,
+      buf: b ? Object.fromEntries(Object.entries(b).map(([k, v]) => [k, Array.from(v as ArrayLike<number>)])) : null,
+      evalStreams: this.evalStreams.state(),
+    };
+  }
+
+  protected override setState(x: unknown): void {
+    const st = x as {
+      actor: number[][];
+      critic: number[][];
+      adam: ReturnType<Adam['state']>;
+      userNorm: ReturnType<RunningNorm['state']>;
+      candNorm: ReturnType<RunningNorm['state']>;
+      retRms: ReturnType<RunningNorm['state']>;
+      discReturn: number[];
+      B: number;
+      t: number;
+      iteration: number;
+      buf: Record<string, number[]> | null;
+      evalStreams: ReturnType<PerUserStreams['state']>;
+    };
+    this.actor.params.setWeights(st.actor);
+    this.critic.params.setWeights(st.critic);
+    this.opt.load(st.adam);
+    this.userNorm.load(st.userNorm);
+    this.candNorm.load(st.candNorm);
+    this.retRms.load(st.retRms);
+    this.B = 0;
+    this.t = 0;
+    if (st.B > 0) this.ensure(st.B);
+    this.discReturn = Float64Array.from(st.discReturn);
+    this.t = st.t;
+    this.iteration = st.iteration;
+    if (st.buf) {
+      const b = this.buf as unknown as Record<string, Float32Array | Int32Array>;
+      for (const [k, v] of Object.entries(st.buf)) b[k]!.set(v);
+    }
+    this.evalStreams.load(st.evalStreams);
+  }
+
+  dispose(): void {
+    this.actor.params.dispose();
+    this.critic.params.dispose();
+    this.opt.dispose();
+  }
+}

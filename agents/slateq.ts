@@ -1,0 +1,387 @@
+/**
+ * SlateQ (Ie et al., IJCAI 2019, "SlateQ: A Tractable Decomposition for Reinforcement Learning with
+ * Recommendation Sets"): item-wise long-term values Q(s, i) combined under a conditional choice model,
+ *   Q(s, A) = sum_{i in A} P(i | s, A) Q(s, i),
+ * with P(i | s, A) = v_i / (v_0 + sum_{j in A} v_j).
+ *
+ * - Choice model (`choiceModel`): `env` uses the env's true choice model (hidden choiceScore / noClickScore,
+ *   as the paper assumes a known model; the agent is then an oracle); `learned` fits a conditional logit on the
+ *   agent's own click data (policies/choice-model.ts); `position0` for envs whose user consumes slate position 0
+ *   (choc/kale). `auto`: position0 where the env declares it, else learned.
+ * - Serving (`serving`): top-K by v_i Q_i (TS), greedy (GS), or the exact optimum (OS; by Dinkelbach's method,
+ *   equal to enumerating all slates).
+ * - Targets (`target`): SARSA on the next slate actually served, or Q-learning with the top-K, greedy or
+ *   optimal next slate under the target network:
+ *   y = r + gamma (1 - terminated) sum_{j in A'} P(j | s', A') Q_target(s', j), computed on the NEXT state
+ *   (RecSim's implementation used the current state: google-research/recsim issue #26).
+ * - Trains only on transitions with a click (the paper's decomposition), Huber loss, replay buffer, target
+ *   network copied every `targetUpdate` user-steps, epsilon-greedy exploration with uniform random slates.
+ * Truncated transitions bootstrap; where the env's choice scores of a final observation are unavailable
+ * (a user replaced at the horizon) the learned model's weights are used for it.
+ */
+import type { ResolvedParams } from '../envs/params.js';
+import { tf, type BackendInfo, initBackend, type BackendChoice } from '../policies/backend.js';
+import { Adam, clipByGlobalNorm, RunningNorm } from '../policies/nn.js';
+import { SlateScorer } from '../policies/scorer.js';
+import { LearnedChoiceModel } from '../policies/choice-model.js';
+import { greedyMnlSlate, mnlSlateValue, optimalMnlSlate, topK } from '../policies/slates.js';
+import { epsilonAt } from '../policies/schedules.js';
+import { sampleDistinct } from '../envs/rng.js';
+import { type AgentContext, type AgentEnvInfo, type AgentObservation, BaseAgent, IncompatibleEnv, PerUserStreams, type Transitions } from './api.js';
+
+type ChoiceKind = 'env' | 'learned' | 'position0';
+type Rule = 'topk' | 'greedy' | 'optimal';
+
+export class SlateQAgent extends BaseAgent {
+  readonly id = 'slateq';
+  readonly backend: BackendInfo;
+  readonly choice: ChoiceKind;
+  readonly q: SlateScorer;
+  readonly qTarget: SlateScorer;
+  private readonly opt: Adam;
+  readonly userNorm: RunningNorm;
+  readonly candNorm: RunningNorm;
+  readonly learned: LearnedChoiceModel;
+  private readonly evalStreams: PerUserStreams;
+  /** User-steps seen while training. */
+  steps = 0;
+  gradientSteps = 0;
+  private sinceTarget = 0;
+  // replay (ring buffer of click transitions)
+  private readonly cap: number;
+  private size = 0;
+  private head = 0;
+  private rb: {
+    user: Float32Array;
+    cand: Float32Array;
+    slate: Int32Array;
+    clicked: Int32Array;
+    reward: Float32Array;
+    nextUser: Float32Array;
+    nextCand: Float32Array;
+    nextSlate: Int32Array;
+    hasNextSlate: Uint8Array;
+    terminal: Uint8Array;
+    nextW: Float32Array;
+    nextW0: Float32Array;
+  };
+  private pending = new Int32Array(0);
+  private lastSlate = new Int32Array(0);
+  private uWork = new Float32Array(0);
+  private cWork = new Float32Array(0);
+  private wWork = new Float64Array(0);
+  private w0Work = new Float64Array(0);
+  private scratch = new Float64Array(0);
+  flops = { inference: 0, update: 0 };
+
+  static async create(p: ResolvedParams, env: AgentEnvInfo, seed: number): Promise<SlateQAgent> {
+    return new SlateQAgent(p, env, seed, await initBackend(p.backend as BackendChoice));
+  }
+
+  constructor(p: ResolvedParams, env: AgentEnvInfo, seed: number, backend: BackendInfo) {
+    super(p, env, seed);
+    this.backend = backend;
+    const { U, N, F, K } = env.layout;
+    const want = p.choiceModel as string;
+    if (want === 'env' && !(env.hiddenNames.includes('choiceScore') && env.hiddenNames.includes('noClickScore'))) {
+      throw new IncompatibleEnv('slateq', env.envId, 'choiceModel "env" needs the env\'s hidden choiceScore and noClickScore; use "learned"');
+    }
+    if (want === 'position0' && env.layout.choice !== 'position0') throw new IncompatibleEnv('slateq', env.envId, 'choiceModel "position0" needs an env whose user consumes slate position 0');
+    this.choice = want === 'auto' ? (env.layout.choice === 'position0' ? 'position0' : 'learned') : (want as ChoiceKind);
+    this.oracle = this.choice === 'env';
+    const H = p.hidden as number;
+    this.q = new SlateScorer(U, F, H, H, 1, this.rng, 'q');
+    this.qTarget = new SlateScorer(U, F, H, H, 1, this.rng, 'qt');
+    this.qTarget.params.copyFrom(this.q.params);
+    this.opt = new Adam(this.q.params.vars, p.lr as number, 1e-5);
+    this.userNorm = new RunningNorm(U);
+    this.candNorm = new RunningNorm(F);
+    this.learned = new LearnedChoiceModel(F, U, K, 0.01);
+    this.evalStreams = new PerUserStreams(seed, 'slateq-eval');
+    this.cap = p.replaySize as number;
+    const C = this.cap;
+    this.rb = {
+      user: new Float32Array(C * U),
+      cand: new Float32Array(C * N * F),
+      slate: new Int32Array(C * K),
+      clicked: new Int32Array(C),
+      reward: new Float32Array(C),
+      nextUser: new Float32Array(C * U),
+      nextCand: new Float32Array(C * N * F),
+      nextSlate: new Int32Array(C * K),
+      hasNextSlate: new Uint8Array(C),
+      terminal: new Uint8Array(C),
+      nextW: new Float32Array(C * N),
+      nextW0: new Float32Array(C),
+    };
+  }
+
+  private norm(user: ArrayLike<number>, cand: ArrayLike<number>, n: number): { u: Float32Array; c: Float32Array } {
+    const { U, N, F } = this.env.layout;
+    const u = new Float32Array(n * U);
+    const c = new Float32Array(n * N * F);
+    this.userNorm.apply(user, n, u);
+    this.candNorm.apply(cand, n * N, c);
+    return { u, c };
+  }
+
+  private qValues(net: SlateScorer, u: Float32Array, c: Float32Array, n: number): Float32Array {
+    const { U, N, F } = this.env.layout;
+    const t = tf.tidy(() => net.scores(tf.tensor2d(u, [n, U]), tf.tensor2d(c, [n * N, F]), N));
+    const out = t.dataSync() as Float32Array;
+    t.dispose();
+    this.flops.inference += net.flops(n, N);
+    return out;
+  }
+
+  /** Choice weights v (n x N) and v0 (n) for raw observations (normalized features for the learned model). */
+  private weights(n: number, hidden: Float64Array | Float32Array | null, hidden0: Float64Array | Float32Array | null, uNorm: Float32Array, cNorm: Float32Array, v: Float64Array, v0: Float64Array): void {
+    const { U, N, F } = this.env.layout;
+    for (let s = 0; s < n; s++) {
+      if (this.choice === 'env' && hidden && hidden0 && !Number.isNaN(hidden0[s]!)) {
+        for (let i = 0; i < N; i++) v[s * N + i] = hidden[s * N + i]!;
+        v0[s] = hidden0[s]!;
+      } else if (this.choice === 'position0') {
+        for (let i = 0; i < N; i++) v[s * N + i] = 1;
+        v0[s] = 0;
+      } else {
+        for (let i = 0; i < N; i++) v[s * N + i] = this.learned.weight(cNorm, (s * N + i) * F, uNorm, s * U);
+        v0[s] = this.learned.noClickWeight();
+      }
+    }
+  }
+
+  /** The slate of a rule for one row, and its value under weights v and values q. */
+  private serve(rule: Rule, v: ArrayLike<number>, q: ArrayLike<number>, base: number, v0: number, out: Int32Array, o: number): number {
+    const { N, K } = this.env.layout;
+    if (this.scratch.length < N) this.scratch = new Float64Array(N);
+    if (this.choice === 'position0') {
+      topK(q, base, N, K, out, o);
+      return q[base + out[o]!]!;
+    }
+    if (rule === 'topk') {
+      for (let i = 0; i < N; i++) this.scratch[i] = v[base + i]! * q[base + i]!;
+      topK(this.scratch, 0, N, K, out, o);
+    } else if (rule === 'greedy') greedyMnlSlate(v, q, base, N, K, v0, out, o);
+    else optimalMnlSlate(v, q, base, N, K, v0, out, o, this.scratch);
+    return mnlSlateValue(v, q, base, out, o, K, v0);
+  }
+
+  private slateValue(v: ArrayLike<number>, q: ArrayLike<number>, base: number, slate: ArrayLike<number>, so: number, v0: number): number {
+    if (this.choice === 'position0') return q[base + slate[so]!]!;
+    return mnlSlateValue(v, q, base, slate, so, this.env.layout.K, v0);
+  }
+
+  act(obs: AgentObservation, ctx: AgentContext): Int32Array {
+    const B = obs.B;
+    const out = this.out(B);
+    const { N, K } = this.env.layout;
+    if (ctx.training) {
+      this.userNorm.update(obs.user, B);
+      this.candNorm.update(obs.candidates, B * N);
+      if (this.pending.length !== B) {
+        this.pending = new Int32Array(B).fill(-1);
+        this.lastSlate = new Int32Array(B * K);
+      }
+    }
+    const { u, c } = this.norm(obs.user, obs.candidates, B);
+    const qv = this.qValues(this.q, u, c, B);
+    if (this.wWork.length !== B * N) {
+      this.wWork = new Float64Array(B * N);
+      this.w0Work = new Float64Array(B);
+    }
+    let hid: Float64Array | Float32Array | null = null;
+    let hid0: Float64Array | Float32Array | null = null;
+    if (this.choice === 'env') {
+      if (!obs.hidden) throw new Error('slateq with choiceModel "env" is an oracle: the runner must pass the env\'s hidden state');
+      const h = obs.hidden(['choiceScore', 'noClickScore']);
+      hid = h.choiceScore!.data as Float64Array;
+      hid0 = h.noClickScore!.data as Float64Array;
+    }
+    this.weights(B, hid, hid0, u, c, this.wWork, this.w0Work);
+    const eps = ctx.training ? epsilonAt(this.params, this.steps) : ctx.explore ? (this.params.epsilonEnd as number) : 0;
+    for (let s = 0; s < B; s++) {
+      if (!obs.active[s]) continue;
+      const rng = ctx.training ? ctx.rng : this.evalStreams.get(s, obs.userIndex[s]!, obs.firstStep[s] === 1);
+      if (eps > 0 && rng() < eps) sampleDistinct(rng, N, K, out, s * K);
+      else this.serve(this.params.serving as Rule, this.wWork, qv, s * N, this.w0Work[s]!, out, s * K);
+      if (ctx.training) {
+        const pend = this.pending[s]!;
+        if (pend >= 0) {
+          this.rb.nextSlate.set(out.subarray(s * K, (s + 1) * K), pend * K);
+          this.rb.hasNextSlate[pend] = 1;
+          this.pending[s] = -1;
+        }
+        this.lastSlate.set(out.subarray(s * K, (s + 1) * K), s * K);
+      }
+    }
+    return out;
+  }
+
+  observe(t: Transitions): void {
+    const B = t.obs.B;
+    const { U, N, F, K } = this.env.layout;
+    const needW = this.choice === 'env';
+    let hid: Float64Array | Float32Array | null = null;
+    let hid0: Float64Array | Float32Array | null = null;
+    if (needW && t.next.hidden) {
+      const h = t.next.hidden(['choiceScore', 'noClickScore']);
+      hid = h.choiceScore!.data as Float64Array;
+      hid0 = h.noClickScore!.data as Float64Array;
+    }
+    const learnChoice = this.choice === 'learned' || this.choice === 'env';
+    const { u: nu, c: nc } = learnChoice ? this.norm(t.obs.user, t.obs.candidates, B) : { u: new Float32Array(0), c: new Float32Array(0) };
+    for (let s = 0; s < B; s++) {
+      if (!t.stepped[s]) continue;
+      this.steps++;
+      this.sinceTarget++;
+      if (learnChoice) this.learned.fit(nc, s * N * F, t.actions, s * K, nu, s * U, t.clicked[s]!);
+      const clicked = this.choice === 'position0' ? 0 : t.clicked[s]!;
+      if (clicked < 0) continue;
+      const ended = t.finalMask[s] === 1;
+      const i = this.head;
+      this.head = (this.head + 1) % this.cap;
+      this.size = Math.min(this.size + 1, this.cap);
+      const rb = this.rb;
+      rb.user.set(t.obs.user.subarray(s * U, (s + 1) * U), i * U);
+      rb.cand.set(t.obs.candidates.subarray(s * N * F, (s + 1) * N * F), i * N * F);
+      rb.slate.set(t.actions.subarray(s * K, (s + 1) * K), i * K);
+      rb.clicked[i] = clicked;
+      rb.reward[i] = t.rewards[s]!;
+      const nobs = ended ? t.finalObservation : t.next;
+      rb.nextUser.set(nobs.user.subarray(s * U, (s + 1) * U), i * U);
+      rb.nextCand.set(nobs.candidates.subarray(s * N * F, (s + 1) * N * F), i * N * F);
+      rb.terminal[i] = t.terminated[s] === 1 ? 1 : 0;
+      rb.hasNextSlate[i] = 0;
+      // The env's choice scores of the next state (unavailable for a user replaced at the horizon: NaN).
+      if (hid && hid0 && !ended) {
+        for (let j = 0; j < N; j++) rb.nextW[i * N + j] = hid[s * N + j]!;
+        rb.nextW0[i] = hid0[s]!;
+      } else rb.nextW0[i] = NaN;
+      if (!ended) this.pending[s] = i;
+      else this.pending[s] = -1;
+    }
+  }
+
+  update(): Record<string, number> | void {
+    const p = this.params;
+    if (this.steps < (p.learningStarts as number) || this.size < (p.batchSize as number)) return;
+    let loss = 0;
+    let meanQ = 0;
+    for (let g = 0; g < (p.gradientSteps as number); g++) {
+      const r = this.trainStep();
+      loss += r.loss;
+      meanQ += r.meanQ;
+    }
+    if (this.sinceTarget >= (p.targetUpdate as number)) {
+      this.qTarget.params.copyFrom(this.q.params);
+      this.sinceTarget = 0;
+    }
+    const n = p.gradientSteps as number;
+    return { loss: loss / n, mean_q: meanQ / n, epsilon: epsilonAt(p, this.steps), replay: this.size, gradient_steps: this.gradientSteps };
+  }
+
+  private trainStep(): { loss: number; meanQ: number } {
+    const p = this.params;
+    const { U, N, F, K } = this.env.layout;
+    const mb = p.batchSize as number;
+    const rb = this.rb;
+    const idx = new Int32Array(mb);
+    for (let k = 0; k < mb; k++) idx[k] = Math.floor(this.rng() * this.size);
+    const gat = (src: Float32Array, w: number) => {
+      const o = new Float32Array(mb * w);
+      for (let k = 0; k < mb; k++) o.set(src.subarray(idx[k]! * w, (idx[k]! + 1) * w), k * w);
+      return o;
+    };
+    const { u, c } = this.norm(gat(rb.user, U), gat(rb.cand, N * F), mb);
+    const { u: nu, c: nc } = this.norm(gat(rb.nextUser, U), gat(rb.nextCand, N * F), mb);
+    // Targets on the NEXT state with the target network.
+    const qt = this.qValues(this.qTarget, nu, nc, mb);
+    const v = new Float64Array(mb * N);
+    const v0 = new Float64Array(mb);
+    const hid = new Float32Array(mb * N);
+    const hid0 = new Float32Array(mb);
+    for (let k = 0; k < mb; k++) {
+      hid.set(rb.nextW.subarray(idx[k]! * N, (idx[k]! + 1) * N), k * N);
+      hid0[k] = rb.nextW0[idx[k]!]!;
+    }
+    this.weights(mb, this.choice === 'env' ? hid : null, this.choice === 'env' ? hid0 : null, nu, nc, v, v0);
+    const y = new Float32Array(mb);
+    const oh = new Float32Array(mb * N);
+    const tmp = new Int32Array(K);
+    const gamma = p.gamma as number;
+    for (let k = 0; k < mb; k++) {
+      const i = idx[k]!;
+      let next = 0;
+      if (!rb.terminal[i]) {
+        if (p.target === 'sarsa' && rb.hasNextSlate[i]) next = this.slateValue(v, qt, k * N, rb.nextSlate, i * K, v0[k]!);
+        else next = this.serve(p.target === 'sarsa' ? (p.serving as Rule) : (p.target as Rule), v, qt, k * N, v0[k]!, tmp, 0);
+      }
+      y[k] = rb.reward[i]! + gamma * next;
+      oh[k * N + rb.slate[i * K + rb.clicked[i]!]!] = 1;
+    }
+    let meanQ = 0;
+    const vars = this.q.params.vars;
+    const { value, grads } = tf.variableGrads(() => {
+      const qs = this.q.scores(tf.tensor2d(u, [mb, U]), tf.tensor2d(c, [mb * N, F]), N);
+      const picked = tf.sum(tf.mul(qs, tf.tensor2d(oh, [mb, N])), 1);
+      meanQ = tf.mean(picked).dataSync()[0] as number;
+      return tf.losses.huberLoss(tf.tensor1d(y), picked) as tf.Scalar;
+    }, vars);
+    const loss = value.dataSync()[0] as number;
+    value.dispose();
+    const { grads: clipped } = clipByGlobalNorm(vars.map((x) => grads[x.name]!), p.maxGradNorm as number);
+    this.opt.apply(clipped);
+    for (const g of clipped) g.dispose();
+    this.gradientSteps++;
+    this.flops.update += 3 * this.q.flops(mb, N) + this.qTarget.flops(mb, N);
+    return { loss, meanQ };
+  }
+
+  protected override getState(): unknown {
+    const arr = (a: ArrayLike<number>) => Array.from(a, (x) => (Number.isNaN(x) ? null : x));
+    return {
+      q: this.q.params.getWeights(),
+      qTarget: this.qTarget.params.getWeights(),
+      adam: this.opt.state(),
+      userNorm: this.userNorm.state(),
+      candNorm: this.candNorm.state(),
+      learned: this.learned.state(),
+      steps: this.steps,
+      gradientSteps: this.gradientSteps,
+      sinceTarget: this.sinceTarget,
+      size: this.size,
+      head: this.head,
+      rb: Object.fromEntries(Object.entries(this.rb).map(([k, v]) => [k, arr(v as ArrayLike<number>)])),
+      pending: Array.from(this.pending),
+      lastSlate: Array.from(this.lastSlate),
+      evalStreams: this.evalStreams.state(),
+    };
+  }
+
+  protected override setState(x: unknown): void {
+    const st = x as Record<string, unknown> & { rb: Record<string, (number | null)[]> };
+    this.q.params.setWeights(st.q as number[][]);
+    this.qTarget.params.setWeights(st.qTarget as number[][]);
+    this.opt.load(st.adam as ReturnType<Adam['state']>);
+    this.userNorm.load(st.userNorm as ReturnType<RunningNorm['state']>);
+    this.candNorm.load(st.candNorm as ReturnType<RunningNorm['state']>);
+    this.learned.load(st.learned as ReturnType<LearnedChoiceModel['state']>);
+    this.steps = st.steps as number;
+    this.gradientSteps = st.gradientSteps as number;
+    this.sinceTarget = st.sinceTarget as number;
+    this.size = st.size as number;
+    this.head = st.head as number;
+    const rb = this.rb as unknown as Record<string, Float32Array | Int32Array | Uint8Array>;
+    for (const [k, v] of Object.entries(st.rb)) rb[k]!.set(v.map((z) => (z === null ? NaN : z)));
+    this.pending = Int32Array.from(st.pending as number[]);
+    this.lastSlate = Int32Array.from(st.lastSlate as number[]);
+    this.evalStreams.load(st.evalStreams as ReturnType<PerUserStreams['state']>);
+  }
+
+  dispose(): void {
+    this.q.params.dispose();
+    this.qTarget.params.dispose();
+    this.opt.dispose();
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Slate policy and value networks that scale to any number of candidates N.
+ *
+ * SlateScorer: a shared network scores every candidate from [user/context features, candidate features], so
+ * the scores are permutation-equivariant in the candidates. It is a two-tower factorization of an MLP on the
+ * concatenation: the first layer splits into a user part (computed once per user-step) and a candidate part,
+ *   h1_i = relu(W_u u + W_c c_i + b1),  h2_i = relu(W_2 h1_i + b2),  score_i = w_3 . h2_i + b3,
+ * which costs U H per user plus N (F H + H H2 + H2) per user-step instead of N (U + F) H for the full MLP.
+ * ValueNet: an MLP on [user features, mean of the candidate features] -> a scalar.
+ * Init: orthogonal, hidden gain sqrt(2), heads 0.01 (policy) / 1 (value, Q), zero biases (CleanRL).
+ */
+import { dense, tf } from './backend.js';
+import type { Rng } from '../envs/rng.js';
+import { Mlp, orthogonal, ParamSet } from './nn.js';
+
+export class SlateScorer {
+  readonly params = new ParamSet();
+  constructor(
+    readonly U: number,
+    readonly F: number,
+    readonly hidden: number,
+    readonly hidden2: number,
+    headGain: number,
+    rng: Rng,
+    prefix: string,
+  ) {
+    const H = hidden;
+    const H2 = hidden2;
+    this.params.add(`${prefix}Wu`, [U, H], orthogonal(rng, U, H, Math.SQRT2));
+    this.params.add(`${prefix}Wc`, [F, H], orthogonal(rng, F, H, Math.SQRT2));
+    this.params.add(`${prefix}b1`, [H], null);
+    this.params.add(`${prefix}W2`, [H, H2], orthogonal(rng, H, H2, Math.SQRT2));
+    this.params.add(`${prefix}b2`, [H2], null);
+    this.params.add(`${prefix}W3`, [H2, 1], orthogonal(rng, H2, 1, headGain));
+    this.params.add(`${prefix}b3`, [1], null);
+  }
+
+  /** Scores [B, N] from user [B, U] and candidates [B * N, F]. */
+  scores(user: tf.Tensor2D, cands: tf.Tensor2D, N: number): tf.Tensor2D {
+    return tf.tidy(() => {
+      const [Wu, Wc, b1, W2, b2, W3, b3] = this.params.vars as [tf.Variable, tf.Variable, tf.Variable, tf.Variable, tf.Variable, tf.Variable, tf.Variable];
+      const B = user.shape[0];
+      const H = this.hidden;
+      const zeroH = tf.zeros([H]);
+      const pu = tf.reshape(dense(user, Wu, b1), [B, 1, H]);
+      const pc = tf.reshape(dense(cands, Wc, zeroH), [B, N, H]);
+      const h1 = tf.reshape(tf.relu(tf.add(pu, pc)), [B * N, H]) as tf.Tensor2D;
+      const h2 = tf.relu(dense(h1, W2, b2)) as tf.Tensor2D;
+      return tf.reshape(dense(h2, W3, b3), [B, N]) as tf.Tensor2D;
+    });
+  }
+
+  /** Multiply-adds of one forward call for B users (for FLOP accounting). */
+  flops(B: number, N: number): number {
+    return 2 * (B * this.U * this.hidden + B * N * (this.F * this.hidden + this.hidden * this.hidden2 + this.hidden2));
+  }
+}
+
+export class ValueNet {
+  readonly mlp: Mlp;
+  constructor(
+    readonly U: number,
+    readonly F: number,
+    hidden: number,
+    rng: Rng,
+    prefix: string,
+  ) {
+    this.mlp = new Mlp([U + F, hidden, hidden, 1], 1, rng, prefix);
+  }
+  get params(): ParamSet {
+    return this.mlp.params;
+  }
+  /** Values [B] from user [B, U] and candidates [B * N, F]. */
+  values(user: tf.Tensor2D, cands: tf.Tensor2D, N: number): tf.Tensor1D {
+    return tf.tidy(() => {
+      const B = user.shape[0];
+      const pooled = tf.mean(tf.reshape(cands, [B, N, this.F]), 1) as tf.Tensor2D;
+      return tf.reshape(this.mlp.apply(tf.concat([user, pooled], 1) as tf.Tensor2D), [B]) as tf.Tensor1D;
+    });
+  }
+  flops(B: number): number {
+    const s = this.mlp.sizes;
+    let f = 0;
+    for (let l = 0; l + 1 < s.length; l++) f += 2 * B * s[l]! * s[l + 1]!;
+    return f;
+  }
+}
