@@ -75,7 +75,7 @@ export class PpoAgent extends BaseAgent {
     this.backend = backend;
     const { U, F } = env.layout;
     const H = p.hidden as number;
-    this.actor = new SlateScorer(U, F, H, H, 0.01, this.rng, 'actor');
+    this.actor = new SlateScorer(U, F, H, p.hidden2 as number, 0.01, this.rng, 'actor');
     this.critic = new ValueNet(U, F, H, this.rng, 'critic');
     this.opt = new Adam([...this.actor.params.vars, ...this.critic.params.vars], p.lr as number, 1e-5);
     this.userNorm = new RunningNorm(U);
@@ -257,6 +257,7 @@ export class PpoAgent extends BaseAgent {
     const vars = [...this.actor.params.vars, ...this.critic.params.vars];
     let stats = { pg: 0, v: 0, ent: 0, kl: 0, clipfrac: 0, norm: 0, n: 0 };
     for (let epoch = 0; epoch < (p.updateEpochs as number); epoch++) {
+      const lastEpoch = epoch === (p.updateEpochs as number) - 1;
       for (let i = S - 1; i > 0; i--) {
         const j = Math.floor(this.rng() * (i + 1));
         const x = order[i]!;
@@ -305,12 +306,14 @@ export class PpoAgent extends BaseAgent {
             vLoss = tf.mul(0.5, tf.mean(tf.maximum(unclipped, clipped)));
           } else vLoss = tf.mul(0.5, tf.mean(tf.square(tf.sub(newV, ret))));
           const ent = tf.mean(entropy);
-          // Diagnostics (no gradient flows through dataSync'd values).
-          info.pg = pgLoss.dataSync()[0] as number;
-          info.v = vLoss.dataSync()[0] as number;
-          info.ent = ent.dataSync()[0] as number;
-          info.kl = tf.mean(tf.sub(tf.sub(ratio, 1), logratio)).dataSync()[0] as number;
-          info.clipfrac = tf.mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), clip), 'float32')).dataSync()[0] as number;
+          // Diagnostics over the last epoch's minibatches (CleanRL logs the last values; no gradient flows here).
+          if (lastEpoch) {
+            info.pg = pgLoss.dataSync()[0] as number;
+            info.v = vLoss.dataSync()[0] as number;
+            info.ent = ent.dataSync()[0] as number;
+            info.kl = tf.mean(tf.sub(tf.sub(ratio, 1), logratio)).dataSync()[0] as number;
+            info.clipfrac = tf.mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), clip), 'float32')).dataSync()[0] as number;
+          }
           return tf.add(tf.sub(pgLoss, tf.mul(p.entCoef as number, ent)), tf.mul(p.vfCoef as number, vLoss)) as tf.Scalar;
         }, vars);
         lossT.dispose();
@@ -321,7 +324,7 @@ export class PpoAgent extends BaseAgent {
         this.opt.apply(clipped);
         for (const g of clipped) g.dispose();
         this.flops.update += 3 * (this.actor.flops(mb, N) + this.critic.flops(mb));
-        stats = { pg: stats.pg + info.pg, v: stats.v + info.v, ent: stats.ent + info.ent, kl: stats.kl + info.kl, clipfrac: stats.clipfrac + info.clipfrac, norm: stats.norm + norm, n: stats.n + 1 };
+        if (lastEpoch) stats = { pg: stats.pg + info.pg, v: stats.v + info.v, ent: stats.ent + info.ent, kl: stats.kl + info.kl, clipfrac: stats.clipfrac + info.clipfrac, norm: stats.norm + norm, n: stats.n + 1 };
       }
     }
     let vr = 0;

@@ -144,8 +144,8 @@ export class ReinforceTopKAgent extends BaseAgent {
     this.backend = backend;
     const { U, F } = env.layout;
     const H = p.hidden as number;
-    this.pi = new SlateScorer(U, F, H, H, 0.01, this.rng, 'pi');
-    this.beta = new SlateScorer(U, F, H, H, 0.01, this.rng, 'beta');
+    this.pi = new SlateScorer(U, F, H, 0, 0.01, this.rng, 'pi');
+    this.beta = new SlateScorer(U, F, H, 0, 0.01, this.rng, 'beta');
     this.optPi = new Adam(this.pi.params.vars, p.lr as number, 1e-5);
     this.optBeta = new Adam(this.beta.params.vars, p.lr as number, 1e-5);
     this.userNorm = new RunningNorm(U);

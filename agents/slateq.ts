@@ -90,8 +90,8 @@ export class SlateQAgent extends BaseAgent {
     this.choice = want === 'auto' ? (env.layout.choice === 'position0' ? 'position0' : 'learned') : (want as ChoiceKind);
     this.oracle = this.choice === 'env';
     const H = p.hidden as number;
-    this.q = new SlateScorer(U, F, H, H, 1, this.rng, 'q');
-    this.qTarget = new SlateScorer(U, F, H, H, 1, this.rng, 'qt');
+    this.q = new SlateScorer(U, F, H, p.hidden2 as number, 1, this.rng, 'q');
+    this.qTarget = new SlateScorer(U, F, H, p.hidden2 as number, 1, this.rng, 'qt');
     this.qTarget.params.copyFrom(this.q.params);
     this.opt = new Adam(this.q.params.vars, p.lr as number, 1e-5);
     this.userNorm = new RunningNorm(U);

@@ -6,6 +6,8 @@ import { checkEnv } from '../envs/check-env.js';
 import { envSpec, listEnvs, make } from '../envs/registry.js';
 import { describeAllowed } from '../envs/params.js';
 import { benchEnvs, formatBenchTable, machineInfo, writeJsonAtomic } from './bench-envs.js';
+import { benchAgents, formatAgentBench } from './bench-agents.js';
+import type { BackendName } from '../policies/backend.js';
 import { formatDemo, runDemo } from './demo.js';
 import { listAgents } from '../agents/index.js';
 import { BACKEND_CHOICES, type BackendChoice, initBackend } from '../policies/backend.js';
@@ -81,28 +83,49 @@ export async function main(argv: string[]): Promise<number> {
     )
     .command(
       'bench <what>',
-      'Benchmark env steps per second (single user and batched)',
+      'Benchmark env steps per second (envs) or agent training throughput per backend (agents)',
       (y) =>
         y
-          .positional('what', { choices: ['envs'] as const, demandOption: true })
-          .option('seconds', { type: 'number', default: 1, describe: 'seconds per measured run' })
-          .option('runs', { type: 'number', default: 5, describe: 'measured runs per row (median reported)' })
-          .option('batch', { type: 'number', default: 1024, describe: 'users per batch' })
-          .option('env', { type: 'string', array: true, describe: 'only these envs' })
-          .option('out', { type: 'string', default: 'results/bench/envs.json', describe: 'where to write the JSON results' })
+          .positional('what', { choices: ['envs', 'agents'] as const, demandOption: true })
+          .option('seconds', { type: 'number', default: 1, describe: 'envs: seconds per measured run' })
+          .option('runs', { type: 'number', default: 5, describe: 'envs: measured runs per row (median reported)' })
+          .option('batch', { type: 'number', default: 1024, describe: 'envs: users per batch' })
+          .option('env', { type: 'string', array: true, describe: 'envs: only these envs' })
+          .option('backends', { type: 'string', array: true, describe: 'agents: backends to measure (default: every available one)' })
+          .option('steps', { type: 'number', default: 512, describe: 'agents: measured vector steps per row' })
+          .option('num-envs', { type: 'number', default: 64, describe: 'agents: users stepped together' })
+          .option('out', { type: 'string', describe: 'where to write the JSON results (default results/bench/<what>.json)' })
           .option('json', { type: 'boolean', default: false })
-          .example('$0 bench envs', 'the full table, written to results/bench/envs.json')
-          .example('$0 bench envs --env interest-evolution-v0 --runs 3', 'one env'),
-      (a) => {
+          .example('$0 bench envs', 'the env table, written to results/bench/envs.json')
+          .example('$0 bench agents --backends wasm cpu', 'PPO and SlateQ training throughput per backend'),
+      async (a) => {
+        const outPath = a.out ?? `results/bench/${a.what}.json`;
+        if (a.what === 'agents') {
+          const available: BackendName[] = [];
+          for (const b of (a.backends ?? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']) as BackendName[]) {
+            if (!BACKEND_CHOICES.includes(b) || (b as string) === 'auto') throw new UsageError(`bench agents: unknown backend ${JSON.stringify(b)}; allowed: tensorflow-gpu, tensorflow, wasm, cpu`);
+            try {
+              await initBackend(b);
+              available.push(b);
+            } catch (e) {
+              if (a.backends) throw e;
+            }
+          }
+          const rows = await benchAgents({ backends: available, steps: a.steps, numEnvs: a['num-envs'] });
+          const result = { command: `egym bench agents --steps ${a.steps} --num-envs ${a['num-envs']}`, machine: machineInfo(), rows };
+          writeJsonAtomic(outPath, result);
+          out(a.json ? JSON.stringify(result, null, 2) : `${formatAgentBench(rows)}\n\nwritten to ${outPath}`);
+          return;
+        }
         if (!(a.seconds > 0) || !(a.runs >= 1) || !Number.isInteger(a.batch) || a.batch < 1) {
           throw new UsageError('bench: --seconds must be > 0, --runs >= 1 and --batch a positive integer');
         }
         for (const id of a.env ?? []) envSpec(id);
         const rows = benchEnvs({ seconds: a.seconds, runs: a.runs, batch: a.batch, ...(a.env ? { envs: a.env } : {}) });
         const result = { command: `egym bench envs --seconds ${a.seconds} --runs ${a.runs} --batch ${a.batch}`, machine: machineInfo(), rows };
-        writeJsonAtomic(a.out, result);
+        writeJsonAtomic(outPath, result);
         if (a.json) out(JSON.stringify(result, null, 2));
-        else out(`${formatBenchTable(rows)}\n\nwritten to ${a.out}`);
+        else out(`${formatBenchTable(rows)}\n\nwritten to ${outPath}`);
       },
     )
     .command(

@@ -116,4 +116,19 @@ export const dense = tf.customGrad(((x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tenso
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor2D, W: tf.Variable | tf.Tensor, b: tf.Variable | tf.Tensor) => tf.Tensor2D;
 
+/**
+ * The same dense layer for a data input (no gradient needed with respect to x: it gets zeros), which saves the
+ * dy W^T product on the widest matrices of a network (the first layer over all candidates).
+ */
+export const denseData = tf.customGrad(((x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
+  save([x]);
+  return {
+    value: tf.add(tf.matMul(x, W), b),
+    gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
+      const [sx] = saved as [tf.Tensor2D];
+      return [tf.zerosLike(sx), tf.matMul(tf.transpose(sx), dy), tf.sum(dy, 0)];
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor2D, W: tf.Variable | tf.Tensor, b: tf.Variable | tf.Tensor) => tf.Tensor2D;
+
 export { tf };

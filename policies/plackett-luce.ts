@@ -55,25 +55,33 @@ export function plLogProb(logits: ArrayLike<number>, base: number, N: number, sl
 
 /**
  * Differentiable Plackett-Luce log-probabilities [M] of ordered slates [M, K] under logits [M, N], and the
- * chain-rule entropy estimate sum_k H(softmax over the items not yet placed | the sampled prefix). Uses
- * oneHot x logSoftmax picks only (gather has no gradient on wasm).
+ * chain-rule entropy estimate sum_k H(softmax over the items not yet placed | the sampled prefix).
+ * With z = logits - max, e = exp(z), Z = sum_j e_j and the chosen items' e_(k), z_(k):
+ *   Z_k = Z - sum_{k' < k} e_(k'),   log P = sum_k (z_(k) - log Z_k),
+ *   H_k = log Z_k - (sum_j e_j z_j - sum_{k' < k} e_(k') z_(k')) / Z_k,
+ * computed in one pass (the prefix sums are a product with a strictly lower-triangular K x K matrix). Picks use
+ * oneHot products only (gather has no gradient on wasm). Masked candidates (mask 0) get probability 0.
  */
 export function plLogProbTf(logits: tf.Tensor2D, slates: Int32Array, K: number, mask?: tf.Tensor2D): { logp: tf.Tensor1D; entropy: tf.Tensor1D } {
   return tf.tidy(() => {
     const [M, N] = logits.shape;
-    const a = tf.tensor2d(slates, [M, K], 'int32');
-    let avail: tf.Tensor2D = mask ?? tf.onesLike(logits);
-    let logp: tf.Tensor = tf.zeros([M]);
-    let ent: tf.Tensor = tf.zeros([M]);
-    for (let k = 0; k < K; k++) {
-      const masked = tf.add(logits, tf.mul(tf.sub(1, avail), NEG));
-      const ls = tf.logSoftmax(masked);
-      const oh = tf.oneHot(tf.reshape(tf.slice(a, [0, k], [M, 1]), [M]), N).toFloat();
-      logp = tf.add(logp, tf.sum(tf.mul(oh, ls), 1));
-      const p = tf.mul(tf.exp(ls), avail);
-      ent = tf.sub(ent, tf.sum(tf.mul(p, tf.mul(ls, avail)), 1));
-      avail = tf.mul(avail, tf.sub(1, oh)) as tf.Tensor2D;
-    }
-    return { logp: logp as tf.Tensor1D, entropy: ent as tf.Tensor1D };
+    const masked = mask ? tf.add(logits, tf.mul(tf.sub(1, mask), NEG)) : logits;
+    const z = tf.sub(masked, tf.max(masked, 1, true)) as tf.Tensor2D;
+    const e = tf.exp(z);
+    const oh = tf.oneHot(tf.tensor1d(slates, 'int32'), N).toFloat().reshape([M, K, N]);
+    const zc = tf.sum(tf.mul(oh, tf.reshape(z, [M, 1, N])), 2) as tf.Tensor2D; // [M, K]
+    const ec = tf.exp(zc);
+    const lower = new Float32Array(K * K);
+    for (let r = 0; r < K; r++) for (let c = 0; c < r; c++) lower[c * K + r] = 1; // (x @ lower)_k = sum_{k' < k} x_k'
+    const L = tf.tensor2d(lower, [K, K]);
+    const Z = tf.sum(e, 1, true);
+    // max(Z - prefix, 1e-30) guards rounding; written with relu so the gradient handles the broadcast.
+    const Zk = tf.add(tf.relu(tf.sub(tf.sub(Z, tf.matMul(ec, L)), 1e-30)), 1e-30);
+    const logZk = tf.log(Zk);
+    const logp = tf.sum(tf.sub(zc, logZk), 1) as tf.Tensor1D;
+    const T = tf.sum(tf.mul(e, z), 1, true);
+    const Tk = tf.sub(T, tf.matMul(tf.mul(ec, zc), L));
+    const entropy = tf.sum(tf.sub(logZk, tf.div(Tk, Zk)), 1) as tf.Tensor1D;
+    return { logp, entropy };
   });
 }

@@ -6,10 +6,12 @@
  * concatenation: the first layer splits into a user part (computed once per user-step) and a candidate part,
  *   h1_i = relu(W_u u + W_c c_i + b1),  h2_i = relu(W_2 h1_i + b2),  score_i = w_3 . h2_i + b3,
  * which costs U H per user plus N (F H + H H2 + H2) per user-step instead of N (U + F) H for the full MLP.
+ * With hidden2 = 0 the head is thin: score_i = w_3 . h1_i + b3 (N (F H + H) per user-step), the default of the
+ * deep agents (measured: the second per-candidate layer dominated the cost of a PPO update).
  * ValueNet: an MLP on [user features, mean of the candidate features] -> a scalar.
  * Init: orthogonal, hidden gain sqrt(2), heads 0.01 (policy) / 1 (value, Q), zero biases (CleanRL).
  */
-import { dense, tf } from './backend.js';
+import { dense, denseData, tf } from './backend.js';
 import type { Rng } from '../envs/rng.js';
 import { Mlp, orthogonal, ParamSet } from './nn.js';
 
@@ -29,30 +31,34 @@ export class SlateScorer {
     this.params.add(`${prefix}Wu`, [U, H], orthogonal(rng, U, H, Math.SQRT2));
     this.params.add(`${prefix}Wc`, [F, H], orthogonal(rng, F, H, Math.SQRT2));
     this.params.add(`${prefix}b1`, [H], null);
-    this.params.add(`${prefix}W2`, [H, H2], orthogonal(rng, H, H2, Math.SQRT2));
-    this.params.add(`${prefix}b2`, [H2], null);
-    this.params.add(`${prefix}W3`, [H2, 1], orthogonal(rng, H2, 1, headGain));
+    if (H2 > 0) {
+      this.params.add(`${prefix}W2`, [H, H2], orthogonal(rng, H, H2, Math.SQRT2));
+      this.params.add(`${prefix}b2`, [H2], null);
+    }
+    this.params.add(`${prefix}W3`, [H2 > 0 ? H2 : H, 1], orthogonal(rng, H2 > 0 ? H2 : H, 1, headGain));
     this.params.add(`${prefix}b3`, [1], null);
   }
 
   /** Scores [B, N] from user [B, U] and candidates [B * N, F]. */
   scores(user: tf.Tensor2D, cands: tf.Tensor2D, N: number): tf.Tensor2D {
     return tf.tidy(() => {
-      const [Wu, Wc, b1, W2, b2, W3, b3] = this.params.vars as [tf.Variable, tf.Variable, tf.Variable, tf.Variable, tf.Variable, tf.Variable, tf.Variable];
+      const v = this.params.vars;
+      const [Wu, Wc, b1] = v as [tf.Variable, tf.Variable, tf.Variable];
       const B = user.shape[0];
       const H = this.hidden;
       const zeroH = tf.zeros([H]);
-      const pu = tf.reshape(dense(user, Wu, b1), [B, 1, H]);
-      const pc = tf.reshape(dense(cands, Wc, zeroH), [B, N, H]);
-      const h1 = tf.reshape(tf.relu(tf.add(pu, pc)), [B * N, H]) as tf.Tensor2D;
-      const h2 = tf.relu(dense(h1, W2, b2)) as tf.Tensor2D;
-      return tf.reshape(dense(h2, W3, b3), [B, N]) as tf.Tensor2D;
+      const pu = tf.reshape(denseData(user, Wu, b1), [B, 1, H]);
+      const pc = tf.reshape(denseData(cands, Wc, zeroH), [B, N, H]);
+      let h = tf.reshape(tf.relu(tf.add(pu, pc)), [B * N, H]) as tf.Tensor2D;
+      if (this.hidden2 > 0) h = tf.relu(dense(h, v[3]!, v[4]!)) as tf.Tensor2D;
+      return tf.reshape(dense(h, v[v.length - 2]!, v[v.length - 1]!), [B, N]) as tf.Tensor2D;
     });
   }
 
   /** Multiply-adds of one forward call for B users (for FLOP accounting). */
   flops(B: number, N: number): number {
-    return 2 * (B * this.U * this.hidden + B * N * (this.F * this.hidden + this.hidden * this.hidden2 + this.hidden2));
+    const head = this.hidden2 > 0 ? this.hidden * this.hidden2 + this.hidden2 : this.hidden;
+    return 2 * (B * this.U * this.hidden + B * N * (this.F * this.hidden + head));
   }
 }
 

@@ -17,6 +17,10 @@ const SHORT: Record<string, Record<string, unknown>> = {
 
 /** Small settings for the agents whose setup trains models. */
 const FAST: Record<string, Record<string, unknown>> = {
+  // Deep agents on the cpu backend: save -> load -> continue must be bit-identical there.
+  ppo: { numSteps: 8, numMinibatches: 2, updateEpochs: 2, hidden: 8, backend: 'cpu' },
+  slateq: { learningStarts: 10, batchSize: 8, replaySize: 200, targetUpdate: 20, hidden: 8, backend: 'cpu' },
+  'reinforce-topk': { behaviour: 'random', logUsers: 3, epochs: 1, batchSize: 16, hidden: 8, backend: 'cpu' },
   supervised: { logUsers: 10, epochs: 1, batchSize: 256, hidden: 8 },
   'adaptive-supervised': { logUsers: 10, epochs: 1, batchSize: 256, hidden: 8, retrainEvery: 40, window: 400, retrainEpochs: 1 },
 };
