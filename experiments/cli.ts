@@ -14,7 +14,102 @@ import { BACKEND_CHOICES, type BackendChoice, initBackend } from '../policies/ba
 import { runPipeline } from '../agents/supervised/pipeline.js';
 import type { ModelKind } from '../agents/supervised/models.js';
 
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import cliProgress from 'cli-progress';
+import { mergeRuns, reportRun, runExperiment } from './experiment.js';
+import { parseShard } from './cells.js';
+import { summaryTable } from './summary.js';
+
 class UsageError extends Error {}
+
+const SPECS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'specs');
+/** `egym reproduce <name>` names. */
+export const REPRODUCTIONS: Record<string, string> = {
+  flagship: 'flagship.json',
+  slateq: 'recsim-slateq.json',
+  'choc-kale': 'choc-kale.json',
+  'adaptive-drift': 'adaptive-drift.json',
+};
+
+function readSpecFile(path: string): unknown {
+  if (!existsSync(path)) throw new UsageError(`spec file ${path} does not exist`);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`spec file ${path} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+interface RunArgs {
+  workers?: number;
+  shard?: string;
+  out?: string;
+  quick?: boolean;
+  quiet?: boolean;
+  json?: boolean;
+  'save-checkpoints'?: boolean;
+}
+
+async function runCommand(raw: unknown, a: RunArgs): Promise<void> {
+  const workers = a.workers ?? availableParallelism();
+  if (!Number.isInteger(workers) || workers < 0) throw new UsageError('--workers must be a non-negative integer (0: run in this thread)');
+  const shard = a.shard ? parseShard(a.shard) : null;
+  let stop = false;
+  const onSig = () => {
+    if (stop) process.exit(130);
+    stop = true;
+    process.stderr.write('\negym: interrupted: finishing the cells in flight is skipped; completed cells are saved (run again to resume)\n');
+  };
+  process.on('SIGINT', onSig);
+  const tty = process.stderr.isTTY && !a.quiet && !a.json;
+  const bar = tty ? new cliProgress.SingleBar({ format: 'cells {bar} {value}/{total} | ETA {eta_formatted} | {last}', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
+  let started = false;
+  try {
+    const r = await runExperiment(raw, {
+      workers,
+      shard,
+      out: a.out,
+      quick: a.quick,
+      saveCheckpoints: a['save-checkpoints'],
+      stopped: () => stop,
+      onCell: (res, done, total) => {
+        const last = `${res.cell.label} seed ${res.cell.seed}: return ${(res.final.users.return.reduce((s: number, v) => s + (v ?? 0), 0) / res.final.users.return.length).toFixed(2)}`;
+        if (bar) {
+          if (!started) {
+            bar.start(total, done - 1, { last: '' });
+            started = true;
+          }
+          bar.update(done, { last });
+        } else if (!a.quiet && !a.json) process.stderr.write(`[${done}/${total}] ${last}\n`);
+      },
+    });
+    bar?.stop();
+    if (a.json) {
+      out(JSON.stringify({ runDir: r.runDir, ran: r.ran, skipped: r.skipped, complete: r.complete, summary: r.summary }, null, 2));
+    } else if (!a.quiet || r.summary) {
+      out(`${r.spec.name}: ${r.ran} cells run, ${r.skipped} already done (of ${shard ? 'this shard' : r.cells.length})${stop ? ' (interrupted)' : ''}`);
+      if (r.summary) out(`\n${summaryTable(r.summary)}\n\nreport: ${join(r.runDir, 'report.html')}`);
+      else out(`results so far: ${r.runDir} (${shard ? 'merge the shards with egym merge' : 'run again to resume'})`);
+    }
+    if (stop) process.exitCode = 130;
+  } finally {
+    bar?.stop();
+    process.off('SIGINT', onSig);
+  }
+}
+
+const runOptions = (y: Argv) =>
+  y
+    .option('workers', { type: 'number', describe: 'worker threads (default: the number of cores; 0 runs in this thread)' })
+    .option('shard', { type: 'string', describe: 'run shard i of n ("i/n", 0-based): a deterministic subset of the cells' })
+    .option('out', { type: 'string', describe: 'run folder (default results/<experiment>/run-<spec hash>)' })
+    .option('quick', { type: 'boolean', default: false, describe: "the spec's quick variant (smaller budget)" })
+    .option('save-checkpoints', { type: 'boolean', default: false, describe: 'write final agent checkpoints (for warm starts)' })
+    .option('quiet', { type: 'boolean', default: false })
+    .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' });
 
 function out(s: string): void {
   process.stdout.write(s + '\n');
@@ -25,7 +120,7 @@ export async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes('--verbose');
   const cli: Argv = yargs(argv)
     .scriptName('egym')
-    .usage('$0 <command> [options]\n\nengagement-gym: user simulators for long-horizon engagement in recommender systems.')
+    .usage('$0 <command> [options]\n\nengagement-gym: user simulators, agents and experiments for long-horizon engagement in recommender systems.')
     .command(
       'list [what]',
       'List the registered envs or agents (id, description, source; oracles marked)',
@@ -45,6 +140,74 @@ export async function main(argv: string[]): Promise<number> {
         const envs = listEnvs();
         if (a.json) return out(JSON.stringify(envs, null, 2));
         for (const e of envs) out(`${e.id.padEnd(28)}${e.description}\n${''.padEnd(28)}source: ${e.source}`);
+      },
+    )
+    .command(
+      'run [spec]',
+      'Run an experiment from a spec file (or from --env/--agent flags); resumes where a run stopped',
+      (y) =>
+        runOptions(y)
+          .positional('spec', { type: 'string', describe: 'spec file (JSON)' })
+          .option('env', { type: 'string', describe: 'without a spec: the env id' })
+          .option('agent', { type: 'string', array: true, describe: 'without a spec: agent ids (the first is the baseline)' })
+          .option('seeds', { type: 'number', default: 3, describe: 'without a spec: number of seeds' })
+          .option('steps', { type: 'number', default: 1000, describe: 'without a spec: training vector steps' })
+          .option('users', { type: 'number', default: 200, describe: 'without a spec: final evaluation users' })
+          .example('$0 run experiments/specs/flagship.json', 'the flagship experiment')
+          .example('$0 run experiments/specs/flagship.json --quick --workers 2', 'its quick variant on 2 workers')
+          .example('$0 run --env retention-v0 --agent random ucb1 q-learning --seeds 3 --steps 500', 'a spec from flags')
+          .example('$0 run spec.json --shard 0/4 --out shard0', 'shard 0 of 4 (a Slurm array task)'),
+      async (a) => {
+        let raw: unknown;
+        if (a.spec) raw = readSpecFile(a.spec);
+        else {
+          if (!a.env || !a.agent?.length) throw new UsageError('run: give a spec file, or --env and --agent');
+          raw = { name: `${a.env}-${a.agent.join('-')}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80), env: { id: a.env }, agents: a.agent.map((id) => ({ id })), seeds: a.seeds, train: { steps: a.steps, numEnvs: 32 }, final: { users: a.users } };
+        }
+        await runCommand(raw, a);
+      },
+    )
+    .command(
+      'sweep <spec>',
+      'Run a spec with a sweep (grid or random search over env and agent params)',
+      (y) => runOptions(y).positional('spec', { type: 'string', demandOption: true }).example('$0 sweep experiments/specs/choc-kale.json', 'myopic vs long-term agents across tau'),
+      async (a) => {
+        const raw = readSpecFile(a.spec as string) as { sweep?: unknown };
+        if (!raw || typeof raw !== 'object' || !raw.sweep) throw new UsageError(`sweep: ${a.spec} has no "sweep" section; use egym run for a spec without one`);
+        await runCommand(raw, a);
+      },
+    )
+    .command(
+      'report <runDir>',
+      'Rebuild summary.json, summary.csv, plots and report.html of a run folder',
+      (y) => y.positional('runDir', { type: 'string', demandOption: true }).option('json', { type: 'boolean', default: false }),
+      async (a) => {
+        const s = await reportRun(a.runDir as string);
+        out(a.json ? JSON.stringify(s, null, 2) : `${summaryTable(s)}\n\nreport: ${join(a.runDir as string, 'report.html')}`);
+      },
+    )
+    .command(
+      'merge <dirs..>',
+      'Merge the shard folders of one experiment into one run folder (and report it when complete)',
+      (y) =>
+        y
+          .positional('dirs', { type: 'string', array: true, demandOption: true })
+          .option('out', { type: 'string', demandOption: true, describe: 'the merged run folder' })
+          .example('$0 merge shard0 shard1 shard2 shard3 --out merged', 'after a 4-task job array'),
+      async (a) => {
+        const r = await mergeRuns(a.dirs as string[], a.out);
+        out(r.complete ? `merged ${r.cells} cells into ${a.out}\n\n${summaryTable(r.summary!)}` : `merged ${r.cells} of ${r.total} cells into ${a.out}; the rest are missing`);
+        if (!r.complete) process.exitCode = 3;
+      },
+    )
+    .command(
+      'reproduce <name>',
+      `Run a shipped spec: ${Object.keys(REPRODUCTIONS).join(', ')}`,
+      (y) => runOptions(y).positional('name', { type: 'string', demandOption: true }).example('$0 reproduce slateq', "the SlateQ paper's comparison on interest-evolution-v0"),
+      async (a) => {
+        const file = REPRODUCTIONS[a.name as string];
+        if (!file) throw new UsageError(`reproduce: unknown name ${JSON.stringify(a.name)}; available: ${Object.keys(REPRODUCTIONS).join(', ')}`);
+        await runCommand(readSpecFile(join(SPECS_DIR, file)), a);
       },
     )
     .command(
@@ -205,7 +368,7 @@ export async function main(argv: string[]): Promise<number> {
     const err = e as Error;
     process.stderr.write(`egym: ${err.message}\n`);
     if (verbose && err.stack) process.stderr.write(err.stack + '\n');
-    code = err instanceof UsageError ? 2 : 1;
+    code = err instanceof UsageError || err.name === 'SpecError' ? 2 : 1;
   }
   return code;
 }

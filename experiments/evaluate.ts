@@ -21,6 +21,8 @@ export interface EvaluationOptions {
   maxSteps?: number;
   /** Let the agent explore during evaluation. */
   explore?: boolean;
+  /** Record the hidden interests of this many first users over time. */
+  traceUsers?: number;
 }
 
 /** Per-user outcomes, index = position in the evaluated range. */
@@ -39,6 +41,18 @@ export interface UserOutcomes {
   sessionLengths: number[];
   /** Every observed return gap in days, all users pooled. */
   returnGaps: number[];
+  /** Clicks / steps. */
+  ctr: Float64Array;
+  /** Intra-list diversity: the share of slate item pairs with different topics, averaged over the user's steps (NaN without topics). */
+  diversity: Float64Array;
+  /** Day of the user's last session (multi-session envs). */
+  lastDay: Float64Array;
+  /** Mean self-information -log2(share of all clicks) of the items the user clicked (catalogue envs; NaN otherwise). */
+  novelty: Float64Array;
+  /** Share of the catalogue recommended at least once (catalogue envs; NaN otherwise). */
+  coverage: number;
+  /** Hidden interests of the first users over time: [user, day or step, ...interests]. */
+  interestTrace: number[][];
 }
 
 /**
@@ -60,7 +74,14 @@ export function evaluateAgent(envId: string, params: Record<string, unknown> | u
     firstSessionCtr: new Float64Array(n).fill(NaN),
     sessionLengths: [],
     returnGaps: [],
+    ctr: new Float64Array(n),
+    diversity: new Float64Array(n).fill(NaN),
+    lastDay: new Float64Array(n).fill(NaN),
+    novelty: new Float64Array(n).fill(NaN),
+    coverage: NaN,
+    interestTrace: [],
   };
+  const acc: Accumulators = { shown: env.layout.itemCount !== null ? new Uint8Array(env.layout.itemCount) : null, consumed: Array.from({ length: n }, () => []), clickCounts: new Map() };
   const first = opts.firstUser ?? 0;
   let done = 0;
   let seeded = false;
@@ -68,16 +89,41 @@ export function evaluateAgent(envId: string, params: Record<string, unknown> | u
     const b = Math.min(batch, n - done);
     // A smaller last batch: run it in a fresh env of that size (users are independent of the batch).
     const e = b === batch ? env : makeVec(envId, params, { numEnvs: b, autoresetMode: 'off' });
-    runBatch(e, agent, opts.explore ?? false, opts.seed, first + done, out, done, opts.maxSteps ?? 1e7, !seeded || e !== env);
+    runBatch(e, agent, opts.explore ?? false, opts.seed, first + done, out, done, opts.maxSteps ?? 1e7, !seeded || e !== env, acc, opts.traceUsers ?? 3);
     seeded = true;
     done += b;
+  }
+  if (acc.shown) {
+    let c = 0;
+    for (const v of acc.shown) c += v;
+    out.coverage = c / acc.shown.length;
+    let total = 0;
+    for (const v of acc.clickCounts.values()) total += v;
+    for (let i = 0; i < n; i++) {
+      const items = acc.consumed[i]!;
+      if (items.length === 0) continue;
+      let s = 0;
+      for (const it of items) s += -Math.log2(acc.clickCounts.get(it)! / total);
+      out.novelty[i] = s / items.length;
+    }
   }
   return out;
 }
 
-function runBatch(env: VectorEnv, agent: Agent, explore: boolean, seed: number, firstUser: number, out: UserOutcomes, at: number, maxSteps: number, reseed: boolean): void {
+interface Accumulators {
+  shown: Uint8Array | null;
+  consumed: number[][];
+  clickCounts: Map<number, number>;
+}
+
+function runBatch(env: VectorEnv, agent: Agent, explore: boolean, seed: number, firstUser: number, out: UserOutcomes, at: number, maxSteps: number, reseed: boolean, acc: Accumulators, traceUsers: number): void {
   const B = env.numEnvs;
-  const { K, U } = env.layout;
+  const { K, U, N, F } = env.layout;
+  const topic = env.layout.candidateFeatures.find((f) => f.name === 'topic' && f.kind === 'onehot');
+  const divSum = new Float64Array(B);
+  const steps = new Float64Array(B);
+  const clicks = new Float64Array(B);
+  const slateTopics = new Int32Array(K);
   const multi = env.metadata.multiSession && U >= 7;
   const r0 = reseed ? env.reset({ seed, options: { firstUser } }) : env.reset({ options: { firstUser } });
   const active = new Uint8Array(B).fill(1);
@@ -89,10 +135,45 @@ function runBatch(env: VectorEnv, agent: Agent, explore: boolean, seed: number, 
   const ctx = agent.context(false, explore);
   const firstStep = new Uint8Array(B).fill(1);
   const view = observationOf(env, active, userIndex, firstStep, obs);
+  const hasInterests = env.hidden().interests !== undefined;
   for (let t = 0; t < maxSteps; t++) {
     const actions = agent.act(view, ctx);
     if (t === 0) firstStep.fill(0);
+    for (let s = 0; s < B; s++) {
+      if (!active[s]) continue;
+      const ui = at + s;
+      if (ui < traceUsers && hasInterests && (multi ? obs.user[s * U + 2] === 0 : t % 10 === 0)) {
+        const h = env.infoFor(s).hidden as { interests?: number[] };
+        if (h.interests) out.interestTrace.push([ui, multi ? obs.user[s * U]! : t, ...h.interests]);
+      }
+      if (acc.shown) for (let j = 0; j < K; j++) acc.shown[obs.itemIds![s * N + actions[s * K + j]!]!] = 1;
+      if (topic && K > 1) {
+        for (let j = 0; j < K; j++) {
+          const o = (s * N + actions[s * K + j]!) * F + topic.offset;
+          let tp = -1;
+          for (let q = 0; q < topic.size; q++) if (obs.candidates[o + q] === 1) tp = q;
+          slateTopics[j] = tp;
+        }
+        let diff = 0;
+        for (let a = 0; a < K; a++) for (let b = a + 1; b < K; b++) if (slateTopics[a] !== slateTopics[b]) diff++;
+        divSum[s]! += diff / ((K * (K - 1)) / 2);
+      }
+      // The consumed item (decided by this step's response, read after the step below).
+    }
+    const chosenItems = acc.shown ? Int32Array.from(actions, (a, k) => obs.itemIds![Math.floor(k / K) * N + a]!) : null;
     const r = env.step(actions);
+    for (let s = 0; s < B; s++) {
+      if (!active[s]) continue;
+      steps[s]! += 1;
+      if (r.clicked[s]! >= 0) {
+        clicks[s]! += 1;
+        if (chosenItems) {
+          const it = chosenItems[s * K + r.clicked[s]!]!;
+          acc.consumed[at + s]!.push(it);
+          acc.clickCounts.set(it, (acc.clickCounts.get(it) ?? 0) + 1);
+        }
+      }
+    }
     for (let s = 0; s < B; s++) {
       if (!active[s]) continue;
       if (multi) {
@@ -117,6 +198,9 @@ function runBatch(env: VectorEnv, agent: Agent, explore: boolean, seed: number, 
       if (r.final.mask[s]) {
         active[s] = 0;
         const i = at + s;
+        out.ctr[i] = clicks[s]! / Math.max(1, steps[s]!);
+        if (topic && K > 1) out.diversity[i] = divSum[s]! / Math.max(1, steps[s]!);
+        if (multi) out.lastDay[i] = r.final.observation.user[s * U]!;
         const st = r.final.stats;
         out.userIndex[i] = r.final.userIndex[s]!;
         out.return[i] = st.return![s]!;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -15,7 +15,7 @@ describe('egym CLI (spawned)', () => {
   it('--help lists the commands', () => {
     const r = egym('--help');
     expect(r.code).toBe(0);
-    for (const c of ['list', 'info', 'check-env', 'bench', 'demo']) expect(r.stdout).toContain(c);
+    for (const c of ['list', 'info', 'check-env', 'bench', 'demo', 'run', 'sweep', 'report', 'merge', 'reproduce']) expect(r.stdout).toContain(c);
   });
 
   it('list envs --json prints every env with description and source', () => {
@@ -63,6 +63,36 @@ describe('egym CLI (spawned)', () => {
     expect(j.rows).toHaveLength(2);
     expect(j.rows[0].stepsPerSecond).toBeGreaterThan(0);
     expect(j.machine.node).toBe(process.version);
+  });
+
+  it('run --help shows the options and examples; every command has --help', () => {
+    const r = egym('run', '--help');
+    expect(r.code).toBe(0);
+    for (const o of ['--workers', '--shard', '--quick', '--out', 'Examples:']) expect(r.stdout).toContain(o);
+    for (const c of ['sweep', 'report', 'merge', 'reproduce', 'pipeline', 'bench', 'check-env']) expect(egym(c, '--help').code).toBe(0);
+  });
+
+  it('a tiny run from flags writes a run folder and prints the summary table', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'egym-run-'));
+    const r = egym('run', '--env', 'boredom-mdp-v0', '--agent', 'random', 'q-learning', '--seeds', '2', '--steps', '30', '--users', '20', '--out', dir, '--workers', '0');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/q-learning \| /);
+    expect(r.stdout).toContain('vs random');
+    expect(existsSync(join(dir, 'report.html'))).toBe(true);
+    const again = egym('run', '--env', 'boredom-mdp-v0', '--agent', 'random', 'q-learning', '--seeds', '2', '--steps', '30', '--users', '20', '--out', dir, '--workers', '0', '--json');
+    expect(JSON.parse(again.stdout).skipped).toBe(4);
+  });
+
+  it('a bad spec exits 2 with one line naming the field', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'egym-spec-'));
+    const f = join(dir, 'bad.json');
+    writeFileSync(f, JSON.stringify({ name: 'x', env: { id: 'retention-v0' }, agents: [{ id: 'random' }, { id: 'ppo', params: { lr: 'fast' } }], seeds: 1, train: { steps: 1 }, final: { users: 5 } }));
+    const r = egym('run', f);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/agents\[1\]\.params: agent ppo: param "lr" = "fast" is not a finite number/);
+    expect(egym('run', join(dir, 'missing.json')).code).toBe(2);
+    expect(egym('reproduce', 'alphago').stderr).toMatch(/available: flagship, slateq, choc-kale, adaptive-drift/);
   });
 
   it('demo prints the paired comparison', () => {

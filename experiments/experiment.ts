@@ -1,0 +1,144 @@
+/**
+ * Running an experiment: resolve the spec, expand the cells, skip the cells already complete in the run
+ * folder (resume), run the rest (this shard's, on a worker pool), write each cell atomically as it completes,
+ * then the manifest, and, once every cell is there, the summary, plots and report. Interrupting (Ctrl-C)
+ * stops dispatching; finished cells are on disk and nothing is half-written.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Cell, expandCells, hash, shardCells } from './cells.js';
+import { runPool } from './pool.js';
+import { cellPath, cellToJsonl, manifest, readCells, ResultFileError, specToJson, writeAtomic } from './results.js';
+import type { CellResult } from './run-cell.js';
+import { type ResolvedSpec, resolveSpec } from './spec.js';
+import { type Summary, summarize, summaryCsv, summaryJson } from './summary.js';
+import { makePlots } from './plots.js';
+import { reportHtml } from './report.js';
+
+export interface RunOptions {
+  /** Run folder (default results/<name>/run-<hash of the resolved spec>). */
+  out?: string;
+  workers: number;
+  shard?: { i: number; n: number } | null;
+  saveCheckpoints?: boolean;
+  quick?: boolean;
+  onCell?: (r: CellResult, done: number, total: number) => void;
+  stopped?: () => boolean;
+}
+
+export interface RunOutcome {
+  runDir: string;
+  spec: ResolvedSpec;
+  cells: Cell[];
+  ran: number;
+  skipped: number;
+  complete: boolean;
+  summary: Summary | null;
+}
+
+export function runIdOf(spec: ResolvedSpec): string {
+  return `run-${hash(specToJson(spec), 10)}`;
+}
+
+function checkRunDir(runDir: string, runId: string): void {
+  const m = join(runDir, 'manifest.json');
+  if (!existsSync(m)) return;
+  let man: { format?: string; runId?: string };
+  try {
+    man = JSON.parse(readFileSync(m, 'utf8'));
+  } catch (e) {
+    throw new ResultFileError(`corrupt manifest ${m}: ${(e as Error).message}; choose another --out`);
+  }
+  if (man.format !== 'engagement-gym/run') throw new ResultFileError(`foreign folder ${runDir}: its manifest.json is not an engagement-gym run; choose another --out`);
+  if (man.runId !== runId) throw new ResultFileError(`${runDir} holds run ${man.runId}, a different spec than this one (${runId}); choose another --out`);
+}
+
+export async function runExperiment(raw: unknown, opts: RunOptions): Promise<RunOutcome> {
+  const spec = resolveSpec(raw, opts.quick ?? false);
+  const cells = expandCells(spec);
+  const runId = runIdOf(spec);
+  const runDir = opts.out ?? join('results', spec.name, runId);
+  checkRunDir(runDir, runId);
+  const existing = readCells(runDir);
+  const keys = new Set(cells.map((c) => c.key));
+  for (const k of existing.keys()) if (!keys.has(k)) throw new ResultFileError(`${cellPath(runDir, k)} is not a cell of this experiment; remove it or choose another --out`);
+  const mine = shardCells(cells, opts.shard ?? null);
+  const todo = mine.filter((c) => !existing.has(c.key));
+  const results = new Map(existing);
+  let done = mine.length - todo.length;
+  writeAtomic(join(runDir, 'spec.json'), JSON.stringify(specToJson(spec), null, 2) + '\n');
+  const writeManifest = () => writeAtomic(join(runDir, 'manifest.json'), JSON.stringify(manifest(spec, runId, cells, results, { shard: opts.shard ? `${opts.shard.i}/${opts.shard.n}` : null }), null, 2) + '\n');
+  writeManifest();
+  await runPool(todo, {
+    workers: opts.workers,
+    keepCheckpoint: opts.saveCheckpoints ?? false,
+    stopped: opts.stopped,
+    onResult: (r) => {
+      if (r.checkpoint) {
+        writeAtomic(join(runDir, 'checkpoints', `${r.cell.label}-seed${r.cell.seed}${Object.keys(r.cell.point).length ? `-p${r.cell.pointIndex}` : ''}.json`), JSON.stringify(r.checkpoint));
+        delete r.checkpoint;
+      }
+      writeAtomic(cellPath(runDir, r.key), cellToJsonl(r));
+      results.set(r.key, r);
+      done++;
+      opts.onCell?.(r, done, mine.length);
+    },
+  });
+  writeManifest();
+  const complete = cells.every((c) => results.has(c.key));
+  const summary = complete ? await writeReport(runDir, spec, cells.map((c) => results.get(c.key)!)) : null;
+  return { runDir, spec, cells, ran: todo.length, skipped: mine.length - todo.length, complete, summary };
+}
+
+/** Summary, plots and report of a complete set of cells. */
+export async function writeReport(runDir: string, spec: ResolvedSpec, results: CellResult[]): Promise<Summary> {
+  const s = summarize(spec, results);
+  writeAtomic(join(runDir, 'summary.json'), summaryJson(s));
+  writeAtomic(join(runDir, 'summary.csv'), summaryCsv(s));
+  const plots = await makePlots(s, results);
+  for (const [name, svg] of Object.entries(plots)) writeAtomic(join(runDir, 'plots', `${name}.svg`), svg);
+  const man = JSON.parse(readFileSync(join(runDir, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+  writeAtomic(join(runDir, 'report.html'), reportHtml(s, plots, man));
+  return s;
+}
+
+/** Regenerate the summary, plots and report of a run folder from its cells. */
+export async function reportRun(runDir: string): Promise<Summary> {
+  const specFile = join(runDir, 'spec.json');
+  if (!existsSync(specFile)) throw new ResultFileError(`${runDir} is not a run folder (no spec.json)`);
+  const spec = resolveSpec(JSON.parse(readFileSync(specFile, 'utf8')));
+  const cells = expandCells(spec);
+  const have = readCells(runDir);
+  const missing = cells.filter((c) => !have.has(c.key));
+  if (missing.length > 0) throw new ResultFileError(`${runDir} is incomplete: ${missing.length} of ${cells.length} cells missing (run the remaining shards, or egym merge the shard folders)`);
+  return writeReport(runDir, spec, cells.map((c) => have.get(c.key)!));
+}
+
+/** Merge shard folders of one experiment into `out` (cells copied, validated), then report if complete. */
+export async function mergeRuns(dirs: string[], out: string): Promise<{ complete: boolean; cells: number; total: number; summary: Summary | null }> {
+  if (dirs.length === 0) throw new Error('merge: name at least one run folder');
+  let spec: ResolvedSpec | null = null;
+  let runId = '';
+  const results = new Map<string, CellResult>();
+  for (const d of dirs) {
+    const specFile = join(d, 'spec.json');
+    if (!existsSync(specFile)) throw new ResultFileError(`merge: ${d} is not a run folder (no spec.json)`);
+    const s = resolveSpec(JSON.parse(readFileSync(specFile, 'utf8')));
+    const id = runIdOf(s);
+    if (spec && id !== runId) throw new ResultFileError(`merge: ${d} holds run ${id}, the others ${runId}: shards of different experiments cannot be merged`);
+    spec = s;
+    runId = id;
+    for (const [k, r] of readCells(d)) results.set(k, r);
+  }
+  const cells = expandCells(spec!);
+  checkRunDir(out, runId);
+  writeAtomic(join(out, 'spec.json'), JSON.stringify(specToJson(spec!), null, 2) + '\n');
+  for (const c of cells) {
+    const r = results.get(c.key);
+    if (r) writeAtomic(cellPath(out, c.key), cellToJsonl(r));
+  }
+  writeAtomic(join(out, 'manifest.json'), JSON.stringify(manifest(spec!, runId, cells, results, { mergedFrom: dirs }), null, 2) + '\n');
+  const complete = cells.every((c) => results.has(c.key));
+  const summary = complete ? await writeReport(out, spec!, cells.map((c) => results.get(c.key)!)) : null;
+  return { complete, cells: results.size, total: cells.length, summary };
+}

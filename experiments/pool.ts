@@ -1,0 +1,58 @@
+/**
+ * Runs cells on a pool of worker threads (one TensorFlow.js backend per worker), or in this thread with
+ * workers = 0. Results are handed to `onResult` as they complete; what a run writes does not depend on the
+ * order (files are keyed by cell and the summary is computed over cells sorted by index), so the output is
+ * bit-identical whatever the number of workers.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Cell } from './cells.js';
+import { runCell, type CellResult } from './run-cell.js';
+
+export interface PoolOptions {
+  workers: number;
+  keepCheckpoint: boolean;
+  onResult: (r: CellResult) => void;
+  /** Polled between cells: true stops dispatching (Ctrl-C). */
+  stopped?: () => boolean;
+}
+
+export async function runPool(cells: Cell[], opts: PoolOptions): Promise<void> {
+  if (opts.workers <= 0 || cells.length <= 1) {
+    for (const c of cells) {
+      if (opts.stopped?.()) return;
+      opts.onResult(await runCell(c, { keepCheckpoint: opts.keepCheckpoint }));
+    }
+    return;
+  }
+  const queue = [...cells];
+  const n = Math.min(opts.workers, cells.length);
+  let failure: Error | null = null;
+  const workers: Worker[] = [];
+  await Promise.all(
+    Array.from({ length: n }, () => {
+      const w = new Worker(new URL('./worker.mjs', import.meta.url));
+      workers.push(w);
+      return new Promise<void>((resolve) => {
+        const next = () => {
+          const c = failure || opts.stopped?.() ? undefined : queue.shift();
+          if (!c) {
+            void w.terminate().then(() => resolve());
+            return;
+          }
+          w.postMessage({ cell: c, keepCheckpoint: opts.keepCheckpoint });
+        };
+        w.on('message', (m: { ready?: boolean; ok?: boolean; result?: CellResult; error?: string; key?: string }) => {
+          if (m.ready) return next();
+          if (m.ok) opts.onResult(m.result!);
+          else failure ??= new Error(`cell ${m.key}: ${m.error}`);
+          next();
+        });
+        w.on('error', (e) => {
+          failure ??= e;
+          resolve();
+        });
+      });
+    }),
+  );
+  if (failure) throw failure;
+}

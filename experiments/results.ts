@@ -1,0 +1,140 @@
+/**
+ * The on-disk layout of a run, written atomically (temp file + rename):
+ *   results/<experiment>/<run-id>/manifest.json   resolved spec, versions, backend, seed scheme, machine, cells
+ *                                 spec.json       the resolved spec as a re-runnable spec file
+ *                                 cells/<key>.jsonl  one cell: header, learning-curve points, final per-user metrics
+ *                                 summary.json, summary.csv, report.html, plots/*.svg
+ *                                 checkpoints/<label>-seed<seed>.json  (--save-checkpoints; warm starts read these)
+ * A cell file that exists is checked (format, version, key): a corrupt or foreign file is an error, never
+ * silently overwritten.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { CellResult } from './run-cell.js';
+import type { ResolvedSpec } from './spec.js';
+import type { Cell } from './cells.js';
+
+export class ResultFileError extends Error {
+  readonly code = 'RESULT_FILE_INVALID';
+}
+
+let tmpCounter = 0;
+
+export function writeAtomic(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}-${tmpCounter++}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+export function cellPath(runDir: string, key: string): string {
+  return join(runDir, 'cells', `${key}.jsonl`);
+}
+
+/** JSONL of a cell result: the header line, one line per curve point, the final metrics, the timing. */
+export function cellToJsonl(r: CellResult): string {
+  const lines = [
+    { type: 'cell', format: r.format, version: r.version, key: r.key, cell: r.cell, backend: r.backend, train: r.train },
+    ...r.curve.map((p) => ({ type: 'curve', ...p })),
+    { type: 'final', ...r.final },
+    { type: 'timing', ...r.timing },
+  ];
+  return lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
+}
+
+export function readCell(path: string, expectKey?: string): CellResult {
+  let lines: Record<string, unknown>[];
+  try {
+    lines = readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  } catch (e) {
+    throw new ResultFileError(`corrupt result file ${path}: ${(e as Error).message}; remove it to recompute the cell, or choose another --out`);
+  }
+  const head = lines[0];
+  if (!head || head.type !== 'cell' || head.format !== 'engagement-gym/cell' || head.version !== 1) {
+    throw new ResultFileError(`foreign result file ${path}: not an engagement-gym cell file (format engagement-gym/cell, version 1); remove it or choose another --out`);
+  }
+  if (expectKey && head.key !== expectKey) throw new ResultFileError(`result file ${path} holds cell ${String(head.key)}, expected ${expectKey}; remove it or choose another --out`);
+  const fin = lines.find((l) => l.type === 'final');
+  const timing = lines.find((l) => l.type === 'timing');
+  if (!fin || !timing) throw new ResultFileError(`incomplete result file ${path}: no final metrics; remove it to recompute the cell`);
+  const { type: _f, ...final } = fin;
+  const { type: _t, ...tm } = timing;
+  return {
+    format: 'engagement-gym/cell',
+    version: 1,
+    key: head.key as string,
+    cell: head.cell as Cell,
+    curve: lines.filter((l) => l.type === 'curve').map(({ type: _c, ...p }) => p as unknown as CellResult['curve'][number]),
+    final: final as unknown as CellResult['final'],
+    train: head.train as CellResult['train'],
+    backend: head.backend as string | null,
+    timing: tm as unknown as CellResult['timing'],
+  };
+}
+
+/** Completed cells in a run folder (validated), keyed by cell key. */
+export function readCells(runDir: string): Map<string, CellResult> {
+  const dir = join(runDir, 'cells');
+  const out = new Map<string, CellResult>();
+  if (!existsSync(dir)) return out;
+  for (const f of readdirSync(dir).sort()) {
+    if (!f.endsWith('.jsonl')) continue;
+    const key = f.slice(0, -'.jsonl'.length);
+    out.set(key, readCell(join(dir, f), key));
+  }
+  return out;
+}
+
+/** The resolved spec as a spec file that `egym run` accepts. */
+export function specToJson(spec: ResolvedSpec): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    name: spec.name,
+    description: spec.description,
+    env: spec.env,
+    agents: spec.agents.map((a) => ({ id: a.id, label: a.label, params: a.params })),
+    baseline: spec.baseline,
+    seeds: spec.seeds,
+    train: spec.train,
+    eval: spec.eval,
+    final: spec.final,
+    reward: spec.reward,
+  };
+  if (spec.sweep) out.sweep = { grid: spec.sweep.grid, ...(spec.sweep.random ? { random: spec.sweep.random } : {}), seed: spec.sweep.seed };
+  if (spec.warmStart) out.warmStart = spec.warmStart;
+  return out;
+}
+
+function gitCommit(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+}
+
+export function manifest(spec: ResolvedSpec, runId: string, cells: Cell[], results: Map<string, CellResult>, extra: Record<string, unknown>): Record<string, unknown> {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const tfjs = JSON.parse(readFileSync(new URL('../node_modules/@tensorflow/tfjs/package.json', import.meta.url), 'utf8')) as { version: string };
+  const backends = [...new Set([...results.values()].map((r) => r.backend).filter((b): b is string => b !== null))].sort();
+  return {
+    format: 'engagement-gym/run',
+    version: 1,
+    runId,
+    spec: specToJson(spec),
+    packageVersion: pkg.version,
+    gitCommit: gitCommit(),
+    node: process.version,
+    tfjsVersion: tfjs.version,
+    backends,
+    seedScheme:
+      'users are (population seed, user index) with per-purpose alea streams egym|<population>|<user>|<purpose>; training users come from population 100000 + seed, learning-curve users from eval.seed, final users from final.seed (the same for every agent and seed: paired); agents seed their own streams with egym|agent|<seed>',
+    machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), platform: process.platform, arch: process.arch },
+    cells: cells.map((c) => ({ index: c.index, key: c.key, label: c.label, seed: c.seed, point: c.point, done: results.has(c.key) })),
+    ...extra,
+  };
+}

@@ -1,0 +1,182 @@
+/**
+ * Running one cell: train an agent on the env (autoreset same-step, training users from population
+ * 100000 + seed), evaluate it every `eval.every` user-steps on `eval.users` held-out users (population
+ * `eval.seed`), and finally on `final.users` held-out users (population `final.seed`). Every agent and seed of
+ * an experiment is evaluated on the same held-out users with the same exogenous draws, so differences are
+ * paired. The optional multi-objective reward (spec `reward`) shapes what the agent learns from; evaluation
+ * always reports every metric on the env's own reward.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import '../agents/index.js';
+import { makeAgent } from '../agents/registry.js';
+import type { Agent, AgentCheckpoint, Transitions } from '../agents/api.js';
+import { trainAgent } from '../agents/loop.js';
+import { makeVec } from '../envs/registry.js';
+import { backendInfo } from '../policies/backend.js';
+import { evaluateAgent, type UserOutcomes } from './evaluate.js';
+import type { Cell } from './cells.js';
+
+/** Per-user final metrics stored for every cell. */
+export const USER_METRICS = ['return', 'length', 'activeDays', 'sessions', 'churned', 'clicks', 'ctr', 'firstSessionCtr', 'diversity', 'novelty', 'lastDay'] as const;
+export type UserMetric = (typeof USER_METRICS)[number];
+
+export interface CurvePoint {
+  userSteps: number;
+  /** Mean over the evaluation users of each metric. */
+  means: Record<string, number>;
+}
+
+export interface CellResult {
+  format: 'engagement-gym/cell';
+  version: 1;
+  key: string;
+  cell: Cell;
+  curve: CurvePoint[];
+  final: {
+    users: Record<UserMetric, (number | null)[]>;
+    sessionLengths: number[];
+    returnGaps: number[];
+    coverage: number | null;
+    interestTrace: number[][];
+  };
+  train: { userSteps: number; episodes: number; lastMetrics: Record<string, number> };
+  backend: string | null;
+  /** Wall-clock facts: excluded from summaries (they differ between runs). */
+  timing: { wallSeconds: number; trainUserStepsPerSecond: number };
+  checkpoint?: AgentCheckpoint;
+}
+
+const nul = (v: number) => (Number.isFinite(v) ? v : null);
+
+function means(o: UserOutcomes): Record<string, number> {
+  const m: Record<string, number> = {};
+  for (const k of USER_METRICS) {
+    const a = o[k] as Float64Array;
+    let s = 0;
+    let n = 0;
+    for (const v of a) if (Number.isFinite(v)) (s += v), n++;
+    m[k] = n > 0 ? s / n : NaN;
+  }
+  return m;
+}
+
+/** Wraps an agent so that it learns from a weighted mix of engagement, retention, diversity and novelty. */
+class RewardShaping {
+  private counts = new Map<number, number>();
+  private total = 0;
+  private shaped = new Float64Array(0);
+  constructor(
+    private readonly agent: Agent,
+    private readonly w: Cell['reward'],
+  ) {}
+  wrap(): Agent {
+    const inner = this.agent;
+    const observe = inner.observe?.bind(inner);
+    if (!observe) return inner;
+    const self = this;
+    return new Proxy(inner, {
+      get(target, prop, recv) {
+        if (prop === 'observe') return (t: Transitions) => observe(self.shape(t));
+        const v = Reflect.get(target, prop, recv);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+  }
+  private shape(t: Transitions): Transitions {
+    const { U, N, F, K } = this.agent.env.layout;
+    const B = t.obs.B;
+    if (this.shaped.length !== B) this.shaped = new Float64Array(B);
+    const topic = this.agent.env.layout.candidateFeatures.find((f) => f.name === 'topic' && f.kind === 'onehot');
+    const multi = this.agent.env.multiSession;
+    for (let s = 0; s < B; s++) {
+      let r = this.w.engagement * t.rewards[s]!;
+      if (this.w.retention !== 0 && multi && !t.finalMask[s]) {
+        if (Math.floor(t.next.user[s * U]!) > Math.floor(t.obs.user[s * U]!)) r += this.w.retention;
+      }
+      if (this.w.diversity !== 0 && topic && K > 1) {
+        const tp: number[] = [];
+        for (let j = 0; j < K; j++) {
+          const o = (s * N + t.actions[s * K + j]!) * F + topic.offset;
+          let x = -1;
+          for (let q = 0; q < topic.size; q++) if (t.obs.candidates[o + q] === 1) x = q;
+          tp.push(x);
+        }
+        let diff = 0;
+        for (let a = 0; a < K; a++) for (let b = a + 1; b < K; b++) if (tp[a] !== tp[b]) diff++;
+        r += (this.w.diversity * diff) / ((K * (K - 1)) / 2);
+      }
+      if (this.w.novelty !== 0 && t.obs.itemIds) {
+        let nov = 0;
+        for (let j = 0; j < K; j++) {
+          const it = t.obs.itemIds[s * N + t.actions[s * K + j]!]!;
+          const c = this.counts.get(it) ?? 0;
+          nov += -Math.log2((c + 1) / (this.total + N));
+          this.counts.set(it, c + 1);
+          this.total++;
+        }
+        r += (this.w.novelty * nov) / K;
+      }
+      this.shaped[s] = r;
+    }
+    return { ...t, rewards: this.shaped };
+  }
+}
+
+export async function runCell(cell: Cell, opts: { keepCheckpoint?: boolean } = {}): Promise<CellResult> {
+  const t0 = performance.now(); // clock-ok (timing is reported, never used in results)
+  let agent = await makeAgent(cell.agentId, cell.agentParams, { envId: cell.envId, envParams: cell.envParams, seed: cell.seed });
+  if (cell.warmStart) {
+    const f = join(cell.warmStart.checkpointDir, 'checkpoints', `${cell.label}-seed${cell.seed}.json`);
+    if (!existsSync(f)) throw new Error(`warm start: no checkpoint ${f} (the source run must set saveCheckpoints through "egym run --save-checkpoints")`);
+    agent.load(JSON.parse(readFileSync(f, 'utf8')) as AgentCheckpoint);
+  }
+  const w = cell.reward;
+  const learner = w.engagement === 1 && w.retention === 0 && w.diversity === 0 && w.novelty === 0 ? agent : new RewardShaping(agent, w).wrap();
+  const curve: CurvePoint[] = [];
+  const B = cell.train.numEnvs;
+  const totalSteps = cell.train.steps;
+  const evalEvery = cell.eval.every > 0 ? Math.max(1, Math.ceil(cell.eval.every / B)) : 0;
+  const evaluate = (users: number, seed: number) => evaluateAgent(cell.envId, cell.envParams, agent, { users, seed, traceUsers: 3 });
+  let episodes = 0;
+  let lastMetrics: Record<string, number> = {};
+  const t1 = performance.now(); // clock-ok
+  if (totalSteps > 0) {
+    const env = makeVec(cell.envId, cell.envParams, { numEnvs: B });
+    if (evalEvery > 0) curve.push({ userSteps: 0, means: means(evaluate(cell.eval.users, cell.eval.seed)) });
+    let done = 0;
+    while (done < totalSteps) {
+      const chunk = evalEvery > 0 ? Math.min(evalEvery, totalSteps - done) : totalSteps - done;
+      const r = trainAgent(learner, env, { steps: chunk, seed: 100000 + cell.seed, resume: done > 0 });
+      episodes += r.episodes.length;
+      if (Object.keys(r.metrics).length > 0) lastMetrics = r.metrics;
+      done += chunk;
+      if (evalEvery > 0) curve.push({ userSteps: done * B, means: means(evaluate(cell.eval.users, cell.eval.seed)) });
+    }
+  }
+  const trainSeconds = (performance.now() - t1) / 1000; // clock-ok
+  const fin = evaluate(cell.final.users, cell.final.seed);
+  const users = {} as CellResult['final']['users'];
+  for (const k of USER_METRICS) users[k] = Array.from(fin[k] as Float64Array, nul);
+  const result: CellResult = {
+    format: 'engagement-gym/cell',
+    version: 1,
+    key: cell.key,
+    cell,
+    curve,
+    final: {
+      users,
+      sessionLengths: fin.sessionLengths,
+      returnGaps: fin.returnGaps,
+      coverage: nul(fin.coverage),
+      interestTrace: fin.interestTrace,
+    },
+    train: { userSteps: totalSteps * B, episodes, lastMetrics },
+    backend: (agent as { backend?: { name: string } }).backend?.name ?? backendInfo()?.name ?? null,
+    timing: { wallSeconds: (performance.now() - t0) / 1000, trainUserStepsPerSecond: trainSeconds > 0 ? (totalSteps * B) / trainSeconds : 0 }, // clock-ok
+  };
+  if (opts.keepCheckpoint) result.checkpoint = agent.save();
+  (agent as { dispose?: () => void }).dispose?.();
+  agent = null as unknown as Agent;
+  return result;
+}

@@ -1,0 +1,214 @@
+/**
+ * Experiment specs: a JSON file validated on load with zod (strict: unknown keys are errors). Every error
+ * names the path of the field (`agents[2].params.lr`), what was given and what is allowed; env and agent
+ * params are validated by their registries under their paths. `resolveSpec` fills every default so a run
+ * writes its fully resolved spec and can be repeated from its own output.
+ *
+ * Shape (defaults in brackets):
+ *   name: string (letters, digits, - and _)
+ *   description?: string
+ *   env: { id, params? {} }
+ *   agents: [{ id, params? {}, label? [id] }]  (labels unique)
+ *   baseline?: a label [the first agent]
+ *   seeds: a count n (seeds 0..n-1) or a list
+ *   train: { steps [vector steps, 0 for none], numEnvs [32] }
+ *   eval: { every? [user-steps; 0: no learning curve], users [100], seed [1000] }
+ *   final: { users [1000], seed [2000] }
+ *   reward?: { engagement [1], retention [0], diversity [0], novelty [0] }  (multi-objective training reward)
+ *   sweep?: { grid?: { "<path>": [values] }, random?: { samples, space: { "<path>": { min, max, log? } | [values] } }, seed? }
+ *     paths: env.params.X, agents[i].params.X, agents[label].params.X
+ *   warmStart?: { checkpointDir: a run folder whose final checkpoints initialize the agents (same labels) }
+ */
+import { z } from 'zod';
+import { envSpec, resolveEnvParams } from '../envs/registry.js';
+import { agentSpec, resolveAgentParams } from '../agents/registry.js';
+import { describeValue } from '../envs/spaces.js';
+
+export class SpecError extends Error {
+  readonly code = 'SPEC_INVALID';
+  constructor(
+    message: string,
+    readonly path: string,
+  ) {
+    super(message);
+    this.name = 'SpecError';
+  }
+}
+
+const name = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'letters, digits, - and _ (1 to 80 characters)');
+const params = z.record(z.string(), z.unknown());
+
+const AgentEntry = z.strictObject({ id: z.string(), params: params.optional(), label: name.optional() });
+const SweepValue = z.union([z.strictObject({ min: z.number(), max: z.number(), log: z.boolean().optional(), int: z.boolean().optional() }), z.array(z.unknown()).min(1)]);
+
+export const SpecSchema = z.strictObject({
+  name,
+  description: z.string().optional(),
+  env: z.strictObject({ id: z.string(), params: params.optional() }),
+  agents: z.array(AgentEntry).min(1),
+  baseline: z.string().optional(),
+  seeds: z.union([z.number().int().min(1).max(1000), z.array(z.number().int().min(0)).min(1)]),
+  train: z.strictObject({ steps: z.number().int().min(0), numEnvs: z.number().int().min(1).max(100000).optional() }),
+  eval: z.strictObject({ every: z.number().int().min(0).optional(), users: z.number().int().min(1).optional(), seed: z.number().int().min(0).optional() }).optional(),
+  final: z.strictObject({ users: z.number().int().min(2), seed: z.number().int().min(0).optional() }),
+  reward: z
+    .strictObject({ engagement: z.number().optional(), retention: z.number().optional(), diversity: z.number().optional(), novelty: z.number().optional() })
+    .optional(),
+  sweep: z
+    .strictObject({
+      grid: z.record(z.string(), z.array(z.unknown()).min(1)).optional(),
+      random: z.strictObject({ samples: z.number().int().min(1).max(10000), space: z.record(z.string(), SweepValue) }).optional(),
+      seed: z.number().int().min(0).optional(),
+    })
+    .optional(),
+  warmStart: z.strictObject({ checkpointDir: z.string() }).optional(),
+  /** Overrides applied by --quick (a smaller budget for a fast look). */
+  quick: z
+    .strictObject({
+      seeds: z.union([z.number().int().min(1).max(1000), z.array(z.number().int().min(0)).min(1)]).optional(),
+      train: z.strictObject({ steps: z.number().int().min(0), numEnvs: z.number().int().min(1).optional() }).optional(),
+      eval: z.strictObject({ every: z.number().int().min(0).optional(), users: z.number().int().min(1).optional() }).optional(),
+      final: z.strictObject({ users: z.number().int().min(2) }).optional(),
+    })
+    .optional(),
+});
+
+export type RawSpec = z.infer<typeof SpecSchema>;
+
+export interface ResolvedAgent {
+  id: string;
+  label: string;
+  params: Record<string, unknown>;
+  oracle: boolean;
+}
+
+export interface ResolvedSpec {
+  name: string;
+  description: string;
+  env: { id: string; params: Record<string, unknown> };
+  agents: ResolvedAgent[];
+  baseline: string;
+  seeds: number[];
+  train: { steps: number; numEnvs: number };
+  eval: { every: number; users: number; seed: number };
+  final: { users: number; seed: number };
+  reward: { engagement: number; retention: number; diversity: number; novelty: number };
+  sweep: { grid: Record<string, unknown[]>; random: { samples: number; space: Record<string, unknown> } | null; seed: number } | null;
+  warmStart: { checkpointDir: string } | null;
+}
+
+function pathOf(p: readonly PropertyKey[]): string {
+  let s = '';
+  for (const k of p) s += typeof k === 'number' ? `[${k}]` : s ? `.${String(k)}` : String(k);
+  return s || '(root)';
+}
+
+function valueAt(obj: unknown, p: readonly PropertyKey[]): unknown {
+  let v: unknown = obj;
+  for (const k of p) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  return v;
+}
+
+/** Validate a raw JSON value; throws SpecError naming the field. */
+export function parseSpec(raw: unknown): RawSpec {
+  const r = SpecSchema.safeParse(raw);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  let path = issue.path;
+  let msg = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    const keys = (issue as { keys: string[] }).keys;
+    path = [...issue.path, keys[0]!];
+    msg = `unknown key "${keys[0]}" is not allowed here`;
+  }
+  const given = issue.code === 'unrecognized_keys' ? undefined : valueAt(raw, issue.path);
+  throw new SpecError(`spec: ${pathOf(path)}: ${msg}${given !== undefined ? ` (given ${describeValue(given)})` : ''}`, pathOf(path));
+}
+
+/** Wrap a registry error with the spec path it belongs to. */
+function at(path: string, f: () => void): void {
+  try {
+    f();
+  } catch (e) {
+    throw new SpecError(`spec: ${path}: ${(e as Error).message}`, path);
+  }
+}
+
+/** Validate against the registries and fill every default; `quick` applies the spec's quick overrides. */
+export function resolveSpec(raw: unknown, quick = false): ResolvedSpec {
+  let s = parseSpec(raw);
+  if (quick) {
+    if (!s.quick) throw new SpecError(`spec: quick: --quick needs a "quick" section in the spec (seeds, train, eval, final overrides)`, 'quick');
+    const q = s.quick;
+    s = {
+      ...s,
+      name: `${s.name}-quick`,
+      seeds: q.seeds ?? s.seeds,
+      train: { ...s.train, ...(q.train ?? {}) },
+      eval: { ...(s.eval ?? {}), ...(q.eval ?? {}) },
+      final: { ...s.final, ...(q.final ?? {}) },
+    };
+  }
+  let envParams: Record<string, unknown> = {};
+  at('env.id', () => envSpec(s.env.id));
+  at('env.params', () => {
+    envParams = resolveEnvParams(s.env.id, s.env.params) as Record<string, unknown>;
+  });
+  const labels = new Set<string>();
+  const agents: ResolvedAgent[] = s.agents.map((a, i) => {
+    at(`agents[${i}].id`, () => agentSpec(a.id));
+    let p: Record<string, unknown> = {};
+    at(`agents[${i}].params`, () => {
+      p = resolveAgentParams(a.id, a.params) as Record<string, unknown>;
+    });
+    const label = a.label ?? a.id;
+    if (labels.has(label)) throw new SpecError(`spec: agents[${i}].label: label "${label}" is used twice; give each agent a unique label`, `agents[${i}].label`);
+    labels.add(label);
+    const oracle = agentSpec(a.id).oracle || (a.id === 'slateq' && p.choiceModel === 'env');
+    return { id: a.id, label, params: p, oracle };
+  });
+  const baseline = s.baseline ?? agents[0]!.label;
+  if (!labels.has(baseline)) throw new SpecError(`spec: baseline: "${baseline}" is not an agent label; labels: ${[...labels].join(', ')}`, 'baseline');
+  const seeds = typeof s.seeds === 'number' ? Array.from({ length: s.seeds }, (_, i) => i) : [...s.seeds];
+  if (new Set(seeds).size !== seeds.length) throw new SpecError('spec: seeds: seeds must be distinct', 'seeds');
+  const spec: ResolvedSpec = {
+    name: s.name,
+    description: s.description ?? '',
+    env: { id: s.env.id, params: envParams },
+    agents,
+    baseline,
+    seeds,
+    train: { steps: s.train.steps, numEnvs: s.train.numEnvs ?? 32 },
+    eval: { every: s.eval?.every ?? 0, users: s.eval?.users ?? 100, seed: s.eval?.seed ?? 1000 },
+    final: { users: s.final.users, seed: s.final.seed ?? 2000 },
+    reward: { engagement: s.reward?.engagement ?? 1, retention: s.reward?.retention ?? 0, diversity: s.reward?.diversity ?? 0, novelty: s.reward?.novelty ?? 0 },
+    sweep: s.sweep ? { grid: s.sweep.grid ?? {}, random: s.sweep.random ?? null, seed: s.sweep.seed ?? 0 } : null,
+    warmStart: s.warmStart ?? null,
+  };
+  if (spec.eval.seed === spec.final.seed) throw new SpecError('spec: final.seed: the final evaluation population must differ from the learning-curve population (eval.seed)', 'final.seed');
+  if (spec.sweep) {
+    for (const p of [...Object.keys(spec.sweep.grid), ...Object.keys(spec.sweep.random?.space ?? {})]) sweepTarget(spec, p);
+  }
+  return spec;
+}
+
+/** Where a sweep path points: env params or an agent's params. */
+export function sweepTarget(spec: ResolvedSpec, path: string): { kind: 'env' | 'agent'; agent: number; param: string } {
+  const envM = /^env\.params\.([A-Za-z0-9_]+)$/.exec(path);
+  if (envM) {
+    if (!envSpec(spec.env.id).params.some((p) => p.name === envM[1])) throw new SpecError(`spec: sweep: "${path}": ${spec.env.id} has no param "${envM[1]}"`, `sweep.${path}`);
+    return { kind: 'env', agent: -1, param: envM[1]! };
+  }
+  const agM = /^agents\[([^\]]+)\]\.params\.([A-Za-z0-9_]+)$/.exec(path);
+  if (agM) {
+    const key = agM[1]!;
+    const idx = /^\d+$/.test(key) ? Number(key) : spec.agents.findIndex((a) => a.label === key);
+    if (idx < 0 || idx >= spec.agents.length) throw new SpecError(`spec: sweep: "${path}": no agent ${key} (labels: ${spec.agents.map((a) => a.label).join(', ')})`, `sweep.${path}`);
+    if (!agentSpec(spec.agents[idx]!.id).params.some((p) => p.name === agM[2])) throw new SpecError(`spec: sweep: "${path}": agent ${spec.agents[idx]!.id} has no param "${agM[2]}"`, `sweep.${path}`);
+    return { kind: 'agent', agent: idx, param: agM[2]! };
+  }
+  throw new SpecError(`spec: sweep: "${path}" is not a sweepable path; use env.params.NAME or agents[INDEX or LABEL].params.NAME`, `sweep.${path}`);
+}

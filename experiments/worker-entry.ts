@@ -1,0 +1,14 @@
+/** Runs cells sent by the pool, one at a time, and posts each result back. */
+import { parentPort } from 'node:worker_threads';
+import { runCell } from './run-cell.js';
+import type { Cell } from './cells.js';
+
+parentPort!.on('message', async (msg: { cell: Cell; keepCheckpoint: boolean }) => {
+  try {
+    const result = await runCell(msg.cell, { keepCheckpoint: msg.keepCheckpoint });
+    parentPort!.postMessage({ ok: true, result });
+  } catch (e) {
+    parentPort!.postMessage({ ok: false, error: (e as Error).message, key: msg.cell.key });
+  }
+});
+parentPort!.postMessage({ ready: true });

@@ -1,0 +1,177 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolveSpec, SpecError } from '../experiments/spec.js';
+import { expandCells, parseShard } from '../experiments/cells.js';
+import { mergeRuns, reportRun, runExperiment } from '../experiments/experiment.js';
+import { holm, iqm, pairedDifference, stratifiedBootstrap, tCdf, tInterval, tQuantile } from '../experiments/stats.js';
+
+const tiny = (extra: Record<string, unknown> = {}) => ({
+  name: 'tiny-test',
+  env: { id: 'retention-v0', params: { horizonDays: 3 } },
+  agents: [{ id: 'random' }, { id: 'ucb1', label: 'bandit' }],
+  seeds: 2,
+  train: { steps: 12, numEnvs: 4 },
+  eval: { every: 24, users: 8 },
+  final: { users: 24 },
+  ...extra,
+});
+const tmp = () => mkdtempSync(join(tmpdir(), 'egym-exp-'));
+const read = (d: string, f: string) => readFileSync(join(d, f), 'utf8');
+
+describe('spec validation: every error names the field', () => {
+  const bad = (spec: unknown, re: RegExp) => {
+    expect(() => resolveSpec(spec)).toThrow(SpecError);
+    expect(() => resolveSpec(spec)).toThrow(re);
+  };
+  it('unknown keys are errors', () => bad({ ...tiny(), agents: [{ id: 'random', parms: {} }] }, /spec: agents\[0\]\.parms: unknown key "parms" is not allowed here/));
+  it('wrong types name the path and the value', () => bad({ ...tiny(), seeds: 'five' }, /spec: seeds: .*given "five"/));
+  it('missing fields', () => {
+    const { final: _f, ...rest } = tiny();
+    bad(rest, /spec: final: /);
+  });
+  it('agent params are validated under their path', () =>
+    bad({ ...tiny(), agents: [{ id: 'random' }, { id: 'ppo', params: { lr: 5 } }] }, /spec: agents\[1\]\.params: agent ppo: param "lr" = 5 is out of range: allowed a number in \(0, 1\] \(default 0.00025\)/));
+  it('env params and ids', () => {
+    bad({ ...tiny(), env: { id: 'retention-v9' } }, /spec: env\.id: unknown env version "retention-v9"/);
+    bad({ ...tiny(), env: { id: 'retention-v0', params: { horizonDays: -1 } } }, /spec: env\.params: retention-v0: param "horizonDays" = -1 is out of range/);
+  });
+  it('unknown agents, duplicate labels, a missing baseline', () => {
+    bad({ ...tiny(), agents: [{ id: 'dqn' }] }, /spec: agents\[0\]\.id: unknown agent "dqn"/);
+    bad({ ...tiny(), agents: [{ id: 'random' }, { id: 'random' }] }, /spec: agents\[1\]\.label: label "random" is used twice/);
+    bad({ ...tiny(), baseline: 'nobody' }, /spec: baseline: "nobody" is not an agent label; labels: random, bandit/);
+  });
+  it('sweep paths and values', () => {
+    bad({ ...tiny(), sweep: { grid: { 'agents[bandit].params.nope': [1] } } }, /sweep: "agents\[bandit\]\.params\.nope": agent ucb1 has no param "nope"/);
+    bad({ ...tiny(), sweep: { grid: { 'env.param.x': [1] } } }, /is not a sweepable path/);
+    expect(() => expandCells(resolveSpec({ ...tiny(), sweep: { grid: { 'env.params.numTopics': [5, 500] } } }))).toThrow(/sweep point \{"env.params.numTopics":500\}: retention-v0: param "numTopics" = 500 is out of range/);
+  });
+  it('evaluation populations must differ, and --quick needs a quick section', () => {
+    bad({ ...tiny(), eval: { seed: 5 }, final: { users: 10, seed: 5 } }, /final\.seed: the final evaluation population must differ/);
+    expect(() => resolveSpec(tiny(), true)).toThrow(/--quick needs a "quick" section/);
+    expect(() => parseShard('3/2')).toThrow(/need 0 <= i < n/);
+  });
+  it('a valid spec resolves every default, and sweeps expand to cells', () => {
+    const s = resolveSpec({ ...tiny(), sweep: { grid: { 'env.params.casualShare': [0.2, 0.8], 'agents[1].params.exploration': [0.5, 2] } } });
+    expect(s.baseline).toBe('random');
+    expect(s.agents[1]!.params.arms).toBe('auto');
+    expect(expandCells(s)).toHaveLength(4 * 2 * 2);
+  });
+});
+
+describe('statistics against hand-computed values', () => {
+  it('Student t quantiles and CDF', () => {
+    expect(tQuantile(0.975, 4)).toBeCloseTo(2.776445, 5);
+    expect(tQuantile(0.975, 30)).toBeCloseTo(2.042272, 5);
+    expect(tCdf(0, 7)).toBeCloseTo(0.5, 12);
+    expect(tCdf(1.943180, 6)).toBeCloseTo(0.95, 5);
+  });
+  it('t-interval', () => {
+    const ci = tInterval([1, 2, 3, 4, 5]);
+    // mean 3, sd sqrt(2.5), half-width 2.776445 * sqrt(2.5) / sqrt(5)
+    expect(ci.mean).toBe(3);
+    expect(ci.hi - 3).toBeCloseTo((2.776445 * Math.sqrt(2.5)) / Math.sqrt(5), 5);
+  });
+  it('paired difference, relative change and the paired t-test p-value', () => {
+    const a = [5, 7, 6, 9, 8];
+    const b = [4, 6, 6, 7, 5];
+    const d = pairedDifference(a, b);
+    // differences 1, 1, 0, 2, 3: mean 1.4, sd sqrt(1.3), t = 1.4 / (sqrt(1.3) / sqrt(5)) = 2.7456, df 4 -> p = 0.0516
+    expect(d.mean).toBeCloseTo(1.4, 12);
+    expect(d.p).toBeCloseTo(0.0516, 3);
+    expect(d.relative).toBeCloseTo((100 * 1.4) / 5.6, 10);
+  });
+  it('Holm correction and IQM', () => {
+    expect(holm([0.01, 0.04, 0.03])).toEqual([0.03, 0.06, 0.06]);
+    expect(iqm([1, 2, 3, 4, 5, 6, 7, 100])).toBe(4.5);
+  });
+  it('the bootstrap is reproducible from its seed and covers the statistic', () => {
+    const x = [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]];
+    const a = stratifiedBootstrap(x, iqm, { seed: 3, reps: 500 });
+    expect(stratifiedBootstrap(x, iqm, { seed: 3, reps: 500 })).toEqual(a);
+    expect(a.lo).toBeLessThan(iqm(x[0]!));
+    expect(a.hi).toBeGreaterThan(iqm(x[0]!));
+  });
+});
+
+describe('runner', () => {
+  it('1 and 2 workers give identical summary files', async () => {
+    const d1 = tmp();
+    const d2 = tmp();
+    const r1 = await runExperiment(tiny(), { workers: 1, out: d1 });
+    await runExperiment(tiny(), { workers: 2, out: d2 });
+    expect(r1.complete).toBe(true);
+    expect(read(d2, 'summary.json')).toBe(read(d1, 'summary.json'));
+    expect(read(d2, 'summary.csv')).toBe(read(d1, 'summary.csv'));
+    for (const f of ['manifest.json', 'spec.json', 'report.html', 'plots/learning-curves.svg', 'plots/survival.svg', 'plots/final-return.svg']) expect(existsSync(join(d1, f))).toBe(true);
+    expect(readdirSync(join(d1, 'cells'))).toHaveLength(4);
+    const html = read(d1, 'report.html');
+    expect(html).toContain('<svg');
+    expect(html).toContain('tiny-test');
+  });
+
+  it('shard + merge equals an unsharded run', async () => {
+    const full = tmp();
+    await runExperiment(tiny(), { workers: 0, out: full });
+    const s0 = tmp();
+    const s1 = tmp();
+    const a = await runExperiment(tiny(), { workers: 0, out: s0, shard: { i: 0, n: 2 } });
+    const b = await runExperiment(tiny(), { workers: 0, out: s1, shard: { i: 1, n: 2 } });
+    expect(a.complete || b.complete).toBe(false);
+    expect(a.ran + b.ran).toBe(4);
+    const merged = join(tmp(), 'merged');
+    const m = await mergeRuns([s0, s1], merged);
+    expect(m.complete).toBe(true);
+    expect(read(merged, 'summary.json')).toBe(read(full, 'summary.json'));
+    await expect(mergeRuns([s0, (await runExperiment({ ...tiny(), name: 'other' }, { workers: 0, out: tmp(), shard: { i: 0, n: 4 } })).runDir], join(tmp(), 'x'))).rejects.toThrow(/shards of different experiments cannot be merged/);
+  });
+
+  it('resume after an interrupted run equals an uninterrupted run; corrupt and foreign files are errors', async () => {
+    const full = tmp();
+    await runExperiment(tiny(), { workers: 0, out: full });
+    const d = tmp();
+    let n = 0;
+    const first = await runExperiment(tiny(), { workers: 0, out: d, stopped: () => n >= 2, onCell: () => n++ });
+    expect(first.complete).toBe(false);
+    expect(first.ran).toBe(4);
+    expect(readdirSync(join(d, 'cells')).filter((f) => f.endsWith('.jsonl'))).toHaveLength(2);
+    expect(readdirSync(join(d, 'cells')).some((f) => f.includes('.tmp'))).toBe(false);
+    const second = await runExperiment(tiny(), { workers: 0, out: d });
+    expect(second.skipped).toBe(2);
+    expect(read(d, 'summary.json')).toBe(read(full, 'summary.json'));
+    // A corrupt cell file is reported, not overwritten.
+    const cellFile = join(d, 'cells', readdirSync(join(d, 'cells'))[0]!);
+    writeFileSync(cellFile, '{not json');
+    await expect(runExperiment(tiny(), { workers: 0, out: d })).rejects.toThrow(/corrupt result file .*remove it to recompute the cell/);
+    expect(readFileSync(cellFile, 'utf8')).toBe('{not json');
+    // A folder of another experiment.
+    await expect(runExperiment({ ...tiny(), seeds: 3 }, { workers: 0, out: full })).rejects.toThrow(/holds run run-[0-9a-f]+, a different spec/);
+    const foreign = tmp();
+    mkdirSync(join(foreign, 'cells'));
+    writeFileSync(join(foreign, 'manifest.json'), '{"format":"something-else"}');
+    await expect(runExperiment(tiny(), { workers: 0, out: foreign })).rejects.toThrow(/foreign folder/);
+    // report rebuilds from the cells.
+    const s = await reportRun(full);
+    expect(s.groups).toHaveLength(2);
+  });
+
+  it('the summary compares with the baseline over paired users and reports derived metrics', async () => {
+    const d = tmp();
+    const r = await runExperiment(tiny(), { workers: 0, out: d });
+    const s = r.summary!;
+    expect(s.baseline).toBe('random');
+    const bandit = s.groups.find((g) => g.label === 'bandit')!;
+    expect(bandit.vsBaseline!.return).toBeDefined();
+    expect(Object.keys(bandit.metrics)).toEqual(expect.arrayContaining(['return', 'ctr', 'd1', 'd30', 'churned', 'activeDays', 'diversity', 'novelty']));
+    expect(bandit.survival[0]).toBe(1);
+    expect(bandit.curve).toHaveLength(3);
+    const man = JSON.parse(read(d, 'manifest.json'));
+    expect(man.backends).toEqual([]);
+    expect(man.spec.name).toBe('tiny-test');
+    expect(typeof man.seedScheme).toBe('string');
+    // The resolved spec re-runs to the same run id.
+    const again = await runExperiment(JSON.parse(read(d, 'spec.json')), { workers: 0, out: d });
+    expect(again.skipped).toBe(4);
+  });
+});
