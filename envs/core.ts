@@ -230,6 +230,36 @@ export function copySlotObservation(sim: BatchSim, slot: number): Observation {
 }
 
 /**
+ * Which population the env draws users from and which user comes next: `reset({ seed })` restarts the
+ * population (user 0), `reset()` continues it, an explicit start index jumps; never seeded means population 0.
+ */
+class PopulationCursor {
+  seed: number | null = null;
+  next = 0;
+  constructor(
+    private readonly id: string,
+    private readonly sim: BatchSim,
+  ) {}
+  /** Apply a reset's seed and start index (named `what` in errors). */
+  begin(seed: number | undefined, start: number | undefined, what: string): void {
+    if (seed !== undefined) {
+      checkSeed(seed, `${this.id}.reset`);
+      this.seed = seed;
+      this.sim.setPopulation(seed);
+      this.next = 0;
+    } else if (this.seed === null) {
+      this.seed = 0;
+      this.sim.setPopulation(0);
+      this.next = 0;
+    }
+    if (start !== undefined) {
+      if (!Number.isSafeInteger(start) || start < 0) throw new RangeError(`${this.id}.reset: options.${what} must be a non-negative integer, got ${start}`);
+      this.next = start;
+    }
+  }
+}
+
+/**
  * The single-user env: one slot of a BatchSim. Order is enforced (step before reset, or after the episode
  * ended, throws ResetNeeded). Each observation is a fresh copy.
  */
@@ -241,8 +271,7 @@ export class SimEnv implements Env {
   readonly metadata: EnvMetadata;
   readonly layout: Layout;
   readonly sim: BatchSim;
-  private populationSeed: number | null = null;
-  private nextUser = 0;
+  private readonly cursor: PopulationCursor;
   private userIndex = -1;
   private phase: Phase = 'new';
   private stepCount = 0;
@@ -262,6 +291,7 @@ export class SimEnv implements Env {
     this.metadata = { autoresetMode: 'off', multiSession: def.multiSession };
     this.action = new Int32Array(this.layout.K);
     this.modelFn = def.model;
+    this.cursor = new PopulationCursor(this.id, this.sim);
   }
 
   /** Whether the env exposes its exact transition and reward model. */
@@ -281,26 +311,12 @@ export class SimEnv implements Env {
 
   /** The (population seed, user index) of the current episode. */
   get currentUser(): { populationSeed: number; userIndex: number } {
-    return { populationSeed: this.populationSeed ?? 0, userIndex: this.userIndex };
+    return { populationSeed: this.cursor.seed ?? 0, userIndex: this.userIndex };
   }
 
   reset(opts: ResetOptions = {}): ResetResult {
-    if (opts.seed !== undefined) {
-      checkSeed(opts.seed, `${this.id}.reset`);
-      this.populationSeed = opts.seed;
-      this.sim.setPopulation(opts.seed);
-      this.nextUser = 0;
-    } else if (this.populationSeed === null) {
-      this.populationSeed = 0;
-      this.sim.setPopulation(0);
-      this.nextUser = 0;
-    }
-    const ui = opts.options?.userIndex;
-    if (ui !== undefined) {
-      if (!Number.isSafeInteger(ui) || ui < 0) throw new RangeError(`${this.id}.reset: options.userIndex must be a non-negative integer, got ${ui}`);
-      this.nextUser = ui;
-    }
-    this.userIndex = this.nextUser++;
+    this.cursor.begin(opts.seed, opts.options?.userIndex, 'userIndex');
+    this.userIndex = this.cursor.next++;
     this.sim.resetSlot(0, this.userIndex);
     this.phase = 'running';
     this.stepCount = 0;
@@ -335,7 +351,7 @@ export class SimEnv implements Env {
   private makeInfo(): Info {
     const info = this.sim.info(0);
     info.userIndex = this.userIndex;
-    info.populationSeed = this.populationSeed ?? 0;
+    info.populationSeed = this.cursor.seed ?? 0;
     info.step = this.stepCount;
     info.clickedPosition = this.stepCount > 0 ? this.sim.clicked[0] : -1;
     return info;
@@ -411,8 +427,7 @@ export class VectorEnv {
   readonly metadata: EnvMetadata;
   readonly statNames: readonly string[];
   private readonly result: VecStepResult;
-  private populationSeed: number | null = null;
-  private nextUser = 0;
+  private readonly cursor: PopulationCursor;
   private phase: 'new' | 'running' = 'new';
   private readonly epReturn: Float64Array;
   private readonly epLength: Float64Array;
@@ -438,6 +453,7 @@ export class VectorEnv {
     this.epReturn = new Float64Array(B);
     this.epLength = new Float64Array(B);
     this.extraStats = new Float64Array(this.sim.episodeStatNames.length);
+    this.cursor = new PopulationCursor(def.id, this.sim);
     this.result = {
       observation: { user: this.sim.user, candidates: this.sim.candidates, itemIds: this.sim.itemIds },
       rewards: new Float64Array(B),
@@ -463,24 +479,10 @@ export class VectorEnv {
 
   /** Start users firstUser .. firstUser + B - 1 (default 0 after a seed, else the next unused users). */
   reset(opts: VecResetOptions = {}): { observation: VecObservation; userIndex: Float64Array } {
-    if (opts.seed !== undefined) {
-      checkSeed(opts.seed, `${this.id}.reset`);
-      this.populationSeed = opts.seed;
-      this.sim.setPopulation(opts.seed);
-      this.nextUser = 0;
-    } else if (this.populationSeed === null) {
-      this.populationSeed = 0;
-      this.sim.setPopulation(0);
-      this.nextUser = 0;
-    }
-    const first = opts.options?.firstUser;
-    if (first !== undefined) {
-      if (!Number.isSafeInteger(first) || first < 0) throw new RangeError(`${this.id}.reset: options.firstUser must be a non-negative integer, got ${first}`);
-      this.nextUser = first;
-    }
+    this.cursor.begin(opts.seed, opts.options?.firstUser, 'firstUser');
     const r = this.result;
     for (let s = 0; s < this.numEnvs; s++) {
-      const u = this.nextUser++;
+      const u = this.cursor.next++;
       this.sim.resetSlot(s, u);
       r.userIndex[s] = u;
       r.active[s] = 1;
@@ -539,7 +541,7 @@ export class VectorEnv {
         finished++;
         this.recordFinal(s, U, N, F);
         if (same) {
-          const u = this.nextUser++;
+          const u = this.cursor.next++;
           sim.resetSlot(s, u);
           r.userIndex[s] = u;
           this.epReturn[s] = 0;
@@ -564,7 +566,7 @@ export class VectorEnv {
   infoFor(slot: number): Info {
     const info = this.sim.info(slot);
     info.userIndex = this.result.userIndex[slot];
-    info.populationSeed = this.populationSeed ?? 0;
+    info.populationSeed = this.cursor.seed ?? 0;
     return info;
   }
 

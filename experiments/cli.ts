@@ -180,7 +180,11 @@ export async function main(argv: string[]): Promise<number> {
     .command(
       'report <runDir>',
       'Rebuild summary.json, summary.csv, plots and report.html of a run folder',
-      (y) => y.positional('runDir', { type: 'string', demandOption: true }).option('json', { type: 'boolean', default: false }),
+      (y) =>
+        y
+          .positional('runDir', { type: 'string', demandOption: true })
+          .option('json', { type: 'boolean', default: false })
+          .example('$0 report results/flagship/run-d3754fe9b1', 'rebuild the summary and report of a run'),
       async (a) => {
         const s = await reportRun(a.runDir as string);
         out(a.json ? JSON.stringify(s, null, 2) : `${summaryTable(s)}\n\nreport: ${join(a.runDir as string, 'report.html')}`);
@@ -345,7 +349,8 @@ export async function main(argv: string[]): Promise<number> {
         y
           .option('users', { type: 'number', default: 500 })
           .option('seed', { type: 'number', default: 2026 })
-          .option('json', { type: 'boolean', default: false }),
+          .option('json', { type: 'boolean', default: false })
+          .example('$0 demo --users 2000', 'the calibration table of the README'),
       async (a) => {
         if (!Number.isInteger(a.users) || a.users < 2) throw new UsageError('demo: --users must be an integer >= 2');
         const rows = await runDemo(a.users, a.seed);

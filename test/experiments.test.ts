@@ -174,4 +174,16 @@ describe('runner', () => {
     const again = await runExperiment(JSON.parse(read(d, 'spec.json')), { workers: 0, out: d });
     expect(again.skipped).toBe(4);
   });
+
+  it("warm start: a run initialized from another run's final checkpoints starts where that run ended", async () => {
+    const base = { ...tiny(), agents: [{ id: 'random' }, { id: 'q-learning', label: 'Q' }] };
+    const src = tmp();
+    const a = await runExperiment(base, { workers: 0, out: src, saveCheckpoints: true });
+    expect(existsSync(join(src, 'checkpoints', 'Q-seed0.json'))).toBe(true);
+    // No further training: the warm-started agent is evaluated as the source run left it.
+    const warm = await runExperiment({ ...base, name: 'tiny-warm', train: { steps: 0 }, eval: { every: 0 }, warmStart: { checkpointDir: src } }, { workers: 0, out: tmp() });
+    const q = (r: typeof a) => r.summary!.groups.find((g) => g.label === 'Q')!.metrics.return!.mean;
+    expect(q(warm)).toBe(q(a));
+    await expect(runExperiment({ ...base, name: 'tiny-warm2', warmStart: { checkpointDir: tmp() } }, { workers: 0, out: tmp() })).rejects.toThrow(/warm start: no checkpoint/);
+  });
 });
