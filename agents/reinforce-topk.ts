@@ -181,7 +181,7 @@ export class ReinforceTopKAgent extends BaseAgent {
       // Behaviour head: cross-entropy on every logged slate item (all steps).
       this.shuffle(all);
       for (let a = 0; a + mb <= all.length; a += mb) {
-        const { ub, cb, target } = this.batch(all, a, mb, u, c, (k, i) => {
+        const { ub, cb, target } = this.batch(all, a, mb, u, c, (i) => {
           const t = new Float32Array(N);
           for (let j = 0; j < K; j++) t[d.slate[i * K + j]!] = 1 / K;
           return t;
@@ -197,7 +197,7 @@ export class ReinforceTopKAgent extends BaseAgent {
       // Policy: capped, top-K corrected REINFORCE on consumed items.
       this.shuffle(order);
       for (let a = 0; a + mb <= order.length; a += mb) {
-        const { ub, cb, target } = this.batch(order, a, mb, u, c, (k, i) => {
+        const { ub, cb, target } = this.batch(order, a, mb, u, c, (i) => {
           const t = new Float32Array(N);
           t[d.slate[i * K + d.clicked[i]!]!] = 1;
           return t;
@@ -246,7 +246,7 @@ export class ReinforceTopKAgent extends BaseAgent {
     }
   }
 
-  private batch(rows: Int32Array, a: number, mb: number, u: Float32Array, c: Float32Array, target: (k: number, i: number) => Float32Array) {
+  private batch(rows: Int32Array, a: number, mb: number, u: Float32Array, c: Float32Array, target: (row: number) => Float32Array) {
     const { U, N, F } = this.env.layout;
     const ub = new Float32Array(mb * U);
     const cb = new Float32Array(mb * N * F);
@@ -255,7 +255,7 @@ export class ReinforceTopKAgent extends BaseAgent {
       const i = rows[a + k]!;
       ub.set(u.subarray(i * U, (i + 1) * U), k * U);
       cb.set(c.subarray(i * N * F, (i + 1) * N * F), k * N * F);
-      t.set(target(k, i), k * N);
+      t.set(target(i), k * N);
     }
     return { ub, cb, target: t };
   }

@@ -67,8 +67,6 @@ export class SlateQAgent extends BaseAgent {
   };
   private pending = new Int32Array(0);
   private lastSlate = new Int32Array(0);
-  private uWork = new Float32Array(0);
-  private cWork = new Float32Array(0);
   private wWork = new Float64Array(0);
   private w0Work = new Float64Array(0);
   private scratch = new Float64Array(0);

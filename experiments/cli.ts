@@ -9,7 +9,7 @@ import { benchEnvs, formatBenchTable, machineInfo, writeJsonAtomic } from './ben
 import { benchAgents, formatAgentBench } from './bench-agents.js';
 import type { BackendName } from '../policies/backend.js';
 import { formatDemo, runDemo } from './demo.js';
-import { listAgents } from '../agents/index.js';
+import { agentSpec, listAgents } from '../agents/index.js';
 import { BACKEND_CHOICES, type BackendChoice, initBackend } from '../policies/backend.js';
 import { runPipeline } from '../agents/supervised/pipeline.js';
 import type { ModelKind } from '../agents/supervised/models.js';
@@ -44,6 +44,7 @@ function readSpecFile(path: string): unknown {
 }
 
 interface RunArgs {
+  backend?: string;
   workers?: number;
   shard?: string;
   out?: string;
@@ -53,7 +54,21 @@ interface RunArgs {
   'save-checkpoints'?: boolean;
 }
 
-async function runCommand(raw: unknown, a: RunArgs): Promise<void> {
+/** Set the TensorFlow.js backend of every agent that has one (it becomes part of the resolved spec). */
+function withBackend(raw: unknown, backend: string | undefined): unknown {
+  if (!backend || !raw || typeof raw !== 'object' || !Array.isArray((raw as { agents?: unknown }).agents)) return raw;
+  const spec = raw as { agents: { id: string; params?: Record<string, unknown> }[] };
+  return {
+    ...spec,
+    agents: spec.agents.map((a) => {
+      const known = listAgents().some((x) => x.id === a.id) && agentSpec(a.id).params.some((p) => p.name === 'backend');
+      return known ? { ...a, params: { ...(a.params ?? {}), backend } } : a;
+    }),
+  };
+}
+
+async function runCommand(raw0: unknown, a: RunArgs): Promise<void> {
+  const raw = withBackend(raw0, a.backend);
   const workers = a.workers ?? availableParallelism();
   if (!Number.isInteger(workers) || workers < 0) throw new UsageError('--workers must be a non-negative integer (0: run in this thread)');
   const shard = a.shard ? parseShard(a.shard) : null;
@@ -104,6 +119,7 @@ async function runCommand(raw: unknown, a: RunArgs): Promise<void> {
 const runOptions = (y: Argv) =>
   y
     .option('workers', { type: 'number', describe: 'worker threads (default: the number of cores; 0 runs in this thread)' })
+    .option('backend', { choices: BACKEND_CHOICES, describe: 'TensorFlow.js backend of every agent that uses one (default: each agent\'s own, auto)' })
     .option('shard', { type: 'string', describe: 'run shard i of n ("i/n", 0-based): a deterministic subset of the cells' })
     .option('out', { type: 'string', describe: 'run folder (default results/<experiment>/run-<spec hash>)' })
     .option('quick', { type: 'boolean', default: false, describe: "the spec's quick variant (smaller budget)" })

@@ -128,24 +128,24 @@ describe('interest-evolution-v0 matches RecSim', () => {
     const env = make('interest-evolution-v0', { timeBudget: 5, stepPenalty: 0.5, qualityFactor: 0 });
     let sawCut = false;
     for (let user = 0; user < 30; user++) {
-    env.reset({ seed: 2, options: { userIndex: user } });
-    let budget = 5;
-    for (;;) {
-      const r = env.step([0, 1]);
-      const clicked = r.reward > 0;
-      if (clicked) {
-        expect(r.reward).toBe(Math.min(budget, 4));
-        if (budget < 4) sawCut = true;
-        budget -= r.reward;
-      } else budget -= 0.5;
-      expect((r.info.hidden as Hidden).budget).toBeCloseTo(budget, 12);
-      if (r.terminated) {
-        expect(budget).toBeLessThanOrEqual(0);
-        break;
+      env.reset({ seed: 2, options: { userIndex: user } });
+      let budget = 5;
+      for (;;) {
+        const r = env.step([0, 1]);
+        const clicked = r.reward > 0;
+        if (clicked) {
+          expect(r.reward).toBe(Math.min(budget, 4));
+          if (budget < 4) sawCut = true;
+          budget -= r.reward;
+        } else budget -= 0.5;
+        expect((r.info.hidden as Hidden).budget).toBeCloseTo(budget, 12);
+        if (r.terminated) {
+          expect(budget).toBeLessThanOrEqual(0);
+          break;
+        }
+        expect(budget).toBeGreaterThan(0);
+        expect(r.truncated).toBe(false);
       }
-      expect(budget).toBeGreaterThan(0);
-      expect(r.truncated).toBe(false);
-    }
     }
     expect(sawCut).toBe(true);
   });

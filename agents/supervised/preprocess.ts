@@ -147,11 +147,9 @@ export class FeatureBuilder {
   private readonly hClick: number;
   private readonly hEngage: number;
   private readonly F: number;
-  private readonly U: number;
 
   constructor(layout: Layout) {
     this.F = layout.F;
-    this.U = layout.U;
     for (const f of layout.userFeatures) if (f.kind !== 'history') for (let j = 0; j < f.size; j++) this.userCols.push(f.offset + j);
     this.topic = layout.candidateFeatures.find((f) => f.name === 'topic' && f.kind === 'onehot');
     this.interests = layout.userFeatures.find((f) => f.name === 'interests');
