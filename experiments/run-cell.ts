@@ -62,7 +62,7 @@ function means(o: UserOutcomes): Record<string, number> {
 }
 
 /** Wraps an agent so that it learns from a weighted mix of engagement, retention, diversity and novelty. */
-class RewardShaping {
+export class RewardShaping {
   private counts = new Map<number, number>();
   private total = 0;
   private shaped = new Float64Array(0);

@@ -187,3 +187,32 @@ describe('runner', () => {
     await expect(runExperiment({ ...base, name: 'tiny-warm2', warmStart: { checkpointDir: tmp() } }, { workers: 0, out: tmp() })).rejects.toThrow(/warm start: no checkpoint/);
   });
 });
+
+describe('multi-objective reward', () => {
+  it('the shaping wrapper trains on the weighted mix: retention pays 1 per new active day, diversity the share of distinct-topic pairs', async () => {
+    const { RewardShaping } = await import('../experiments/run-cell.js');
+    const { makeAgent } = await import('../agents/index.js');
+    const { trainAgent } = await import('../agents/loop.js');
+    const { makeVec } = await import('../envs/registry.js');
+    const inner = await makeAgent('random', {}, { envId: 'retention-v0', seed: 0 });
+    const seen: number[] = [];
+    (inner as unknown as { observe: (t: { rewards: Float64Array }) => void }).observe = (t) => seen.push(...t.rewards);
+    const shaped = new RewardShaping(inner, { engagement: 0, retention: 1, diversity: 0, novelty: 0 }).wrap();
+    const newDays: number[] = [];
+    const env = makeVec('retention-v0', {}, { numEnvs: 4 });
+    trainAgent(shaped, env, {
+      steps: 300,
+      seed: 1,
+      onStep: (t) => {
+        for (let s = 0; s < 4; s++) newDays.push(!t.finalMask[s] && Math.floor(t.next.user[s * env.layout.U]!) > Math.floor(t.obs.user[s * env.layout.U]!) ? 1 : 0);
+      },
+    });
+    expect(seen).toEqual(newDays);
+    expect(newDays.some((x) => x === 1)).toBe(true);
+    const seen2: number[] = [];
+    (inner as unknown as { observe: (t: { rewards: Float64Array }) => void }).observe = (t) => seen2.push(...t.rewards);
+    trainAgent(new RewardShaping(inner, { engagement: 0, retention: 0, diversity: 1, novelty: 0 }).wrap(), makeVec('retention-v0', {}, { numEnvs: 4 }), { steps: 50, seed: 2 });
+    for (const r of seen2) expect(r >= 0 && r <= 1).toBe(true);
+    expect(new Set(seen2).size).toBeGreaterThan(1);
+  });
+});
