@@ -14,7 +14,8 @@ export function reportHtml(s: Summary, plots: Record<string, string>, manifest: 
             const v = g.metrics[m.key];
             const c = g.vsBaseline?.[m.key];
             if (!v) return '<td></td>';
-            const cmp = c ? `<br><small>${c.diff >= 0 ? '+' : ''}${fmt(c.diff)} [${fmt(c.lo)}, ${fmt(c.hi)}] ${fmt(c.relative, 1)}% p=${fmt(c.pHolm, 4)}</small>` : '';
+            const p = Number.isFinite(c?.pHolm) && (c?.pHolm as number) < 1e-4 ? 'p<1e-4' : `p=${fmt(c?.pHolm, 4)}`;
+            const cmp = c ? `<br><small>${c.diff >= 0 ? '+' : ''}${fmt(c.diff)} [${fmt(c.lo)}, ${fmt(c.hi)}] ${fmt(c.relative, 1)}% ${p}</small>` : '';
             return `<td>${fmt(v.mean)}<br><small>[${fmt(v.lo)}, ${fmt(v.hi)}]</small>${cmp}</td>`;
           })
           .join('')}</tr>`,
