@@ -190,24 +190,23 @@ type Phase = 'new' | 'running' | 'done';
  * snapshot the sim took at the step: keeps the single-user step cheap when nobody looks at the hidden state.
  * The other fields are own enumerable properties.
  */
+const HIDDEN = Symbol('hidden');
+
 class LazyHiddenInfo {
   [key: string]: unknown;
+  /** The pending computation, then its result (a symbol key: not enumerable, not serialized). */
+  [HIDDEN]: (() => Record<string, unknown>) | Record<string, unknown>;
   constructor(fields: Record<string, unknown>, compute: () => Record<string, unknown>) {
     for (const k in fields) this[k] = fields[k];
-    Object.defineProperty(this, '_compute', { value: compute, enumerable: false, writable: true });
+    this[HIDDEN] = compute;
   }
   get hidden(): Record<string, unknown> {
-    const c = this._compute as (() => Record<string, unknown>) | Record<string, unknown>;
-    if (typeof c === 'function') {
-      const h = c();
-      this._compute = h;
-      return h;
-    }
-    return c;
+    const h = this[HIDDEN];
+    return typeof h === 'function' ? (this[HIDDEN] = h()) : h;
   }
   toJSON(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    for (const k in this) if (k !== '_compute') out[k] = this[k];
+    for (const k in this) out[k] = this[k];
     out.hidden = this.hidden;
     return out;
   }
