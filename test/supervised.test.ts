@@ -208,6 +208,9 @@ describe('the supervised baseline on retention-v0', () => {
     const res = trainAgent(agent, makeVec('retention-v0', {}, { numEnvs: 64 }), { steps: 80, seed: 3 });
     expect(agent.reports.length).toBeGreaterThanOrEqual(3);
     expect(res.metrics.windowImpressions).toBeLessThanOrEqual(5000);
+    // Every served impression of the window reaches the retraining (none lost to deduplication).
+    const last = agent.reports[agent.reports.length - 1]!;
+    expect(last.impressions).toBe(res.metrics.windowImpressions);
     agent.dispose();
   });
 

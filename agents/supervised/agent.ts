@@ -39,6 +39,8 @@ export class SupervisedAgent extends BaseAgent {
   private window: LogBuilder | null = null;
   private sinceRetrain = 0;
   private retrains = 0;
+  /** User-steps logged so far (the step index of logged impressions). */
+  private logged = 0;
 
   constructor(id: 'supervised' | 'adaptive-supervised', p: ResolvedParams, env: AgentEnvInfo, seed: number) {
     super(p, env, seed);
@@ -128,8 +130,10 @@ export class SupervisedAgent extends BaseAgent {
       for (let j = 0; j < K; j++) {
         const i = t.actions[s * K + j]!;
         const clicked = t.clicked[s] === j ? 1 : 0;
-        this.window.push(t.obs.user, s * U, t.obs.candidates, (s * N + i) * F, t.obs.userIndex[s]!, 0, j, t.obs.itemIds ? t.obs.itemIds[s * N + i]! : -1, clicked, clicked ? t.rewards[s]! : 0, NaN, NaN);
+        // `step` must tell this user's impressions apart (dedupe keys on user, step and position): a running count.
+        this.window.push(t.obs.user, s * U, t.obs.candidates, (s * N + i) * F, t.obs.userIndex[s]!, this.logged, j, t.obs.itemIds ? t.obs.itemIds[s * N + i]! : -1, clicked, clicked ? t.rewards[s]! : 0, NaN, NaN);
       }
+      this.logged++;
       this.sinceRetrain++;
     }
   }
@@ -167,6 +171,7 @@ export class SupervisedAgent extends BaseAgent {
       report: pl.report,
       sinceRetrain: this.sinceRetrain,
       retrains: this.retrains,
+      logged: this.logged,
       window: this.window ? serializeLog(this.window.build()) : null,
     };
   }
@@ -179,6 +184,7 @@ export class SupervisedAgent extends BaseAgent {
       report: PipelineReport;
       sinceRetrain: number;
       retrains: number;
+      logged: number;
       window: ReturnType<typeof serializeLog> | null;
     };
     const rng = statefulStream('egym|load');
@@ -194,6 +200,7 @@ export class SupervisedAgent extends BaseAgent {
     this.pipeline = { features: new FeatureBuilder(this.env.layout), normalizer: Normalizer.fromJSON(st.normalizer), click, watch, report: st.report };
     this.sinceRetrain = st.sinceRetrain;
     this.retrains = st.retrains;
+    this.logged = st.logged;
     if (st.window) {
       this.window = new LogBuilder(this.env.layout.U, this.env.layout.F);
       appendLog(this.window, deserializeLog(st.window));
