@@ -14,7 +14,7 @@ import type { ResolvedParams } from '../../envs/params.js';
 import { sampleDistinct, statefulStream } from '../../envs/rng.js';
 import { topK } from '../../policies/slates.js';
 import { type BackendChoice, type BackendInfo, initBackend } from '../../policies/backend.js';
-import { type AgentContext, type AgentEnvInfo, type AgentObservation, BaseAgent, IncompatibleEnv, type Transitions } from '../api.js';
+import { type Agent, type AgentContext, type AgentEnvInfo, type AgentObservation, BaseAgent, IncompatibleEnv, type Transitions } from '../api.js';
 import { LogBuilder, type ImpressionLog } from './logging.js';
 import { type ModelKind, PredictionModel } from './models.js';
 import { EmptySplit, fitPipeline, type Pipeline, type PipelineOptions, type PipelineReport, runPipeline } from './pipeline.js';
@@ -24,7 +24,7 @@ export type Target = 'engagement' | 'click' | 'watch';
 
 export interface SupervisedDeps {
   /** Build a behaviour agent by id (the registry's makeAgent, passed in to avoid an import cycle). */
-  makeBehaviour(id: string, seed: number): Promise<import('../api.js').Agent>;
+  makeBehaviour(id: string, seed: number): Promise<Agent>;
 }
 
 export class SupervisedAgent extends BaseAgent {
@@ -51,7 +51,7 @@ export class SupervisedAgent extends BaseAgent {
   }
 
   /** The pipeline options from the params. */
-  private options(behaviour: import('../api.js').Agent | null, trainSeed: number, epochs: number): PipelineOptions {
+  private options(behaviour: Agent | null, trainSeed: number, epochs: number): PipelineOptions {
     const p = this.params;
     return {
       envId: this.env.envId,
