@@ -254,6 +254,7 @@ registerAgent({
     { name: 'gradientSteps', kind: 'int', default: 1, min: 1, max: 1000, description: 'gradient steps per vector step' },
     { name: 'targetUpdate', kind: 'int', default: 2000, min: 1, max: 1e12, description: 'user-steps between target-network copies' },
     { name: 'maxGradNorm', kind: 'number', default: 10, min: 0, max: 1e6, minExclusive: true, description: 'global gradient norm clip' },
+    { name: 'rewardScale', kind: 'number', default: 1, min: 0, max: 1e6, minExclusive: true, description: 'rewards are multiplied by this before learning (Q values in scaled units)' },
     ...withDefaults(epsilonParams, { epsilonSchedule: 'linear', epsilonStart: 1, epsilonEnd: 0.05, epsilonSteps: 20_000 }),
     { name: 'backend', kind: 'enum', default: 'auto', values: BACKEND_CHOICES, description: 'TensorFlow.js backend' },
   ],

@@ -245,7 +245,7 @@ export class SlateQAgent extends BaseAgent {
       rb.cand.set(t.obs.candidates.subarray(s * N * F, (s + 1) * N * F), i * N * F);
       rb.slate.set(t.actions.subarray(s * K, (s + 1) * K), i * K);
       rb.clicked[i] = clicked;
-      rb.reward[i] = t.rewards[s]!;
+      rb.reward[i] = t.rewards[s]! * (this.params.rewardScale as number);
       const nobs = ended ? t.finalObservation : t.next;
       rb.nextUser.set(nobs.user.subarray(s * U, (s + 1) * U), i * U);
       rb.nextCand.set(nobs.candidates.subarray(s * N * F, (s + 1) * N * F), i * N * F);

@@ -232,13 +232,21 @@ export async function main(argv: string[]): Promise<number> {
     )
     .command(
       'info <id>',
-      'Describe an env: its parameters (range, default), observation and action spaces',
+      'Describe an env (parameters with ranges and defaults, spaces) or an agent (source, parameters)',
       (y) =>
         y
-          .positional('id', { type: 'string', demandOption: true, describe: 'env id, e.g. retention-v0' })
+          .positional('id', { type: 'string', demandOption: true, describe: 'env id (retention-v0) or agent id (ppo)' })
           .option('json', { type: 'boolean', default: false })
-          .example('$0 info retention-v0', 'parameters and spaces of the flagship env'),
+          .example('$0 info retention-v0', 'parameters and spaces of the flagship env')
+          .example('$0 info slateq', "SlateQ's parameters"),
       (a) => {
+        if (listAgents().some((g) => g.id === a.id)) {
+          const g = agentSpec(a.id as string);
+          if (a.json) return out(JSON.stringify({ id: g.id, description: g.description, source: g.source, oracle: g.oracle, params: g.params }, null, 2));
+          out(`${g.id}${g.oracle ? ' [oracle]' : ''}: ${g.description}\nsource: ${g.source}\n\nparameters:`);
+          for (const p of g.params) out(`  ${p.name.padEnd(22)}${describeAllowed(p)}, default ${JSON.stringify(p.default)}\n  ${''.padEnd(22)}${p.description}`);
+          return;
+        }
         const spec = envSpec(a.id as string);
         const env = make(spec.id);
         if (a.json) {

@@ -31,6 +31,10 @@ describe('egym CLI (spawned)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/numCandidates\s+an integer in \[1, 10000\], default 10/);
     expect(r.stdout).toContain('Slate(n=10, k=2)');
+    const g = egym('info', 'ppo');
+    expect(g.code).toBe(0);
+    expect(g.stdout).toMatch(/source: Schulman et al. 2017/);
+    expect(g.stdout).toMatch(/clipCoef\s+a number in \[0, 10\], default 0.2/);
   });
 
   it('check-env runs the checker', () => {
