@@ -113,8 +113,12 @@ export function makeVec(id: string, params: Record<string, unknown> | undefined,
 // ---------------------------------------------------------------------------------------------------
 // The built-in envs.
 
-const slateCheck = (id: string) => (p: ResolvedParams) =>
-  paramConstraint(id, (p.slateSize as number) <= (p.numCandidates as number), `param "slateSize" = ${p.slateSize} must not exceed numCandidates = ${p.numCandidates}`);
+/** A check that each pair [small, large] of params has small <= large. */
+const atMost =
+  (id: string, ...pairs: [string, string][]) =>
+  (p: ResolvedParams) => {
+    for (const [a, b] of pairs) paramConstraint(id, (p[a] as number) <= (p[b] as number), `param "${a}" = ${p[a]} must not exceed ${b} = ${p[b]}`);
+  };
 
 register({
   id: 'interest-evolution-v0',
@@ -129,7 +133,7 @@ register({
     reward: 'watch minutes of the clicked video',
     episodeEnd: 'terminated when the time budget (200 min) is spent',
   },
-  check: slateCheck('interest-evolution-v0'),
+  check: atMost('interest-evolution-v0', ['slateSize', 'numCandidates']),
   createSim: (B, p) => new InterestEvolutionSim(B, p),
   observationSpace: (p, l) => {
     const K = p.slateSize as number;
@@ -154,7 +158,7 @@ register({
     reward: 'engagement exp(Normal(SAT (5c + 4(1 - c)), 1))',
     episodeEnd: 'terminated after exactly 60 steps',
   },
-  check: slateCheck('long-term-satisfaction-v0'),
+  check: atMost('long-term-satisfaction-v0', ['slateSize', 'numCandidates']),
   createSim: (B, p) => new LongTermSatisfactionSim(B, p),
   observationSpace: (p, l) => {
     const K = p.slateSize as number;
@@ -177,10 +181,7 @@ register({
     reward: 'watch minutes (default), +1 per new active day (retention) or a mix',
     episodeEnd: 'terminated on churn; truncated at the 30-day horizon',
   },
-  check: (p) => {
-    slateCheck('retention-v0')(p);
-    paramConstraint('retention-v0', (p.numCandidates as number) <= (p.numItems as number), `param "numCandidates" = ${p.numCandidates} must not exceed numItems = ${p.numItems}`);
-  },
+  check: atMost('retention-v0', ['slateSize', 'numCandidates'], ['numCandidates', 'numItems']),
   createSim: (B, p) => new RetentionSim(B, p),
   observationSpace: (p, l) => {
     const T = p.numTopics as number;
@@ -213,8 +214,7 @@ register({
     reward: 'click x (0.5 + satisfaction level / (Ls - 1))',
     episodeEnd: 'terminated when the user leaves (probability 0.3 down to 0.02 by satisfaction)',
   },
-  check: (p) =>
-    paramConstraint('boredom-mdp-v0', (p.leaveMin as number) <= (p.leaveMax as number), `param "leaveMin" = ${p.leaveMin} must not exceed leaveMax = ${p.leaveMax}`),
+  check: atMost('boredom-mdp-v0', ['leaveMin', 'leaveMax']),
   createSim: (B, p) => new BoredomMdpSim(B, p),
   observationSpace: (p, l) => {
     const T = p.numTopics as number;
@@ -262,8 +262,7 @@ register({
     reward: 'theta . x + Normal(0, 0.1)',
     episodeEnd: 'truncated after the horizon (1,000 steps)',
   },
-  check: (p) =>
-    paramConstraint('linear-bandit-v0', (p.numCandidates as number) <= (p.numItems as number), `param "numCandidates" = ${p.numCandidates} must not exceed numItems = ${p.numItems}`),
+  check: atMost('linear-bandit-v0', ['numCandidates', 'numItems']),
   createSim: (B, p) => new LinearBanditSim(B, p),
   observationSpace: (p, l) => observationSpaceOf(l, 0, p.horizon as number, -Infinity, Infinity),
 });
