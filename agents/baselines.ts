@@ -239,3 +239,186 @@ export class PopularityAgent extends BaseAgent {
   }
 }
 
+
+/**
+ * ceiling-oracle: the best hidden-state policy we could build for multi-session envs with a satisfaction
+ * state (retention-v0, retention-v1). It serves the exact MNL slate (Dinkelbach, as myopic-oracle) for a
+ * shaped one-step value that adds to the expected watch minutes the long-term worth of what a click does to
+ * the hidden satisfaction:
+ *     value_i = E[minutes | click i] + satisfactionWeight x (q_i - S),
+ * where q_i is the true quality, S the user's satisfaction (a click moves S toward q_i). satisfactionWeight
+ * converts a unit of satisfaction into lifetime minutes; its default was tuned on users disjoint from every
+ * evaluation population (README: "Tuning the ceiling"). An oracle: it reads hidden state, and marks itself so.
+ */
+export class CeilingOracleAgent extends BaseAgent {
+  readonly id = 'ceiling-oracle';
+  override readonly oracle = true;
+  private work = new Float64Array(0);
+  private value = new Float64Array(0);
+  constructor(p: ResolvedParams, env: AgentEnvInfo, seed: number) {
+    super(p, env, seed);
+    for (const h of ['choiceScore', 'noClickScore', 'expectedReward', 'quality', 'satisfaction']) {
+      if (!env.hiddenNames.includes(h)) throw new IncompatibleEnv(this.id, env.envId, `the env exposes no hidden ${h} (the ceiling oracle needs an MNL choice model and a satisfaction state)`);
+    }
+  }
+  act(obs: AgentObservation): Int32Array {
+    const out = this.out(obs.B);
+    const { N, K } = this.env.layout;
+    const w = this.params.satisfactionWeight as number;
+    const h = hiddenOf(this.id, obs, ['choiceScore', 'noClickScore', 'expectedReward', 'quality', 'satisfaction']);
+    const er = h.expectedReward!.data;
+    const q = h.quality!.data;
+    const sat = h.satisfaction!.data;
+    if (this.work.length !== N) {
+      this.work = new Float64Array(N);
+      this.value = new Float64Array(obs.B * N);
+    }
+    if (this.value.length < obs.B * N) this.value = new Float64Array(obs.B * N);
+    for (let s = 0; s < obs.B; s++) {
+      if (!obs.active[s]) continue;
+      for (let i = 0; i < N; i++) this.value[s * N + i] = er[s * N + i]! + w * (q[s * N + i]! - sat[s]!);
+      optimalMnlSlate(h.choiceScore!.data, this.value, s * N, N, K, h.noClickScore!.data[s]!, out, s * K, this.work);
+    }
+    return out;
+  }
+}
+
+/** The lifetime profile blocks of multi-session envs (retention-v0, v1). */
+function profileOf(agent: string, env: AgentEnvInfo): { shows: FeatureSpec; clicks: FeatureSpec; watch: FeatureSpec } {
+  return {
+    shows: requireFeature(agent, env, 'user', ['topicShows']),
+    clicks: requireFeature(agent, env, 'user', ['topicClicks']),
+    watch: requireFeature(agent, env, 'user', ['topicWatch']),
+  };
+}
+
+/** Greedy slate from scores: best first; with onePerTopic, topics already in the slate come last. */
+function greedySlate(score: Float64Array, topics: Int32Array, N: number, K: number, onePerTopic: boolean, used: Uint8Array, out: Int32Array, o: number): void {
+  used.fill(0);
+  for (let j = 0; j < K; j++) {
+    let best = -1;
+    let bestFree = false;
+    for (let i = 0; i < N; i++) {
+      let taken = false;
+      for (let q = 0; q < j; q++) if (out[o + q] === i) taken = true;
+      if (taken) continue;
+      const free = !onePerTopic || topics[i]! < 0 || used[topics[i]!] === 0;
+      if (best < 0 || (free && !bestFree) || (free === bestFree && score[i]! > score[best]!)) {
+        best = i;
+        bestFree = free;
+      }
+    }
+    out[o + j] = best;
+    if (topics[best]! >= 0) used[topics[best]!] = 1;
+  }
+}
+
+/**
+ * topic-affinity: a non-learning heuristic on observable features. Each candidate is scored by the user's
+ * smoothed mean watched fraction on its topic from the platform's lifetime profile,
+ * (topicWatch_c + 0.5 prior) / (topicClicks_c + prior), minus repeatPenalty per appearance of the topic among
+ * the last L interactions; with `diversify`, at most one item per topic while other topics remain (MMR-like).
+ */
+export class TopicAffinityAgent extends BaseAgent {
+  readonly id = 'topic-affinity';
+  private readonly topic: FeatureSpec;
+  private readonly prof: ReturnType<typeof profileOf>;
+  private readonly history: FeatureSpec | undefined;
+  private score = new Float64Array(0);
+  private topics = new Int32Array(0);
+  private used = new Uint8Array(0);
+  constructor(p: ResolvedParams, env: AgentEnvInfo, seed: number) {
+    super(p, env, seed);
+    this.topic = requireFeature(this.id, env, 'candidates', ['topic']);
+    this.prof = profileOf(this.id, env);
+    this.history = env.layout.userFeatures.find((f) => f.name === 'history');
+  }
+  act(obs: AgentObservation): Int32Array {
+    const out = this.out(obs.B);
+    const { N, K, F, U } = this.env.layout;
+    const prior = this.params.prior as number;
+    const pen = this.params.repeatPenalty as number;
+    const div = this.params.diversify as boolean;
+    if (this.score.length !== N) (this.score = new Float64Array(N)), (this.topics = new Int32Array(N));
+    if (this.used.length !== this.topic.size) this.used = new Uint8Array(this.topic.size);
+    const L = this.history ? this.history.size / 3 : 0;
+    for (let s = 0; s < obs.B; s++) {
+      if (!obs.active[s]) continue;
+      const u = s * U;
+      for (let i = 0; i < N; i++) {
+        const c = topicOf(obs.candidates, s, i, N, F, this.topic);
+        this.topics[i] = c;
+        let v = c < 0 ? 0.5 : (obs.user[u + this.prof.watch.offset + c]! + 0.5 * prior) / (obs.user[u + this.prof.clicks.offset + c]! + prior);
+        if (pen > 0 && c >= 0) for (let j = 0; j < L; j++) if (obs.user[u + this.history!.offset + 3 * j] === c) v -= pen;
+        this.score[i] = v;
+      }
+      greedySlate(this.score, this.topics, N, K, div, this.used, out, s * K);
+    }
+    return out;
+  }
+}
+
+/**
+ * topic-rotation: a non-learning diversity rule. Candidates of the topics the user has been shown least over
+ * the lifetime profile come first, one item per topic (ties: candidate order, which is random).
+ */
+export class TopicRotationAgent extends BaseAgent {
+  readonly id = 'topic-rotation';
+  private readonly topic: FeatureSpec;
+  private readonly shows: FeatureSpec;
+  private score = new Float64Array(0);
+  private topics = new Int32Array(0);
+  private used = new Uint8Array(0);
+  constructor(p: ResolvedParams, env: AgentEnvInfo, seed: number) {
+    super(p, env, seed);
+    this.topic = requireFeature(this.id, env, 'candidates', ['topic']);
+    this.shows = requireFeature(this.id, env, 'user', ['topicShows']);
+  }
+  act(obs: AgentObservation): Int32Array {
+    const out = this.out(obs.B);
+    const { N, K, F, U } = this.env.layout;
+    if (this.score.length !== N) (this.score = new Float64Array(N)), (this.topics = new Int32Array(N));
+    if (this.used.length !== this.topic.size) this.used = new Uint8Array(this.topic.size);
+    for (let s = 0; s < obs.B; s++) {
+      if (!obs.active[s]) continue;
+      for (let i = 0; i < N; i++) {
+        const c = topicOf(obs.candidates, s, i, N, F, this.topic);
+        this.topics[i] = c;
+        this.score[i] = c < 0 ? 0 : -obs.user[s * U + this.shows.offset + c]!;
+      }
+      greedySlate(this.score, this.topics, N, K, true, this.used, out, s * K);
+    }
+    return out;
+  }
+}
+
+/**
+ * feature-rank: top-K by one observable candidate column (`feature` names the block, `column` the column
+ * inside it; `descending` or ascending). The one-column proxy a practitioner tries first; on retention-v1 it
+ * shows that no single column is the long-term lever.
+ */
+export class FeatureRankAgent extends BaseAgent {
+  readonly id = 'feature-rank';
+  private readonly offset: number;
+  private score = new Float64Array(0);
+  constructor(p: ResolvedParams, env: AgentEnvInfo, seed: number) {
+    super(p, env, seed);
+    const name = p.feature as string;
+    const f = requireFeature(this.id, env, 'candidates', [name]);
+    const col = p.column as number;
+    if (col >= f.size) throw new IncompatibleEnv(this.id, env.envId, `param "column" = ${col} is outside the ${f.size} column(s) of candidate feature "${name}" (allowed 0..${f.size - 1})`);
+    this.offset = f.offset + col;
+  }
+  act(obs: AgentObservation): Int32Array {
+    const out = this.out(obs.B);
+    const { N, K, F } = this.env.layout;
+    const sign = (this.params.descending as boolean) ? 1 : -1;
+    if (this.score.length !== N) this.score = new Float64Array(N);
+    for (let s = 0; s < obs.B; s++) {
+      if (!obs.active[s]) continue;
+      for (let i = 0; i < N; i++) this.score[i] = sign * obs.candidates[(s * N + i) * F + this.offset]!;
+      topK(this.score, 0, N, K, out, s * K);
+    }
+    return out;
+  }
+}

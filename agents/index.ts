@@ -1,6 +1,17 @@
 /** The built-in agents, registered on import. */
 import { registerAgent } from './registry.js';
-import { BalancedAgent, MyopicClickAgent, MyopicOracleAgent, PopularityAgent, QualityEstimateAgent, RandomAgent } from './baselines.js';
+import {
+  BalancedAgent,
+  CeilingOracleAgent,
+  FeatureRankAgent,
+  MyopicClickAgent,
+  MyopicOracleAgent,
+  PopularityAgent,
+  QualityEstimateAgent,
+  RandomAgent,
+  TopicAffinityAgent,
+  TopicRotationAgent,
+} from './baselines.js';
 import { TabularAgent, type TdRule, ValueIterationAgent } from './tabular.js';
 import { BanditAgent, type BanditRule, LinUcbAgent } from './bandits.js';
 import { epsilonParams, stepSizeParams } from '../policies/schedules.js';
@@ -29,6 +40,52 @@ registerAgent({
   oracle: true,
   params: [],
   create: (p, env, seed) => new MyopicOracleAgent(p, env, seed),
+});
+
+registerAgent({
+  id: 'ceiling-oracle',
+  description: 'exact MNL slate for expected minutes + satisfactionWeight x (true quality - satisfaction): the ceiling of multi-session envs',
+  source: "engagement-gym's own; Dinkelbach (1967) slate as myopic-oracle, shaped by the hidden satisfaction dynamics",
+  oracle: true,
+  params: [
+    { name: 'satisfactionWeight', kind: 'number', default: 60, min: 0, max: 1e6, description: 'lifetime minutes per unit of satisfaction gained (tuned on users disjoint from evaluation)' },
+  ],
+  create: (p, env, seed) => new CeilingOracleAgent(p, env, seed),
+});
+
+registerAgent({
+  id: 'topic-affinity',
+  description: "observable heuristic: the user's smoothed mean watched fraction per topic (lifetime profile), minus a recent-repeat penalty; optionally one item per topic",
+  source: 'baseline (content-based user profile, e.g. Lops et al. 2011; diversification after MMR, Carbonell and Goldstein 1998)',
+  oracle: false,
+  params: [
+    { name: 'prior', kind: 'number', default: 2, min: 0, max: 1e6, minExclusive: true, description: 'pseudo-clicks at watched fraction 0.5 in the smoothing' },
+    { name: 'repeatPenalty', kind: 'number', default: 0, min: 0, max: 100, description: 'score penalty per appearance of the topic among the last L interactions' },
+    { name: 'diversify', kind: 'boolean', default: false, description: 'at most one item per topic while other topics remain' },
+  ],
+  create: (p, env, seed) => new TopicAffinityAgent(p, env, seed),
+});
+
+registerAgent({
+  id: 'topic-rotation',
+  description: 'observable diversity rule: the topics shown least over the lifetime first, one item per topic',
+  source: 'baseline (diversity / round-robin exposure)',
+  oracle: false,
+  params: [],
+  create: (p, env, seed) => new TopicRotationAgent(p, env, seed),
+});
+
+registerAgent({
+  id: 'feature-rank',
+  description: 'observable one-column proxy: top-K by one candidate feature column',
+  source: 'baseline',
+  oracle: false,
+  params: [
+    { name: 'feature', kind: 'enum', default: 'length', values: ['length', 'embedding', 'appeal', 'qualityEstimate', 'quality', 'clickbait', 'topic'], description: 'candidate feature block' },
+    { name: 'column', kind: 'int', default: 0, min: 0, max: 10000, description: 'column inside the block' },
+    { name: 'descending', kind: 'boolean', default: true, description: 'highest first (false: lowest first)' },
+  ],
+  create: (p, env, seed) => new FeatureRankAgent(p, env, seed),
 });
 
 registerAgent({
@@ -169,6 +226,13 @@ registerAgent({
 const supervisedParams: readonly ParamSpec[] = [
   { name: 'model', kind: 'enum', default: 'mlp', values: ['logistic', 'mlp', 'gru'], description: 'prediction model' },
   { name: 'target', kind: 'enum', default: 'engagement', values: ['engagement', 'click', 'watch'], description: 'ranking target: pCTR x E[watch | click], pCTR, or E[watch | click]' },
+  {
+    name: 'serving',
+    kind: 'enum',
+    default: 'topk',
+    values: ['topk', 'mnl'],
+    description: 'topk: the K best by the target; mnl (engagement target): the exact slate for predicted click odds as MNL attractions and predicted watch time as value (Dinkelbach)',
+  },
   { name: 'logUsers', kind: 'int', default: 600, min: 10, max: 1e7, description: 'users logged for training' },
   { name: 'logPopulation', kind: 'int', default: -1, min: -1, max: 2 ** 52, description: 'population seed of the logged users (-1: 1,000,000 + agent seed)' },
   { name: 'behaviour', kind: 'enum', default: 'random', values: ['random', 'popularity', 'quality-estimate', 'myopic-oracle'], description: 'logging policy (random: uniform slates)' },

@@ -7,7 +7,9 @@
  *   (van Seijen et al. 2009; Sutton and Barto 2018, 6.6)
  * Terminated transitions (churn, budget spent, user left) have target r; truncated ones (horizon, time limit)
  * bootstrap from the final observation. Exploration: epsilon-greedy with an epsilon schedule over user-steps;
- * step sizes constant or 1 / visits^power (policies/schedules.ts). Greedy ties go to the lowest action.
+ * step sizes constant or 1 / visits^power (policies/schedules.ts). When acting, greedy ties are broken
+ * uniformly at random (Sutton and Barto 2018, sec. 2.2; one draw, only when there is a tie), so an untrained
+ * agent orders nothing; bootstrap targets use the max, where ties do not matter.
  * Evaluation is greedy unless exploration is asked for.
  *
  * value-iteration: the optimal policy of an env that exposes its exact model (boredom-mdp-v0), by value
@@ -93,7 +95,15 @@ export class TabularAgent extends BaseAgent {
 
   private epsGreedy(s: number, eps: number, rng: Rng): number {
     if (eps > 0 && rng() < eps) return Math.floor(rng() * this.A);
-    return this.greedy(s);
+    const o = s * this.A;
+    const best = this.greedy(s);
+    const q = this.Q[o + best]!;
+    let ties = 0;
+    for (let a = 0; a < this.A; a++) if (this.Q[o + a] === q) ties++;
+    if (ties === 1) return best;
+    let k = Math.floor(rng() * ties);
+    for (let a = 0; a < this.A; a++) if (this.Q[o + a] === q && k-- === 0) return a;
+    return best;
   }
 
   get epsilon(): number {

@@ -9,5 +9,5 @@ export * from './rng.js';
 
 export { boredomMdpModel, boredomStateIndex, boredomStateOfObservation, type FiniteModel } from './boredom-mdp.js';
 export { IEV_TOPIC_QUALITY_MEANS, IEV_TOPICS } from './interest-evolution.js';
-export { RETENTION_USER_TYPES, makeCatalogue, type Catalogue } from './retention.js';
+export { RETENTION_USER_TYPES, makeCatalogue, makeCatalogueV1, type Catalogue, type ContentModel } from './retention.js';
 export { checkEnv, type CheckReport } from './check-env.js';

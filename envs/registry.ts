@@ -12,7 +12,7 @@ import { TimeLimit } from './wrappers.js';
 import { IEV_TOPICS, InterestEvolutionSim, interestEvolutionParams } from './interest-evolution.js';
 import { LongTermSatisfactionSim, longTermSatisfactionParams } from './long-term-satisfaction.js';
 import { BoredomMdpSim, boredomMdpModel, boredomMdpParams, type FiniteModel } from './boredom-mdp.js';
-import { RetentionSim, retentionParams } from './retention.js';
+import { RetentionSim, retentionParams, retentionV1Params } from './retention.js';
 import { BernoulliBanditSim, bernoulliBanditParams, LinearBanditSim, linearBanditParams } from './bandits.js';
 
 /** What the README's env table shows, one field per column. */
@@ -183,22 +183,50 @@ register({
   },
   check: atMost('retention-v0', ['slateSize', 'numCandidates'], ['numCandidates', 'numItems']),
   createSim: (B, p) => new RetentionSim(B, p),
-  observationSpace: (p, l) => {
-    const T = p.numTopics as number;
-    const L = p.historyLength as number;
-    const uLow = [0, 0, 0, 0];
-    const uHigh = [p.horizonDays as number, Infinity, p.maxSessionSteps as number, Infinity];
-    for (let j = 0; j < L; j++) uLow.push(-1, 0, 0), uHigh.push(T - 1, 1, 1);
-    for (let t = 0; t < 3 * T; t++) uLow.push(0), uHigh.push(Infinity);
-    const cLow: number[] = [];
-    const cHigh: number[] = [];
-    for (let i = 0; i < l.N; i++) {
-      for (let t = 0; t < T; t++) cLow.push(0), cHigh.push(1);
+  observationSpace: (p, l) => retentionObservationSpace(p, l, false),
+});
+
+/** Observation bounds of the retention envs (v0: appeal, quality estimate, length; v1: embedding, length). */
+function retentionObservationSpace(p: ResolvedParams, l: BatchSim['layout'], v1: boolean): Dict {
+  const T = p.numTopics as number;
+  const L = p.historyLength as number;
+  const uLow = [0, 0, 0, 0];
+  const uHigh = [p.horizonDays as number, Infinity, p.maxSessionSteps as number, Infinity];
+  for (let j = 0; j < L; j++) uLow.push(-1, 0, 0), uHigh.push(T - 1, 1, 1);
+  for (let t = 0; t < 3 * T; t++) uLow.push(0), uHigh.push(Infinity);
+  const cLow: number[] = [];
+  const cHigh: number[] = [];
+  const D = v1 ? (p.embeddingDim as number) : 0;
+  for (let i = 0; i < l.N; i++) {
+    for (let t = 0; t < T; t++) cLow.push(0), cHigh.push(1);
+    if (v1) {
+      for (let k = 0; k < D; k++) cLow.push(-Infinity), cHigh.push(Infinity);
+      cLow.push(1);
+      cHigh.push(30);
+    } else {
       cLow.push(0, 0, 1);
       cHigh.push(1, 1, 30);
     }
-    return observationSpaceOf(l, uLow, uHigh, cLow, cHigh);
+  }
+  return observationSpaceOf(l, uLow, uHigh, cLow, cHigh);
+}
+
+register({
+  id: 'retention-v1',
+  description: 'retention-v0 whose long-term lever must be learned: appeal and quality act through observable item embeddings, no quality column, one world for every population',
+  source: "engagement-gym's own model (README: retention-v1); mechanisms after RecSim, rebounding bandits, DRN and RLUR",
+  params: retentionV1Params,
+  multiSession: true,
+  card: {
+    models: "retention-v0's lifetime (MNL clicks, watch time by interest and quality, boredom, hidden satisfaction, leave hazard, return gaps, churn); appeal and quality are hidden functions of topic + embedding + item noise",
+    observation: 'user: as retention-v0; candidates: N x (T + D + 1): one-hot topic, embedding (D 8), length; itemIds',
+    action: 'Slate(N, K), default N 20, K 5',
+    reward: 'watch minutes (default), +1 per new active day (retention) or a mix',
+    episodeEnd: 'terminated on churn; truncated at the 30-day horizon',
   },
+  check: atMost('retention-v1', ['slateSize', 'numCandidates'], ['numCandidates', 'numItems']),
+  createSim: (B, p) => new RetentionSim(B, p, 'v1'),
+  observationSpace: (p, l) => retentionObservationSpace(p, l, true),
 });
 
 register({

@@ -109,6 +109,21 @@ export const retentionParams: readonly ParamSpec[] = [
   { name: 'trendShiftMagnitude', kind: 'number', default: 0.8, min: 0, max: 2, description: 'size of the taste shift' },
   { name: 'reward', kind: 'enum', default: 'engagement', values: ['engagement', 'retention', 'mix'], description: 'reward signal' },
   { name: 'retentionWeight', kind: 'number', default: 10, min: 0, max: 1e4, description: 'minutes per new active day in the mix reward' },
+  { name: 'worldSeed', kind: 'int', default: -1, min: -1, max: 2 ** 52, description: 'seed of the world (catalogue, trend); -1: each population seed draws its own world (v0 as first released)' },
+];
+
+/**
+ * retention-v1's params: retention-v0's without the observable quality estimate, plus the content model of
+ * the catalogue (embedding dimension, how much of quality and appeal the features carry) and a world seed
+ * that defaults to 0, so every population (training, logging, held-out) lives in the same world.
+ */
+export const retentionV1Params: readonly ParamSpec[] = [
+  ...retentionParams.filter((p) => p.name !== 'qualityNoise' && p.name !== 'worldSeed' && p.name !== 'appealQualityCorr'),
+  { name: 'embeddingDim', kind: 'int', default: 8, min: 2, max: 64, description: 'dimension D of the observable item embedding' },
+  { name: 'appealQualityCorr', kind: 'number', default: -0.8, min: -0.99, max: 0.99, description: 'cosine of the appeal and quality directions in embedding space (clickbait: negative)' },
+  { name: 'topicQualityStd', kind: 'number', default: 0.5, min: 0, max: 5, description: 'std of the per-topic quality offset mu_t' },
+  { name: 'itemNoise', kind: 'number', default: 0.5, min: 0, max: 5, description: 'std of the item-specific (idiosyncratic) part of appeal and quality' },
+  { name: 'worldSeed', kind: 'int', default: 0, min: 0, max: 2 ** 52, description: 'seed of the world: catalogue, directions, topic offsets, trend' },
 ];
 
 /** Per-type constants (casual, core); see the table in the header. */
@@ -138,6 +153,9 @@ const DAILY_DRIFT_STD = 0.05;
 /** The catalogue of a population. */
 export interface Catalogue {
   topic: Int32Array;
+  /** retention-v1: observable content embedding, M x D (empty in v0). */
+  embedding: Float64Array;
+  embeddingDim: number;
   appeal: Float64Array;
   quality: Float64Array;
   qualityEstimate: Float64Array;
@@ -149,6 +167,8 @@ export function makeCatalogue(seed: number, M: number, T: number, rho: number, q
   const rng = worldStream(seed, 'catalogue');
   const c: Catalogue = {
     topic: new Int32Array(M),
+    embedding: new Float64Array(0),
+    embeddingDim: 0,
     appeal: new Float64Array(M),
     quality: new Float64Array(M),
     qualityEstimate: new Float64Array(M),
@@ -171,6 +191,95 @@ export function makeCatalogue(seed: number, M: number, T: number, rho: number, q
   return c;
 }
 
+/** The world's hidden directions of retention-v1 (appeal and quality act through the embedding). */
+export interface ContentModel {
+  /** Unit quality direction w_q (D). */
+  qualityDirection: Float64Array;
+  /** Unit appeal direction w_a (D), cos(w_a, w_q) = appealQualityCorr. */
+  appealDirection: Float64Array;
+  /** Per-topic quality offsets mu_t (T). */
+  topicQuality: Float64Array;
+}
+
+/** A unit vector of D random signs / sqrt(D): every coordinate carries the same share of the direction. */
+function signVector(rng: Rng, D: number): Float64Array {
+  const v = new Float64Array(D);
+  for (let k = 0; k < D; k++) v[k] = (rng() < 0.5 ? -1 : 1) / Math.sqrt(D);
+  return v;
+}
+
+/**
+ * retention-v1's world (stream `egym|<worldSeed>|world|catalogue-v1`, then `world|trend`): see the header.
+ * Returns the catalogue and the hidden content model behind it.
+ */
+export function makeCatalogueV1(
+  worldSeed: number,
+  M: number,
+  T: number,
+  D: number,
+  rho: number,
+  topicStd: number,
+  itemNoise: number,
+): Catalogue & { model: ContentModel } {
+  const rng = worldStream(worldSeed, 'catalogue-v1');
+  const wq = signVector(rng, D);
+  // w_perp: another sign vector made orthogonal to w_q (Gram-Schmidt); redrawn while (almost) parallel.
+  let wp = signVector(rng, D);
+  for (let tries = 0; ; tries++) {
+    let dot = 0;
+    for (let k = 0; k < D; k++) dot += wp[k]! * wq[k]!;
+    let n2 = 0;
+    for (let k = 0; k < D; k++) {
+      wp[k] = wp[k]! - dot * wq[k]!;
+      n2 += wp[k]! * wp[k]!;
+    }
+    if (n2 > 1e-6 || tries > 100) {
+      const n = Math.sqrt(n2) || 1;
+      for (let k = 0; k < D; k++) wp[k] = wp[k]! / n;
+      break;
+    }
+    wp = signVector(rng, D);
+  }
+  const wa = new Float64Array(D);
+  const r2 = Math.sqrt(1 - rho * rho);
+  for (let k = 0; k < D; k++) wa[k] = rho * wq[k]! + r2 * wp[k]!;
+  const mu = new Float64Array(T);
+  for (let t = 0; t < T; t++) mu[t] = topicStd * normal(rng);
+  const c: Catalogue & { model: ContentModel } = {
+    topic: new Int32Array(M),
+    embedding: new Float64Array(M * D),
+    embeddingDim: D,
+    appeal: new Float64Array(M),
+    quality: new Float64Array(M),
+    qualityEstimate: new Float64Array(0),
+    length: new Float64Array(M),
+    trend: new Float64Array(T),
+    model: { qualityDirection: wq, appealDirection: wa, topicQuality: mu },
+  };
+  const sa = Math.sqrt(1 + itemNoise * itemNoise);
+  const sq = Math.sqrt(topicStd * topicStd + 1 + itemNoise * itemNoise);
+  for (let i = 0; i < M; i++) {
+    const t = Math.floor(rng() * T);
+    c.topic[i] = t;
+    let za = 0;
+    let zq = 0;
+    for (let k = 0; k < D; k++) {
+      const e = normal(rng);
+      c.embedding[i * D + k] = e;
+      za += wa[k]! * e;
+      zq += wq[k]! * e;
+    }
+    za += itemNoise * normal(rng);
+    zq += mu[t]! + itemNoise * normal(rng);
+    c.appeal[i] = normalCdf(za / sa);
+    c.quality[i] = normalCdf(zq / sq);
+    c.length[i] = Math.min(30, Math.max(1, Math.exp(Math.log(4) + 0.5 * normal(rng))));
+  }
+  const tr = worldStream(worldSeed, 'trend');
+  for (let t = 0; t < T; t++) c.trend[t] = 2 * tr() - 1;
+  return c;
+}
+
 export class RetentionSim implements BatchSim {
   readonly layout: Layout;
   readonly user: Float32Array;
@@ -181,6 +290,9 @@ export class RetentionSim implements BatchSim {
   readonly episodeStatNames: readonly string[] = ['activeDays', 'sessions', 'churned', 'clicks'];
   private cat!: Catalogue;
   private catSeed = -1;
+  /** retention-v1: embedding features, no quality estimate, world from `worldSeed`. */
+  private readonly v1: boolean;
+  private readonly D: number;
   private populationSeed = 0;
   // parameters
   private readonly M: number;
@@ -232,8 +344,11 @@ export class RetentionSim implements BatchSim {
   constructor(
     readonly B: number,
     p: ResolvedParams,
+    variant: 'v0' | 'v1' = 'v0',
   ) {
     this.p = p;
+    this.v1 = variant === 'v1';
+    this.D = this.v1 ? (p.embeddingDim as number) : 0;
     this.M = p.numItems as number;
     this.T = p.numTopics as number;
     this.N = p.numCandidates as number;
@@ -247,7 +362,7 @@ export class RetentionSim implements BatchSim {
     this.shiftDay = p.trendShiftDay as number;
     const { T, N, K, L } = this;
     const U = 4 + 3 * L + 3 * T;
-    const F = T + 3;
+    const F = this.v1 ? T + this.D + 1 : T + 3;
     this.layout = {
       U,
       N,
@@ -264,12 +379,18 @@ export class RetentionSim implements BatchSim {
         { name: 'topicClicks', offset: 4 + 3 * L + T, size: T, kind: 'real' },
         { name: 'topicWatch', offset: 4 + 3 * L + 2 * T, size: T, kind: 'real' },
       ],
-      candidateFeatures: [
-        { name: 'topic', offset: 0, size: T, kind: 'onehot' },
-        { name: 'appeal', offset: T, size: 1, kind: 'real' },
-        { name: 'qualityEstimate', offset: T + 1, size: 1, kind: 'real' },
-        { name: 'length', offset: T + 2, size: 1, kind: 'real' },
-      ],
+      candidateFeatures: this.v1
+        ? [
+            { name: 'topic', offset: 0, size: T, kind: 'onehot' },
+            { name: 'embedding', offset: T, size: this.D, kind: 'real' },
+            { name: 'length', offset: T + this.D, size: 1, kind: 'real' },
+          ]
+        : [
+            { name: 'topic', offset: 0, size: T, kind: 'onehot' },
+            { name: 'appeal', offset: T, size: 1, kind: 'real' },
+            { name: 'qualityEstimate', offset: T + 1, size: 1, kind: 'real' },
+            { name: 'length', offset: T + 2, size: 1, kind: 'real' },
+          ],
       rewardRange: [0, this.rewardMode === 1 ? 1 : this.rewardMode === 0 ? 30 : 30 + this.retentionWeight],
       choice: 'mnl',
     };
@@ -324,9 +445,15 @@ export class RetentionSim implements BatchSim {
 
   setPopulation(seed: number): void {
     this.populationSeed = seed;
-    if (seed !== this.catSeed) {
-      this.cat = makeCatalogue(seed, this.M, this.T, this.p.appealQualityCorr as number, this.p.qualityNoise as number);
-      this.catSeed = seed;
+    // The world: from worldSeed when set (>= 0), else (v0's original behaviour) from the population seed.
+    const ws = this.p.worldSeed as number;
+    const world = ws >= 0 ? ws : seed;
+    if (world !== this.catSeed) {
+      const p = this.p;
+      this.cat = this.v1
+        ? makeCatalogueV1(world, this.M, this.T, this.D, p.appealQualityCorr as number, p.topicQualityStd as number, p.itemNoise as number)
+        : makeCatalogue(world, this.M, this.T, p.appealQualityCorr as number, p.qualityNoise as number);
+      this.catSeed = world;
     }
   }
 
@@ -377,7 +504,7 @@ export class RetentionSim implements BatchSim {
 
   private sampleCandidates(s: number): void {
     const { N, T } = this;
-    const F = T + 3;
+    const F = this.layout.F;
     const ids = this.itemIds;
     const cat = this.cat;
     const cb = s * N * F;
@@ -391,9 +518,15 @@ export class RetentionSim implements BatchSim {
       const it = ids[s * N + i]!;
       const o = cb + i * F;
       this.candidates[o + cat.topic[it]!] = 1;
-      this.candidates[o + T] = cat.appeal[it]!;
-      this.candidates[o + T + 1] = cat.qualityEstimate[it]!;
-      this.candidates[o + T + 2] = cat.length[it]!;
+      if (this.v1) {
+        const D = this.D;
+        for (let k = 0; k < D; k++) this.candidates[o + T + k] = cat.embedding[it * D + k]!;
+        this.candidates[o + T + D] = cat.length[it]!;
+      } else {
+        this.candidates[o + T] = cat.appeal[it]!;
+        this.candidates[o + T + 1] = cat.qualityEstimate[it]!;
+        this.candidates[o + T + 2] = cat.length[it]!;
+      }
     }
   }
 

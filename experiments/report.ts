@@ -21,6 +21,20 @@ export function reportHtml(s: Summary, plots: Record<string, string>, manifest: 
           .join('')}</tr>`,
     )
     .join('\n');
+  // The headline: one row per agent, the return and what it means against the floor, the ceiling and the baseline.
+  const ci = (v: { mean: number; lo: number; hi: number } | null | undefined, d = 1) => (v ? `${fmt(v.mean, d)} <small>[${fmt(v.lo, d)}, ${fmt(v.hi, d)}]</small>` : '');
+  const role = (g: Summary['groups'][number]) =>
+    [g.label === s.floor ? 'floor' : '', g.label === s.ceiling ? 'ceiling' : '', g.oracle ? 'oracle' : '', g.label === s.baseline ? 'baseline' : ''].filter(Boolean).join(', ');
+  const headRows = s.groups
+    .map((g) => {
+      const r = g.metrics.return;
+      const c = g.vsBaseline?.return;
+      const p = c ? (c.pHolm < 1e-4 ? '&lt;1e-4' : fmt(c.pHolm, 4)) : '';
+      return `<tr><td>${esc(g.label)}${Object.keys(g.point).length ? ` <small>${esc(JSON.stringify(g.point))}</small>` : ''}</td><td>${esc(role(g))}</td><td>${ci(r)}</td><td>${ci(g.normalized, 3)}</td><td>${ci(g.untrained)}</td><td>${r ? `${fmt(r.iqm, 1)} <small>[${fmt(r.iqmLo, 1)}, ${fmt(r.iqmHi, 1)}]</small>` : ''}</td><td>${c ? `${c.diff >= 0 ? '+' : ''}${fmt(c.diff, 1)} <small>[${fmt(c.lo, 1)}, ${fmt(c.hi, 1)}]</small>` : ''}</td><td>${c ? `${fmt(c.poi, 2)} <small>[${fmt(c.poiLo, 2)}, ${fmt(c.poiHi, 2)}]</small>` : ''}</td><td>${p}</td></tr>`;
+    })
+    .join('\n');
+  const headline = `<table id="headline"><tr><th>agent</th><th>role</th><th>return (mean over seeds) [95% CI]</th><th>normalized score${s.floor && s.ceiling ? ` (${esc(s.floor)} = 0, ${esc(s.ceiling)} = 1)` : ''}</th><th>untrained return</th><th>IQM [bootstrap CI]</th><th>vs ${esc(s.baseline)}: paired diff over seeds</th><th>P(agent &gt; ${esc(s.baseline)})</th><th>p (Holm)</th></tr>
+${headRows}</table>`;
   const figs = Object.entries(plots)
     .map(([name, svg]) => `<figure id="${esc(name)}">${svg}<figcaption>${esc(name)}</figcaption></figure>`)
     .join('\n');
@@ -29,7 +43,10 @@ export function reportHtml(s: Summary, plots: Record<string, string>, manifest: 
 <style>body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:4px 6px;vertical-align:top}th{background:#f4f4f4}small{color:#555}figure{margin:1.5em 0}pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}</style>
 </head><body>
 <h1>${esc(s.experiment)}</h1>
-<p>Env <code>${esc(s.env)}</code>. Each cell: mean over seeds with its 95% t-interval; below it, the paired difference with the baseline <b>${esc(s.baseline)}</b> over the same held-out users (95% CI, relative change, Holm-adjusted paired t-test p-value). Oracles read hidden state.</p>
+<p>Env <code>${esc(s.env)}</code>. Every interval is over seeds (the unit of replication): each seed's value is its mean over the same held-out users. The normalized score is (agent - floor) / (ceiling - floor) per seed; the untrained return is the learning curve's first point; P(agent &gt; baseline) is rliable's probability of improvement over seeds with a bootstrap CI.</p>
+${headline}
+<h2>All metrics</h2>
+<p>Each cell: mean over seeds with its 95% t-interval; below it, the paired difference with the baseline <b>${esc(s.baseline)}</b> over seeds on the same held-out users (95% CI, relative change, Holm-adjusted paired t-test p-value). Churn and retention intervals are Wilson intervals at the design-effect sample size; rates are cut to [0, 1]. Oracles read hidden state.</p>
 <table>${head}
 ${rows}</table>
 ${figs}

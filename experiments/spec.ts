@@ -10,6 +10,10 @@
  *   env: { id, params? {} }
  *   agents: [{ id, params? {}, label? [id] }]  (labels unique)
  *   baseline?: a label [the first agent]
+ *   floor?: a label [the agent with id random, if any]: 0 of the normalized score
+ *   ceiling?: a label [the agent with id ceiling-oracle, if any]: 1 of the normalized score
+ *   (env.params.worldSeed: envs with a world seed get 0 unless the spec sets it, so training, logging and
+ *    held-out users are different users of one world)
  *   seeds: a count n (seeds 0..n-1) or a list
  *   train: { steps [vector steps, 0 for none], numEnvs [32] }
  *   eval: { every? [user-steps; 0: no learning curve], users [100], seed [1000] }
@@ -47,6 +51,8 @@ export const SpecSchema = z.strictObject({
   env: z.strictObject({ id: z.string(), params: params.optional() }),
   agents: z.array(AgentEntry).min(1),
   baseline: z.string().optional(),
+  floor: z.string().optional(),
+  ceiling: z.string().optional(),
   seeds: z.union([z.number().int().min(1).max(1000), z.array(z.number().int().min(0)).min(1)]),
   train: z.strictObject({ steps: z.number().int().min(0), numEnvs: z.number().int().min(1).max(100000).optional() }),
   eval: z.strictObject({ every: z.number().int().min(0).optional(), users: z.number().int().min(1).optional(), seed: z.number().int().min(0).optional() }).optional(),
@@ -88,6 +94,9 @@ export interface ResolvedSpec {
   env: { id: string; params: Record<string, unknown> };
   agents: ResolvedAgent[];
   baseline: string;
+  /** Labels of the normalized score's 0 (floor) and 1 (ceiling); null where the spec has none. */
+  floor: string | null;
+  ceiling: string | null;
   seeds: number[];
   train: { steps: number; numEnvs: number };
   eval: { every: number; users: number; seed: number };
@@ -155,7 +164,10 @@ export function resolveSpec(raw: unknown, quick = false): ResolvedSpec {
   let envParams: Record<string, unknown> = {};
   at('env.id', () => envSpec(s.env.id));
   at('env.params', () => {
-    envParams = resolveEnvParams(s.env.id, s.env.params) as Record<string, unknown>;
+    // One world by default: an env with a world seed (retention-v0, v1) gets worldSeed 0 unless the spec sets it.
+    const raw = { ...(s.env.params ?? {}) };
+    if (!('worldSeed' in raw) && envSpec(s.env.id).params.some((p) => p.name === 'worldSeed')) raw.worldSeed = 0;
+    envParams = resolveEnvParams(s.env.id, raw) as Record<string, unknown>;
   });
   const labels = new Set<string>();
   const agents: ResolvedAgent[] = s.agents.map((a, i) => {
@@ -172,6 +184,12 @@ export function resolveSpec(raw: unknown, quick = false): ResolvedSpec {
   });
   const baseline = s.baseline ?? agents[0]!.label;
   if (!labels.has(baseline)) throw new SpecError(`spec: baseline: "${baseline}" is not an agent label; labels: ${[...labels].join(', ')}`, 'baseline');
+  const floor = s.floor ?? agents.find((a) => a.id === 'random')?.label ?? null;
+  const ceiling = s.ceiling ?? agents.find((a) => a.id === 'ceiling-oracle')?.label ?? null;
+  for (const [k, v] of [['floor', floor], ['ceiling', ceiling]] as const) {
+    if (v !== null && !labels.has(v)) throw new SpecError(`spec: ${k}: "${v}" is not an agent label; labels: ${[...labels].join(', ')}`, k);
+  }
+  if (floor !== null && floor === ceiling) throw new SpecError(`spec: ceiling: the ceiling must differ from the floor ("${floor}")`, 'ceiling');
   const seeds = typeof s.seeds === 'number' ? Array.from({ length: s.seeds }, (_, i) => i) : [...s.seeds];
   if (new Set(seeds).size !== seeds.length) throw new SpecError('spec: seeds: seeds must be distinct', 'seeds');
   const spec: ResolvedSpec = {
@@ -180,6 +198,8 @@ export function resolveSpec(raw: unknown, quick = false): ResolvedSpec {
     env: { id: s.env.id, params: envParams },
     agents,
     baseline,
+    floor,
+    ceiling,
     seeds,
     train: { steps: s.train.steps, numEnvs: s.train.numEnvs ?? 32 },
     eval: { every: s.eval?.every ?? 0, users: s.eval?.users ?? 100, seed: s.eval?.seed ?? 1000 },

@@ -164,3 +164,83 @@ export function stratifiedBootstrap(strata: number[][], stat: (x: number[]) => n
   vals.sort((a, b) => a - b);
   return { lo: quantileSorted(vals, alpha / 2), hi: quantileSorted(vals, 1 - alpha / 2) };
 }
+
+/** Standard normal / Student-t two-sided critical value: the (1 - alpha/2) quantile of t with df (Infinity: normal). */
+function critical(alpha: number, df: number): number {
+  if (df === Infinity || df > 1e6) {
+    // Normal quantile by bisection on the t CDF's limit is unnecessary: a large df is indistinguishable.
+    return tQuantile(1 - alpha / 2, 1e6);
+  }
+  return tQuantile(1 - alpha / 2, df);
+}
+
+/**
+ * Wilson score interval of a proportion p (Wilson 1927): successes / n observations, critical value z.
+ * Always inside [0, 1].
+ */
+export function wilson(p: number, n: number, z: number): { lo: number; hi: number } {
+  if (!(n > 0) || !Number.isFinite(p)) return { lo: NaN, hi: NaN };
+  const z2 = z * z;
+  const den = 1 + z2 / n;
+  const centre = (p + z2 / (2 * n)) / den;
+  const half = (z / den) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
+  return { lo: Math.max(0, centre - half), hi: Math.min(1, centre + half) };
+}
+
+/**
+ * Seed-level interval of a binary per-user metric (retention, churn): `perSeed[s]` holds seed s's 0/1 values
+ * (its users). The point estimate is the pooled proportion; the interval is Wilson's at the effective sample
+ * size n / deff (Kish 1965's design effect, deff = max(1, between-seed variance of the seed means / the
+ * binomial variance p(1 - p) / m of a seed mean of m users)), with the critical value of t with S - 1 df. When
+ * seeds vary more than users do, it approaches the t-interval over seed means, but never leaves [0, 1].
+ */
+export function seedProportionInterval(perSeed: number[][], alpha = 0.05): Interval {
+  const S = perSeed.length;
+  let k = 0;
+  let n = 0;
+  const means: number[] = [];
+  for (const xs of perSeed) {
+    let ks = 0;
+    for (const v of xs) ks += v;
+    k += ks;
+    n += xs.length;
+    if (xs.length > 0) means.push(ks / xs.length);
+  }
+  const p = n > 0 ? k / n : NaN;
+  if (S < 2 || n === 0) return { mean: p, lo: NaN, hi: NaN, n: S };
+  const m = n / S;
+  const vb = sd(means) ** 2;
+  const binom = (p * (1 - p)) / m;
+  const deff = binom > 0 ? Math.max(1, vb / binom) : 1;
+  const w = wilson(p, n / deff, critical(alpha, S - 1));
+  return { mean: p, lo: w.lo, hi: w.hi, n: S };
+}
+
+/**
+ * Probability of improvement P(X > Y) of rliable (Agarwal et al., NeurIPS 2021): the share of run pairs
+ * (x_i, y_j) with x_i > y_j, ties counting one half (the Mann-Whitney U statistic over m n).
+ */
+export function probabilityOfImprovement(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) for (let j = 0; j < y.length; j++) s += x[i]! > y[j]! ? 1 : x[i] === y[j] ? 0.5 : 0;
+  return s / (x.length * y.length);
+}
+
+/** P(X > Y) with a seeded percentile bootstrap CI (X's and Y's runs resampled independently, as rliable does). */
+export function probabilityOfImprovementCi(x: number[], y: number[], opts: { reps?: number; seed: number; alpha?: number }): { p: number; lo: number; hi: number } {
+  const p = probabilityOfImprovement(x, y);
+  if (x.length < 2 || y.length < 2) return { p, lo: NaN, hi: NaN };
+  const reps = opts.reps ?? 2000;
+  const alpha = opts.alpha ?? 0.05;
+  const rng = streamFromString(`egym|poi|${opts.seed}`);
+  const vals: number[] = [];
+  const xs = new Array<number>(x.length);
+  const ys = new Array<number>(y.length);
+  for (let r = 0; r < reps; r++) {
+    for (let i = 0; i < x.length; i++) xs[i] = x[Math.floor(rng() * x.length)]!;
+    for (let j = 0; j < y.length; j++) ys[j] = y[Math.floor(rng() * y.length)]!;
+    vals.push(probabilityOfImprovement(xs, ys));
+  }
+  vals.sort((a, b) => a - b);
+  return { p, lo: quantileSorted(vals, alpha / 2), hi: quantileSorted(vals, 1 - alpha / 2) };
+}

@@ -1,29 +1,36 @@
 /**
- * The summary of a run: per agent (and sweep point), each final metric's mean and 95% t-interval across
- * seeds (per-seed value = mean over the final evaluation users), its interquartile mean with a stratified
- * bootstrap CI, and versus the baseline the paired difference over the common evaluation users (pooled over
- * seeds) with its CI, relative improvement and paired t-test p-value, Holm-corrected across the compared agents.
+ * The summary of a run. The unit of replication is the seed: every interval is over per-seed values (a
+ * seed's value = its mean over the final evaluation users, who are the same users for every agent and seed).
+ * Per agent (and sweep point), each final metric's mean with a 95% t-interval over seeds (binary metrics:
+ * churn and Dk retention, a Wilson interval at the design-effect sample size, inside [0, 1]; bounded rates:
+ * the t-interval cut to [0, 1], which keeps its coverage), its interquartile mean with a stratified bootstrap
+ * CI; versus the baseline the paired difference over seeds (per seed: the mean difference on the same users)
+ * with its t-interval, relative improvement, paired t-test p-value (Holm-corrected across the compared
+ * agents) and the probability of improvement P(agent > baseline) over seeds with a bootstrap CI (rliable);
+ * the normalized score (agent - floor) / (ceiling - floor) per seed with its t-interval, where the spec names
+ * a floor (random) and a ceiling oracle; and the untrained evaluation (the learning curve's first point).
  * Derived metrics: D1 / D7 / D30 retention (a session on or after day k; at or past the horizon: not churned),
  * the survival curve of users over days, per-step engagement, return gap, session length, coverage.
  * Built from the cells in index order, and free of timing: identical whatever the number of workers.
  */
 import type { CellResult } from './run-cell.js';
 import type { ResolvedSpec } from './spec.js';
-import { holm, iqm, mean, pairedDifference, stratifiedBootstrap, tInterval } from './stats.js';
+import { holm, iqm, mean, pairedDifference, probabilityOfImprovementCi, seedProportionInterval, stratifiedBootstrap, tInterval } from './stats.js';
 
-export const SUMMARY_METRICS: { key: string; label: string; multiSession?: boolean }[] = [
+/** `kind`: 'binary' (0/1 per user: Wilson intervals), 'rate' (a mean in [0, 1]: t-interval cut to [0, 1]), or real. */
+export const SUMMARY_METRICS: { key: string; label: string; multiSession?: boolean; kind?: 'binary' | 'rate' }[] = [
   { key: 'return', label: 'lifetime engagement (return)' },
   { key: 'perStep', label: 'engagement per step' },
   { key: 'length', label: 'steps per user' },
-  { key: 'ctr', label: 'CTR' },
+  { key: 'ctr', label: 'CTR', kind: 'rate' },
   { key: 'activeDays', label: 'active days', multiSession: true },
   { key: 'sessions', label: 'sessions', multiSession: true },
-  { key: 'churned', label: 'churn rate', multiSession: true },
-  { key: 'd1', label: 'D1 retention', multiSession: true },
-  { key: 'd7', label: 'D7 retention', multiSession: true },
-  { key: 'd30', label: 'D30 retention', multiSession: true },
-  { key: 'firstSessionCtr', label: 'first-session CTR', multiSession: true },
-  { key: 'diversity', label: 'intra-list diversity' },
+  { key: 'churned', label: 'churn rate', multiSession: true, kind: 'binary' },
+  { key: 'd1', label: 'D1 retention', multiSession: true, kind: 'binary' },
+  { key: 'd7', label: 'D7 retention', multiSession: true, kind: 'binary' },
+  { key: 'd30', label: 'D30 retention', multiSession: true, kind: 'binary' },
+  { key: 'firstSessionCtr', label: 'first-session CTR', multiSession: true, kind: 'rate' },
+  { key: 'diversity', label: 'intra-list diversity', kind: 'rate' },
   { key: 'novelty', label: 'novelty (bits)' },
 ];
 
@@ -36,12 +43,23 @@ export interface MetricSummary {
   iqmHi: number;
 }
 export interface Comparison {
+  /** Mean over seeds of the per-seed mean difference on the same users, and its t-interval over seeds. */
   diff: number;
   lo: number;
   hi: number;
   relative: number;
+  /** Paired t-test over seeds (S - 1 df), and Holm's adjustment across the agents compared. */
   p: number;
   pHolm: number;
+  /** P(agent > baseline) over seeds (rliable) and its bootstrap CI. */
+  poi: number;
+  poiLo: number;
+  poiHi: number;
+}
+export interface SeedInterval {
+  mean: number;
+  lo: number;
+  hi: number;
 }
 export interface GroupSummary {
   point: Record<string, unknown>;
@@ -52,6 +70,10 @@ export interface GroupSummary {
   seeds: number[];
   metrics: Record<string, MetricSummary>;
   vsBaseline: Record<string, Comparison> | null;
+  /** (return - floor) / (ceiling - floor) per seed, t-interval over seeds; null without a floor and a ceiling. */
+  normalized: SeedInterval | null;
+  /** The return of the untrained agent (the learning curve's first point, eval users), over seeds; null without a curve. */
+  untrained: SeedInterval | null;
   extras: { sessionLength: number; returnGap: number; coverage: number };
   curve: { userSteps: number; mean: number; lo: number; hi: number }[];
   survival: number[];
@@ -60,6 +82,9 @@ export interface Summary {
   experiment: string;
   env: string;
   baseline: string;
+  /** Labels of the floor (random) and the ceiling of the normalized score, when the spec has them. */
+  floor: string | null;
+  ceiling: string | null;
   metrics: typeof SUMMARY_METRICS;
   horizonDays: number | null;
   groups: GroupSummary[];
@@ -105,10 +130,14 @@ export function summarize(spec: ResolvedSpec, results: CellResult[]): Summary {
     for (const m of metrics) {
       const perSeed = cells.map((r) => finiteMean(userValues(r, m.key, horizon))).filter(Number.isFinite);
       if (perSeed.length === 0) continue;
-      const ci = tInterval(perSeed);
+      let ci: { mean: number; lo: number; hi: number } = tInterval(perSeed);
+      if (m.kind === 'binary') ci = seedProportionInterval(cells.map((r) => userValues(r, m.key, horizon).filter(Number.isFinite)).filter((x) => x.length > 0));
+      else if (m.kind === 'rate') ci = { mean: ci.mean, lo: Math.max(0, ci.lo), hi: Math.min(1, ci.hi) };
       const boot = perSeed.length > 1 ? stratifiedBootstrap([perSeed], iqm, { seed: 7 }) : { lo: NaN, hi: NaN };
       ms[m.key] = { mean: ci.mean, lo: ci.lo, hi: ci.hi, iqm: iqm(perSeed), iqmLo: boot.lo, iqmHi: boot.hi };
     }
+    const untrainedPts = cells.map((r) => (r.curve.length > 0 && r.curve[0]!.userSteps === 0 ? r.curve[0]!.means.return! : NaN));
+    const untrained = untrainedPts.every(Number.isFinite) ? seedInterval(untrainedPts) : null;
     // Learning curve of the return: per evaluation point, mean and t-interval across seeds.
     const curve: GroupSummary['curve'] = [];
     const nPts = Math.min(...cells.map((r) => r.curve.length));
@@ -143,6 +172,8 @@ export function summarize(spec: ResolvedSpec, results: CellResult[]): Summary {
       seeds: cells.map((r) => r.cell.seed),
       metrics: ms,
       vsBaseline: null,
+      normalized: null,
+      untrained,
       extras: {
         sessionLength: finiteMean(cells.flatMap((r) => r.final.sessionLengths)),
         returnGap: finiteMean(cells.flatMap((r) => r.final.returnGaps)),
@@ -152,7 +183,9 @@ export function summarize(spec: ResolvedSpec, results: CellResult[]): Summary {
       survival,
     });
   }
-  // Paired comparisons with the baseline of the same sweep point, over users x seeds present in both.
+  // Paired comparisons with the baseline of the same sweep point, over the seeds both have: per seed, the
+  // mean difference over the users both evaluated (the same users); then a t-interval over seeds.
+  const perSeedMeans = (cells: CellResult[], key: string) => new Map(cells.map((r) => [r.cell.seed, finiteMean(userValues(r, key, horizon))]));
   for (const g of groups) {
     if (g.label === spec.baseline) continue;
     const base = groupsMap.get(`${g.pointIndex}|${spec.baseline}`);
@@ -167,18 +200,44 @@ export function summarize(spec: ResolvedSpec, results: CellResult[]): Summary {
         if (!br) continue;
         const av = userValues(r, m.key, horizon);
         const bv = userValues(br, m.key, horizon);
+        let sa = 0;
+        let sb = 0;
+        let n = 0;
         for (let i = 0; i < Math.min(av.length, bv.length); i++) {
           if (Number.isFinite(av[i]!) && Number.isFinite(bv[i]!)) {
-            a.push(av[i]!);
-            b.push(bv[i]!);
+            sa += av[i]!;
+            sb += bv[i]!;
+            n++;
           }
         }
+        if (n === 0) continue;
+        a.push(sa / n);
+        b.push(sb / n);
       }
-      if (a.length < 2) continue;
+      if (a.length < 1) continue;
       const d = pairedDifference(a, b);
-      cmp[m.key] = { diff: d.mean, lo: d.lo, hi: d.hi, relative: d.relative, p: d.p, pHolm: NaN };
+      const poi = probabilityOfImprovementCi([...perSeedMeans(mine, m.key).values()].filter(Number.isFinite), [...perSeedMeans(base, m.key).values()].filter(Number.isFinite), { seed: 11 });
+      cmp[m.key] = { diff: d.mean, lo: d.lo, hi: d.hi, relative: d.relative, p: d.p, pHolm: NaN, poi: poi.p, poiLo: poi.lo, poiHi: poi.hi };
     }
     g.vsBaseline = cmp;
+  }
+  // Normalized score per seed against the floor and the ceiling of the same sweep point.
+  if (spec.floor && spec.ceiling) {
+    for (const g of groups) {
+      const fl = groupsMap.get(`${g.pointIndex}|${spec.floor}`);
+      const ce = groupsMap.get(`${g.pointIndex}|${spec.ceiling}`);
+      if (!fl || !ce) continue;
+      const fm = perSeedMeans(fl, 'return');
+      const cm = perSeedMeans(ce, 'return');
+      const v: number[] = [];
+      for (const r of groupsMap.get(`${g.pointIndex}|${g.label}`)!) {
+        const f = fm.get(r.cell.seed);
+        const c = cm.get(r.cell.seed);
+        if (f === undefined || c === undefined || !(c - f !== 0)) continue;
+        v.push((finiteMean(userValues(r, 'return', horizon)) - f) / (c - f));
+      }
+      if (v.length > 0 && v.every(Number.isFinite)) g.normalized = seedInterval(v);
+    }
   }
   // Holm across the agents compared with the baseline, per metric and sweep point.
   for (const m of metrics) {
@@ -189,7 +248,12 @@ export function summarize(spec: ResolvedSpec, results: CellResult[]): Summary {
       gs.forEach((g, i) => (g.vsBaseline![m.key]!.pHolm = adj[i]!));
     }
   }
-  return { experiment: spec.name, env: spec.env.id, baseline: spec.baseline, metrics, horizonDays: multi ? horizon : null, groups };
+  return { experiment: spec.name, env: spec.env.id, baseline: spec.baseline, floor: spec.floor, ceiling: spec.ceiling, metrics, horizonDays: multi ? horizon : null, groups };
+}
+
+function seedInterval(x: number[]): SeedInterval {
+  const ci = tInterval(x);
+  return { mean: ci.mean, lo: ci.lo, hi: ci.hi };
 }
 
 /** JSON with NaN and infinities written as null (deterministic key order as built). */
@@ -198,7 +262,7 @@ export function summaryJson(s: Summary): string {
 }
 
 export function summaryCsv(s: Summary): string {
-  const rows = ['point,label,agent,oracle,metric,mean,ci_lo,ci_hi,iqm,iqm_lo,iqm_hi,diff_vs_baseline,diff_lo,diff_hi,relative_pct,p,p_holm'];
+  const rows = ['point,label,agent,oracle,metric,mean,ci_lo,ci_hi,iqm,iqm_lo,iqm_hi,diff_vs_baseline,diff_lo,diff_hi,relative_pct,p,p_holm,p_improvement,p_improvement_lo,p_improvement_hi,normalized,normalized_lo,normalized_hi,untrained,untrained_lo,untrained_hi'];
   const f = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '' : String(x));
   for (const g of s.groups) {
     for (const m of s.metrics) {
@@ -206,28 +270,67 @@ export function summaryCsv(s: Summary): string {
       if (!v) continue;
       const c = g.vsBaseline?.[m.key];
       rows.push(
-        [JSON.stringify(JSON.stringify(g.point)), g.label, g.agentId, g.oracle, m.key, f(v.mean), f(v.lo), f(v.hi), f(v.iqm), f(v.iqmLo), f(v.iqmHi), f(c?.diff), f(c?.lo), f(c?.hi), f(c?.relative), f(c?.p), f(c?.pHolm)].join(','),
+        [
+          JSON.stringify(JSON.stringify(g.point)),
+          g.label,
+          g.agentId,
+          g.oracle,
+          m.key,
+          f(v.mean),
+          f(v.lo),
+          f(v.hi),
+          f(v.iqm),
+          f(v.iqmLo),
+          f(v.iqmHi),
+          f(c?.diff),
+          f(c?.lo),
+          f(c?.hi),
+          f(c?.relative),
+          f(c?.p),
+          f(c?.pHolm),
+          f(c?.poi),
+          f(c?.poiLo),
+          f(c?.poiHi),
+          ...(m.key === 'return' ? [f(g.normalized?.mean), f(g.normalized?.lo), f(g.normalized?.hi), f(g.untrained?.mean), f(g.untrained?.lo), f(g.untrained?.hi)] : ['', '', '', '', '', '']),
+        ].join(','),
       );
     }
   }
   return rows.join('\n') + '\n';
 }
 
-/** A plain-text table of the main metrics (for the terminal). */
+/** A plain-text table of the main metrics (for the terminal): aligned columns, oracles and roles marked. */
 export function summaryTable(s: Summary, keys = ['return', 'activeDays', 'd30', 'churned', 'ctr']): string {
   const ks = keys.filter((k) => s.metrics.some((m) => m.key === k));
   const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
-  const head = ['agent', ...ks.map((k) => s.metrics.find((m) => m.key === k)!.label), `vs ${s.baseline}: return diff [95% CI], rel., p (Holm)`];
-  const lines = [head.join(' | ')];
+  const norm = s.floor !== null && s.ceiling !== null;
+  const head = [
+    'agent',
+    ...ks.map((k) => s.metrics.find((m) => m.key === k)!.label),
+    ...(norm ? [`normalized (${s.floor} 0, ${s.ceiling} 1)`] : []),
+    'untrained return',
+    `vs ${s.baseline}: return diff over seeds [95% CI], P(>), p (Holm)`,
+  ];
+  const rows = [head];
   for (const g of s.groups) {
     const pt = Object.keys(g.point).length ? ` ${JSON.stringify(g.point)}` : '';
     const cells = ks.map((k) => {
       const v = g.metrics[k];
-      return v ? `${fmt(v.mean)} [${fmt(v.lo)}, ${fmt(v.hi)}]` : '-';
+      const d = k === 'return' || k === 'activeDays' ? 1 : 3;
+      return v ? `${fmt(v.mean, d)} [${fmt(v.lo, d)}, ${fmt(v.hi, d)}]` : '-';
     });
+    const n = g.normalized;
     const c = g.vsBaseline?.return;
-    const vs = c ? `${c.diff >= 0 ? '+' : ''}${fmt(c.diff)} [${fmt(c.lo)}, ${fmt(c.hi)}], ${c.relative >= 0 ? '+' : ''}${fmt(c.relative, 1)}%, p ${c.pHolm < 1e-4 ? '<1e-4' : fmt(c.pHolm, 4)}` : g.label === s.baseline ? '(baseline)' : '-';
-    lines.push([`${g.label}${g.oracle ? ' (oracle)' : ''}${pt}`, ...cells, vs].join(' | '));
+    const vs = c ? `${c.diff >= 0 ? '+' : ''}${fmt(c.diff, 1)} [${fmt(c.lo, 1)}, ${fmt(c.hi, 1)}], ${fmt(c.poi)}, p ${c.pHolm < 1e-4 ? '<1e-4' : fmt(c.pHolm, 4)}` : g.label === s.baseline ? '(baseline)' : '-';
+    const tags = [g.oracle ? 'oracle' : '', g.label === s.floor ? 'floor' : '', g.label === s.ceiling ? 'ceiling' : ''].filter(Boolean);
+    rows.push([
+      `${g.label}${tags.length ? ` (${tags.join(', ')})` : ''}${pt}`,
+      ...cells,
+      ...(norm ? [n ? `${fmt(n.mean, 3)} [${fmt(n.lo, 3)}, ${fmt(n.hi, 3)}]` : '-'] : []),
+      g.untrained ? fmt(g.untrained.mean, 1) : '-',
+      vs,
+    ]);
   }
-  return lines.join('\n');
+  const widths = head.map((_, j) => Math.max(...rows.map((r) => r[j]!.length)));
+  return rows.map((r) => r.map((v, j) => (j === 0 ? v.padEnd(widths[j]!) : v.padStart(widths[j]!))).join('  ').trimEnd()).join('\n');
 }

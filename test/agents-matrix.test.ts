@@ -10,6 +10,7 @@ const SHORT: Record<string, Record<string, unknown>> = {
   'interest-evolution-v0': { timeBudget: 12 },
   'long-term-satisfaction-v0': { timeBudget: 20 },
   'retention-v0': { horizonDays: 2, maxSessionSteps: 8 },
+  'retention-v1': { horizonDays: 2, maxSessionSteps: 8 },
   'boredom-mdp-v0': {},
   'bernoulli-bandit-v0': { horizon: 20 },
   'linear-bandit-v0': { horizon: 20 },

@@ -12,7 +12,7 @@
  */
 import type { ResolvedParams } from '../../envs/params.js';
 import { sampleDistinct, statefulStream } from '../../envs/rng.js';
-import { topK } from '../../policies/slates.js';
+import { optimalMnlSlate, topK } from '../../policies/slates.js';
 import { type BackendChoice, type BackendInfo, initBackend } from '../../policies/backend.js';
 import { type Agent, type AgentContext, type AgentEnvInfo, type AgentObservation, BaseAgent, IncompatibleEnv, type Transitions } from '../api.js';
 import { LogBuilder, type ImpressionLog } from './logging.js';
@@ -36,6 +36,8 @@ export class SupervisedAgent extends BaseAgent {
   private x = new Float32Array(0);
   private seq = new Float32Array(0);
   private score = new Float64Array(0);
+  private odds = new Float64Array(0);
+  private work = new Float64Array(0);
   private window: LogBuilder | null = null;
   private sinceRetrain = 0;
   private retrains = 0;
@@ -117,6 +119,19 @@ export class SupervisedAgent extends BaseAgent {
     const target = this.params.target as Target;
     const pc = target !== 'watch' ? this.pipeline.click.predict(x, n, seq) : null;
     const pw = target !== 'click' ? this.pipeline.watch!.predict(x, n, seq) : null;
+    if (this.params.serving === 'mnl' && pc && pw) {
+      // Slate-aware serving: the predicted click odds p / (1 - p) as MNL attractions against a no-click weight
+      // estimated from the logs (PipelineReport.noClickOdds), the predicted watch time as the value; the exact slate by Dinkelbach, as myopic-oracle serves.
+      if (this.odds.length < n) this.odds = new Float64Array(n);
+      if (this.work.length !== N) this.work = new Float64Array(N);
+      for (let k = 0; k < n; k++) {
+        const p = Math.min(1 - 1e-6, Math.max(1e-6, pc[k]!));
+        this.odds[k] = p / (1 - p);
+        this.score[k] = pw[k]!;
+      }
+      rows.forEach((s, r) => optimalMnlSlate(this.odds, this.score, r * N, N, K, this.pipeline.report.noClickOdds ?? 1, out, s * K, this.work));
+      return out;
+    }
     for (let k = 0; k < n; k++) this.score[k] = target === 'click' ? pc![k]! : target === 'watch' ? pw![k]! : pc![k]! * pw![k]!;
     rows.forEach((s, r) => topK(this.score, r * N, N, K, out, s * K));
     return out;

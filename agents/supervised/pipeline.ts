@@ -47,6 +47,13 @@ export interface PipelineReport {
   /** AUC of the true click probabilities on the same test impressions (NaN without a choice model). */
   bayesAuc: number;
   watchRmse: number | null;
+  /**
+   * The no-click weight of slate-aware serving, in units of predicted click odds, estimated on the test split:
+   * under a multinomial logit, P(no click) / P(click) = s_0 / sum_j s_j, and the predicted odds p_j / (1 - p_j)
+   * of an impression in a logged slate approximate s_j / (s_0 + sum_{k != j} s_k), so
+   * s_0' = (slates without a click / slates with one) x mean over slates of sum_j odds_j.
+   */
+  noClickOdds: number;
   click: TrainReport;
   watch: TrainReport | null;
 }
@@ -106,6 +113,18 @@ export function fitPipeline(raw: ImpressionLog, layout: Layout, opts: PipelineOp
   }
   let clicks = 0;
   for (let i = 0; i < log.n; i++) clicks += log.click[i]!;
+  const slates = new Map<string, { odds: number; click: number }>();
+  for (let i = 0; i < test.n; i++) {
+    const k = `${test.userIndex[i]}|${test.step[i]}`;
+    const e = slates.get(k) ?? slates.set(k, { odds: 0, click: 0 }).get(k)!;
+    const q = Math.min(1 - 1e-6, Math.max(1e-6, p[i]!));
+    e.odds += q / (1 - q);
+    e.click = Math.max(e.click, test.click[i]!);
+  }
+  let clickedSlates = 0;
+  let oddsSum = 0;
+  for (const e of slates.values()) (clickedSlates += e.click), (oddsSum += e.odds);
+  const noClickOdds = clickedSlates > 0 && slates.size > 0 ? ((slates.size - clickedSlates) / clickedSlates) * (oddsSum / slates.size) : 1;
   const report: PipelineReport = {
     impressions: log.n,
     trainImpressions: train.n,
@@ -116,6 +135,7 @@ export function fitPipeline(raw: ImpressionLog, layout: Layout, opts: PipelineOp
     testLogLoss: logLoss(p, test.click),
     bayesAuc: Number.isNaN(test.trueClick[0]) ? NaN : auc(test.trueClick, test.click),
     watchRmse,
+    noClickOdds,
     click: clickReport,
     watch: watchReport,
   };
