@@ -226,6 +226,7 @@ registerAgent({
 const supervisedParams: readonly ParamSpec[] = [
   { name: 'model', kind: 'enum', default: 'mlp', values: ['logistic', 'mlp', 'gru'], description: 'prediction model' },
   { name: 'target', kind: 'enum', default: 'engagement', values: ['engagement', 'click', 'watch'], description: 'ranking target: pCTR x E[watch | click], pCTR, or E[watch | click]' },
+  { name: 'itemStats', kind: 'boolean', default: false, description: "per-item features fitted on the training split: smoothed click rate, watch per click, log impressions (catalogue envs)" },
   {
     name: 'serving',
     kind: 'enum',

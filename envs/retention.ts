@@ -1,5 +1,6 @@
 /**
- * retention-v0: engagement-gym's flagship multi-session engagement and churn simulator.
+ * retention-v0 and retention-v1: engagement-gym's multi-session engagement and churn simulators (v1, the
+ * flagship since its introduction, is described after v0).
  * Source: engagement-gym's own model. Its mechanisms follow the literature: multinomial-logit choice with a
  * no-click option (RecSim's MNL choice model, Ie et al. 2019), RecSim-style interest drift toward or away
  * from consumed topics, satiation that decays with rest (rebounding bandits, Leqi et al. 2021), a hidden
@@ -78,6 +79,43 @@
  *
  * Calibration of the defaults (random policy, measured; see README): mean session length, return gap and
  * 30-day churn, and the myopic-versus-balanced trade-off. test/retention.test.ts keeps them in range.
+ *
+ * ## World seed
+ * Param `worldSeed` [-1 in v0]: the world (catalogue, trend) is drawn from `worldSeed` when it is >= 0, else
+ * (v0 as first released) from the population seed, so that every population had its own catalogue. The
+ * experiment runner sets worldSeed 0 unless the spec sets it: training, logging and held-out users are
+ * different users of one world.
+ *
+ * # retention-v1: the long-term lever must be learned
+ * Same users, sessions, choice, watch, drift, boredom, satisfaction, leave, return, churn and reward
+ * equations as above (the same code), except for the catalogue and what a candidate shows. In v0 the
+ * observable quality estimate is a noisy copy of the lever (quality), so top-K by one column is near the
+ * ceiling. In v1 appeal and quality are hidden functions of observable content features.
+ *
+ * ## World (one per `worldSeed` [0], stream `egym|<worldSeed>|world|catalogue-v1`, then `world|trend`)
+ * - Quality direction w_q = s / sqrt(D), s_k random signs (D draws): every embedding coordinate carries the
+ *   same share of it, so no single column is the lever. A second sign vector, made orthogonal to w_q
+ *   (Gram-Schmidt) and normalized, is w_perp; appeal direction w_a = rho w_q + sqrt(1 - rho^2) w_perp with
+ *   rho = appealQualityCorr [-0.8] (cos(w_a, w_q) = rho: appealing content tends to be worse).
+ * - Per-topic quality offsets mu_t ~ Normal(0, topicQualityStd [0.5]^2), t = 1..T.
+ * - Item i (M [1000] items): topic c_i ~ UniformInt{0..T-1}; embedding e_i ~ Normal(0, I_D), D = embeddingDim [8];
+ *   appeal a_i = Phi((w_a . e_i + sigma eps_a) / sqrt(1 + sigma^2)),
+ *   quality q_i = Phi((mu_{c_i} + w_q . e_i + sigma eps_q) / sqrt(topicQualityStd^2 + 1 + sigma^2)),
+ *   eps ~ Normal(0, 1), sigma = itemNoise [0.5] (the item-specific part that only per-item feedback reveals);
+ *   length l_i = clip(exp(ln 4 + 0.5 Normal(0, 1)), 1, 30) minutes. Trend d_t ~ Uniform(-1, 1) as in v0.
+ *   With the defaults corr(logit appeal, logit quality) = -0.58 (v0: -0.6) and each embedding column
+ *   correlates with quality's latent by about 0.29.
+ *
+ * ## Observation
+ * user: as v0 (U = 4 + 3L + 3T). candidates (F = T + D + 1): [one-hot(topic), embedding (D), length in
+ * minutes]; no appeal, no quality estimate. itemIds: catalogue ids (per-item statistics are fair to learn).
+ * The lever (quality, and what it does to the hidden satisfaction) is learnable from feedback: watch
+ * fractions and minutes depend on quality, satisfaction shows in session lengths, return gaps and churn.
+ * Hidden: as v0 (type, interests, boredom, satisfaction, quality, choiceScore, noClickScore, expectedReward).
+ *
+ * Calibration (`egym calibrate`, 1,500 users; README): random, the myopic click maximizer (below random),
+ * myopic-oracle (normalized score at most 0.5), every observable non-learning heuristic (at most 0.4), the
+ * ceiling oracle (at least 1.5 x random); test/retention-v1.test.ts holds every target.
  */
 import type { BatchSim, HiddenBlock, Layout, SlotStatus } from './core.js';
 import { lazyHidden, RUNNING, TERMINATED, TRUNCATED } from './core.js';

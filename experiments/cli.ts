@@ -9,12 +9,13 @@ import { benchEnvs, formatBenchTable, machineInfo, writeJsonAtomic } from './ben
 import { benchAgents, formatAgentBench } from './bench-agents.js';
 import type { BackendName } from '../policies/backend.js';
 import { formatDemo, runDemo } from './demo.js';
+import { formatCalibration, runCalibration } from './calibrate.js';
 import { agentSpec, listAgents } from '../agents/index.js';
 import { BACKEND_CHOICES, type BackendChoice, initBackend } from '../policies/backend.js';
 import { runPipeline } from '../agents/supervised/pipeline.js';
 import type { ModelKind } from '../agents/supervised/models.js';
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -364,6 +365,29 @@ export async function main(argv: string[]): Promise<number> {
             `watch-time model: test RMSE ${r.watchRmse?.toFixed(3)} minutes${watch ? `; ${watch.epochs} epochs, best ${watch.bestEpoch}` : ''}`,
           ].join('\n'),
         );
+      },
+    )
+    .command(
+      'calibrate',
+      'The calibration of a multi-session env: floor, oracles, ceiling, every observable heuristic and untrained tabular agents over paired users, with the flagship targets checked',
+      (y) =>
+        y
+          .option('env', { type: 'string', default: 'retention-v1' })
+          .option('users', { type: 'number', default: 1500 })
+          .option('seed', { type: 'number', default: 2024, describe: 'population seed of the users' })
+          .option('out', { type: 'string', describe: 'write the calibration as JSON to this file (e.g. results/bench/calibration-retention-v1.json)' })
+          .option('json', { type: 'boolean', default: false })
+          .example('$0 calibrate --out results/bench/calibration-retention-v1.json', "the README's calibration table of retention-v1"),
+      async (a) => {
+        if (!Number.isInteger(a.users) || a.users < 2) throw new UsageError('calibrate: --users must be an integer >= 2');
+        if (!Number.isSafeInteger(a.seed) || a.seed < 0) throw new UsageError('calibrate: --seed must be a non-negative integer');
+        const c = await runCalibration({ env: a.env, users: a.users, seed: a.seed, onRow: a.json ? undefined : (r) => process.stderr.write(`  ${r.label}: ${r.return.mean.toFixed(1)}\n`) });
+        if (a.out) {
+          mkdirSync(dirname(a.out), { recursive: true });
+          writeFileSync(a.out, JSON.stringify(c, null, 2) + '\n');
+        }
+        out(a.json ? JSON.stringify(c, null, 2) : formatCalibration(c));
+        if (c.targets.some((t) => !t.pass)) code = 1;
       },
     )
     .command(

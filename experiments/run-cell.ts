@@ -1,7 +1,10 @@
 /**
  * Running one cell: train an agent on the env (autoreset same-step, training users from population
  * 100000 + seed), evaluate it every `eval.every` user-steps on `eval.users` held-out users (population
- * `eval.seed`), and finally on `final.users` held-out users (population `final.seed`). Every agent and seed of
+ * `eval.seed`), and finally on `final.users` held-out users (population `final.seed`). Populations are sets
+ * of users; the world they live in (catalogue, trend) comes from the env's `worldSeed`, which the spec sets
+ * to 0 by default, so training, logging and held-out users are different users of one world. Agents that
+ * cannot learn (no observe, no update) skip the training loop: their curve is the untrained point. Every agent and seed of
  * an experiment is evaluated on the same held-out users with the same exogenous draws, so differences are
  * paired. The optional multi-objective reward (spec `reward`) shapes what the agent learns from; evaluation
  * always reports every metric on the env's own reward.
@@ -141,7 +144,11 @@ export async function runCell(cell: Cell, opts: { keepCheckpoint?: boolean } = {
   let episodes = 0;
   let lastMetrics: Record<string, number> = {};
   const t1 = performance.now(); // clock-ok
-  if (totalSteps > 0) {
+  // An agent that neither observes nor updates cannot change with training: its curve is its untrained point.
+  const learns = typeof agent.observe === 'function' || typeof agent.update === 'function';
+  if (totalSteps > 0 && !learns) {
+    if (evalEvery > 0) curve.push({ userSteps: 0, means: means(evaluate(cell.eval.users, cell.eval.seed)) });
+  } else if (totalSteps > 0) {
     const env = makeVec(cell.envId, cell.envParams, { numEnvs: B });
     if (evalEvery > 0) curve.push({ userSteps: 0, means: means(evaluate(cell.eval.users, cell.eval.seed)) });
     let done = 0;

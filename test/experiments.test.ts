@@ -5,7 +5,19 @@ import { join } from 'node:path';
 import { resolveSpec, SpecError } from '../experiments/spec.js';
 import { expandCells, parseShard } from '../experiments/cells.js';
 import { mergeRuns, reportRun, runExperiment } from '../experiments/experiment.js';
-import { holm, iqm, pairedDifference, stratifiedBootstrap, tCdf, tInterval, tQuantile } from '../experiments/stats.js';
+import {
+  holm,
+  iqm,
+  pairedDifference,
+  probabilityOfImprovement,
+  probabilityOfImprovementCi,
+  seedProportionInterval,
+  stratifiedBootstrap,
+  tCdf,
+  tInterval,
+  tQuantile,
+  wilson,
+} from '../experiments/stats.js';
 
 const tiny = (extra: Record<string, unknown> = {}) => ({
   name: 'tiny-test',
@@ -85,6 +97,47 @@ describe('statistics against hand-computed values', () => {
   it('Holm correction and IQM', () => {
     expect(holm([0.01, 0.04, 0.03])).toEqual([0.03, 0.06, 0.06]);
     expect(iqm([1, 2, 3, 4, 5, 6, 7, 100])).toBe(4.5);
+  });
+  it('Wilson intervals (published values: 50/100 -> [0.4038, 0.5962], 0/10 -> [0, 0.2775])', () => {
+    const a = wilson(0.5, 100, 1.959964);
+    expect(a.lo).toBeCloseTo(0.4038315, 6);
+    expect(a.hi).toBeCloseTo(0.5961685, 6);
+    const b = wilson(0, 10, 1.959964);
+    expect(b.lo).toBe(0);
+    expect(b.hi).toBeCloseTo(0.2775328, 6);
+  });
+  it('seed-level proportion intervals: Wilson at the design-effect sample size, t critical value, inside [0, 1]', () => {
+    // Seeds vary less than users: deff = 1, n = 8, z = t(0.975, 1) = 12.7062: [0.006765, 0.981432].
+    const a = seedProportionInterval([
+      [1, 1, 0, 0],
+      [1, 0, 0, 0],
+    ]);
+    expect(a.mean).toBe(0.375);
+    expect(a.lo).toBeCloseTo(0.0067648, 5);
+    expect(a.hi).toBeCloseTo(0.9814321, 5);
+    // Seeds vary more: seed means 1, 0, 0.75, p = 7/12, deff = 0.270833 / (p (1 - p) / 4) = 4.457143,
+    // n_eff = 12 / deff, z = t(0.975, 2) = 4.302653: [0.044223, 0.976938].
+    const b = seedProportionInterval([
+      [1, 1, 1, 1],
+      [0, 0, 0, 0],
+      [1, 1, 1, 0],
+    ]);
+    expect(b.lo).toBeCloseTo(0.0442232, 5);
+    expect(b.hi).toBeCloseTo(0.9769376, 5);
+    // The t-interval of the same seed means leaves [0, 1]; this one cannot.
+    const t = tInterval([1, 0, 0.75]);
+    expect(t.lo).toBeLessThan(0);
+    expect(t.hi).toBeGreaterThan(1);
+  });
+  it("probability of improvement (rliable's P(X > Y), ties count one half) and its bootstrap CI", () => {
+    expect(probabilityOfImprovement([3, 1], [2, 2])).toBe(0.5);
+    expect(probabilityOfImprovement([2, 3], [2, 1])).toBe(0.875);
+    const c = probabilityOfImprovementCi([5, 6, 7], [1, 2, 3], { seed: 1, reps: 200 });
+    expect(c).toEqual({ p: 1, lo: 1, hi: 1 });
+    const d = probabilityOfImprovementCi([1, 5, 3, 4], [2, 3, 4, 1], { seed: 1, reps: 500 });
+    expect(d.lo).toBeLessThanOrEqual(d.p);
+    expect(d.hi).toBeGreaterThanOrEqual(d.p);
+    expect(probabilityOfImprovementCi([1, 5, 3, 4], [2, 3, 4, 1], { seed: 1, reps: 500 })).toEqual(d);
   });
   it('the bootstrap is reproducible from its seed and covers the statistic', () => {
     const x = [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]];
@@ -228,5 +281,48 @@ describe('shipped specs', () => {
       expect(expandCells(resolveSpec(raw)).length).toBeGreaterThan(0);
       expect(expandCells(resolveSpec(raw, true)).length).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('seed-level summary', () => {
+  it('pairs over seeds on the same users, and normalizes by floor and ceiling per seed (hand-computed)', async () => {
+    const { summarize } = await import('../experiments/summary.js');
+    const { USER_METRICS } = await import('../experiments/run-cell.js');
+    let index = 0;
+    const cell = (label: string, seed: number, returns: number[], untrained?: number) => {
+      const users = {} as Record<string, (number | null)[]>;
+      for (const k of USER_METRICS) users[k] = returns.map(() => null);
+      users.return = returns;
+      users.length = returns.map(() => 10);
+      return {
+        cell: { index: index++, pointIndex: 0, point: {}, label, agentId: label, oracle: label === 'ceil', seed },
+        curve: untrained === undefined ? [] : [{ userSteps: 0, means: { return: untrained } }],
+        final: { users, sessionLengths: [], returnGaps: [], coverage: null, interestTrace: [] },
+      };
+    };
+    // Seeds 0, 1, 2; two users each. Per-seed means: floor 10, 20, 30; ceiling 110, 120, 130;
+    // agent 60, 45, 80 -> normalized 0.5, 0.25, 0.5; differences with the baseline (floor) 50, 25, 50.
+    const cells = [0, 1, 2].flatMap((s) => [
+      cell('floor', s, [10 * (s + 1) - 5, 10 * (s + 1) + 5]),
+      cell('ceil', s, [100 + 10 * (s + 1), 100 + 10 * (s + 1)]),
+      cell('agent', s, [[60, 45, 80][s]! - 1, [60, 45, 80][s]! + 1], 12 + s),
+    ]);
+    const spec = { name: 'x', env: { id: 'retention-v1', params: {} }, baseline: 'floor', floor: 'floor', ceiling: 'ceil' } as never;
+    const sum = summarize(spec, cells as never);
+    const a = sum.groups.find((g) => g.label === 'agent')!;
+    const ci3 = (x: number[]) => tInterval(x);
+    const n = ci3([0.5, 0.25, 0.5]);
+    expect(a.normalized!.mean).toBeCloseTo(n.mean, 12);
+    expect(a.normalized!.lo).toBeCloseTo(n.lo, 12);
+    const d = pairedDifference([60, 45, 80], [10, 20, 30]);
+    const c = a.vsBaseline!.return!;
+    expect(c.diff).toBeCloseTo(125 / 3, 10);
+    expect(c.lo).toBeCloseTo(d.lo, 10);
+    expect(c.p).toBeCloseTo(d.p, 12);
+    // Every agent seed beats every floor seed.
+    expect(c.poi).toBe(1);
+    expect(a.untrained!.mean).toBeCloseTo(13, 12);
+    expect(sum.groups.find((g) => g.label === 'ceil')!.normalized!.mean).toBeCloseTo(1, 12);
+    expect(sum.groups.find((g) => g.label === 'floor')!.normalized!.mean).toBe(0);
   });
 });

@@ -6,79 +6,51 @@
 import { describe, expect, it } from 'vitest';
 import { make, makeVec } from '../envs/registry.js';
 import { makeCatalogueV1 } from '../envs/retention.js';
-import { evaluateAgent, type UserOutcomes } from '../experiments/evaluate.js';
-import { makeAgent } from '../agents/index.js';
-import { meanCi, meanOf } from './helpers.js';
+import { runCalibration } from '../experiments/calibrate.js';
 
 const ENV = 'retention-v1';
-const USERS = 1500;
-const SEED = 2024;
-const run = async (id: string, params: Record<string, unknown> = {}): Promise<UserOutcomes> =>
-  evaluateAgent(ENV, {}, await makeAgent(id, params, { envId: ENV, seed: 1 }), { users: USERS, seed: SEED });
 
-const random = await run('random');
-const ceiling = await run('ceiling-oracle');
-const norm = (o: UserOutcomes) => (meanOf(o.return) - meanOf(random.return)) / (meanOf(ceiling.return) - meanOf(random.return));
+// The calibration of `egym calibrate` (1,500 users of population 2024, never used for tuning), targets and all.
+const cal = await runCalibration({ env: ENV, users: 1500, seed: 2024 });
+const target = (re: RegExp) => {
+  const t = cal.targets.find((x) => re.test(x.name));
+  if (!t) throw new Error(`no target ${re}`);
+  return t;
+};
+const row = (label: string) => cal.rows.find((r) => r.label === label)!;
 
-describe('retention-v1 calibration (random policy, 1,500 users)', () => {
-  it('mean session length is between 5 and 30 steps', () => {
-    const m = meanOf(random.sessionLengths);
-    expect(m).toBeGreaterThan(5);
-    expect(m).toBeLessThan(30);
-  });
-  it('mean return gap is between 1 and 4 days', () => {
-    const m = meanOf(random.returnGaps);
-    expect(m).toBeGreaterThan(1);
-    expect(m).toBeLessThan(4);
-  });
-  it('30-day churn is between 20% and 60%', () => {
-    const m = meanOf(random.churned);
-    expect(m).toBeGreaterThan(0.2);
-    expect(m).toBeLessThan(0.6);
+describe('retention-v1 calibration (1,500 users)', () => {
+  it('random: mean session length in [5, 30] steps, mean return gap in [1, 4] days, 30-day churn in [20%, 60%]', () => {
+    expect(row('random').sessionLength).toBeGreaterThanOrEqual(5);
+    expect(row('random').sessionLength).toBeLessThanOrEqual(30);
+    expect(row('random').returnGap).toBeGreaterThanOrEqual(1);
+    expect(row('random').returnGap).toBeLessThanOrEqual(4);
+    expect(row('random').churn).toBeGreaterThanOrEqual(0.2);
+    expect(row('random').churn).toBeLessThanOrEqual(0.6);
   });
   it('the ceiling oracle earns at least 1.5 x random (paired 95% CI over users)', () => {
-    const d = meanCi(Array.from(ceiling.return, (v, i) => v - 1.5 * random.return[i]!));
-    expect(d.lo).toBeGreaterThan(0);
+    expect(target(/^ceiling - 1.5/).value).toBeGreaterThan(0);
   });
-});
-
-describe('retention-v1 poses a long-term problem that must be learned', () => {
-  it('the myopic click maximizer earns less than random (paired 95% CI over users)', async () => {
-    const myo = await run('myopic-click');
-    expect(Array.from(myo.userIndex)).toEqual(Array.from(random.userIndex));
-    const d = meanCi(Array.from(myo.return, (v, i) => v - random.return[i]!));
-    expect(d.hi).toBeLessThan(0);
+  it('the myopic click maximizer earns less than random (paired 95% CI over users)', () => {
+    expect(row('myopic-click').vsRandom.hi).toBeLessThan(0);
   });
-
-  it("myopic-oracle's normalized score is at most 0.5", async () => {
-    const n = norm(await run('myopic-oracle'));
-    expect(n).toBeGreaterThan(0);
-    expect(n).toBeLessThanOrEqual(0.5);
+  it("myopic-oracle's normalized score is in (0, 0.5]", () => {
+    expect(row('myopic-oracle').normalized).toBeGreaterThan(0);
+    expect(row('myopic-oracle').normalized).toBeLessThanOrEqual(0.5);
   });
-
-  it('no observable non-learning heuristic reaches a normalized score of 0.4 (every one-column proxy, profile and diversity rules)', async () => {
-    const D = make(ENV).layout.candidateFeatures.find((f) => f.name === 'embedding')!.size;
-    const tried: [string, Record<string, unknown>][] = [
-      ['topic-affinity', {}],
-      ['topic-affinity', { diversify: true, repeatPenalty: 0.2 }],
-      ['topic-rotation', {}],
-      ['popularity', {}],
-      ['feature-rank', { feature: 'length', descending: true }],
-      ['feature-rank', { feature: 'length', descending: false }],
-    ];
-    for (let k = 0; k < D; k++) for (const descending of [true, false]) tried.push(['feature-rank', { feature: 'embedding', column: k, descending }]);
-    let best = -Infinity;
-    for (const [id, p] of tried) best = Math.max(best, norm(await run(id, p)));
-    expect(best).toBeLessThanOrEqual(0.4);
-  }, 120_000);
-
-  it('untrained Q-learning and SARSA are within noise of random (their action abstraction orders nothing)', async () => {
-    for (const id of ['q-learning', 'sarsa']) {
-      const o = await run(id);
-      const d = meanCi(Array.from(o.return, (v, i) => v - random.return[i]!));
-      expect(d.lo).toBeLessThan(0);
-      expect(d.hi).toBeGreaterThan(0);
+  it('no observable non-learning heuristic reaches 0.4 (every one-column proxy both ways, profile, diversity and popularity rules)', () => {
+    const heur = cal.rows.filter((r) => r.role === 'heuristic');
+    expect(heur.length).toBeGreaterThanOrEqual(6 + 2 * 8);
+    for (const h of heur) expect(h.normalized).toBeLessThanOrEqual(0.4);
+  });
+  it('untrained Q-learning and SARSA are within noise of random (their action abstraction orders nothing)', () => {
+    for (const l of ['q-learning (untrained)', 'sarsa (untrained)']) {
+      expect(row(l).vsRandom.lo).toBeLessThan(0);
+      expect(row(l).vsRandom.hi).toBeGreaterThan(0);
     }
+  });
+  it('every target of the calibration passes', () => {
+    expect(cal.targets.filter((t) => !t.pass)).toEqual([]);
   });
 });
 

@@ -18,7 +18,7 @@ import { type Agent, type AgentContext, type AgentEnvInfo, type AgentObservation
 import { LogBuilder, type ImpressionLog } from './logging.js';
 import { type ModelKind, PredictionModel } from './models.js';
 import { EmptySplit, fitPipeline, type Pipeline, type PipelineOptions, type PipelineReport, runPipeline } from './pipeline.js';
-import { FeatureBuilder, Normalizer } from './preprocess.js';
+import { FeatureBuilder, ItemStats, Normalizer } from './preprocess.js';
 
 export type Target = 'engagement' | 'click' | 'watch';
 
@@ -49,6 +49,7 @@ export class SupervisedAgent extends BaseAgent {
     this.id = id;
     const fb = new FeatureBuilder(env.layout);
     if (p.model === 'gru' && fb.seqLen === 0) throw new IncompatibleEnv(id, env.envId, 'the gru model needs an interaction history with topics (user feature "history"); use model "mlp" or "logistic"');
+    if (p.itemStats && env.layout.itemCount === null) throw new IncompatibleEnv(id, env.envId, 'itemStats needs catalogue item ids (the env has none)');
     if (id === 'adaptive-supervised') this.window = new LogBuilder(env.layout.U, env.layout.F);
   }
 
@@ -72,6 +73,7 @@ export class SupervisedAgent extends BaseAgent {
       patience: p.patience as number,
       fractions: { train: 0.7, val: 0.15 },
       trainSeed,
+      itemStats: p.itemStats as boolean,
     };
   }
 
@@ -110,7 +112,7 @@ export class SupervisedAgent extends BaseAgent {
     rows.forEach((s, r) => {
       for (let i = 0; i < N; i++) {
         const row = r * N + i;
-        fb.write(obs.user, s * U, obs.candidates, (s * N + i) * F, this.x, row * D);
+        fb.write(obs.user, s * U, obs.candidates, (s * N + i) * F, this.x, row * D, obs.itemIds ? obs.itemIds[s * N + i]! : -1);
         if (w > 0) fb.writeSequence(obs.user, s * U, this.seq, row * w);
       }
     });
@@ -183,6 +185,7 @@ export class SupervisedAgent extends BaseAgent {
       click: { cfg: pl.click.cfg, weights: pl.click.getWeights().map((w) => Array.from(w)) },
       watch: pl.watch ? { cfg: pl.watch.cfg, weights: pl.watch.getWeights().map((w) => Array.from(w)) } : null,
       normalizer: pl.normalizer.toJSON(),
+      itemStats: pl.features.itemStats?.toJSON() ?? null,
       report: pl.report,
       sinceRetrain: this.sinceRetrain,
       retrains: this.retrains,
@@ -196,6 +199,7 @@ export class SupervisedAgent extends BaseAgent {
       click: { cfg: PredictionModel['cfg']; weights: number[][] };
       watch: { cfg: PredictionModel['cfg']; weights: number[][] } | null;
       normalizer: { mean: number[]; std: number[] };
+      itemStats?: ReturnType<ItemStats['toJSON']> | null;
       report: PipelineReport;
       sinceRetrain: number;
       retrains: number;
@@ -212,7 +216,7 @@ export class SupervisedAgent extends BaseAgent {
     }
     this.pipeline?.click.dispose();
     this.pipeline?.watch?.dispose();
-    this.pipeline = { features: new FeatureBuilder(this.env.layout), normalizer: Normalizer.fromJSON(st.normalizer), click, watch, report: st.report };
+    this.pipeline = { features: new FeatureBuilder(this.env.layout, st.itemStats ? ItemStats.fromJSON(st.itemStats) : null), normalizer: Normalizer.fromJSON(st.normalizer), click, watch, report: st.report };
     this.sinceRetrain = st.sinceRetrain;
     this.retrains = st.retrains;
     this.logged = st.logged;

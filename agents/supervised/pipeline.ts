@@ -10,7 +10,7 @@ import { agentEnvInfo } from '../registry.js';
 import { statefulStream } from '../../envs/rng.js';
 import { auc, logLoss, rmse } from './metrics.js';
 import { type ImpressionLog, logImpressions } from './logging.js';
-import { dedupe, FeatureBuilder, Normalizer, splitByUser, subset } from './preprocess.js';
+import { dedupe, FeatureBuilder, ItemStats, Normalizer, splitByUser, subset } from './preprocess.js';
 import { type ModelKind, PredictionModel, type TrainData, trainModel, type TrainReport } from './models.js';
 
 export interface PipelineOptions {
@@ -34,6 +34,8 @@ export interface PipelineOptions {
   fractions: { train: number; val: number };
   /** Seed of splits, initialization and shuffling. */
   trainSeed: number;
+  /** Add per-item statistics fitted on the training split (catalogue envs). */
+  itemStats?: boolean;
 }
 
 export interface PipelineReport {
@@ -70,8 +72,8 @@ export interface Pipeline {
 export class EmptySplit extends Error {}
 
 /** Features (normalized) and labels of a log. */
-export function dataOf(log: ImpressionLog, fb: FeatureBuilder, norm: Normalizer, label: 'click' | 'watch'): TrainData {
-  const x = norm.apply(fb.matrix(log), fb.dim);
+export function dataOf(log: ImpressionLog, fb: FeatureBuilder, norm: Normalizer, label: 'click' | 'watch', leaveOneOut = false): TrainData {
+  const x = norm.apply(fb.matrix(log, leaveOneOut), fb.dim);
   const d: TrainData = { x, y: label === 'click' ? log.click : log.watch, n: log.n };
   if (fb.seqLen > 0) d.seq = fb.sequences(log);
   return d;
@@ -90,12 +92,13 @@ export function fitPipeline(raw: ImpressionLog, layout: Layout, opts: PipelineOp
   const rng = statefulStream(`egym|pipeline|${opts.trainSeed}`);
   const { train, val, test } = splitByUser(log, opts.fractions, opts.trainSeed);
   if (train.n === 0) throw new EmptySplit(`the training split is empty (${log.n} impressions from ${new Set(log.userIndex).size} users); log more users`);
-  const fb = new FeatureBuilder(layout);
-  const norm = Normalizer.fit(fb.matrix(train), fb.dim);
+  if (opts.itemStats && layout.itemCount === null) throw new Error('itemStats needs an env with catalogue item ids');
+  const fb = new FeatureBuilder(layout, opts.itemStats ? ItemStats.fit(train, layout.itemCount!) : null);
+  const norm = Normalizer.fit(fb.matrix(train, true), fb.dim);
   const cfg = { kind: opts.model, inputDim: fb.dim, hidden: opts.hidden, seqLen: fb.seqLen, seqDim: fb.seqDim, gruUnits: opts.gruUnits };
   const click = previous?.click ?? new PredictionModel({ ...cfg, head: 'sigmoid' }, rng);
   const trainOpts = { epochs: opts.epochs, batchSize: opts.batchSize, lr: opts.lr, patience: opts.patience, rng };
-  const clickReport = trainModel(click, dataOf(train, fb, norm, 'click'), dataOf(val, fb, norm, 'click'), { ...trainOpts, loss: 'bce' });
+  const clickReport = trainModel(click, dataOf(train, fb, norm, 'click', true), dataOf(val, fb, norm, 'click'), { ...trainOpts, loss: 'bce' });
   const testData = dataOf(test, fb, norm, 'click');
   const p = click.predict(testData.x, testData.n, testData.seq);
   let watch: PredictionModel | null = null;
@@ -107,7 +110,7 @@ export function fitPipeline(raw: ImpressionLog, layout: Layout, opts: PipelineOp
     const vaW = clicked(val);
     const teW = clicked(test);
     if (trW.n === 0) throw new EmptySplit('the training split has no clicks to fit the watch-time model on; log more users');
-    watchReport = trainModel(watch, dataOf(trW, fb, norm, 'watch'), dataOf(vaW, fb, norm, 'watch'), { ...trainOpts, loss: 'mse' });
+    watchReport = trainModel(watch, dataOf(trW, fb, norm, 'watch', true), dataOf(vaW, fb, norm, 'watch'), { ...trainOpts, loss: 'mse' });
     const td = dataOf(teW, fb, norm, 'watch');
     watchRmse = td.n > 0 ? rmse(watch.predict(td.x, td.n, td.seq), td.y) : NaN;
   }

@@ -12,7 +12,11 @@
  *   recent click rate; and, from a lifetime profile (topicShows, topicClicks), the smoothed click rate on the
  *   candidate's topic (clicks + 1) / (shows + 2), log(1 + shows) of it, the user's overall click rate, and
  *   (topicWatch) the mean watched fraction on the candidate's topic, watch / (clicks + 1);
- * - for the sequence model, the last L interactions as a sequence of [one-hot topic, clicked, engagement].
+ * - for the sequence model, the last L interactions as a sequence of [one-hot topic, clicked, engagement];
+ * - optionally (catalogue envs, param `itemStats`), per-item statistics fitted on the training split only
+ *   (ItemStats): the item's smoothed click rate (k + 20 pbar) / (n + 20), its smoothed watch per click
+ *   (w + 5 wbar) / (k + 5) and log(1 + n); training rows use leave-one-out counts (their own impression
+ *   removed), so a row's label never enters its own features.
  */
 import type { FeatureSpec, Layout } from '../../envs/core.js';
 import { streamFromString } from '../../envs/rng.js';
@@ -130,6 +134,57 @@ export class Normalizer {
 
 const DECAY = 0.7;
 
+/** Per-item impressions, clicks and watch minutes counted on a training split (catalogue envs). */
+export class ItemStats {
+  static readonly CTR_PRIOR = 20;
+  static readonly WATCH_PRIOR = 5;
+  constructor(
+    readonly shows: Float64Array,
+    readonly clicks: Float64Array,
+    readonly watch: Float64Array,
+    readonly meanCtr: number,
+    readonly meanWatch: number,
+  ) {}
+  static fit(log: ImpressionLog, itemCount: number): ItemStats {
+    const shows = new Float64Array(itemCount);
+    const clicks = new Float64Array(itemCount);
+    const watch = new Float64Array(itemCount);
+    let k = 0;
+    let w = 0;
+    for (let i = 0; i < log.n; i++) {
+      const it = log.itemId[i]!;
+      if (it < 0 || it >= itemCount) continue;
+      shows[it]! += 1;
+      clicks[it]! += log.click[i]!;
+      watch[it]! += log.watch[i]!;
+      k += log.click[i]!;
+      w += log.watch[i]!;
+    }
+    return new ItemStats(shows, clicks, watch, log.n > 0 ? k / log.n : 0, k > 0 ? w / k : 0);
+  }
+  /** The three features of item `it`, minus one impression (click c, watch w) when leaving one out. */
+  write(it: number, out: Float32Array, o: number, leaveOut?: { click: number; watch: number }): void {
+    let n = 0;
+    let k = 0;
+    let w = 0;
+    if (it >= 0 && it < this.shows.length) {
+      n = this.shows[it]!;
+      k = this.clicks[it]!;
+      w = this.watch[it]!;
+      if (leaveOut) (n -= 1), (k -= leaveOut.click), (w -= leaveOut.watch);
+    }
+    out[o] = (k + ItemStats.CTR_PRIOR * this.meanCtr) / (n + ItemStats.CTR_PRIOR);
+    out[o + 1] = (w + ItemStats.WATCH_PRIOR * this.meanWatch) / (k + ItemStats.WATCH_PRIOR);
+    out[o + 2] = Math.log1p(Math.max(0, n));
+  }
+  toJSON(): { shows: number[]; clicks: number[]; watch: number[]; meanCtr: number; meanWatch: number } {
+    return { shows: Array.from(this.shows), clicks: Array.from(this.clicks), watch: Array.from(this.watch), meanCtr: this.meanCtr, meanWatch: this.meanWatch };
+  }
+  static fromJSON(j: ReturnType<ItemStats['toJSON']>): ItemStats {
+    return new ItemStats(Float64Array.from(j.shows), Float64Array.from(j.clicks), Float64Array.from(j.watch), j.meanCtr, j.meanWatch);
+  }
+}
+
 /** Builds feature vectors (and sequences) from user and candidate rows of one env layout. */
 export class FeatureBuilder {
   readonly dim: number;
@@ -148,7 +203,10 @@ export class FeatureBuilder {
   private readonly hEngage: number;
   private readonly F: number;
 
-  constructor(layout: Layout) {
+  constructor(
+    layout: Layout,
+    readonly itemStats: ItemStats | null = null,
+  ) {
     this.F = layout.F;
     for (const f of layout.userFeatures) if (f.kind !== 'history') for (let j = 0; j < f.size; j++) this.userCols.push(f.offset + j);
     this.topic = layout.candidateFeatures.find((f) => f.name === 'topic' && f.kind === 'onehot');
@@ -174,6 +232,7 @@ export class FeatureBuilder {
       this.watch = watch;
       d += 1;
     }
+    if (itemStats) d += 3;
     this.dim = d;
     this.seqLen = h && this.topic ? h.size / h.stride! : 0;
     this.seqDim = this.seqLen > 0 ? this.topic!.size + 2 : 0;
@@ -185,8 +244,11 @@ export class FeatureBuilder {
     return -1;
   }
 
-  /** Write the feature vector of (user row at uo, candidate row at co) into out at oo. */
-  write(user: Float32Array, uo: number, cand: Float32Array, co: number, out: Float32Array, oo: number): void {
+  /**
+   * Write the feature vector of (user row at uo, candidate row at co, catalogue item `itemId`) into out at oo;
+   * `leaveOut` removes the row's own impression from the item statistics (training rows).
+   */
+  write(user: Float32Array, uo: number, cand: Float32Array, co: number, out: Float32Array, oo: number, itemId = -1, leaveOut?: { click: number; watch: number }): void {
     let k = oo;
     for (let j = 0; j < this.F; j++) out[k++] = cand[co + j]!;
     for (const c of this.userCols) out[k++] = user[uo + c]!;
@@ -231,6 +293,7 @@ export class FeatureBuilder {
       out[k++] = (allC + 1) / (allS + 2);
     }
     if (this.watch) out[k++] = c >= 0 ? user[uo + this.watch.offset + c]! / (user[uo + this.clicks!.offset + c]! + 1) : 0;
+    if (this.itemStats) this.itemStats.write(itemId, out, k, leaveOut);
   }
 
   /** Write the interaction sequence of a user row (oldest first) into out at oo: seqLen x seqDim. */
@@ -248,10 +311,14 @@ export class FeatureBuilder {
     }
   }
 
-  /** Feature matrix of a log (n x dim). */
-  matrix(log: ImpressionLog): Float32Array {
+  /** Feature matrix of a log (n x dim); `leaveOneOut` for the split the item statistics were fitted on. */
+  matrix(log: ImpressionLog, leaveOneOut = false): Float32Array {
     const out = new Float32Array(log.n * this.dim);
-    for (let i = 0; i < log.n; i++) this.write(log.user, i * log.U, log.cand, i * log.F, out, i * this.dim);
+    const lo = { click: 0, watch: 0 };
+    for (let i = 0; i < log.n; i++) {
+      if (leaveOneOut) (lo.click = log.click[i]!), (lo.watch = log.watch[i]!);
+      this.write(log.user, i * log.U, log.cand, i * log.F, out, i * this.dim, log.itemId[i]!, leaveOneOut ? lo : undefined);
+    }
     return out;
   }
 
