@@ -48,7 +48,7 @@ registerAgent({
   source: "engagement-gym's own; Dinkelbach (1967) slate as myopic-oracle, shaped by the hidden satisfaction dynamics",
   oracle: true,
   params: [
-    { name: 'satisfactionWeight', kind: 'number', default: 60, min: 0, max: 1e6, description: 'lifetime minutes per unit of satisfaction gained (tuned on users disjoint from evaluation)' },
+    { name: 'satisfactionWeight', kind: 'number', default: 20, min: 0, max: 1e6, description: 'lifetime minutes per unit of satisfaction gained (tuned on users disjoint from evaluation)' },
   ],
   create: (p, env, seed) => new CeilingOracleAgent(p, env, seed),
 });
@@ -313,7 +313,14 @@ registerAgent({
     { name: 'lr', kind: 'number', default: 1e-3, min: 0, max: 1, minExclusive: true, description: 'Adam learning rate' },
     { name: 'hidden', kind: 'int', default: 64, min: 1, max: 4096, description: 'hidden units of the Q network' },
     { name: 'hidden2', kind: 'int', default: 0, min: 0, max: 4096, description: 'second per-candidate layer of the Q network (0: thin head)' },
-    { name: 'replaySize', kind: 'int', default: 100_000, min: 10, max: 1e8, description: 'replay buffer capacity (click transitions)' },
+    {
+      name: 'noClickValue',
+      kind: 'enum',
+      default: 'auto',
+      values: ['auto', 'zero', 'learned'],
+      description: "value of not clicking: zero (the paper's decomposition, click transitions only) or a learned state value trained on the no-click transitions (auto: learned on multi-session envs)",
+    },
+    { name: 'replaySize', kind: 'int', default: 100_000, min: 10, max: 1e8, description: 'replay buffer capacity (transitions: clicks only with noClickValue zero)' },
     { name: 'batchSize', kind: 'int', default: 64, min: 1, max: 65536, description: 'minibatch size' },
     { name: 'learningStarts', kind: 'int', default: 1000, min: 0, max: 1e12, description: 'user-steps before learning starts' },
     { name: 'gradientSteps', kind: 'int', default: 1, min: 1, max: 1000, description: 'gradient steps per vector step' },

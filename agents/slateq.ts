@@ -14,15 +14,27 @@
  *   optimal next slate under the target network:
  *   y = r + gamma (1 - terminated) sum_{j in A'} P(j | s', A') Q_target(s', j), computed on the NEXT state
  *   (RecSim's implementation used the current state: google-research/recsim issue #26).
- * - Trains only on transitions with a click (the paper's decomposition), Huber loss, replay buffer, target
- *   network copied every `targetUpdate` user-steps, epsilon-greedy exploration with uniform random slates.
+ * - The no-click outcome (`noClickValue`): `zero` is the paper's decomposition, which gives not clicking a
+ *   long-term value of 0 and trains on click transitions only. That holds when a no-click ends the episode
+ *   (or nothing after it depends on it); in multi-session envs (retention-v0, v1) the session goes on and the
+ *   user returns after steps without a click, so a zero value makes the agent maximize the click probability
+ *   of a chain of clicks: clickbait. `learned` adds a state value of the no-click outcome Q0(s) (a ValueNet
+ *   over the user features and the mean candidate, with its own target copy) trained on the no-click
+ *   transitions, and trains on every transition: the slate value becomes
+ *     Q(s, A) = (sum_{i in A} v_i Q(s, i) + v_0 Q0(s)) / (v_0 + sum_{j in A} v_j)
+ *             = Q0(s) + sum_{i in A} v_i (Q(s, i) - Q0(s)) / (v_0 + sum_{j in A} v_j),
+ *   so serving and targets use the item values shifted by Q0 with the same slate optimizers (an item is
+ *   worth showing when it beats not clicking, not when it beats nothing). `auto`: learned on multi-session
+ *   envs, zero elsewhere (RecSim's setting and the paper's, for the reproduction).
+ * - Huber loss, replay buffer, target networks copied every `targetUpdate` user-steps, epsilon-greedy
+ *   exploration with uniform random slates.
  * Truncated transitions bootstrap; where the env's choice scores of a final observation are unavailable
  * (a user replaced at the horizon) the learned model's weights are used for it.
  */
 import type { ResolvedParams } from '../envs/params.js';
 import { tf, type BackendInfo, initBackend, type BackendChoice } from '../policies/backend.js';
 import { Adam, clipByGlobalNorm, RunningNorm } from '../policies/nn.js';
-import { SlateScorer } from '../policies/scorer.js';
+import { SlateScorer, ValueNet } from '../policies/scorer.js';
 import { LearnedChoiceModel } from '../policies/choice-model.js';
 import { greedyMnlSlate, mnlSlateValue, optimalMnlSlate, topK } from '../policies/slates.js';
 import { epsilonAt } from '../policies/schedules.js';
@@ -38,6 +50,9 @@ export class SlateQAgent extends BaseAgent {
   readonly choice: ChoiceKind;
   readonly q: SlateScorer;
   readonly qTarget: SlateScorer;
+  /** The no-click value Q0(s) and its target copy (noClickValue learned), else null. */
+  readonly q0: ValueNet | null;
+  readonly q0Target: ValueNet | null;
   private readonly opt: Adam;
   readonly userNorm: RunningNorm;
   readonly candNorm: RunningNorm;
@@ -91,7 +106,13 @@ export class SlateQAgent extends BaseAgent {
     this.q = new SlateScorer(U, F, H, p.hidden2 as number, 1, this.rng, 'q');
     this.qTarget = new SlateScorer(U, F, H, p.hidden2 as number, 1, this.rng, 'qt');
     this.qTarget.params.copyFrom(this.q.params);
-    this.opt = new Adam(this.q.params.vars, p.lr as number, 1e-5);
+    const nc = p.noClickValue as string;
+    if (nc === 'learned' && this.choice === 'position0') throw new IncompatibleEnv('slateq', env.envId, 'noClickValue "learned" needs a choice model with a no-click option (the env consumes position 0)');
+    const learnedNoClick = nc === 'learned' || (nc === 'auto' && env.multiSession && this.choice !== 'position0');
+    this.q0 = learnedNoClick ? new ValueNet(U, F, H, this.rng, 'q0') : null;
+    this.q0Target = learnedNoClick ? new ValueNet(U, F, H, this.rng, 'q0t') : null;
+    if (this.q0) this.q0Target!.params.copyFrom(this.q0.params);
+    this.opt = new Adam(this.q0 ? [...this.q.params.vars, ...this.q0.params.vars] : this.q.params.vars, p.lr as number, 1e-5);
     this.userNorm = new RunningNorm(U);
     this.candNorm = new RunningNorm(F);
     this.learned = new LearnedChoiceModel(F, U, K, 0.01);
@@ -129,6 +150,26 @@ export class SlateQAgent extends BaseAgent {
     const out = t.dataSync() as Float32Array;
     t.dispose();
     this.flops.inference += net.flops(n, N);
+    return out;
+  }
+
+  /** No-click values Q0 (n) of a value net, or zeros without one. */
+  private noClickValues(net: ValueNet | null, u: Float32Array, c: Float32Array, n: number): Float32Array {
+    if (!net) return new Float32Array(n);
+    const { U, N, F } = this.env.layout;
+    const t = tf.tidy(() => net.values(tf.tensor2d(u, [n, U]), tf.tensor2d(c, [n * N, F]), N));
+    const out = t.dataSync() as Float32Array;
+    t.dispose();
+    this.flops.inference += net.flops(n);
+    return out;
+  }
+
+  /** Item values shifted by the no-click value of their row, q_i - Q0(s) (a copy; q itself without Q0). */
+  private shifted(q: Float32Array, q0: Float32Array, n: number): Float32Array {
+    if (!this.q0) return q;
+    const N = this.env.layout.N;
+    const out = new Float32Array(q.length);
+    for (let s = 0; s < n; s++) for (let i = 0; i < N; i++) out[s * N + i] = q[s * N + i]! - q0[s]!;
     return out;
   }
 
@@ -183,7 +224,7 @@ export class SlateQAgent extends BaseAgent {
       }
     }
     const { u, c } = this.norm(obs.user, obs.candidates, B);
-    const qv = this.qValues(this.q, u, c, B);
+    const qv = this.shifted(this.qValues(this.q, u, c, B), this.noClickValues(this.q0, u, c, B), B);
     if (this.wWork.length !== B * N) {
       this.wWork = new Float64Array(B * N);
       this.w0Work = new Float64Array(B);
@@ -235,7 +276,7 @@ export class SlateQAgent extends BaseAgent {
       this.sinceTarget++;
       if (learnChoice) this.learned.fit(nc, s * N * F, t.actions, s * K, nu, s * U, t.clicked[s]!);
       const clicked = this.choice === 'position0' ? 0 : t.clicked[s]!;
-      if (clicked < 0) continue;
+      if (clicked < 0 && !this.q0) continue;
       const ended = t.finalMask[s] === 1;
       const i = this.head;
       this.head = (this.head + 1) % this.cap;
@@ -273,6 +314,7 @@ export class SlateQAgent extends BaseAgent {
     }
     if (this.sinceTarget >= (p.targetUpdate as number)) {
       this.qTarget.params.copyFrom(this.q.params);
+      if (this.q0) this.q0Target!.params.copyFrom(this.q0.params);
       this.sinceTarget = 0;
     }
     const n = p.gradientSteps as number;
@@ -294,7 +336,8 @@ export class SlateQAgent extends BaseAgent {
     const { u, c } = this.norm(gat(rb.user, U), gat(rb.cand, N * F), mb);
     const { u: nu, c: nc } = this.norm(gat(rb.nextUser, U), gat(rb.nextCand, N * F), mb);
     // Targets on the NEXT state with the target network.
-    const qt = this.qValues(this.qTarget, nu, nc, mb);
+    const q0t = this.noClickValues(this.q0Target, nu, nc, mb);
+    const qt = this.shifted(this.qValues(this.qTarget, nu, nc, mb), q0t, mb);
     const v = new Float64Array(mb * N);
     const v0 = new Float64Array(mb);
     const hid = new Float32Array(mb * N);
@@ -306,6 +349,7 @@ export class SlateQAgent extends BaseAgent {
     this.weights(mb, this.choice === 'env' ? hid : null, this.choice === 'env' ? hid0 : null, nu, nc, v, v0);
     const y = new Float32Array(mb);
     const oh = new Float32Array(mb * N);
+    const noClick = new Float32Array(mb);
     const tmp = new Int32Array(K);
     const gamma = p.gamma as number;
     for (let k = 0; k < mb; k++) {
@@ -314,15 +358,21 @@ export class SlateQAgent extends BaseAgent {
       if (!rb.terminal[i]) {
         if (p.target === 'sarsa' && rb.hasNextSlate[i]) next = this.slateValue(v, qt, k * N, rb.nextSlate, i * K, v0[k]!);
         else next = this.serve(p.target === 'sarsa' ? (p.serving as Rule) : (p.target as Rule), v, qt, k * N, v0[k]!, tmp, 0);
+        next += q0t[k]!;
       }
       y[k] = rb.reward[i]! + gamma * next;
-      oh[k * N + rb.slate[i * K + rb.clicked[i]!]!] = 1;
+      if (rb.clicked[i]! >= 0) oh[k * N + rb.slate[i * K + rb.clicked[i]!]!] = 1;
+      else noClick[k] = 1;
     }
     let meanQ = 0;
-    const vars = this.q.params.vars;
+    const vars = this.q0 ? [...this.q.params.vars, ...this.q0.params.vars] : this.q.params.vars;
     const { value, grads } = tf.variableGrads(() => {
-      const qs = this.q.scores(tf.tensor2d(u, [mb, U]), tf.tensor2d(c, [mb * N, F]), N);
-      const picked = tf.sum(tf.mul(qs, tf.tensor2d(oh, [mb, N])), 1);
+      const ut = tf.tensor2d(u, [mb, U]);
+      const ct = tf.tensor2d(c, [mb * N, F]);
+      const qs = this.q.scores(ut, ct, N);
+      let picked = tf.sum(tf.mul(qs, tf.tensor2d(oh, [mb, N])), 1);
+      // A no-click transition trains the no-click value Q0(s); a click trains the clicked item's Q(s, i).
+      if (this.q0) picked = tf.add(picked, tf.mul(this.q0.values(ut, ct, N), tf.tensor1d(noClick)));
       meanQ = tf.mean(picked).dataSync()[0] as number;
       return tf.losses.huberLoss(tf.tensor1d(y), picked) as tf.Scalar;
     }, vars);
@@ -332,7 +382,7 @@ export class SlateQAgent extends BaseAgent {
     this.opt.apply(clipped);
     for (const g of clipped) g.dispose();
     this.gradientSteps++;
-    this.flops.update += 3 * this.q.flops(mb, N) + this.qTarget.flops(mb, N);
+    this.flops.update += 3 * this.q.flops(mb, N) + this.qTarget.flops(mb, N) + (this.q0 ? 4 * this.q0.flops(mb) : 0);
     return { loss, meanQ };
   }
 
@@ -341,6 +391,8 @@ export class SlateQAgent extends BaseAgent {
     return {
       q: this.q.params.getWeights(),
       qTarget: this.qTarget.params.getWeights(),
+      q0: this.q0 ? this.q0.params.getWeights() : null,
+      q0Target: this.q0Target ? this.q0Target.params.getWeights() : null,
       adam: this.opt.state(),
       userNorm: this.userNorm.state(),
       candNorm: this.candNorm.state(),
@@ -361,6 +413,10 @@ export class SlateQAgent extends BaseAgent {
     const st = x as Record<string, unknown> & { rb: Record<string, (number | null)[]> };
     this.q.params.setWeights(st.q as number[][]);
     this.qTarget.params.setWeights(st.qTarget as number[][]);
+    if (this.q0) {
+      this.q0.params.setWeights(st.q0 as number[][]);
+      this.q0Target!.params.setWeights(st.q0Target as number[][]);
+    }
     this.opt.load(st.adam as ReturnType<Adam['state']>);
     this.userNorm.load(st.userNorm as ReturnType<RunningNorm['state']>);
     this.candNorm.load(st.candNorm as ReturnType<RunningNorm['state']>);
@@ -380,6 +436,8 @@ export class SlateQAgent extends BaseAgent {
   dispose(): void {
     this.q.params.dispose();
     this.qTarget.params.dispose();
+    this.q0?.params.dispose();
+    this.q0Target?.params.dispose();
     this.opt.dispose();
   }
 }
