@@ -112,9 +112,10 @@ export interface BatchSim {
   info(slot: number): Record<string, unknown>;
   /**
    * Hidden state as typed blocks over all slots (for oracle agents and analysis; never in the observation).
-   * `names` limits the work to the blocks asked for (others may be absent from the result).
+   * `names` limits the work to the blocks asked for (others may be absent from the result); `active`, when
+   * given, lets the sim skip the per-candidate work of finished slots (their values are then unspecified).
    */
-  hidden(names?: readonly string[]): Record<string, HiddenBlock>;
+  hidden(names?: readonly string[], active?: Uint8Array): Record<string, HiddenBlock>;
   /** Write the extra per-episode statistics of a slot, in `episodeStatNames` order. */
   episodeStats(slot: number, out: Float64Array, offset: number): void;
 }
@@ -556,9 +557,12 @@ export class VectorEnv {
     return r;
   }
 
-  /** Hidden state of every slot (oracles and analysis only); `names` limits the blocks computed. */
+  /**
+   * Hidden state of every slot (oracles and analysis only); `names` limits the blocks computed. With autoreset
+   * off, finished slots are skipped (their per-candidate values are unspecified: nobody acts on them).
+   */
   hidden(names?: readonly string[]): Record<string, HiddenBlock> {
-    return this.sim.hidden(names);
+    return this.sim.hidden(names, this.metadata.autoresetMode === 'off' && this.phase !== 'new' ? this.result.active : undefined);
   }
 
   /** The JSON info of one slot (not built in the hot path; call it when needed). */

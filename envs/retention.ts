@@ -789,9 +789,9 @@ export class RetentionSim implements BatchSim {
     }));
   }
 
-  hidden(names?: readonly string[]): Record<string, HiddenBlock> {
+  hidden(names?: readonly string[], active?: Uint8Array): Record<string, HiddenBlock> {
     const withExpected = !names || names.includes('expectedReward');
-    for (let s = 0; s < this.B; s++) this.fillHiddenSlot(s, withExpected);
+    for (let s = 0; s < this.B; s++) if (!active || active[s]) this.fillHiddenSlot(s, withExpected);
     const { T, N } = this;
     const hb = this.hiddenBuf;
     const blocks: Record<string, HiddenBlock> = {

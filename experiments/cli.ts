@@ -33,6 +33,7 @@ export const REPRODUCTIONS: Record<string, string> = {
   slateq: 'recsim-slateq.json',
   'choc-kale': 'choc-kale.json',
   'adaptive-drift': 'adaptive-drift.json',
+  'slateq-noclick': 'slateq-noclick.json',
 };
 
 function readSpecFile(path: string): unknown {
