@@ -432,6 +432,9 @@ export class VectorEnv {
   private readonly epReturn: Float64Array;
   private readonly epLength: Float64Array;
   private readonly extraStats: Float64Array;
+  /** Slate validation scratch: the stamp of the row that last used each candidate index. */
+  private seen = new Int32Array(0);
+  private stamp = 0;
 
   constructor(def: EnvDefinition, observationSpace: Dict, numEnvs: number, autoresetMode: AutoresetMode) {
     if (!Number.isInteger(numEnvs) || numEnvs < 1) throw new RangeError(`${def.id}: numEnvs must be a positive integer, got ${numEnvs}`);
@@ -510,6 +513,29 @@ export class VectorEnv {
     const r = this.result;
     const sim = this.sim;
     const same = this.metadata.autoresetMode === 'same-step';
+    // All or nothing: every active slot's slate is validated before any slot moves, so a rejected batch leaves
+    // the env exactly as it was. Linear time: a stamp per candidate index marks what the row has used.
+    if (this.seen.length !== N) this.seen = new Int32Array(N).fill(-1);
+    const seen = this.seen;
+    for (let s = 0; s < B; s++) {
+      if (!r.active[s]) continue;
+      const o = s * K;
+      const stamp = this.stamp++;
+      for (let i = 0; i < K; i++) {
+        const v = actions[o + i]!;
+        if (v < 0 || v >= N) throw new InvalidAction(`${this.id} (vector): invalid action for slot ${s}: slate[${i}] = ${v} is out of range [0, ${N - 1}]; each row is a Slate(n=${N}, k=${K}); no slot was stepped`);
+        if (seen[v] === stamp) {
+          let j = 0;
+          while (actions[o + j] !== v) j++;
+          throw new InvalidAction(`${this.id} (vector): invalid action for slot ${s}: index ${v} appears twice (slate positions ${j} and ${i}); a slate holds distinct candidates; no slot was stepped`);
+        }
+        seen[v] = stamp;
+      }
+      if (this.stamp > 2 ** 30) {
+        seen.fill(-1);
+        this.stamp = 0;
+      }
+    }
     let finished = 0;
     let anyActive = false;
     for (let s = 0; s < B; s++) {
@@ -522,13 +548,6 @@ export class VectorEnv {
         continue;
       }
       const o = s * K;
-      for (let i = 0; i < K; i++) {
-        const v = actions[o + i]!;
-        if (v < 0 || v >= N) throw new InvalidAction(`${this.id} (vector): invalid action for slot ${s}: slate[${i}] = ${v} is out of range [0, ${N - 1}]; each row is a Slate(n=${N}, k=${K})`);
-        for (let j = 0; j < i; j++) {
-          if (actions[o + j] === v) throw new InvalidAction(`${this.id} (vector): invalid action for slot ${s}: index ${v} appears twice (slate positions ${j} and ${i}); a slate holds distinct candidates`);
-        }
-      }
       const status = sim.stepSlot(s, actions, o);
       const rew = sim.rewards[s]!;
       r.rewards[s] = rew;

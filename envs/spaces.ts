@@ -194,11 +194,17 @@ export class Slate implements Space<Int32Array> {
   validate(x: unknown): string | null {
     if (!isNumericArray(x)) return `expected an array of ${this.k} integers, got ${describeValue(x)}`;
     if (x.length !== this.k) return `expected ${this.k} indices, got ${x.length}`;
+    // Linear time: small slates compare pairwise (cheaper than a set), large ones remember first positions.
+    const first = x.length > 32 ? new Map<number, number>() : null;
     for (let i = 0; i < x.length; i++) {
       const v = x[i]!;
       if (!Number.isInteger(v)) return `slate[${i}] = ${v} is not an integer`;
       if (v < 0 || v >= this.n) return `slate[${i}] = ${v} is out of range [0, ${this.n - 1}]`;
-      for (let j = 0; j < i; j++) if (x[j] === v) return `index ${v} appears twice (slate positions ${j} and ${i}); a slate holds distinct candidates`;
+      if (first) {
+        const j = first.get(v);
+        if (j !== undefined) return `index ${v} appears twice (slate positions ${j} and ${i}); a slate holds distinct candidates`;
+        first.set(v, i);
+      } else for (let j = 0; j < i; j++) if (x[j] === v) return `index ${v} appears twice (slate positions ${j} and ${i}); a slate holds distinct candidates`;
     }
     return null;
   }

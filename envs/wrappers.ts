@@ -7,6 +7,7 @@ import type { Env, EnvMetadata, Layout, ResetOptions, ResetResult, StepResult } 
 import type { ResolvedParams } from './params.js';
 import type { Dict, Slate } from './spaces.js';
 import type { SimEnv } from './core.js';
+import { ResetNeeded } from './errors.js';
 
 /** Base class: forwards everything to the wrapped env. */
 export class Wrapper implements Env {
@@ -55,14 +56,21 @@ export class TimeLimit extends Wrapper {
       throw new RangeError(`TimeLimit(${env.id}): maxEpisodeSteps must be a positive integer, got ${maxEpisodeSteps}`);
     }
   }
+  /** The episode ended here (terminated, or truncated by the limit): step() needs a reset first. */
+  private ended = false;
   override reset(opts?: ResetOptions): ResetResult {
+    const r = this.env.reset(opts);
     this.elapsed = 0;
-    return this.env.reset(opts);
+    this.ended = false;
+    return r;
   }
   override step(action: ArrayLike<number>): StepResult {
+    // The inner env enforces its own episode end; the limit's truncation is this wrapper's to enforce.
+    if (this.ended) throw new ResetNeeded(`${this.id}: step() called after the episode ended (TimeLimit ${this.maxEpisodeSteps} reached or terminated); call reset() first`);
     const r = this.env.step(action);
     this.elapsed++;
     if (this.elapsed >= this.maxEpisodeSteps && !r.terminated) r.truncated = true;
+    if (r.terminated || r.truncated) this.ended = true;
     return r;
   }
 }

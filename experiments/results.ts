@@ -104,6 +104,12 @@ export function specToJson(spec: ResolvedSpec): Record<string, unknown> {
     final: spec.final,
     reward: spec.reward,
   };
+  // floor and ceiling only where they differ from what resolveSpec picks by default (the agents with ids random
+  // and ceiling-oracle), so the written spec re-resolves to the same spec and default specs keep their run id.
+  const defFloor = spec.agents.find((a) => a.id === 'random')?.label ?? null;
+  const defCeiling = spec.agents.find((a) => a.id === 'ceiling-oracle')?.label ?? null;
+  if (spec.floor !== defFloor && spec.floor !== null) out.floor = spec.floor;
+  if (spec.ceiling !== defCeiling && spec.ceiling !== null) out.ceiling = spec.ceiling;
   if (spec.sweep) out.sweep = { grid: spec.sweep.grid, ...(spec.sweep.random ? { random: spec.sweep.random } : {}), seed: spec.sweep.seed };
   if (spec.warmStart) out.warmStart = spec.warmStart;
   return out;

@@ -248,7 +248,7 @@ export function summarize(spec: ResolvedSpec, results: CellResult[]): Summary {
       gs.forEach((g, i) => (g.vsBaseline![m.key]!.pHolm = adj[i]!));
     }
   }
-  return { experiment: spec.name, env: spec.env.id, baseline: spec.baseline, floor: spec.floor, ceiling: spec.ceiling, metrics, horizonDays: multi ? horizon : null, groups };
+  return { experiment: spec.name, env: spec.env.id, baseline: spec.baseline, floor: spec.floor ?? null, ceiling: spec.ceiling ?? null, metrics, horizonDays: multi ? horizon : null, groups };
 }
 
 function seedInterval(x: number[]): SeedInterval {
@@ -303,7 +303,7 @@ export function summaryCsv(s: Summary): string {
 export function summaryTable(s: Summary, keys = ['return', 'activeDays', 'd30', 'churned', 'ctr']): string {
   const ks = keys.filter((k) => s.metrics.some((m) => m.key === k));
   const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
-  const norm = s.floor !== null && s.ceiling !== null;
+  const norm = s.floor != null && s.ceiling != null;
   const head = [
     'agent',
     ...ks.map((k) => s.metrics.find((m) => m.key === k)!.label),

@@ -326,3 +326,19 @@ describe('seed-level summary', () => {
     expect(sum.groups.find((g) => g.label === 'floor')!.normalized!.mean).toBe(0);
   });
 });
+
+describe('floor and ceiling in specs', () => {
+  it('default to the agents with ids random and ceiling-oracle, name an agent label, and survive the written spec', async () => {
+    const { specToJson } = await import('../experiments/results.js');
+    const base = { name: 'fc', env: { id: 'retention-v1' }, seeds: 2, train: { steps: 0 }, final: { users: 2 } };
+    const d = resolveSpec({ ...base, agents: [{ id: 'random' }, { id: 'ceiling-oracle', label: 'top' }, { id: 'ucb1' }] });
+    expect([d.floor, d.ceiling]).toEqual(['random', 'top']);
+    expect(specToJson(d).floor).toBeUndefined();
+    const n = resolveSpec({ ...base, agents: [{ id: 'random' }, { id: 'ucb1', label: 'bandit' }, { id: 'myopic-oracle' }], floor: 'bandit', ceiling: 'myopic-oracle' });
+    const back = resolveSpec(specToJson(n));
+    expect([back.floor, back.ceiling]).toEqual(['bandit', 'myopic-oracle']);
+    expect(resolveSpec({ ...base, agents: [{ id: 'ucb1' }] }).floor).toBeNull();
+    expect(() => resolveSpec({ ...base, agents: [{ id: 'random' }], ceiling: 'nobody' })).toThrow(/spec: ceiling: "nobody" is not an agent label; labels: random/);
+    expect(() => resolveSpec({ ...base, agents: [{ id: 'random' }], ceiling: 'random' })).toThrow(/spec: ceiling: the ceiling must differ from the floor/);
+  });
+});

@@ -174,6 +174,32 @@ describe('vector env autoreset modes', () => {
     expect(() => env.step(new Int32Array([0, 1, 0, 10, 0, 1]))).toThrow(/slot 1: slate\[1\] = 10 is out of range \[0, 9\]/);
   });
 
+  it('a rejected batch moves no slot: the env continues exactly like a twin that never saw it', () => {
+    const a = makeVec('retention-v0', {}, { numEnvs: 2 });
+    const b = makeVec('retention-v0', {}, { numEnvs: 2 });
+    a.reset({ seed: 5 });
+    b.reset({ seed: 5 });
+    // Slot 0 is valid, slot 1 repeats an index: nothing may move, slot 0 included.
+    expect(() => a.step(new Int32Array([0, 1, 2, 3, 4, 5, 6, 7, 8, 8]))).toThrow(/slot 1: index 8 appears twice .*no slot was stepped/);
+    expect(() => a.step(new Int32Array([0, 1, 2, 3, 4, 5, 6, 7, 8, 99]))).toThrow(/slot 1: slate\[4\] = 99 is out of range .*no slot was stepped/);
+    const good = new Int32Array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    for (let t = 0; t < 20; t++) {
+      const ra = a.step(good);
+      const rb = b.step(good);
+      expect(Array.from(ra.rewards)).toEqual(Array.from(rb.rewards));
+      expect(Array.from(ra.observation.user)).toEqual(Array.from(rb.observation.user));
+    }
+  });
+
+  it('slate validation is linear: a slate of 10,000 distinct indices validates quickly, and a late duplicate is found', async () => {
+    const { Slate } = await import('../envs/spaces.js');
+    const sp = new Slate(20000, 10000);
+    const x = Int32Array.from({ length: 10000 }, (_, i) => i);
+    expect(sp.validate(x)).toBeNull();
+    x[9999] = 17;
+    expect(sp.validate(x)).toMatch(/index 17 appears twice \(slate positions 17 and 9999\)/);
+  });
+
   it('same seed gives bit-identical batches across runs', () => {
     const run = () => {
       const env = makeVec('retention-v0', {}, { numEnvs: 32 });

@@ -23,6 +23,17 @@ describe('wrappers', () => {
     expect(() => new TimeLimit(make('boredom-mdp-v0'), 0)).toThrow(/maxEpisodeSteps must be a positive integer/);
   });
 
+  it('TimeLimit enforces the episode state machine: after its truncation, step() throws ResetNeeded until reset()', async () => {
+    const { ResetNeeded } = await import('../envs/errors.js');
+    const env = make('retention-v0', {}, { maxEpisodeSteps: 1 });
+    env.reset({ seed: 1 });
+    expect(env.step([0, 1, 2, 3, 4]).truncated).toBe(true);
+    expect(() => env.step([0, 1, 2, 3, 4])).toThrow(ResetNeeded);
+    expect(() => env.step([0, 1, 2, 3, 4])).toThrow(/retention-v0: step\(\) called after the episode ended .*call reset\(\) first/);
+    env.reset();
+    expect(env.step([0, 1, 2, 3, 4]).truncated).toBe(true);
+  });
+
   it('RecordEpisodeStatistics reports return and length, and sessions / active days / churn for multi-session envs', () => {
     const env = new RecordEpisodeStatistics(make('retention-v0'));
     env.reset({ seed: 2 });
