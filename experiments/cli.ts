@@ -424,5 +424,8 @@ export async function main(argv: string[]): Promise<number> {
     if (verbose && err.stack) process.stderr.write(err.stack + '\n');
     code = err instanceof UsageError || err.name === 'SpecError' ? 2 : 1;
   }
+  // A handler that ended without an error may have set its own code (3: a merge with cells missing; 130: an
+  // interrupted run): the caller assigns the returned code to process.exitCode, so carry it through.
+  if (code === 0 && typeof process.exitCode === 'number') code = process.exitCode;
   return code;
 }

@@ -261,6 +261,11 @@ export function summaryJson(s: Summary): string {
   return JSON.stringify(s, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n';
 }
 
+/** An RFC 4180 field: quoted, inner quotes doubled (what Python's csv module and spreadsheets read back). */
+function csvQuote(x: string): string {
+  return `"${x.replace(/"/g, '""')}"`;
+}
+
 export function summaryCsv(s: Summary): string {
   const rows = ['point,label,agent,oracle,metric,mean,ci_lo,ci_hi,iqm,iqm_lo,iqm_hi,diff_vs_baseline,diff_lo,diff_hi,relative_pct,p,p_holm,p_improvement,p_improvement_lo,p_improvement_hi,normalized,normalized_lo,normalized_hi,untrained,untrained_lo,untrained_hi'];
   const f = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '' : String(x));
@@ -271,7 +276,7 @@ export function summaryCsv(s: Summary): string {
       const c = g.vsBaseline?.[m.key];
       rows.push(
         [
-          JSON.stringify(JSON.stringify(g.point)),
+          csvQuote(JSON.stringify(g.point)),
           g.label,
           g.agentId,
           g.oracle,

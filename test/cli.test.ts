@@ -80,7 +80,7 @@ describe('egym CLI (spawned)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'egym-run-'));
     const r = egym('run', '--env', 'boredom-mdp-v0', '--agent', 'random', 'q-learning', '--seeds', '2', '--steps', '30', '--users', '20', '--out', dir, '--workers', '0');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/q-learning \| /);
+    expect(r.stdout).toMatch(/\nq-learning +\d/);
     expect(r.stdout).toContain('vs random');
     expect(existsSync(join(dir, 'report.html'))).toBe(true);
     const again = egym('run', '--env', 'boredom-mdp-v0', '--agent', 'random', 'q-learning', '--seeds', '2', '--steps', '30', '--users', '20', '--out', dir, '--workers', '0', '--json');
@@ -97,6 +97,15 @@ describe('egym CLI (spawned)', () => {
     expect(r.stderr).toMatch(/agents\[1\]\.params: agent ppo: param "lr" = "fast" is not a finite number/);
     expect(egym('run', join(dir, 'missing.json')).code).toBe(2);
     expect(egym('reproduce', 'alphago').stderr).toMatch(/available: flagship, slateq, choc-kale, adaptive-drift/);
+  });
+
+  it('merge with cells missing exits 3 (the code is not lost on the way out)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'egym-merge-'));
+    const args = ['--env', 'boredom-mdp-v0', '--agent', 'random', 'q-learning', '--seeds', '2', '--steps', '10', '--users', '5', '--workers', '0'];
+    expect(egym('run', ...args, '--shard', '0/2', '--out', join(dir, 's0')).code).toBe(0);
+    const r = egym('merge', join(dir, 's0'), '--out', join(dir, 'm'));
+    expect(r.stdout).toMatch(/merged \d+ of 4 cells .* the rest are missing/);
+    expect(r.code).toBe(3);
   });
 
   it('demo prints the paired comparison', () => {

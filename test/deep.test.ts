@@ -204,7 +204,7 @@ describe('SlateQ with a valued no-click outcome', () => {
     const envParams = { horizonDays: 2, maxSessionSteps: 8 };
     const steps = 40;
     const run = async (noClickValue: string) => {
-      const agent = (await makeAgent('slateq', { noClickValue, learningStarts: 10, batchSize: 8, hidden: 8, backend: 'cpu' }, { envId: 'retention-v1', envParams, seed: 2 })) as SlateQAgent;
+      const agent = (await makeAgent('slateq', { noClickValue, learningStarts: 10, batchSize: 8, hidden: 8 }, { envId: 'retention-v1', envParams, seed: 2 })) as SlateQAgent;
       let clicks = 0;
       trainAgent(agent, makeVec('retention-v1', envParams, { numEnvs: 4 }), { steps, seed: 3, onStep: (t) => t.clicked.forEach((c) => (clicks += c >= 0 ? 1 : 0)) });
       const size = (agent.save().state as { size: number }).size;
@@ -219,10 +219,10 @@ describe('SlateQ with a valued no-click outcome', () => {
     expect(zero.size).toBe(zero.clicks);
     expect(zero.size).toBeLessThan(steps * 4);
     // auto: learned on multi-session envs, the paper's zero on RecSim's single-session env.
-    const auto = (await makeAgent('slateq', { backend: 'cpu', hidden: 8 }, { envId: 'interest-evolution-v0', seed: 0 })) as SlateQAgent;
+    const auto = (await makeAgent('slateq', { hidden: 8 }, { envId: 'interest-evolution-v0', seed: 0 })) as SlateQAgent;
     expect(auto.q0).toBe(null);
     auto.dispose();
-    await expect(makeAgent('slateq', { noClickValue: 'learned', backend: 'cpu' }, { envId: 'long-term-satisfaction-v0', seed: 0 })).rejects.toThrow(/noClickValue "learned" needs a choice model with a no-click option/);
+    await expect(makeAgent('slateq', { noClickValue: 'learned' }, { envId: 'long-term-satisfaction-v0', seed: 0 })).rejects.toThrow(/noClickValue "learned" needs a choice model with a no-click option/);
   });
 });
 

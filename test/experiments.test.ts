@@ -342,3 +342,54 @@ describe('floor and ceiling in specs', () => {
     expect(() => resolveSpec({ ...base, agents: [{ id: 'random' }], ceiling: 'random' })).toThrow(/spec: ceiling: the ceiling must differ from the floor/);
   });
 });
+
+describe('summary CSV', () => {
+  it('quotes the sweep point as RFC 4180 (doubled quotes), so a point with two parameters stays one field', async () => {
+    const { summaryCsv } = await import('../experiments/summary.js');
+    const csv = summaryCsv({
+      experiment: 'x',
+      env: 'e',
+      baseline: 'a',
+      floor: null,
+      ceiling: null,
+      horizonDays: null,
+      metrics: [{ key: 'return', label: 'return' }],
+      groups: [
+        {
+          point: { 'env.params.a': 1, 'agents[0].params.b': 'q' },
+          pointIndex: 0,
+          label: 'a',
+          agentId: 'random',
+          oracle: false,
+          seeds: [0],
+          metrics: { return: { mean: 1, lo: 0, hi: 2, iqm: 1, iqmLo: 0, iqmHi: 2 } },
+          vsBaseline: null,
+          normalized: null,
+          untrained: null,
+          extras: { sessionLength: 0, returnGap: 0, coverage: 0 },
+          curve: [],
+          survival: [],
+        },
+      ],
+    });
+    const row = csv.trim().split('\n')[1]!;
+    expect(row.startsWith('"{""env.params.a"":1,""agents[0].params.b"":""q""}",a,random,false,return,1,0,2,')).toBe(true);
+    // Parsed as RFC 4180: the header's column count.
+    const fields: string[] = [];
+    let cur = '';
+    let q = false;
+    for (let i = 0; i < row.length; i++) {
+      const ch = row[i]!;
+      if (q) {
+        if (ch === '"' && row[i + 1] === '"') (cur += '"'), i++;
+        else if (ch === '"') q = false;
+        else cur += ch;
+      } else if (ch === '"') q = true;
+      else if (ch === ',') fields.push(cur), (cur = '');
+      else cur += ch;
+    }
+    fields.push(cur);
+    expect(fields.length).toBe(csv.split('\n')[0]!.split(',').length);
+    expect(JSON.parse(fields[0]!)).toEqual({ 'env.params.a': 1, 'agents[0].params.b': 'q' });
+  });
+});
