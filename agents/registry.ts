@@ -7,6 +7,7 @@
 import { envSpec, resolveEnvParams } from '../envs/registry.js';
 import { type ParamSpec, type ResolvedParams, resolveParams } from '../envs/params.js';
 import { checkSeed } from '../envs/rng.js';
+import { UnknownAgent } from '../envs/errors.js';
 import type { Agent, AgentEnvInfo } from './api.js';
 
 export interface AgentSpec {
@@ -36,7 +37,7 @@ export function listAgents(): { id: string; description: string; source: string;
 
 export function agentSpec(id: string): AgentSpec {
   const a = agents.get(id);
-  if (!a) throw new Error(`unknown agent ${JSON.stringify(id)}; known agents: ${[...agents.keys()].join(', ')}`);
+  if (!a) throw new UnknownAgent(`unknown agent ${JSON.stringify(id)}; known agents: ${[...agents.keys()].join(', ')}`);
   return a;
 }
 

@@ -40,3 +40,11 @@ export class UnknownEnv extends GymError {
     this.name = 'UnknownEnv';
   }
 }
+
+/** An agent id that is not registered (raised by the agent registry). */
+export class UnknownAgent extends GymError {
+  constructor(message: string) {
+    super('GYM_UNKNOWN_AGENT', message);
+    this.name = 'UnknownAgent';
+  }
+}

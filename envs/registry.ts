@@ -103,6 +103,7 @@ export interface MakeVecOptions {
 
 /** A vector env of `numEnvs` users stepped in lock-step (autoreset 'same-step' by default). */
 export function makeVec(id: string, params: Record<string, unknown> | undefined, opts: MakeVecOptions): VectorEnv {
+  if (opts === null || typeof opts !== 'object') throw new RangeError(`makeVec(${JSON.stringify(id)}): options must be an object { numEnvs, autoresetMode? }, got ${opts === null ? 'null' : typeof opts}`);
   const spec = envSpec(id);
   const p = resolveEnvParams(id, params);
   const def = definition(spec, p);

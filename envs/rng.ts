@@ -72,7 +72,8 @@ export function worldStream(populationSeed: number, purpose: string): Rng {
 /** Validate a seed: a finite non-negative integer (safe integer range). */
 export function checkSeed(seed: unknown, where: string): number {
   if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) {
-    throw new RangeError(`${where}: seed must be a non-negative integer, got ${JSON.stringify(seed)}`);
+    const got = typeof seed === 'number' || typeof seed === 'bigint' ? String(seed) + (typeof seed === 'bigint' ? 'n (a BigInt)' : '') : typeof seed === 'string' ? JSON.stringify(seed) : seed === null ? 'null' : typeof seed;
+    throw new RangeError(`${where}: seed must be a non-negative integer, got ${got}`);
   }
   return seed;
 }

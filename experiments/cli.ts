@@ -5,6 +5,7 @@ import yargs, { type Argv } from 'yargs';
 import { checkEnv } from '../envs/check-env.js';
 import { envSpec, listEnvs, make } from '../envs/registry.js';
 import { describeAllowed } from '../envs/params.js';
+import { UnknownAgent, UnknownEnv } from '../envs/errors.js';
 import { benchEnvs, formatBenchTable, machineInfo, writeJsonAtomic } from './bench-envs.js';
 import { benchAgents, formatAgentBench } from './bench-agents.js';
 import type { BackendName } from '../policies/backend.js';
@@ -249,6 +250,9 @@ export async function main(argv: string[]): Promise<number> {
           for (const p of g.params) out(`  ${p.name.padEnd(22)}${describeAllowed(p)}, default ${JSON.stringify(p.default)}\n  ${''.padEnd(22)}${p.description}`);
           return;
         }
+        if (!listEnvs().some((e) => e.id === a.id) && !/-v\d+$/.test(String(a.id))) {
+          throw new UsageError(`info: ${JSON.stringify(a.id)} is neither an env nor an agent; envs: ${listEnvs().map((e) => e.id).join(', ')}; agents: ${listAgents().map((g) => g.id).join(', ')}`);
+        }
         const spec = envSpec(a.id as string);
         const env = make(spec.id);
         if (a.json) {
@@ -269,6 +273,7 @@ export async function main(argv: string[]): Promise<number> {
           .example('$0 check-env interest-evolution-v0', 'all checks on one env'),
       (a) => {
         envSpec(a.id as string);
+        if (!Number.isSafeInteger(a.steps) || a.steps < 1) throw new UsageError(`check-env: --steps must be a positive integer, got ${String(a.steps)}`);
         const report = checkEnv(() => make(a.id as string), { steps: a.steps });
         for (const p of report.passed) out(`ok  ${p}`);
         out(`${report.id}: all ${report.passed.length} checks passed`);
@@ -422,7 +427,8 @@ export async function main(argv: string[]): Promise<number> {
     const err = e as Error;
     process.stderr.write(`egym: ${err.message}\n`);
     if (verbose && err.stack) process.stderr.write(err.stack + '\n');
-    code = err instanceof UsageError || err.name === 'SpecError' ? 2 : 1;
+    // Usage errors: bad flags, an invalid spec, or an env or agent id that does not exist (the same in every command).
+    code = err instanceof UsageError || err instanceof UnknownEnv || err instanceof UnknownAgent || err.name === 'SpecError' ? 2 : 1;
   }
   // A handler that ended without an error may have set its own code (3: a merge with cells missing; 130: an
   // interrupted run): the caller assigns the returned code to process.exitCode, so carry it through.

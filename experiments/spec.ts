@@ -72,7 +72,7 @@ export const SpecSchema = z.strictObject({
   quick: z
     .strictObject({
       seeds: z.union([z.number().int().min(1).max(1000), z.array(z.number().int().min(0)).min(1)]).optional(),
-      train: z.strictObject({ steps: z.number().int().min(0), numEnvs: z.number().int().min(1).optional() }).optional(),
+      train: z.strictObject({ steps: z.number().int().min(0), numEnvs: z.number().int().min(1).max(100000).optional() }).optional(),
       eval: z.strictObject({ every: z.number().int().min(0).optional(), users: z.number().int().min(1).optional() }).optional(),
       final: z.strictObject({ users: z.number().int().min(2) }).optional(),
     })
@@ -149,6 +149,8 @@ function at(path: string, f: () => void): void {
 /** Validate against the registries and fill every default; `quick` applies the spec's quick overrides. */
 export function resolveSpec(raw: unknown, quick = false): ResolvedSpec {
   let s = parseSpec(raw);
+  // The spec's own seeds must be valid whether or not --quick replaces them.
+  if (Array.isArray(s.seeds) && new Set(s.seeds).size !== s.seeds.length) throw new SpecError('spec: seeds: seeds must be distinct', 'seeds');
   if (quick) {
     if (!s.quick) throw new SpecError(`spec: quick: --quick needs a "quick" section in the spec (seeds, train, eval, final overrides)`, 'quick');
     const q = s.quick;
@@ -191,7 +193,7 @@ export function resolveSpec(raw: unknown, quick = false): ResolvedSpec {
   }
   if (floor !== null && floor === ceiling) throw new SpecError(`spec: ceiling: the ceiling must differ from the floor ("${floor}")`, 'ceiling');
   const seeds = typeof s.seeds === 'number' ? Array.from({ length: s.seeds }, (_, i) => i) : [...s.seeds];
-  if (new Set(seeds).size !== seeds.length) throw new SpecError('spec: seeds: seeds must be distinct', 'seeds');
+  if (new Set(seeds).size !== seeds.length) throw new SpecError(`spec: ${quick ? 'quick.seeds' : 'seeds'}: seeds must be distinct`, quick ? 'quick.seeds' : 'seeds');
   const spec: ResolvedSpec = {
     name: s.name,
     description: s.description ?? '',

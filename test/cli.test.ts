@@ -43,9 +43,11 @@ describe('egym CLI (spawned)', () => {
     expect(r.stdout).toMatch(/boredom-mdp-v0: all \d+ checks passed/);
   });
 
-  it('an unknown env is one clear line on stderr and exit code 1', () => {
+  it('an unknown env or agent is one clear line on stderr and the usage exit code 2, in every command', () => {
+    for (const cmd of [['info', 'nope-v0'], ['bench', 'envs', '--env', 'nope-v0']]) expect(egym(...cmd).code).toBe(2);
+    expect(egym('info', 'no-such-agent').code).toBe(2);
     const r = egym('check-env', 'nope-v0');
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/unknown env id "nope-v0"; known envs: /);
   });
@@ -55,6 +57,10 @@ describe('egym CLI (spawned)', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/Choices: "envs"/);
     expect(egym().code).toBe(2);
+    const bad = egym('check-env', 'bernoulli-bandit-v0', '--steps', 'abc');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/check-env: --steps must be a positive integer, got NaN/);
+    expect(egym('check-env', 'bernoulli-bandit-v0', '--steps', '-5').code).toBe(2);
   });
 
   it('bench envs writes its JSON result', () => {

@@ -84,3 +84,22 @@ describe('registry', () => {
     expect(() => env.reset({ options: { userIndex: -3 } })).toThrow(/userIndex must be a non-negative integer/);
   });
 });
+
+describe('bad inputs are typed errors that name what was given', () => {
+  it('seeds: NaN, BigInt and strings are named as given; makeVec without options is a RangeError', async () => {
+    const { make, makeVec } = await import('../envs/registry.js');
+    const env = make('retention-v0');
+    expect(() => env.reset({ seed: NaN })).toThrow(/seed must be a non-negative integer, got NaN/);
+    expect(() => env.reset({ seed: 5n as unknown as number })).toThrow(/got 5n \(a BigInt\)/);
+    expect(() => env.reset({ seed: '3' as unknown as number })).toThrow(/got "3"/);
+    expect(() => makeVec('retention-v0', {}, null as never)).toThrow(RangeError);
+    expect(() => makeVec('retention-v0', {}, null as never)).toThrow(/options must be an object \{ numEnvs, autoresetMode\? \}, got null/);
+  });
+  it('a spec whose own seeds repeat is rejected with or without --quick; quick.train.numEnvs has the same maximum', async () => {
+    const { resolveSpec } = await import('../experiments/spec.js');
+    const base = { name: 's', env: { id: 'retention-v0' }, agents: [{ id: 'random' }], train: { steps: 0 }, final: { users: 2 }, quick: { seeds: 1, train: { steps: 0 } } };
+    expect(() => resolveSpec({ ...base, seeds: [0, 0] })).toThrow(/spec: seeds: seeds must be distinct/);
+    expect(() => resolveSpec({ ...base, seeds: [0, 0] }, true)).toThrow(/spec: seeds: seeds must be distinct/);
+    expect(() => resolveSpec({ ...base, seeds: 2, quick: { train: { steps: 0, numEnvs: 1e9 } } }, true)).toThrow(/spec: quick\.train\.numEnvs/);
+  });
+});
