@@ -487,6 +487,10 @@ export class RetentionSim implements BatchSim {
     const ws = this.p.worldSeed as number;
     const world = ws >= 0 ? ws : seed;
     if (world !== this.catSeed) {
+      // The one-hots of the candidates on display belong to the old catalogue's topics: clear them all, so
+      // sampleCandidates never unsets the wrong column (retention-v0 switches catalogues with the population).
+      this.candidates.fill(0);
+      this.itemIds.fill(-1);
       const p = this.p;
       this.cat = this.v1
         ? makeCatalogueV1(world, this.M, this.T, this.D, p.appealQualityCorr as number, p.topicQualityStd as number, p.itemNoise as number)

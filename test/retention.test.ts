@@ -195,3 +195,17 @@ describe('retention-v0 mechanisms', () => {
     }
   });
 });
+
+describe('catalogue switches', () => {
+  it('reseeding retention-v0 with another population (another catalogue) leaves exactly one topic per candidate', () => {
+    const env = make('retention-v0');
+    env.reset({ seed: 1 });
+    const r = env.reset({ seed: 2 });
+    const { N, F } = env.layout;
+    for (let i = 0; i < N; i++) {
+      let ones = 0;
+      for (let t = 0; t < 10; t++) ones += r.observation.candidates[i * F + t]!;
+      expect(ones).toBe(1);
+    }
+  });
+});
