@@ -10,6 +10,7 @@
  * heuristic's at most 0.4; the ceiling at least 1.5 x random (paired 95% CI); untrained Q-learning and SARSA
  * within noise of random (paired 95% CI covers 0). Normalized score: (policy - random) / (ceiling - random).
  */
+import { normalMeanCi } from './stats.js';
 import { evaluateAgent, type UserOutcomes } from './evaluate.js';
 import { makeAgent } from '../agents/index.js';
 import { make } from '../envs/registry.js';
@@ -46,18 +47,6 @@ export interface Calibration {
   rows: CalibrationRow[];
   bestHeuristic: string;
   targets: CalibrationTarget[];
-}
-
-/** Normal-approximation 95% CI of a mean (n >= 1,500 users here). */
-function meanCi(x: ArrayLike<number>): { mean: number; lo: number; hi: number } {
-  const n = x.length;
-  let m = 0;
-  for (let i = 0; i < n; i++) m += x[i]!;
-  m /= n;
-  let v = 0;
-  for (let i = 0; i < n; i++) v += (x[i]! - m) ** 2;
-  const h = 1.959964 * Math.sqrt(v / (n - 1) / n);
-  return { mean: m, lo: m - h, hi: m + h };
 }
 
 /** The policies of the calibration: label, agent id, params, role. */
@@ -100,11 +89,11 @@ export async function runCalibration(opts: { env?: string; envParams?: Record<st
   }
   const rnd = outs.get('random')!;
   const ceil = outs.get('ceiling-oracle')!;
-  const rMean = meanCi(rnd.return).mean;
-  const cMean = meanCi(ceil.return).mean;
+  const rMean = normalMeanCi(rnd.return).mean;
+  const cMean = normalMeanCi(ceil.return).mean;
   const rows: CalibrationRow[] = policies.map(([label, agent, params, role]) => {
     const o = outs.get(label)!;
-    const r = meanCi(o.return);
+    const r = normalMeanCi(o.return);
     const row: CalibrationRow = {
       label,
       agent,
@@ -112,12 +101,12 @@ export async function runCalibration(opts: { env?: string; envParams?: Record<st
       role,
       return: r,
       normalized: (r.mean - rMean) / (cMean - rMean),
-      vsRandom: meanCi(Array.from(o.return, (v, i) => v - rnd.return[i]!)),
-      activeDays: meanCi(o.activeDays).mean,
-      churn: meanCi(o.churned).mean,
-      firstSessionCtr: meanCi(o.firstSessionCtr).mean,
-      sessionLength: meanCi(o.sessionLengths).mean,
-      returnGap: meanCi(o.returnGaps).mean,
+      vsRandom: normalMeanCi(Array.from(o.return, (v, i) => v - rnd.return[i]!)),
+      activeDays: normalMeanCi(o.activeDays).mean,
+      churn: normalMeanCi(o.churned).mean,
+      firstSessionCtr: normalMeanCi(o.firstSessionCtr).mean,
+      sessionLength: normalMeanCi(o.sessionLengths).mean,
+      returnGap: normalMeanCi(o.returnGaps).mean,
     };
     opts.onRow?.(row);
     return row;
@@ -125,7 +114,7 @@ export async function runCalibration(opts: { env?: string; envParams?: Record<st
   const row = (l: string) => rows.find((r) => r.label === l)!;
   const heur = rows.filter((r) => r.role === 'heuristic');
   const best = heur.reduce((a, b) => (b.normalized > a.normalized ? b : a));
-  const ceilVs15 = meanCi(Array.from(ceil.return, (v, i) => v - 1.5 * rnd.return[i]!));
+  const ceilVs15 = normalMeanCi(Array.from(ceil.return, (v, i) => v - 1.5 * rnd.return[i]!));
   const t = (name: string, value: number, allowed: string, pass: boolean): CalibrationTarget => ({ name, value, allowed, pass });
   const targets = [
     t('random: mean session length (steps)', row('random').sessionLength, '[5, 30]', row('random').sessionLength >= 5 && row('random').sessionLength <= 30),

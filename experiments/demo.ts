@@ -3,6 +3,7 @@
  * retention-v0, evaluated on the same held-out users (paired), with lifetime engagement, active days,
  * 30-day churn and first-session CTR, and each policy's paired difference against random.
  */
+import { normalMeanCi } from './stats.js';
 import { evaluateAgent, type UserOutcomes } from './evaluate.js';
 import { makeAgent } from '../agents/index.js';
 
@@ -19,35 +20,24 @@ export interface DemoRow {
   vsRandom: { diff: number; lo: number; hi: number };
 }
 
-function meanCi(x: ArrayLike<number>): { mean: number; lo: number; hi: number } {
-  const n = x.length;
-  let m = 0;
-  for (let i = 0; i < n; i++) m += x[i]!;
-  m /= n;
-  let v = 0;
-  for (let i = 0; i < n; i++) v += (x[i]! - m) ** 2;
-  const h = 1.959964 * Math.sqrt(v / (n - 1) / n);
-  return { mean: m, lo: m - h, hi: m + h };
-}
-
 export async function runDemo(users = 500, seed = 2026): Promise<DemoRow[]> {
   const policies = await Promise.all(['random', 'myopic-click', 'balanced'].map((id) => makeAgent(id, {}, { envId: 'retention-v0', seed })));
   const outs: UserOutcomes[] = policies.map((p) => evaluateAgent('retention-v0', {}, p, { users, seed }));
   const base = outs[0]!;
   return policies.map((p, k) => {
     const o = outs[k]!;
-    const e = meanCi(o.return);
-    const d = meanCi(Array.from(o.return, (v, i) => v - base.return[i]!));
+    const e = normalMeanCi(o.return);
+    const d = normalMeanCi(Array.from(o.return, (v, i) => v - base.return[i]!));
     return {
       policy: p.id,
       oracle: p.oracle,
       engagement: e.mean,
       engagementCi: [e.lo, e.hi],
-      activeDays: meanCi(o.activeDays).mean,
-      churn: meanCi(o.churned).mean,
-      firstSessionCtr: meanCi(o.firstSessionCtr).mean,
-      sessionLength: meanCi(o.sessionLengths).mean,
-      returnGap: meanCi(o.returnGaps).mean,
+      activeDays: normalMeanCi(o.activeDays).mean,
+      churn: normalMeanCi(o.churned).mean,
+      firstSessionCtr: normalMeanCi(o.firstSessionCtr).mean,
+      sessionLength: normalMeanCi(o.sessionLengths).mean,
+      returnGap: normalMeanCi(o.returnGaps).mean,
       vsRandom: { diff: d.mean, lo: d.lo, hi: d.hi },
     };
   });

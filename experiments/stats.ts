@@ -244,3 +244,15 @@ export function probabilityOfImprovementCi(x: number[], y: number[], opts: { rep
   vals.sort((a, b) => a - b);
   return { p, lo: quantileSorted(vals, alpha / 2), hi: quantileSorted(vals, 1 - alpha / 2) };
 }
+
+/** Mean and normal-approximation (1.96) 95% CI of a mean over many users (calibration and demo tables). */
+export function normalMeanCi(x: ArrayLike<number>): { mean: number; lo: number; hi: number } {
+  const n = x.length;
+  let m = 0;
+  for (let i = 0; i < n; i++) m += x[i]!;
+  m /= n;
+  let v = 0;
+  for (let i = 0; i < n; i++) v += (x[i]! - m) ** 2;
+  const h = 1.959964 * Math.sqrt(v / (n - 1) / n);
+  return { mean: m, lo: m - h, hi: m + h };
+}
