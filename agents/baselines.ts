@@ -135,23 +135,7 @@ export class BalancedAgent extends BaseAgent {
         for (let j = 0; j < L; j++) if (obs.user[s * U + this.history.offset + 3 * j] === tp) repeats++;
         this.score[i] = Math.log(sc[s * N + i]!) + wq * obs.candidates[(s * N + i) * F + this.quality.offset]! - wr * repeats;
       }
-      this.used.fill(0);
-      for (let j = 0; j < K; j++) {
-        let best = -1;
-        let bestFree = false;
-        for (let i = 0; i < N; i++) {
-          let taken = false;
-          for (let q = 0; q < j; q++) if (out[s * K + q] === i) taken = true;
-          if (taken) continue;
-          const free = this.used[this.topics[i]!] === 0;
-          if (best < 0 || (free && !bestFree) || (free === bestFree && this.score[i]! > this.score[best]!)) {
-            best = i;
-            bestFree = free;
-          }
-        }
-        out[s * K + j] = best;
-        this.used[this.topics[best]!] = 1;
-      }
+      greedySlate(this.score, this.topics, N, K, true, this.used, out, s * K);
     }
     return out;
   }

@@ -6,7 +6,7 @@
  * the same seed is deterministic; a rollout with sampled actions is bit-identical across two env instances;
  * reset() without a seed continues the stream (the next user differs); step before reset and after the end
  * throws; observation arrays are not aliased between steps; info is JSON-serializable; invalid actions
- * throw InvalidAction; and no `Math.random` is reachable (the checks run under a Math.random that throws).
+ * throw InvalidAction; and no `Math.random` is reachable (the checks run under a Math.random that throws). // rng-ok
  */
 import type { Env, Observation, StepResult } from './core.js';
 import { InvalidAction, ResetNeeded } from './errors.js';
@@ -41,14 +41,14 @@ function sameObs(a: Observation, b: Observation): boolean {
 export function checkEnv(makeEnv: () => Env, opts: { steps?: number; seed?: number } = {}): CheckReport {
   const steps = opts.steps ?? 300;
   const seed = opts.seed ?? 123;
-  const original = Math.random;
-  Math.random = () => {
-    throw new Error('Math.random was called: all randomness must come from the seeded streams');
+  const original = Math.random; // rng-ok: the trap below replaces it; nothing draws from it
+  Math.random = () => { // rng-ok: a trap that fails any call
+    throw new Error('Math.random was called: all randomness must come from the seeded streams'); // rng-ok
   };
   try {
     return runChecks(makeEnv, steps, seed);
   } finally {
-    Math.random = original;
+    Math.random = original; // rng-ok
   }
 }
 

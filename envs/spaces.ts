@@ -1,7 +1,7 @@
 /**
  * Spaces: the sets observations and actions live in (Gymnasium 1.x semantics, TypeScript shape).
  *
- * Every space has `sample(rng)` (with an explicit seeded generator, never `Math.random`), `contains(x)`,
+ * Every space has `sample(rng)` (with an explicit seeded generator, never `Math.random`), `contains(x)`, // rng-ok
  * `shape`, `toJSON()` and `describe()` (a short text used in error messages). Arrays are typed arrays:
  * `Box` holds Float32Array values (or Float64Array), the integer spaces Int32Array.
  */
