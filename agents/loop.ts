@@ -52,6 +52,8 @@ export interface TrainOptions {
   onEpisode?: (e: EpisodeRecord) => void;
   /** Called after every vector step with what the agent observed. */
   onStep?: (t: Transitions) => void;
+  /** Called with the scalars of every learning update (agent.update() returning metrics) and the vector step it ran at. */
+  onUpdate?: (metrics: Record<string, number>, step: number) => void;
   /** Called after the agent chose its slates, before the env steps (the env's hidden state is still the decision's). */
   onAct?: (obs: AgentObservation, actions: Int32Array) => void;
 }
@@ -104,7 +106,10 @@ export function trainAgent(agent: Agent, env: VectorEnv, opts: TrainOptions): Tr
       opts.onStep?.(tr);
     }
     const m = agent.update?.();
-    if (m) metrics = m;
+    if (m) {
+      metrics = m;
+      opts.onUpdate?.(m, t);
+    }
     if (r.numFinished > 0) {
       for (let s = 0; s < B; s++) {
         if (!r.final.mask[s]) continue;

@@ -81,5 +81,34 @@ export async function makePlots(s: Summary, results: CellResult[]): Promise<Reco
       spec: { width: 520, height: 110, mark: 'line', encoding: { x: { field: 't', type: 'quantitative', title: 'day (session starts) or step' }, y: { field: 'interest', type: 'quantitative' }, color: { field: 'topic', type: 'nominal' } } },
     });
   }
+  // Training diagnostics: every logged update scalar of each learning agent, one line per seed, one panel per
+  // scalar (independent y scales), so a plateau or a collapse shows without rerunning.
+  const COUNTERS = new Set(['iteration', 'gradient_steps', 'replay', 'retrains', 'windowImpressions', 'skipped']);
+  const byLabel = new Map<string, { seed: number; steps: number; scalar: string; value: number }[]>();
+  for (const r of [...results].sort((a, b) => a.cell.index - b.cell.index)) {
+    const log = r.train.log ?? [];
+    if (log.length < 2) continue;
+    const name = groupName({ label: r.cell.label, point: r.cell.point, oracle: r.cell.oracle });
+    const rows = byLabel.get(name) ?? byLabel.set(name, []).get(name)!;
+    for (const p of log) for (const [k, v] of Object.entries(p.metrics)) if (!COUNTERS.has(k)) rows.push({ seed: r.cell.seed, steps: p.userSteps, scalar: k, value: v });
+  }
+  for (const [name, rows] of byLabel) {
+    plots[`training-${name.replace(/[^A-Za-z0-9_-]+/g, '_')}`] = await render({
+      title: `Training diagnostics of ${name}: update scalars by training user-steps (one line per seed)`,
+      data: { values: rows },
+      facet: { row: { field: 'scalar', type: 'nominal', title: null } },
+      resolve: { scale: { y: 'independent' } },
+      spec: {
+        width: 520,
+        height: 90,
+        mark: { type: 'line', strokeWidth: 1.5 },
+        encoding: {
+          x: { field: 'steps', type: 'quantitative', title: 'training user-steps' },
+          y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
+          color: { field: 'seed', type: 'nominal', title: 'seed' },
+        },
+      },
+    });
+  }
   return plots;
 }

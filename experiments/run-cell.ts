@@ -30,6 +30,49 @@ export interface CurvePoint {
   means: Record<string, number>;
 }
 
+export interface TrainLogPoint {
+  userSteps: number;
+  /** Updates averaged into this point. */
+  updates: number;
+  metrics: Record<string, number>;
+}
+
+/** Scalars whose values come from the clock (throughput) stay out of the training log. */
+const CLOCK_SCALAR = /sps|per_?sec|seconds|time/i;
+
+/** Averages update scalars over fixed windows of vector steps (deterministic: step counts only). */
+class TrainLog {
+  readonly points: TrainLogPoint[] = [];
+  private sums = new Map<string, number>();
+  private counts = new Map<string, number>();
+  private updates = 0;
+  private windowEnd = -1;
+  constructor(
+    private readonly window: number,
+    private readonly B: number,
+  ) {}
+  add(m: Record<string, number>, step: number): void {
+    const end = (Math.floor(step / this.window) + 1) * this.window;
+    if (end !== this.windowEnd) this.flush();
+    this.windowEnd = end;
+    this.updates++;
+    for (const [k, v] of Object.entries(m)) {
+      if (typeof v !== 'number' || !Number.isFinite(v) || CLOCK_SCALAR.test(k)) continue;
+      this.sums.set(k, (this.sums.get(k) ?? 0) + v);
+      this.counts.set(k, (this.counts.get(k) ?? 0) + 1);
+    }
+  }
+  flush(): void {
+    if (this.updates === 0) return;
+    const metrics: Record<string, number> = {};
+    for (const [k, v] of this.sums) metrics[k] = v / this.counts.get(k)!;
+    this.points.push({ userSteps: this.windowEnd * this.B, updates: this.updates, metrics });
+    this.sums = new Map();
+    this.counts = new Map();
+    this.updates = 0;
+  }
+}
+
 export interface CellResult {
   format: 'engagement-gym/cell';
   version: 1;
@@ -43,7 +86,12 @@ export interface CellResult {
     coverage: number | null;
     interestTrace: number[][];
   };
-  train: { userSteps: number; episodes: number; lastMetrics: Record<string, number> };
+  /**
+   * Training: totals, the last update's scalars, and `log`: every update's scalars with the agent's own names
+   * (CleanRL's for PPO), averaged over windows of 1/200 of the training run (at most 200 points), each at the
+   * training user-steps where its window ends. Only learning scalars: nothing that depends on the clock.
+   */
+  train: { userSteps: number; episodes: number; lastMetrics: Record<string, number>; log?: TrainLogPoint[] };
   backend: string | null;
   /** Wall-clock facts: excluded from summaries (they differ between runs). */
   timing: { wallSeconds: number; trainUserStepsPerSecond: number };
@@ -143,6 +191,7 @@ export async function runCell(cell: Cell, opts: { keepCheckpoint?: boolean } = {
   const evaluate = (users: number, seed: number) => evaluateAgent(cell.envId, cell.envParams, agent, { users, seed, traceUsers: 3 });
   let episodes = 0;
   let lastMetrics: Record<string, number> = {};
+  const trainLog = new TrainLog(Math.max(1, Math.ceil(totalSteps / 200)), B);
   const t1 = performance.now(); // clock-ok
   // An agent that neither observes nor updates cannot change with training: its curve is its untrained point.
   const learns = typeof agent.observe === 'function' || typeof agent.update === 'function';
@@ -154,7 +203,8 @@ export async function runCell(cell: Cell, opts: { keepCheckpoint?: boolean } = {
     let done = 0;
     while (done < totalSteps) {
       const chunk = evalEvery > 0 ? Math.min(evalEvery, totalSteps - done) : totalSteps - done;
-      const r = trainAgent(learner, env, { steps: chunk, seed: 100000 + cell.seed, resume: done > 0 });
+      const at = done;
+      const r = trainAgent(learner, env, { steps: chunk, seed: 100000 + cell.seed, resume: done > 0, onUpdate: (m, t) => trainLog.add(m, at + t) });
       episodes += r.episodes.length;
       if (Object.keys(r.metrics).length > 0) lastMetrics = r.metrics;
       done += chunk;
@@ -178,7 +228,7 @@ export async function runCell(cell: Cell, opts: { keepCheckpoint?: boolean } = {
       coverage: nul(fin.coverage),
       interestTrace: fin.interestTrace,
     },
-    train: { userSteps: totalSteps * B, episodes, lastMetrics },
+    train: { userSteps: totalSteps * B, episodes, lastMetrics, log: (trainLog.flush(), trainLog.points) },
     backend: (agent as { backend?: { name: string } }).backend?.name ?? backendInfo()?.name ?? null,
     timing: { wallSeconds: (performance.now() - t0) / 1000, trainUserStepsPerSecond: trainSeconds > 0 ? (totalSteps * B) / trainSeconds : 0 }, // clock-ok
   };

@@ -393,3 +393,29 @@ describe('summary CSV', () => {
     expect(JSON.parse(fields[0]!)).toEqual({ 'env.params.a': 1, 'agents[0].params.b': 'q' });
   });
 });
+
+describe('training logs', () => {
+  it("each cell keeps every update's scalars (CleanRL's names for PPO, windowed, no clock), identical for 0 and 2 workers; the report plots them", async () => {
+    const spec = tiny({ name: 'tiny-log', agents: [{ id: 'random' }, { id: 'ppo', params: { numSteps: 4, hidden: 8, numMinibatches: 2, updateEpochs: 1 } }], seeds: 1, train: { steps: 40, numEnvs: 4 } });
+    const logs = async (workers: number) => {
+      const d = tmp();
+      await runExperiment(spec, { workers, out: d });
+      const cells = readdirSync(join(d, 'cells')).map((f) => JSON.parse(read(join(d, 'cells'), f).trim().split('\n')[0]!));
+      const ppo = cells.find((c) => c.cell.label === 'ppo');
+      const rnd = cells.find((c) => c.cell.label === 'random');
+      return { d, ppo: ppo.train.log as { userSteps: number; updates: number; metrics: Record<string, number> }[], rnd: rnd.train.log };
+    };
+    const a = await logs(0);
+    // 40 vector steps, an update every 4: 10 updates, one per window (window = ceil(40 / 200) = 1 step).
+    expect(a.ppo).toHaveLength(10);
+    expect(a.ppo[0]!.userSteps).toBe(4 * 4);
+    expect(a.ppo.at(-1)!.userSteps).toBe(40 * 4);
+    for (const k of ['policy_loss', 'value_loss', 'entropy', 'approx_kl', 'clipfrac', 'explained_variance', 'learning_rate']) expect(Object.keys(a.ppo[0]!.metrics)).toContain(k);
+    for (const p of a.ppo) for (const k of Object.keys(p.metrics)) expect(k).not.toMatch(/sps|time|sec/i);
+    expect(a.rnd ?? []).toEqual([]);
+    expect(existsSync(join(a.d, 'plots', 'training-ppo.svg'))).toBe(true);
+    expect(read(a.d, 'report.html')).toContain('Training diagnostics of ppo');
+    const b = await logs(2);
+    expect(b.ppo).toEqual(a.ppo);
+  });
+});
