@@ -141,6 +141,17 @@ export class BalancedAgent extends BaseAgent {
   }
 }
 
+/** Top-K of every active slot by sign x one candidate column (at `offset` within a candidate's F values). */
+function topKByColumn(obs: AgentObservation, layout: { N: number; K: number; F: number }, offset: number, sign: number, score: Float64Array, out: Int32Array): Int32Array {
+  const { N, K, F } = layout;
+  for (let s = 0; s < obs.B; s++) {
+    if (!obs.active[s]) continue;
+    for (let i = 0; i < N; i++) score[i] = sign * obs.candidates[(s * N + i) * F + offset]!;
+    topK(score, 0, N, K, out, s * K);
+  }
+  return out;
+}
+
 /** quality-estimate: the K candidates with the highest observable quality (estimate). */
 export class QualityEstimateAgent extends BaseAgent {
   readonly id = 'quality-estimate';
@@ -151,15 +162,8 @@ export class QualityEstimateAgent extends BaseAgent {
     this.q = requireFeature(this.id, env, 'candidates', ['qualityEstimate', 'quality']);
   }
   act(obs: AgentObservation): Int32Array {
-    const out = this.out(obs.B);
-    const { N, K, F } = this.env.layout;
-    if (this.score.length !== N) this.score = new Float64Array(N);
-    for (let s = 0; s < obs.B; s++) {
-      if (!obs.active[s]) continue;
-      for (let i = 0; i < N; i++) this.score[i] = obs.candidates[(s * N + i) * F + this.q.offset]!;
-      topK(this.score, 0, N, K, out, s * K);
-    }
-    return out;
+    if (this.score.length !== this.env.layout.N) this.score = new Float64Array(this.env.layout.N);
+    return topKByColumn(obs, this.env.layout, this.q.offset, 1, this.score, this.out(obs.B));
   }
 }
 
@@ -394,15 +398,7 @@ export class FeatureRankAgent extends BaseAgent {
     this.offset = f.offset + col;
   }
   act(obs: AgentObservation): Int32Array {
-    const out = this.out(obs.B);
-    const { N, K, F } = this.env.layout;
-    const sign = (this.params.descending as boolean) ? 1 : -1;
-    if (this.score.length !== N) this.score = new Float64Array(N);
-    for (let s = 0; s < obs.B; s++) {
-      if (!obs.active[s]) continue;
-      for (let i = 0; i < N; i++) this.score[i] = sign * obs.candidates[(s * N + i) * F + this.offset]!;
-      topK(this.score, 0, N, K, out, s * K);
-    }
-    return out;
+    if (this.score.length !== this.env.layout.N) this.score = new Float64Array(this.env.layout.N);
+    return topKByColumn(obs, this.env.layout, this.offset, (this.params.descending as boolean) ? 1 : -1, this.score, this.out(obs.B));
   }
 }
