@@ -20,9 +20,9 @@
  * never seeded uses population 0. terminated = the MDP ended (budget spent, user churned); truncated = cut
  * from outside (horizon, TimeLimit).
  */
-import { InvalidAction, ResetNeeded } from './errors.js';
+import { InvalidAction, InvalidArgument, ResetNeeded } from './errors.js';
 import type { ResolvedParams } from './params.js';
-import { Box, Dict, MultiDiscrete, Slate, type Space } from './spaces.js';
+import { Box, describeValue, Dict, MultiDiscrete, Slate, type Space } from './spaces.js';
 import { checkSeed } from './rng.js';
 import type { FiniteModel } from './boredom-mdp.js';
 
@@ -71,6 +71,11 @@ export function feature(specs: readonly FeatureSpec[], name: string): FeatureSpe
 }
 
 /** Per-step outcome of a slot, returned by {@link BatchSim.stepSlot}. */
+/** The most users one vector env steps together (documented limit, checked before anything is allocated). */
+export const MAX_NUM_ENVS = 1_000_000;
+/** The most bytes of observation buffers one vector env may allocate (numEnvs x (U + N F) float32s, 3 copies). */
+export const MAX_VEC_OBSERVATION_BYTES = 2 ** 31;
+
 export const RUNNING = 0;
 export const TERMINATED = 1;
 export const TRUNCATED = 2;
@@ -253,7 +258,7 @@ class PopulationCursor {
       this.next = 0;
     }
     if (start !== undefined) {
-      if (!Number.isSafeInteger(start) || start < 0) throw new RangeError(`${this.id}.reset: options.${what} must be a non-negative integer, got ${start}`);
+      if (typeof start !== 'number' || !Number.isSafeInteger(start) || start < 0) throw new InvalidArgument(`${this.id}.reset: options.${what} must be a non-negative integer, got ${describeValue(start)}`);
       this.next = start;
     }
   }
@@ -437,9 +442,11 @@ export class VectorEnv {
   private stamp = 0;
 
   constructor(def: EnvDefinition, observationSpace: Dict, numEnvs: number, autoresetMode: AutoresetMode) {
-    if (!Number.isInteger(numEnvs) || numEnvs < 1) throw new RangeError(`${def.id}: numEnvs must be a positive integer, got ${numEnvs}`);
+    if (typeof numEnvs !== 'number' || !Number.isInteger(numEnvs) || numEnvs < 1 || numEnvs > MAX_NUM_ENVS) {
+      throw new InvalidArgument(`${def.id}: numEnvs must be an integer in [1, ${MAX_NUM_ENVS}], got ${describeValue(numEnvs)}`);
+    }
     if (autoresetMode !== 'same-step' && autoresetMode !== 'off') {
-      throw new RangeError(`${def.id}: autoresetMode must be 'same-step' or 'off', got ${JSON.stringify(autoresetMode)}`);
+      throw new InvalidArgument(`${def.id}: autoresetMode must be 'same-step' or 'off', got ${describeValue(autoresetMode)}`);
     }
     this.id = def.id;
     this.numEnvs = numEnvs;

@@ -33,6 +33,14 @@ export class InvalidParam extends GymError {
   }
 }
 
+/** A bad argument to the env API (seed, reset options, vector-env options), naming the field and what is allowed. */
+export class InvalidArgument extends GymError {
+  constructor(message: string) {
+    super('GYM_INVALID_ARGUMENT', message);
+    this.name = 'InvalidArgument';
+  }
+}
+
 /** An unknown env id or version. */
 export class UnknownEnv extends GymError {
   constructor(message: string) {

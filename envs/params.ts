@@ -120,6 +120,14 @@ export function resolveParams(owner: string, specs: readonly ParamSpec[], given:
   if (given !== undefined && (typeof given !== 'object' || given === null || Array.isArray(given))) {
     throw new InvalidParam(`${owner}: params must be an object of name -> value, got ${describeValue(given)}`);
   }
+  // A Map, Date or class instance has no own enumerable params: reading it as an empty object would silently
+  // drop what the caller meant to set.
+  if (given !== undefined) {
+    const proto = Object.getPrototypeOf(given);
+    if (proto !== Object.prototype && proto !== null) {
+      throw new InvalidParam(`${owner}: params must be a plain object of name -> value, got a ${(given as object).constructor?.name ?? 'non-plain object'} (for a Map use Object.fromEntries(map))`);
+    }
+  }
   for (const key of Object.keys(given ?? {})) {
     if (!byName.has(key)) {
       throw new InvalidParam(`${owner}: unknown param "${key}"; known params: ${specs.map((p) => p.name).join(', ') || '(none)'}`);

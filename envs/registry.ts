@@ -4,9 +4,10 @@
  * An env's version is bumped whenever its dynamics, reward, observation layout or defaults change, so a
  * result produced with `retention-v0` stays comparable. Registering an id twice is an error.
  */
-import { type AutoresetMode, type BatchSim, type Env, type EnvDefinition, observationSpaceOf, SimEnv, VectorEnv } from './core.js';
+import { type AutoresetMode, type BatchSim, type Env, type EnvDefinition, MAX_NUM_ENVS, MAX_VEC_OBSERVATION_BYTES, observationSpaceOf, SimEnv, VectorEnv } from './core.js';
+import { describeValue } from './spaces.js';
 import type { Dict } from './spaces.js';
-import { UnknownEnv } from './errors.js';
+import { InvalidArgument, UnknownEnv } from './errors.js';
 import { type ParamSpec, paramConstraint, type ResolvedParams, resolveParams } from './params.js';
 import { TimeLimit } from './wrappers.js';
 import { IEV_TOPICS, InterestEvolutionSim, interestEvolutionParams } from './interest-evolution.js';
@@ -103,12 +104,23 @@ export interface MakeVecOptions {
 
 /** A vector env of `numEnvs` users stepped in lock-step (autoreset 'same-step' by default). */
 export function makeVec(id: string, params: Record<string, unknown> | undefined, opts: MakeVecOptions): VectorEnv {
-  if (opts === null || typeof opts !== 'object') throw new RangeError(`makeVec(${JSON.stringify(id)}): options must be an object { numEnvs, autoresetMode? }, got ${opts === null ? 'null' : typeof opts}`);
+  if (opts === null || typeof opts !== 'object') throw new InvalidArgument(`makeVec(${JSON.stringify(id)}): options must be an object { numEnvs, autoresetMode? }, got ${opts === null ? 'null' : typeof opts}`);
   const spec = envSpec(id);
   const p = resolveEnvParams(id, params);
   const def = definition(spec, p);
   const probe = spec.createSim(1, p);
-  return new VectorEnv(def, spec.observationSpace(p, probe.layout), opts.numEnvs, opts.autoresetMode ?? 'same-step');
+  const B = opts.numEnvs;
+  if (typeof B !== 'number' || !Number.isInteger(B) || B < 1 || B > MAX_NUM_ENVS) {
+    throw new InvalidArgument(`makeVec(${JSON.stringify(id)}): numEnvs must be an integer in [1, ${MAX_NUM_ENVS}], got ${describeValue(B)}`);
+  }
+  const { U, N, F } = probe.layout;
+  const bytes = B * (U + N * F) * 4 * 3;
+  if (bytes > MAX_VEC_OBSERVATION_BYTES) {
+    throw new InvalidArgument(
+      `makeVec(${JSON.stringify(id)}): numEnvs = ${B} needs about ${(bytes / 2 ** 20).toFixed(0)} MiB of observation buffers (${B} x (U ${U} + N ${N} x F ${F}) float32s, 3 copies); the limit is ${MAX_VEC_OBSERVATION_BYTES / 2 ** 20} MiB: lower numEnvs to at most ${Math.floor(MAX_VEC_OBSERVATION_BYTES / ((U + N * F) * 12))}`,
+    );
+  }
+  return new VectorEnv(def, spec.observationSpace(p, probe.layout), B, opts.autoresetMode === undefined ? 'same-step' : opts.autoresetMode);
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@
  * the env's header), so the draws stay aligned between policies.
  */
 import seedrandom from 'seedrandom';
+import { InvalidArgument } from './errors.js';
 
 /** A source of uniform numbers in [0, 1). */
 export type Rng = () => number;
@@ -73,7 +74,7 @@ export function worldStream(populationSeed: number, purpose: string): Rng {
 export function checkSeed(seed: unknown, where: string): number {
   if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) {
     const got = typeof seed === 'number' || typeof seed === 'bigint' ? String(seed) + (typeof seed === 'bigint' ? 'n (a BigInt)' : '') : typeof seed === 'string' ? JSON.stringify(seed) : seed === null ? 'null' : typeof seed;
-    throw new RangeError(`${where}: seed must be a non-negative integer, got ${got}`);
+    throw new InvalidArgument(`${where}: seed must be a non-negative integer, got ${got}`);
   }
   return seed;
 }

@@ -5,7 +5,7 @@ import yargs, { type Argv } from 'yargs';
 import { checkEnv } from '../envs/check-env.js';
 import { envSpec, listEnvs, make } from '../envs/registry.js';
 import { describeAllowed } from '../envs/params.js';
-import { UnknownAgent, UnknownEnv } from '../envs/errors.js';
+import { InvalidArgument, InvalidParam, UnknownAgent, UnknownEnv } from '../envs/errors.js';
 import { benchEnvs, formatBenchTable, machineInfo, writeJsonAtomic } from './bench-envs.js';
 import { benchAgents, formatAgentBench } from './bench-agents.js';
 import type { BackendName } from '../policies/backend.js';
@@ -16,7 +16,7 @@ import { BACKEND_CHOICES, type BackendChoice, initBackend } from '../policies/ba
 import { runPipeline } from '../agents/supervised/pipeline.js';
 import type { ModelKind } from '../agents/supervised/models.js';
 
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,15 +35,32 @@ export const REPRODUCTIONS: Record<string, string> = {
   'choc-kale': 'choc-kale.json',
   'adaptive-drift': 'adaptive-drift.json',
   'slateq-noclick': 'slateq-noclick.json',
+  'ppo-study': 'ppo-study.json',
 };
 
-function readSpecFile(path: string): unknown {
+/**
+ * Read a spec file strictly: a regular file of UTF-8 JSON (no byte-order mark, no invalid byte sequences, which a
+ * lenient decoder would silently replace) holding one object. Every failure is a usage error (exit 2) naming it.
+ */
+export function readSpecFile(path: string): unknown {
   if (!existsSync(path)) throw new UsageError(`spec file ${path} does not exist`);
+  if (statSync(path).isDirectory()) throw new UsageError(`spec file ${path} is a directory; give the path of a .json spec file`);
+  const bytes = readFileSync(path);
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) throw new UsageError(`spec file ${path} starts with a UTF-8 byte-order mark; save it as UTF-8 without BOM`);
+  let text: string;
   try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new Error(`spec file ${path} is not valid JSON: ${(e as Error).message}`);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new UsageError(`spec file ${path} is not valid UTF-8 (a lenient reader would replace the bad bytes and change the spec); save it as UTF-8`);
   }
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`spec file ${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new UsageError(`spec file ${path} must hold one JSON object (the spec), got ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v}`);
+  return v;
 }
 
 interface RunArgs {
@@ -85,6 +102,7 @@ async function runCommand(raw0: unknown, a: RunArgs): Promise<void> {
   const tty = process.stderr.isTTY && !a.quiet && !a.json;
   const bar = tty ? new cliProgress.SingleBar({ format: 'cells {bar} {value}/{total} | ETA {eta_formatted} | {last}', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
   let started = false;
+  if (a.out !== undefined && existsSync(a.out) && !statSync(a.out).isDirectory()) throw new UsageError(`--out ${a.out} is an existing file, not a directory; give a results folder`);
   try {
     const r = await runExperiment(raw, {
       workers,
@@ -428,7 +446,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`egym: ${err.message}\n`);
     if (verbose && err.stack) process.stderr.write(err.stack + '\n');
     // Usage errors: bad flags, an invalid spec, or an env or agent id that does not exist (the same in every command).
-    code = err instanceof UsageError || err instanceof UnknownEnv || err instanceof UnknownAgent || err.name === 'SpecError' ? 2 : 1;
+    code = err instanceof UsageError || err instanceof UnknownEnv || err instanceof UnknownAgent || err instanceof InvalidParam || err instanceof InvalidArgument || err.name === 'SpecError' ? 2 : 1;
   }
   // A handler that ended without an error may have set its own code (3: a merge with cells missing; 130: an
   // interrupted run): the caller assigns the returned code to process.exitCode, so carry it through.

@@ -105,6 +105,33 @@ describe('egym CLI (spawned)', () => {
     expect(egym('reproduce', 'alphago').stderr).toMatch(/available: flagship, slateq, choc-kale, adaptive-drift/);
   });
 
+  it('a spec path that is a directory, has a BOM, invalid UTF-8 or no object, and --out on a file, exit 2 naming the problem', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'egym-specfile-'));
+    const good = JSON.stringify({ name: 'x', env: { id: 'retention-v0' }, agents: [{ id: 'random' }], seeds: 1, train: { steps: 0 }, final: { users: 2 } });
+    const cases: [string, Buffer | string, RegExp][] = [
+      ['bom.json', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(good)]), /starts with a UTF-8 byte-order mark/],
+      ['latin1.json', Buffer.from(good.replace('"x"', '"caf\u00e9"'), 'latin1'), /is not valid UTF-8/],
+      ['array.json', '[1, 2]', /must hold one JSON object \(the spec\), got an array/],
+      ['broken.json', '{"name": ', /is not valid JSON/],
+    ];
+    for (const [name, body, re] of cases) {
+      writeFileSync(join(dir, name), body);
+      const r = egym('run', join(dir, name));
+      expect(r.code, name).toBe(2);
+      expect(r.stderr.trim().split('\n'), name).toHaveLength(1);
+      expect(r.stderr, name).toMatch(re);
+    }
+    const d = egym('run', dir);
+    expect(d.code).toBe(2);
+    expect(d.stderr).toMatch(/is a directory; give the path of a \.json spec file/);
+    writeFileSync(join(dir, 'good.json'), good);
+    writeFileSync(join(dir, 'notes.md'), 'keep me');
+    const o = egym('run', join(dir, 'good.json'), '--out', join(dir, 'notes.md'));
+    expect(o.code).toBe(2);
+    expect(o.stderr).toMatch(/--out .*notes\.md is an existing file, not a directory/);
+    expect(readFileSync(join(dir, 'notes.md'), 'utf8')).toBe('keep me');
+  });
+
   it('merge with cells missing exits 3 (the code is not lost on the way out)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'egym-merge-'));
     const args = ['--env', 'boredom-mdp-v0', '--agent', 'random', 'q-learning', '--seeds', '2', '--steps', '10', '--users', '5', '--workers', '0'];

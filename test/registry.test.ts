@@ -73,7 +73,7 @@ describe('registry', () => {
     for (let i = 0; i < 5; i++) r = env.step([0, 1]);
     expect(r!.truncated).toBe(true);
     expect(r!.terminated).toBe(false);
-    expect(() => makeVec('retention-v0', {}, { numEnvs: 0 })).toThrow(/numEnvs must be a positive integer/);
+    expect(() => makeVec('retention-v0', {}, { numEnvs: 0 })).toThrow(/numEnvs must be an integer in \[1, 1000000\], got 0/);
     expect(() => makeVec('retention-v0', {}, { numEnvs: 2, autoresetMode: 'next-step' as never })).toThrow(/autoresetMode must be 'same-step' or 'off'/);
   });
 
@@ -86,13 +86,25 @@ describe('registry', () => {
 });
 
 describe('bad inputs are typed errors that name what was given', () => {
-  it('seeds: NaN, BigInt and strings are named as given; makeVec without options is a RangeError', async () => {
+  it('seeds: NaN, BigInt and strings are named as given; makeVec without options, null autoreset, huge numEnvs, Map or Date params are typed errors', async () => {
     const { make, makeVec } = await import('../envs/registry.js');
     const env = make('retention-v0');
     expect(() => env.reset({ seed: NaN })).toThrow(/seed must be a non-negative integer, got NaN/);
     expect(() => env.reset({ seed: 5n as unknown as number })).toThrow(/got 5n \(a BigInt\)/);
     expect(() => env.reset({ seed: '3' as unknown as number })).toThrow(/got "3"/);
-    expect(() => makeVec('retention-v0', {}, null as never)).toThrow(RangeError);
+    const { InvalidArgument, InvalidParam } = await import('../envs/errors.js');
+    expect(() => env.reset({ seed: NaN })).toThrow(InvalidArgument);
+    expect(() => env.reset({ options: { userIndex: Symbol('u') as unknown as number } })).toThrow(/options.userIndex must be a non-negative integer, got symbol/);
+    expect(() => makeVec('retention-v0', {}, null as never)).toThrow(InvalidArgument);
+    // autoresetMode null is not 'same-step'; numEnvs beyond the documented maximum fails before allocating.
+    expect(() => makeVec('retention-v0', {}, { numEnvs: 2, autoresetMode: null as never })).toThrow(/autoresetMode must be 'same-step' or 'off', got null/);
+    expect(() => makeVec('retention-v0', {}, { numEnvs: 1e12 })).toThrow(/numEnvs must be an integer in \[1, 1000000\], got 1000000000000/);
+    expect(() => makeVec('retention-v0', { numCandidates: 10000, numItems: 10000 }, { numEnvs: 100000 })).toThrow(/numEnvs = 100000 needs about \d+ MiB of observation buffers .* lower numEnvs to at most \d+/);
+    // Params as a Map or a Date would be read as {}: rejected, not ignored.
+    expect(() => make('retention-v0', new Map([['slateSize', 3]]) as never)).toThrow(InvalidParam);
+    expect(() => make('retention-v0', new Map([['slateSize', 3]]) as never)).toThrow(/params must be a plain object of name -> value, got a Map/);
+    expect(() => make('retention-v0', new Date(0) as never)).toThrow(/got a Date/);
+    expect(make('retention-v0', Object.assign(Object.create(null), { slateSize: 3 })).layout.K).toBe(3);
     expect(() => makeVec('retention-v0', {}, null as never)).toThrow(/options must be an object \{ numEnvs, autoresetMode\? \}, got null/);
   });
   it('a spec whose own seeds repeat is rejected with or without --quick; quick.train.numEnvs has the same maximum', async () => {
