@@ -307,10 +307,16 @@ export class SlateQAgent extends BaseAgent {
     if (this.steps < (p.learningStarts as number) || this.size < (p.batchSize as number)) return;
     let loss = 0;
     let meanQ = 0;
+    let meanY = 0;
+    let noClick = 0;
+    let meanQ0 = 0;
     for (let g = 0; g < (p.gradientSteps as number); g++) {
       const r = this.trainStep();
       loss += r.loss;
       meanQ += r.meanQ;
+      meanY += r.meanY;
+      noClick += r.noClickShare;
+      meanQ0 += r.meanQ0;
     }
     if (this.sinceTarget >= (p.targetUpdate as number)) {
       this.qTarget.params.copyFrom(this.q.params);
@@ -318,10 +324,25 @@ export class SlateQAgent extends BaseAgent {
       this.sinceTarget = 0;
     }
     const n = p.gradientSteps as number;
-    return { loss: loss / n, mean_q: meanQ / n, epsilon: epsilonAt(p, this.steps), replay: this.size, gradient_steps: this.gradientSteps };
+    // td_loss: Huber loss of the minibatch; q_mean: the trained estimates (Q(s, clicked item) or Q0(s));
+    // target_mean: the bootstrapped targets y; target_gap = target_mean - q_mean (how far the estimates trail
+    // their targets: persistently positive while values are still rising); q0_mean: the learned no-click value
+    // at the minibatch's current states (learned noClickValue only); no_click_share: no-click transitions trained.
+    const m: Record<string, number> = {
+      td_loss: loss / n,
+      q_mean: meanQ / n,
+      target_mean: meanY / n,
+      target_gap: (meanY - meanQ) / n,
+      no_click_share: noClick / n,
+      epsilon: epsilonAt(p, this.steps),
+      replay: this.size,
+      gradient_steps: this.gradientSteps,
+    };
+    if (this.q0) m.q0_mean = meanQ0 / n;
+    return m;
   }
 
-  private trainStep(): { loss: number; meanQ: number } {
+  private trainStep(): { loss: number; meanQ: number; meanY: number; noClickShare: number; meanQ0: number } {
     const p = this.params;
     const { U, N, F, K } = this.env.layout;
     const mb = p.batchSize as number;
@@ -365,6 +386,13 @@ export class SlateQAgent extends BaseAgent {
       else noClick[k] = 1;
     }
     let meanQ = 0;
+    let meanQ0 = 0;
+    let meanY = 0;
+    let nNo = 0;
+    for (let k = 0; k < mb; k++) {
+      meanY += y[k]! / mb;
+      nNo += noClick[k]!;
+    }
     const vars = this.q0 ? [...this.q.params.vars, ...this.q0.params.vars] : this.q.params.vars;
     const { value, grads } = tf.variableGrads(() => {
       const ut = tf.tensor2d(u, [mb, U]);
@@ -372,7 +400,11 @@ export class SlateQAgent extends BaseAgent {
       const qs = this.q.scores(ut, ct, N);
       let picked = tf.sum(tf.mul(qs, tf.tensor2d(oh, [mb, N])), 1);
       // A no-click transition trains the no-click value Q0(s); a click trains the clicked item's Q(s, i).
-      if (this.q0) picked = tf.add(picked, tf.mul(this.q0.values(ut, ct, N), tf.tensor1d(noClick)));
+      if (this.q0) {
+        const q0 = this.q0.values(ut, ct, N);
+        meanQ0 = tf.mean(q0).dataSync()[0] as number;
+        picked = tf.add(picked, tf.mul(q0, tf.tensor1d(noClick)));
+      }
       meanQ = tf.mean(picked).dataSync()[0] as number;
       return tf.losses.huberLoss(tf.tensor1d(y), picked) as tf.Scalar;
     }, vars);
@@ -383,7 +415,7 @@ export class SlateQAgent extends BaseAgent {
     for (const g of clipped) g.dispose();
     this.gradientSteps++;
     this.flops.update += 3 * this.q.flops(mb, N) + this.qTarget.flops(mb, N) + (this.q0 ? 4 * this.q0.flops(mb) : 0);
-    return { loss, meanQ };
+    return { loss, meanQ, meanY, noClickShare: nNo / mb, meanQ0 };
   }
 
   protected override getState(): unknown {

@@ -206,18 +206,29 @@ describe('SlateQ with a valued no-click outcome', () => {
     const run = async (noClickValue: string) => {
       const agent = (await makeAgent('slateq', { noClickValue, learningStarts: 10, batchSize: 8, hidden: 8 }, { envId: 'retention-v1', envParams, seed: 2 })) as SlateQAgent;
       let clicks = 0;
-      trainAgent(agent, makeVec('retention-v1', envParams, { numEnvs: 4 }), { steps, seed: 3, onStep: (t) => t.clicked.forEach((c) => (clicks += c >= 0 ? 1 : 0)) });
+      const logs: Record<string, number>[] = [];
+      trainAgent(agent, makeVec('retention-v1', envParams, { numEnvs: 4 }), { steps, seed: 3, onStep: (t) => t.clicked.forEach((c) => (clicks += c >= 0 ? 1 : 0)), onUpdate: (m) => logs.push(m) });
       const size = (agent.save().state as { size: number }).size;
       agent.dispose();
-      return { size, clicks, q0: agent.q0 !== null };
+      return { size, clicks, q0: agent.q0 !== null, logs };
     };
     const learned = await run('learned');
     expect(learned.q0).toBe(true);
+    // The diagnostics: TD loss, estimates, targets and their gap, the no-click share and value, all finite.
+    expect(learned.logs.length).toBeGreaterThan(10);
+    for (const m of learned.logs) {
+      for (const k of ['td_loss', 'q_mean', 'target_mean', 'target_gap', 'no_click_share', 'q0_mean', 'epsilon']) expect(Number.isFinite(m[k]), k).toBe(true);
+      expect(m.target_gap).toBeCloseTo(m.target_mean! - m.q_mean!, 6);
+    }
+    const share = learned.logs.reduce((a, m) => a + m.no_click_share!, 0) / learned.logs.length;
+    expect(share).toBeGreaterThan(0.05);
+    expect(share).toBeLessThan(0.95);
     expect(learned.size).toBe(steps * 4);
     const zero = await run('zero');
     expect(zero.q0).toBe(false);
     expect(zero.size).toBe(zero.clicks);
     expect(zero.size).toBeLessThan(steps * 4);
+    expect(zero.logs.every((m) => m.no_click_share === 0 && !('q0_mean' in m))).toBe(true);
     // auto: learned on multi-session envs, the paper's zero on RecSim's single-session env.
     const auto = (await makeAgent('slateq', { hidden: 8 }, { envId: 'interest-evolution-v0', seed: 0 })) as SlateQAgent;
     expect(auto.q0).toBe(null);
