@@ -271,6 +271,28 @@ export class CeilingOracleAgent extends BaseAgent {
   }
 }
 
+/**
+ * content-oracle: top-K by the hidden `contentQuality` of retention-v1, the part of true quality that the
+ * observable content (topic, embedding) predicts. It is the reference for learners that score candidates by a
+ * fixed function of their features (no item identity): such a ranking can at best recover this column, while
+ * the item noise on top of it is only learnable per item.
+ */
+export class ContentOracleAgent extends BaseAgent {
+  readonly id = 'content-oracle';
+  override readonly oracle = true;
+  constructor(p: ResolvedParams, env: AgentEnvInfo, seed: number) {
+    super(p, env, seed);
+    if (!env.hiddenNames.includes('contentQuality')) throw new IncompatibleEnv(this.id, env.envId, 'the env exposes no hidden contentQuality (retention-v1 does)');
+  }
+  act(obs: AgentObservation): Int32Array {
+    const out = this.out(obs.B);
+    const { N, K } = this.env.layout;
+    const cq = hiddenOf(this.id, obs, ['contentQuality']).contentQuality!.data;
+    for (let s = 0; s < obs.B; s++) if (obs.active[s]) topK(cq, s * N, N, K, out, s * K);
+    return out;
+  }
+}
+
 /** The lifetime profile blocks of multi-session envs (retention-v0, v1). */
 function profileOf(agent: string, env: AgentEnvInfo): { shows: FeatureSpec; clicks: FeatureSpec; watch: FeatureSpec } {
   return {

@@ -3,6 +3,7 @@ import { registerAgent } from './registry.js';
 import {
   BalancedAgent,
   CeilingOracleAgent,
+  ContentOracleAgent,
   FeatureRankAgent,
   MyopicClickAgent,
   MyopicOracleAgent,
@@ -51,6 +52,15 @@ registerAgent({
     { name: 'satisfactionWeight', kind: 'number', default: 20, min: 0, max: 1e6, description: 'lifetime minutes per unit of satisfaction gained (tuned on users disjoint from evaluation)' },
   ],
   create: (p, env, seed) => new CeilingOracleAgent(p, env, seed),
+});
+
+registerAgent({
+  id: 'content-oracle',
+  description: 'top-K by the part of true quality that observable content predicts (hidden contentQuality of retention-v1): the reference of feature-only rankers',
+  source: "engagement-gym's own reference policy",
+  oracle: true,
+  params: [],
+  create: (p, env, seed) => new ContentOracleAgent(p, env, seed),
 });
 
 registerAgent({

@@ -111,7 +111,9 @@
  * minutes]; no appeal, no quality estimate. itemIds: catalogue ids (per-item statistics are fair to learn).
  * The lever (quality, and what it does to the hidden satisfaction) is learnable from feedback: watch
  * fractions and minutes depend on quality, satisfaction shows in session lengths, return gaps and churn.
- * Hidden: as v0 (type, interests, boredom, satisfaction, quality, choiceScore, noClickScore, expectedReward).
+ * Hidden: as v0 (type, interests, boredom, satisfaction, quality, choiceScore, noClickScore, expectedReward), and
+ * contentQuality = Phi((mu_{c_i} + w_q . e_i) / sqrt(topicQualityStd^2 + 1 + sigma^2)): the part of quality that
+ * observable content predicts (item noise at its mean), the reference of the `content-oracle` agent.
  *
  * Calibration (`egym calibrate`, 1,500 users; README): random, the myopic click maximizer (below random),
  * myopic-oracle (normalized score at most 0.5), every observable non-learning heuristic (at most 0.4), the
@@ -197,6 +199,8 @@ export interface Catalogue {
   appeal: Float64Array;
   quality: Float64Array;
   qualityEstimate: Float64Array;
+  /** retention-v1: the part of quality that observable content predicts, Phi((mu_c + w_q . e) / s_q) (empty in v0). */
+  contentQuality: Float64Array;
   length: Float64Array;
   trend: Float64Array;
 }
@@ -210,6 +214,7 @@ export function makeCatalogue(seed: number, M: number, T: number, rho: number, q
     appeal: new Float64Array(M),
     quality: new Float64Array(M),
     qualityEstimate: new Float64Array(M),
+    contentQuality: new Float64Array(0),
     length: new Float64Array(M),
     trend: new Float64Array(T),
   };
@@ -290,6 +295,7 @@ export function makeCatalogueV1(
     appeal: new Float64Array(M),
     quality: new Float64Array(M),
     qualityEstimate: new Float64Array(0),
+    contentQuality: new Float64Array(M),
     length: new Float64Array(M),
     trend: new Float64Array(T),
     model: { qualityDirection: wq, appealDirection: wa, topicQuality: mu },
@@ -308,7 +314,9 @@ export function makeCatalogueV1(
       zq += wq[k]! * e;
     }
     za += itemNoise * normal(rng);
-    zq += mu[t]! + itemNoise * normal(rng);
+    zq += mu[t]!;
+    c.contentQuality[i] = normalCdf(zq / sq);
+    zq += itemNoise * normal(rng);
     c.appeal[i] = normalCdf(za / sa);
     c.quality[i] = normalCdf(zq / sq);
     c.length[i] = Math.min(30, Math.max(1, Math.exp(Math.log(4) + 0.5 * normal(rng))));
@@ -377,7 +385,7 @@ export class RetentionSim implements BatchSim {
   private readonly rSess: Rng[];
   private readonly rRet: Rng[];
   private readonly expU: Float64Array;
-  private readonly hiddenBuf: { choiceScore: Float64Array; expectedReward: Float64Array; quality: Float64Array; noClick: Float64Array; type: Float64Array };
+  private readonly hiddenBuf: { choiceScore: Float64Array; expectedReward: Float64Array; quality: Float64Array; contentQuality: Float64Array; noClick: Float64Array; type: Float64Array };
 
   constructor(
     readonly B: number,
@@ -471,6 +479,7 @@ export class RetentionSim implements BatchSim {
       choiceScore: new Float64Array(B * N),
       expectedReward: new Float64Array(B * N),
       quality: new Float64Array(B * N),
+      contentQuality: new Float64Array(this.v1 ? B * N : 0),
       noClick: new Float64Array(B).fill(Math.exp(this.v0)),
       type: new Float64Array(B),
     };
@@ -755,6 +764,7 @@ export class RetentionSim implements BatchSim {
       hb.choiceScore[s * N + i] = Math.exp(this.utility(this.theta, this.bored, s * T, this.type[s]!, it));
       if (withExpected) hb.expectedReward[s * N + i] = this.cat.length[it]! * expectedSigmoid(this.watchLogit(this.theta, this.bored, s * T, it), WATCH_NOISE);
       hb.quality[s * N + i] = this.cat.quality[it]!;
+      if (this.v1) hb.contentQuality[s * N + i] = this.cat.contentQuality[it]!;
     }
   }
 
@@ -787,6 +797,7 @@ export class RetentionSim implements BatchSim {
       boredom: Array.from(bored),
       satisfaction,
       quality: Array.from(ids, (it) => cat.quality[it]!),
+      ...(this.v1 ? { contentQuality: Array.from(ids, (it) => cat.contentQuality[it]!) } : {}),
       choiceScore: Array.from(ids, (it) => Math.exp(this.utility(theta, bored, 0, type, it))),
       noClickScore: Math.exp(this.v0),
       expectedReward: Array.from(ids, (it) => cat.length[it]! * expectedSigmoid(this.watchLogit(theta, bored, 0, it), WATCH_NOISE)),
@@ -808,6 +819,7 @@ export class RetentionSim implements BatchSim {
       noClickScore: { data: hb.noClick, shape: [], description: 'exp(v_0): MNL weight of not clicking' },
     };
     if (withExpected) blocks.expectedReward = { data: hb.expectedReward, shape: [N], description: 'expected watch minutes if clicked' };
+    if (this.v1) blocks.contentQuality = { data: hb.contentQuality, shape: [N], description: 'the part of quality that topic and embedding predict (no item noise)' };
     return blocks;
   }
 

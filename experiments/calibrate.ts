@@ -12,7 +12,7 @@
  */
 import { normalMeanCi } from './stats.js';
 import { evaluateAgent, type UserOutcomes } from './evaluate.js';
-import { makeAgent } from '../agents/index.js';
+import { agentEnvInfo, makeAgent } from '../agents/index.js';
 import { make } from '../envs/registry.js';
 
 export type CalibrationRole = 'floor' | 'oracle' | 'ceiling' | 'heuristic' | 'untrained';
@@ -58,6 +58,7 @@ export function calibrationPolicies(envId: string, envParams: Record<string, unk
     ['myopic-click', 'myopic-click', {}, 'oracle'],
     ['myopic-oracle', 'myopic-oracle', {}, 'oracle'],
     ['ceiling-oracle', 'ceiling-oracle', {}, 'ceiling'],
+    ...(agentEnvInfo(envId, envParams).hiddenNames.includes('contentQuality') ? [['content-oracle', 'content-oracle', {}, 'oracle'] as [string, string, Record<string, unknown>, CalibrationRole]] : []),
     ['topic-affinity', 'topic-affinity', {}, 'heuristic'],
     ['topic-affinity-diverse', 'topic-affinity', { diversify: true, repeatPenalty: 0.2 }, 'heuristic'],
     ['topic-rotation', 'topic-rotation', {}, 'heuristic'],

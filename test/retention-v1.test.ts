@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { make, makeVec } from '../envs/registry.js';
 import { makeCatalogueV1 } from '../envs/retention.js';
 import { runCalibration } from '../experiments/calibrate.js';
+import { normalCdf } from '../envs/math.js';
 
 const ENV = 'retention-v1';
 
@@ -49,6 +50,11 @@ describe('retention-v1 calibration (1,500 users)', () => {
       expect(row(l).vsRandom.hi).toBeGreaterThan(0);
     }
   });
+  it('content-oracle (top-K by the quality that content predicts) lies between the best heuristic and the ceiling', () => {
+    const best = Math.max(...cal.rows.filter((r) => r.role === 'heuristic').map((r) => r.normalized));
+    expect(row('content-oracle').normalized).toBeGreaterThan(best + 0.2);
+    expect(row('content-oracle').normalized).toBeLessThan(0.85);
+  });
   it('every target of the calibration passes', () => {
     expect(cal.targets.filter((t) => !t.pass)).toEqual([]);
   });
@@ -74,6 +80,32 @@ describe('retention-v1 observation: no column is a copy of the lever', () => {
       const corr = (sxy / n - (sx / n) * (sy / n)) / Math.sqrt(vx * (syy / n - (sy / n) ** 2));
       expect(Math.abs(corr)).toBeLessThan(0.5);
     }
+  });
+
+  it('hidden contentQuality is the noiseless part of quality: Phi((mu_c + w_q . e) / s_q), correlated with quality but not equal', () => {
+    const env = makeVec(ENV, {}, { numEnvs: 64, autoresetMode: 'off' });
+    env.reset({ seed: 4 });
+    const { N, F } = env.layout;
+    const h = env.hidden(['quality', 'contentQuality']);
+    const q = h.quality!.data;
+    const cq = h.contentQuality!.data;
+    const { model } = makeCatalogueV1(0, 1000, 10, 8, -0.8, 0.5, 0.5);
+    const sq = Math.sqrt(0.25 + 1 + 0.25);
+    const c = env.sim.candidates;
+    let sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+    const n = 64 * N;
+    for (let r = 0; r < n; r++) {
+      let t = 0;
+      for (let k = 0; k < 10; k++) if (c[r * F + k] === 1) t = k;
+      let z = model.topicQuality[t]!;
+      for (let k = 0; k < 8; k++) z += model.qualityDirection[k]! * c[r * F + 10 + k]!;
+      expect(cq[r]!).toBeCloseTo(normalCdf(z / sq), 5);
+      sx += q[r]!; sy += cq[r]!; sxx += q[r]! ** 2; syy += cq[r]! ** 2; sxy += q[r]! * cq[r]!;
+    }
+    const corr = (sxy / n - (sx / n) * (sy / n)) / Math.sqrt((sxx / n - (sx / n) ** 2) * (syy / n - (sy / n) ** 2));
+    expect(corr).toBeGreaterThan(0.8);
+    expect(corr).toBeLessThan(0.99);
+    expect(make('retention-v0').reset({ seed: 0 }).info.hidden).not.toHaveProperty('contentQuality');
   });
 
   it('has no appeal or quality-estimate block; the content is topic, embedding and length', () => {
