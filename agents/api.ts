@@ -18,6 +18,7 @@ import type { FeatureSpec, HiddenBlock, Layout, VecObservation } from '../envs/c
 import type { FiniteModel } from '../envs/boredom-mdp.js';
 import type { ResolvedParams } from '../envs/params.js';
 import { restoreStream, type RngState, type StatefulRng, statefulStream } from '../envs/rng.js';
+import { NonFiniteValue } from '../envs/errors.js';
 
 export interface AgentObservation extends VecObservation {
   /** Number of slots. */
@@ -155,6 +156,10 @@ export abstract class BaseAgent implements Agent {
   protected setState(_s: unknown): void {}
 
   save(): AgentCheckpoint {
+    const state = this.getState();
+    // JSON would turn a NaN weight into null and the checkpoint would load as something else: refuse it here.
+    const bad = findNonFinite(state);
+    if (bad) throw new NonFiniteValue(`${this.id}: cannot save a non-finite agent state (${bad})`);
     return {
       format: 'engagement-gym/agent',
       version: 1,
@@ -163,7 +168,7 @@ export abstract class BaseAgent implements Agent {
       params: JSON.parse(JSON.stringify(this.params)),
       seed: this.seed,
       rng: this.rng.state(),
-      state: this.getState(),
+      state,
     };
   }
 
@@ -172,9 +177,24 @@ export abstract class BaseAgent implements Agent {
     if (c.agent !== this.id) throw new BadCheckpoint(`${this.id}: the checkpoint belongs to agent ${c.agent}`);
     if (c.envId !== this.env.envId) throw new BadCheckpoint(`${this.id}: the checkpoint was made on ${c.envId}, this agent runs on ${this.env.envId}`);
     if (!Number.isSafeInteger(c.seed)) throw new BadCheckpoint(`${this.id}: the checkpoint has no seed`);
+    // A null where the state holds a number (NaN or infinity written as JSON) must not load as 0.
+    const before = { seed: this.seed, rng: this.rng, state: JSON.parse(JSON.stringify(this.getState() ?? null)) as unknown };
     this.seed = c.seed;
     this.rng = restoreStream(c.rng);
     this.setState(c.state);
+    let again: unknown;
+    try {
+      again = JSON.parse(JSON.stringify(this.getState()));
+    } catch (e) {
+      again = e;
+    }
+    const bad = findNonFinite(again) ?? (again instanceof Error ? again.message : null);
+    if (bad || JSON.stringify(again) !== JSON.stringify(c.state)) {
+      this.seed = before.seed;
+      this.rng = before.rng;
+      this.setState(before.state);
+      throw new BadCheckpoint(`${this.id}: the checkpoint's state does not load back as saved (${bad ?? 'a value changed on loading: a null or a mistyped number in place of a finite number'}); the agent is left as it was`);
+    }
   }
 }
 
@@ -215,6 +235,56 @@ export class PerUserStreams {
     this.owners = Float64Array.from(s.owners);
     this.rngs = s.states.map((st) => (st ? restoreStream(st) : (undefined as unknown as StatefulRng)));
   }
+}
+
+/**
+ * Throw NonFiniteValue if `data` (B slots of equal width, user-major) holds a NaN or an infinity in a slot
+ * that `active` marks (all slots without it), naming the slot, the field and the column. Linear in the data.
+ */
+export function assertFinite(who: string, field: string, data: ArrayLike<number>, B: number, active?: ArrayLike<number>): void {
+  const w = B > 0 ? data.length / B : 0;
+  for (let j = 0; j < data.length; j++) {
+    const v = data[j]!;
+    if (v - v !== 0) {
+      const s = Math.floor(j / w);
+      if (active && !active[s]) continue;
+      throw new NonFiniteValue(`${who}: ${field} of slot ${s} holds ${v} at column ${j - s * w}; learners accept finite numbers only (check the env or the wrapper that produced it)`);
+    }
+  }
+}
+
+/** Every observation and reward a learner is handed is finite (the loops and the deep agents call this). */
+export function assertFiniteTransitions(who: string, t: Transitions): void {
+  const B = t.obs.B;
+  assertFinite(who, 'observation.user', t.obs.user, B, t.stepped);
+  assertFinite(who, 'observation.candidates', t.obs.candidates, B, t.stepped);
+  assertFinite(who, 'reward', t.rewards, B, t.stepped);
+  assertFinite(who, 'next observation.user', t.next.user, B, t.stepped);
+  assertFinite(who, 'next observation.candidates', t.next.candidates, B, t.stepped);
+  assertFinite(who, 'final observation.user', t.finalObservation.user, B, t.finalMask);
+}
+
+/** The path of the first non-finite number inside a JSON-like value (typed arrays included), or null. */
+export function findNonFinite(v: unknown, path = 'state', depth = 0): string | null {
+  if (typeof v === 'number') return Number.isFinite(v) ? null : `${path} = ${v}`;
+  if (v === null || typeof v !== 'object' || depth > 64) return null;
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
+    const a = v as unknown as ArrayLike<number | bigint>;
+    for (let i = 0; i < a.length; i++) if (typeof a[i] === 'number' && !Number.isFinite(a[i] as number)) return `${path}[${i}] = ${a[i]}`;
+    return null;
+  }
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const r = findNonFinite(v[i], `${path}[${i}]`, depth + 1);
+      if (r) return r;
+    }
+    return null;
+  }
+  for (const [k, x] of Object.entries(v)) {
+    const r = findNonFinite(x, `${path}.${k}`, depth + 1);
+    if (r) return r;
+  }
+  return null;
 }
 
 /** The feature block `name` of the layout's candidates (or user), or an IncompatibleEnv error. */

@@ -4,7 +4,7 @@
  * builds on these.
  */
 import type { VecObservation, VectorEnv } from '../envs/core.js';
-import type { Agent, AgentObservation, Transitions } from './api.js';
+import { type Agent, type AgentObservation, assertFiniteTransitions, type Transitions } from './api.js';
 
 /** An AgentObservation view over the env's current buffers. */
 export function observationOf(env: VectorEnv, active: Uint8Array, userIndex: Float64Array, firstStep: Uint8Array, obs: VecObservation): AgentObservation {
@@ -102,6 +102,7 @@ export function trainAgent(agent: Agent, env: VectorEnv, opts: TrainOptions): Tr
         finalObservation: r.final.observation,
         stepped,
       };
+      if (agent.observe) assertFiniteTransitions(agent.id, tr);
       agent.observe?.(tr);
       opts.onStep?.(tr);
     }

@@ -18,7 +18,7 @@ import { tf, type BackendInfo, initBackend, type BackendChoice } from '../polici
 import { Adam, clipByGlobalNorm, RunningNorm } from '../policies/nn.js';
 import { gumbelTopK, plLogProb, plLogProbTf, topOrdered } from '../policies/plackett-luce.js';
 import { SlateScorer, ValueNet } from '../policies/scorer.js';
-import { type AgentContext, type AgentEnvInfo, type AgentObservation, BaseAgent, PerUserStreams, type Transitions } from './api.js';
+import { type AgentContext, type AgentEnvInfo, type AgentObservation, assertFiniteTransitions, BaseAgent, PerUserStreams, type Transitions } from './api.js';
 import { computeGae } from './gae.js';
 
 export interface PpoMetrics {
@@ -179,6 +179,7 @@ export class PpoAgent extends BaseAgent {
   }
 
   observe(tr: Transitions): void {
+    assertFiniteTransitions(this.id, tr);
     const B = tr.obs.B;
     const t = this.t;
     const b = this.buf;

@@ -39,7 +39,7 @@ import { LearnedChoiceModel } from '../policies/choice-model.js';
 import { greedyMnlSlate, mnlSlateValue, optimalMnlSlate, topK } from '../policies/slates.js';
 import { epsilonAt } from '../policies/schedules.js';
 import { sampleDistinct } from '../envs/rng.js';
-import { type AgentContext, type AgentEnvInfo, type AgentObservation, BaseAgent, IncompatibleEnv, PerUserStreams, type Transitions } from './api.js';
+import { type AgentContext, type AgentEnvInfo, type AgentObservation, assertFiniteTransitions, BaseAgent, IncompatibleEnv, PerUserStreams, type Transitions } from './api.js';
 
 type ChoiceKind = 'env' | 'learned' | 'position0';
 type Rule = 'topk' | 'greedy' | 'optimal';
@@ -258,6 +258,7 @@ export class SlateQAgent extends BaseAgent {
   }
 
   observe(t: Transitions): void {
+    assertFiniteTransitions(this.id, t);
     const B = t.obs.B;
     const { U, N, F, K } = this.env.layout;
     const needW = this.choice === 'env';

@@ -41,6 +41,17 @@ export class InvalidArgument extends GymError {
   }
 }
 
+/**
+ * A NaN or infinity where only finite numbers are allowed: an observation or reward handed to a learner, a
+ * gradient of a learning update (the weights are left as they were), or an agent's state being saved or loaded.
+ */
+export class NonFiniteValue extends GymError {
+  constructor(message: string) {
+    super('NON_FINITE_VALUE', message);
+    this.name = 'NonFiniteValue';
+  }
+}
+
 /** An unknown env id or version. */
 export class UnknownEnv extends GymError {
   constructor(message: string) {

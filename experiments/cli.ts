@@ -385,7 +385,7 @@ export async function main(argv: string[]): Promise<number> {
           [
             `supervised pipeline on ${a.env}: ${a.model}, backend ${backend.name}`,
             `impressions ${r.impressions} (train ${r.trainImpressions}, validation ${r.valImpressions}, test ${r.testImpressions}); click rate ${r.clickRate.toFixed(3)}`,
-            `click model: test AUC ${r.testAuc.toFixed(4)} (Bayes-optimal ${r.bayesAuc.toFixed(4)}), log-loss ${r.testLogLoss.toFixed(4)}; ${click.epochs} epochs, best ${click.bestEpoch}`,
+            `click model: test AUC ${r.testAuc.toFixed(4)} (Bayes-optimal ${r.bayesAuc === null ? 'n/a: no choice model' : r.bayesAuc.toFixed(4)}), log-loss ${r.testLogLoss.toFixed(4)}; ${click.epochs} epochs, best ${click.bestEpoch}`,
             `watch-time model: test RMSE ${r.watchRmse?.toFixed(3)} minutes${watch ? `; ${watch.epochs} epochs, best ${watch.bestEpoch}` : ''}`,
           ].join('\n'),
         );

@@ -5,6 +5,7 @@
  * 1e-5) whose state can be saved synchronously, a settable learning rate (tfjs has no scheduler), and
  * global-norm gradient clipping (tfjs has none).
  */
+import { NonFiniteValue } from '../envs/errors.js';
 import { dense, tf } from './backend.js';
 import { normal, type Rng } from '../envs/rng.js';
 
@@ -152,12 +153,17 @@ export class Adam {
 
 /**
  * Scale gradients so that their global L2 norm is at most maxNorm (torch.nn.utils.clip_grad_norm_).
- * Returns the clipped gradients (new tensors; the inputs are disposed) and the norm before clipping.
+ * Returns the clipped gradients (new tensors; the inputs are disposed) and the norm before clipping. A NaN or
+ * infinite norm throws NonFiniteValue before anything is applied.
  */
 export function clipByGlobalNorm(grads: tf.Tensor[], maxNorm: number): { grads: tf.Tensor[]; norm: number } {
   const normT = tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))));
   const norm = normT.dataSync()[0] as number;
   normT.dispose();
+  if (!Number.isFinite(norm)) {
+    for (const g of grads) g.dispose();
+    throw new NonFiniteValue(`a learning update produced non-finite gradients (global norm ${norm}); the update was not applied and the weights are unchanged`);
+  }
   const scale = Math.min(1, maxNorm / (norm + 1e-6));
   const out = grads.map((g) => tf.mul(g, scale));
   for (const g of grads) g.dispose();

@@ -350,3 +350,45 @@ describe('long-term agents beat the myopic oracle where long-term satisfaction m
     expect(topKCorrection(1, 4)).toBe(0);
   });
 });
+
+describe('finite numbers only: a NaN never reaches the weights silently', () => {
+  it('a NaN observation handed to PPO in training stops the loop with NonFiniteValue naming the slot and field; the weights stay finite', async () => {
+    const { NonFiniteValue } = await import('../envs/errors.js');
+    const agent = (await makeAgent('ppo', { numSteps: 8, hidden: 8 }, { envId: 'retention-v0', seed: 0 })) as PpoAgent;
+    const env = makeVec('retention-v0', {}, { numEnvs: 4 });
+    let t = 0;
+    const U = env.layout.U;
+    // Poison slot 2's user row at step 5, after the agent acted: the transition carries it.
+    const run = () => trainAgent(agent, env, { steps: 64, seed: 0, onAct: () => { if (t++ === 5) env.sim.user[2 * U + 1] = NaN; } });
+    expect(run).toThrow(NonFiniteValue);
+    t = 0;
+    const env2 = makeVec('retention-v0', {}, { numEnvs: 4 });
+    expect(() => trainAgent(agent, env2, { steps: 64, seed: 0, onAct: () => { if (t++ === 5) env2.sim.user[2 * U + 1] = NaN; } })).toThrow(/ppo: observation.user of slot 2 holds NaN at column 1/);
+    const ck = agent.save();
+    expect(JSON.stringify(ck)).not.toMatch(/null,|\[null/);
+    agent.dispose();
+  });
+
+  it('save() refuses a non-finite state; load() refuses a checkpoint whose numbers became null and leaves the agent as it was', async () => {
+    const { NonFiniteValue } = await import('../envs/errors.js');
+    const { BadCheckpoint } = await import('../agents/api.js');
+    const agent = (await makeAgent('ppo', { hidden: 8 }, { envId: 'retention-v0', seed: 0 })) as PpoAgent;
+    const good = agent.save();
+    const broken = JSON.parse(JSON.stringify(good)) as typeof good;
+    const w = (broken.state as { actor: number[][] }).actor;
+    w[0]![3] = null as unknown as number;
+    expect(() => agent.load(broken)).toThrow(BadCheckpoint);
+    expect(JSON.stringify(agent.save())).toBe(JSON.stringify(good));
+    agent.actor.params.vars[0]!.assign(tf.fill(agent.actor.params.vars[0]!.shape, NaN));
+    expect(() => agent.save()).toThrow(NonFiniteValue);
+    expect(() => agent.save()).toThrow(/ppo: cannot save a non-finite agent state \(state\.actor\[0\]\[0\] = NaN\)/);
+    agent.dispose();
+  });
+
+  it('a non-finite gradient is not applied: clipByGlobalNorm throws before the optimizer step', async () => {
+    const { NonFiniteValue } = await import('../envs/errors.js');
+    const before = tf.memory().numTensors;
+    expect(() => clipByGlobalNorm([tf.tensor1d([1, NaN]), tf.tensor1d([2])], 1)).toThrow(NonFiniteValue);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

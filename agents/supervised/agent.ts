@@ -186,7 +186,9 @@ export class SupervisedAgent extends BaseAgent {
       watch: pl.watch ? { cfg: pl.watch.cfg, weights: pl.watch.getWeights().map((w) => Array.from(w)) } : null,
       normalizer: pl.normalizer.toJSON(),
       itemStats: pl.features.itemStats?.toJSON() ?? null,
-      report: pl.report,
+      // The report's diagnostics may be undefined (an AUC on a test split with one class): null in the
+      // checkpoint, as JSON would write them; the learned state itself must be finite (BaseAgent.save checks).
+      report: JSON.parse(JSON.stringify(pl.report)) as PipelineReport,
       sinceRetrain: this.sinceRetrain,
       retrains: this.retrains,
       logged: this.logged,

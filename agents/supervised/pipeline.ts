@@ -46,8 +46,8 @@ export interface PipelineReport {
   clickRate: number;
   testAuc: number;
   testLogLoss: number;
-  /** AUC of the true click probabilities on the same test impressions (NaN without a choice model). */
-  bayesAuc: number;
+  /** AUC of the true click probabilities on the same test impressions (null without a choice model). */
+  bayesAuc: number | null;
   watchRmse: number | null;
   /**
    * The no-click weight of slate-aware serving, in units of predicted click odds, estimated on the test split:
@@ -136,7 +136,7 @@ export function fitPipeline(raw: ImpressionLog, layout: Layout, opts: PipelineOp
     clickRate: clicks / Math.max(1, log.n),
     testAuc: auc(p, test.click),
     testLogLoss: logLoss(p, test.click),
-    bayesAuc: Number.isNaN(test.trueClick[0]) ? NaN : auc(test.trueClick, test.click),
+    bayesAuc: Number.isNaN(test.trueClick[0]) ? null : auc(test.trueClick, test.click),
     watchRmse,
     noClickOdds,
     click: clickReport,
