@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Cell, expandCells, hash, shardCells } from './cells.js';
 import { runPool } from './pool.js';
-import { cellPath, cellToJsonl, manifest, readCells, ResultFileError, specToJson, writeAtomic } from './results.js';
+import { cellHashes, cellPath, cellToJsonl, manifest, readCells, ResultFileError, specToJson, writeAtomic } from './results.js';
 import type { CellResult } from './run-cell.js';
 import { type ResolvedSpec, resolveSpec } from './spec.js';
 import { type Summary, summarize, summaryCsv, summaryJson } from './summary.js';
@@ -67,7 +67,8 @@ export async function runExperiment(raw: unknown, opts: RunOptions): Promise<Run
   const results = new Map(existing);
   let done = mine.length - todo.length;
   writeAtomic(join(runDir, 'spec.json'), JSON.stringify(specToJson(spec), null, 2) + '\n');
-  const writeManifest = () => writeAtomic(join(runDir, 'manifest.json'), JSON.stringify(manifest(spec, runId, cells, results, { shard: opts.shard ? `${opts.shard.i}/${opts.shard.n}` : null }), null, 2) + '\n');
+  const writeManifest = () =>
+    writeAtomic(join(runDir, 'manifest.json'), JSON.stringify(manifest(spec, runId, cells, results, { shard: opts.shard ? `${opts.shard.i}/${opts.shard.n}` : null }, cellHashes(runDir, results.keys())), null, 2) + '\n');
   writeManifest();
   await runPool(todo, {
     workers: opts.workers,
@@ -137,7 +138,7 @@ export async function mergeRuns(dirs: string[], out: string): Promise<{ complete
     const r = results.get(c.key);
     if (r) writeAtomic(cellPath(out, c.key), cellToJsonl(r));
   }
-  writeAtomic(join(out, 'manifest.json'), JSON.stringify(manifest(spec!, runId, cells, results, { mergedFrom: dirs }), null, 2) + '\n');
+  writeAtomic(join(out, 'manifest.json'), JSON.stringify(manifest(spec!, runId, cells, results, { mergedFrom: dirs }, cellHashes(out, results.keys())), null, 2) + '\n');
   const complete = cells.every((c) => results.has(c.key));
   const summary = complete ? await writeReport(out, spec!, cells.map((c) => results.get(c.key)!)) : null;
   return { complete, cells: results.size, total: cells.length, summary };

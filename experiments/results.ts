@@ -5,11 +5,14 @@
  *                                 cells/<key>.jsonl  one cell: header, learning-curve points, final per-user metrics
  *                                 summary.json, summary.csv, report.html, plots/*.svg
  *                                 checkpoints/<label>-seed<seed>.json  (--save-checkpoints; warm starts read these)
- * A cell file that exists is checked (format, version, key): a corrupt or foreign file is an error, never
- * silently overwritten.
+ * A cell file that exists is checked (format, version, key, content hash): a corrupt, edited or foreign file is an
+ * error naming it, never silently used or overwritten. The last line of a cell file is
+ * {"type":"integrity","sha256":...}, the SHA-256 of every byte before it; the manifest records the same hash
+ * per cell, so resume, report and merge detect a hand-edited or damaged result.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { CellResult } from './run-cell.js';
@@ -41,13 +44,51 @@ export function cellToJsonl(r: CellResult): string {
     { type: 'final', ...r.final },
     { type: 'timing', ...r.timing },
   ];
-  return lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
+  const body = lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
+  return body + JSON.stringify({ type: 'integrity', sha256: sha256(body) }) + '\n';
 }
 
-export function readCell(path: string, expectKey?: string): CellResult {
-  let lines: Record<string, unknown>[];
+export function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/** The content hash a cell file records on its last line (null when it has none). */
+export function cellFileHash(path: string): string | null {
+  const text = readFileSync(path, 'utf8');
+  const last = text.trimEnd().split('\n').pop() ?? '';
   try {
-    lines = readFileSync(path, 'utf8')
+    const l = JSON.parse(last) as { type?: string; sha256?: string };
+    return l.type === 'integrity' && typeof l.sha256 === 'string' ? l.sha256 : null;
+  } catch {
+    return null;
+  }
+}
+
+export function readCell(path: string, expectKey?: string, expectHash?: string): CellResult {
+  let lines: Record<string, unknown>[];
+  const text = readFileSync(path, 'utf8');
+  // The integrity line: the hash of every byte before it. Checked before anything in the file is believed.
+  const cut = text.lastIndexOf('\n', text.length - 2);
+  const lastLine = text.slice(cut + 1).trim();
+  let integrity: { type?: string; sha256?: string } = {};
+  try {
+    integrity = JSON.parse(lastLine) as typeof integrity;
+  } catch {
+    /* reported below */
+  }
+  if (integrity.type !== 'integrity' || typeof integrity.sha256 !== 'string') {
+    throw new ResultFileError(`result file ${path} has no content hash on its last line (truncated, or written by an older version); remove it to recompute the cell`);
+  }
+  const actual = sha256(text.slice(0, cut + 1));
+  if (actual !== integrity.sha256) {
+    throw new ResultFileError(`result file ${path} does not match its content hash (sha256 ${actual.slice(0, 12)}..., recorded ${integrity.sha256.slice(0, 12)}...): it was edited or damaged after it was written; remove it to recompute the cell`);
+  }
+  if (expectHash !== undefined && expectHash !== integrity.sha256) {
+    throw new ResultFileError(`result file ${path} is not the file the run's manifest recorded (sha256 ${integrity.sha256.slice(0, 12)}..., manifest ${expectHash.slice(0, 12)}...): it was replaced after it was written; remove it to recompute the cell`);
+  }
+  try {
+    lines = text
+      .slice(0, cut + 1)
       .split('\n')
       .filter((l) => l.trim() !== '')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -77,15 +118,28 @@ export function readCell(path: string, expectKey?: string): CellResult {
   };
 }
 
-/** Completed cells in a run folder (validated), keyed by cell key. */
+/**
+ * Completed cells in a run folder (validated, content hashes checked against the file and against the
+ * manifest's record where it has one), keyed by cell key.
+ */
 export function readCells(runDir: string): Map<string, CellResult> {
   const dir = join(runDir, 'cells');
   const out = new Map<string, CellResult>();
   if (!existsSync(dir)) return out;
+  const recorded = new Map<string, string>();
+  const m = join(runDir, 'manifest.json');
+  if (existsSync(m)) {
+    try {
+      const man = JSON.parse(readFileSync(m, 'utf8')) as { cells?: { key: string; sha256?: string | null }[] };
+      for (const c of man.cells ?? []) if (typeof c.sha256 === 'string') recorded.set(c.key, c.sha256);
+    } catch (e) {
+      throw new ResultFileError(`corrupt manifest ${m}: ${(e as Error).message}; choose another --out`);
+    }
+  }
   for (const f of readdirSync(dir).sort()) {
     if (!f.endsWith('.jsonl')) continue;
     const key = f.slice(0, -'.jsonl'.length);
-    out.set(key, readCell(join(dir, f), key));
+    out.set(key, readCell(join(dir, f), key, recorded.get(key)));
   }
   return out;
 }
@@ -123,7 +177,19 @@ function gitCommit(): string | null {
   }
 }
 
-export function manifest(spec: ResolvedSpec, runId: string, cells: Cell[], results: Map<string, CellResult>, extra: Record<string, unknown>): Record<string, unknown> {
+/** The content hash of each cell file in a run folder (what the manifest records). */
+export function cellHashes(runDir: string, keys: Iterable<string>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const k of keys) {
+    const p = cellPath(runDir, k);
+    if (!existsSync(p)) continue;
+    const h = cellFileHash(p);
+    if (h) out.set(k, h);
+  }
+  return out;
+}
+
+export function manifest(spec: ResolvedSpec, runId: string, cells: Cell[], results: Map<string, CellResult>, extra: Record<string, unknown>, hashes?: Map<string, string>): Record<string, unknown> {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
   const tfjs = JSON.parse(readFileSync(new URL('../node_modules/@tensorflow/tfjs/package.json', import.meta.url), 'utf8')) as { version: string };
   const backends = [...new Set([...results.values()].map((r) => r.backend).filter((b): b is string => b !== null))].sort();
@@ -140,7 +206,7 @@ export function manifest(spec: ResolvedSpec, runId: string, cells: Cell[], resul
     seedScheme:
       'users are (population seed, user index) with per-purpose alea streams egym|<population>|<user>|<purpose>; training users come from population 100000 + seed, learning-curve users from eval.seed, final users from final.seed (the same for every agent and seed: paired); agents seed their own streams with egym|agent|<seed>',
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), platform: process.platform, arch: process.arch },
-    cells: cells.map((c) => ({ index: c.index, key: c.key, label: c.label, seed: c.seed, point: c.point, done: results.has(c.key) })),
+    cells: cells.map((c) => ({ index: c.index, key: c.key, label: c.label, seed: c.seed, point: c.point, done: results.has(c.key), sha256: hashes?.get(c.key) ?? null })),
     ...extra,
   };
 }

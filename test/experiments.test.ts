@@ -196,7 +196,7 @@ describe('runner', () => {
     // A corrupt cell file is reported, not overwritten.
     const cellFile = join(d, 'cells', readdirSync(join(d, 'cells'))[0]!);
     writeFileSync(cellFile, '{not json');
-    await expect(runExperiment(tiny(), { workers: 0, out: d })).rejects.toThrow(/corrupt result file .*remove it to recompute the cell/);
+    await expect(runExperiment(tiny(), { workers: 0, out: d })).rejects.toThrow(/result file .*has no content hash on its last line .*remove it to recompute the cell/);
     expect(readFileSync(cellFile, 'utf8')).toBe('{not json');
     // A folder of another experiment.
     await expect(runExperiment({ ...tiny(), seeds: 3 }, { workers: 0, out: full })).rejects.toThrow(/holds run run-[0-9a-f]+, a different spec/);
@@ -207,6 +207,35 @@ describe('runner', () => {
     // report rebuilds from the cells.
     const s = await reportRun(full);
     expect(s.groups).toHaveLength(2);
+  });
+
+  it('every cell file carries a content hash, recorded in the manifest: an edited number or a swapped file is named by resume, report and merge', async () => {
+    const a = tmp();
+    await runExperiment(tiny(), { workers: 0, out: a });
+    const b = tmp();
+    await runExperiment(tiny(), { workers: 0, out: b });
+    const man = JSON.parse(read(a, 'manifest.json')) as { cells: { key: string; sha256: string }[] };
+    expect(man.cells.every((c) => /^[0-9a-f]{64}$/.test(c.sha256))).toBe(true);
+    const key = man.cells[0]!.key;
+    const file = join(a, 'cells', `${key}.jsonl`);
+    const original = readFileSync(file, 'utf8');
+    expect(original.trimEnd().split('\n').pop()).toMatch(/^\{"type":"integrity","sha256":"[0-9a-f]{64}"\}$/);
+    // A hand-edited number: the first per-user return changes by a little.
+    const edited = original.replace(/"return":\[(-?[0-9.]+)/, (_m, v: string) => `"return":[${Number(v) + 1}`);
+    expect(edited).not.toBe(original);
+    writeFileSync(file, edited);
+    const hashErr = new RegExp(`${key}\\.jsonl does not match its content hash .*edited or damaged`);
+    await expect(runExperiment(tiny(), { workers: 0, out: a })).rejects.toThrow(hashErr);
+    await expect(reportRun(a)).rejects.toThrow(hashErr);
+    await expect(mergeRuns([a], tmp())).rejects.toThrow(hashErr);
+    expect(readFileSync(file, 'utf8')).toBe(edited);
+    // A whole valid cell file from another run of the same cell (its own hash is right, the manifest's is not).
+    const other = readFileSync(join(b, 'cells', `${key}.jsonl`), 'utf8');
+    expect(other).not.toBe(original); // the timing line differs
+    writeFileSync(file, other);
+    await expect(reportRun(a)).rejects.toThrow(/is not the file the run's manifest recorded/);
+    writeFileSync(file, original);
+    expect((await reportRun(a)).groups).toHaveLength(2);
   });
 
   it('the summary compares with the baseline over paired users and reports derived metrics', async () => {
