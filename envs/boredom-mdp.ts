@@ -31,6 +31,7 @@
 import type { BatchSim, HiddenBlock, Layout, SlotStatus } from './core.js';
 import { RUNNING, TERMINATED } from './core.js';
 import type { ParamSpec, ResolvedParams } from './params.js';
+import { InvalidParam } from './errors.js';
 import { type Rng, userStream } from './rng.js';
 
 export const boredomMdpParams: readonly ParamSpec[] = [
@@ -118,6 +119,9 @@ export function boredomStateOfObservation(user: ArrayLike<number>, params: Resol
   return user[offset + T]! + (params.satisfactionLevels as number) * idx;
 }
 
+/** The most bytes the dense model (P: S x A x S float64s) may take; larger settings are refused before allocating. */
+export const MAX_MODEL_BYTES = 512 * 2 ** 20;
+
 /** The exact transition and reward model (see the file header). */
 export function boredomMdpModel(p: ResolvedParams): FiniteModel {
   const c = config(p);
@@ -125,6 +129,12 @@ export function boredomMdpModel(p: ResolvedParams): FiniteModel {
   const nb = Lb ** T;
   const S = nb * Ls;
   const A = T;
+  const bytes = S * A * S * 8;
+  if (bytes > MAX_MODEL_BYTES) {
+    throw new InvalidParam(
+      `boredom-mdp-v0: numTopics = ${T}, boredomLevels = ${Lb}, satisfactionLevels = ${Ls} give ${S} states; the dense model needs ${(bytes / 2 ** 20).toFixed(0)} MiB (S x A x S float64s), above the limit of ${MAX_MODEL_BYTES / 2 ** 20} MiB: lower numTopics or boredomLevels (states = boredomLevels^numTopics x satisfactionLevels)`,
+    );
+  }
   const P = new Float64Array(S * A * S);
   const R = new Float64Array(S * A);
   const b = new Int32Array(T);

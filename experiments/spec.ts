@@ -39,6 +39,13 @@ export class SpecError extends Error {
   }
 }
 
+/**
+ * The most users one evaluation may hold (final and learning-curve evaluations): every user's metrics are kept
+ * in memory and written to the cell file (about 11 numbers, 0.3 kB of JSON, per user), so 1,000,000 users is
+ * about 300 MB per cell. Checked when the spec is resolved, before anything runs.
+ */
+export const MAX_USERS = 1_000_000;
+
 const name = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'letters, digits, - and _ (1 to 80 characters)');
 const params = z.record(z.string(), z.unknown());
 
@@ -55,8 +62,8 @@ export const SpecSchema = z.strictObject({
   ceiling: z.string().optional(),
   seeds: z.union([z.number().int().min(1).max(1000), z.array(z.number().int().min(0)).min(1)]),
   train: z.strictObject({ steps: z.number().int().min(0), numEnvs: z.number().int().min(1).max(100000).optional() }),
-  eval: z.strictObject({ every: z.number().int().min(0).optional(), users: z.number().int().min(1).optional(), seed: z.number().int().min(0).optional() }).optional(),
-  final: z.strictObject({ users: z.number().int().min(2), seed: z.number().int().min(0).optional() }),
+  eval: z.strictObject({ every: z.number().int().min(0).optional(), users: z.number().int().min(1).max(MAX_USERS).optional(), seed: z.number().int().min(0).optional() }).optional(),
+  final: z.strictObject({ users: z.number().int().min(2).max(MAX_USERS), seed: z.number().int().min(0).optional() }),
   reward: z
     .strictObject({ engagement: z.number().optional(), retention: z.number().optional(), diversity: z.number().optional(), novelty: z.number().optional() })
     .optional(),
@@ -73,8 +80,8 @@ export const SpecSchema = z.strictObject({
     .strictObject({
       seeds: z.union([z.number().int().min(1).max(1000), z.array(z.number().int().min(0)).min(1)]).optional(),
       train: z.strictObject({ steps: z.number().int().min(0), numEnvs: z.number().int().min(1).max(100000).optional() }).optional(),
-      eval: z.strictObject({ every: z.number().int().min(0).optional(), users: z.number().int().min(1).optional() }).optional(),
-      final: z.strictObject({ users: z.number().int().min(2) }).optional(),
+      eval: z.strictObject({ every: z.number().int().min(0).optional(), users: z.number().int().min(1).max(MAX_USERS).optional() }).optional(),
+      final: z.strictObject({ users: z.number().int().min(2).max(MAX_USERS) }).optional(),
     })
     .optional(),
 });

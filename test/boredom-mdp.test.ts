@@ -22,6 +22,15 @@ describe('boredom-mdp-v0 exposes its exact model', () => {
     expect(m.initial.reduce((x, y) => x + y, 0)).toBe(1);
   });
 
+  it('a model above the size limit is refused before allocation, naming the params, the estimate and the limit; agents see the same error', async () => {
+    const big = resolveEnvParams('boredom-mdp-v0', { numTopics: 5, boredomLevels: 4, satisfactionLevels: 7 });
+    expect(() => boredomMdpModel(big)).toThrow(/numTopics = 5, boredomLevels = 4, satisfactionLevels = 7 give 7168 states; the dense model needs 1960 MiB .* above the limit of 512 MiB/);
+    const { makeAgent } = await import('../agents/index.js');
+    await expect(makeAgent('random', {}, { envId: 'boredom-mdp-v0', envParams: { numTopics: 5, boredomLevels: 5, satisfactionLevels: 7 }, seed: 0 })).rejects.toThrow(/the dense model needs \d+ MiB/);
+    // The largest default-adjacent settings still build.
+    expect(boredomMdpModel(resolveEnvParams('boredom-mdp-v0', { numTopics: 4, boredomLevels: 4, satisfactionLevels: 7 })).numStates).toBe(256 * 7);
+  });
+
   it('env.model() is available through the single env and refused by others', () => {
     const env = make('boredom-mdp-v0') as SimEnv;
     expect(env.hasModel).toBe(true);
