@@ -310,12 +310,17 @@ export async function main(argv: string[]): Promise<number> {
           .option('backends', { type: 'string', array: true, describe: 'agents: backends to measure (default: every available one)' })
           .option('steps', { type: 'number', default: 512, describe: 'agents: measured vector steps per row' })
           .option('num-envs', { type: 'number', default: 64, describe: 'agents: users stepped together' })
-          .option('out', { type: 'string', describe: 'where to write the JSON results (default results/bench/<what>.json)' })
+          .option('out', { type: 'string', describe: 'write the JSON results here (nothing is written without it; the committed tables are results/bench/<what>.json)' })
           .option('json', { type: 'boolean', default: false })
-          .example('$0 bench envs', 'the env table, written to results/bench/envs.json')
+          .example('$0 bench envs', 'the env table, printed')
+          .example('$0 bench envs --out results/bench/envs.json', "regenerate the README's committed env table")
           .example('$0 bench agents --backends wasm cpu', 'PPO and SlateQ training throughput per backend'),
       async (a) => {
-        const outPath = a.out ?? `results/bench/${a.what}.json`;
+        const outPath = a.out;
+        const save = (result: unknown) => {
+          if (outPath !== undefined) writeJsonAtomic(outPath, result);
+          return outPath !== undefined ? `written to ${outPath}` : `not written (add --out FILE to keep it; the committed table is results/bench/${a.what}.json)`;
+        };
         if (a.what === 'agents') {
           const available: BackendName[] = [];
           for (const b of (a.backends ?? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']) as BackendName[]) {
@@ -329,8 +334,8 @@ export async function main(argv: string[]): Promise<number> {
           }
           const rows = await benchAgents({ backends: available, steps: a.steps, numEnvs: a['num-envs'] });
           const result = { command: `egym bench agents --steps ${a.steps} --num-envs ${a['num-envs']}`, machine: machineInfo(), rows };
-          writeJsonAtomic(outPath, result);
-          out(a.json ? JSON.stringify(result, null, 2) : `${formatAgentBench(rows)}\n\nwritten to ${outPath}`);
+          const where = save(result);
+          out(a.json ? JSON.stringify(result, null, 2) : `${formatAgentBench(rows)}\n\n${where}`);
           return;
         }
         if (!(a.seconds > 0) || !(a.runs >= 1) || !Number.isInteger(a.batch) || a.batch < 1) {
@@ -339,9 +344,9 @@ export async function main(argv: string[]): Promise<number> {
         for (const id of a.env ?? []) envSpec(id);
         const rows = benchEnvs({ seconds: a.seconds, runs: a.runs, batch: a.batch, ...(a.env ? { envs: a.env } : {}) });
         const result = { command: `egym bench envs --seconds ${a.seconds} --runs ${a.runs} --batch ${a.batch}`, machine: machineInfo(), rows };
-        writeJsonAtomic(outPath, result);
+        const where = save(result);
         if (a.json) out(JSON.stringify(result, null, 2));
-        else out(`${formatBenchTable(rows)}\n\nwritten to ${outPath}`);
+        else out(`${formatBenchTable(rows)}\n\n${where}`);
       },
     )
     .command(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -73,6 +73,12 @@ describe('egym CLI (spawned)', () => {
     expect(j.rows).toHaveLength(2);
     expect(j.rows[0].stepsPerSecond).toBeGreaterThan(0);
     expect(j.machine.node).toBe(process.version);
+    // Without --out nothing is written (the committed results/bench tables change only when asked).
+    const cwd = mkdtempSync(join(tmpdir(), 'egym-bench-cwd-'));
+    const q = spawnSync(process.execPath, [BIN, 'bench', 'envs', '--env', 'boredom-mdp-v0', '--seconds', '0.05', '--runs', '1', '--batch', '8'], { encoding: 'utf8', timeout: 60_000, cwd });
+    expect(q.status).toBe(0);
+    expect(q.stdout).toMatch(/not written \(add --out FILE to keep it/);
+    expect(readdirSync(cwd)).toEqual([]);
   });
 
   it('run --help shows the options and examples; every command has --help', () => {
