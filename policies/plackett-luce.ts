@@ -56,32 +56,24 @@ export function plLogProb(logits: ArrayLike<number>, base: number, N: number, sl
 /**
  * Differentiable Plackett-Luce log-probabilities [M] of ordered slates [M, K] under logits [M, N], and the
  * chain-rule entropy estimate sum_k H(softmax over the items not yet placed | the sampled prefix).
- * With z = logits - max, e = exp(z), Z = sum_j e_j and the chosen items' e_(k), z_(k):
- *   Z_k = Z - sum_{k' < k} e_(k'),   log P = sum_k (z_(k) - log Z_k),
- *   H_k = log Z_k - (sum_j e_j z_j - sum_{k' < k} e_(k') z_(k')) / Z_k,
- * computed in one pass (the prefix sums are a product with a strictly lower-triangular K x K matrix). Picks use
- * oneHot products only (gather has no gradient on wasm). Masked candidates (mask 0) get probability 0.
+ * Position k's distribution is a softmax over the candidates not placed before it: with r_k the items placed at
+ * positions < k (an exclusive cumulative sum of the slate's one-hot rows, a constant), z_k = logits - 1e9 r_k,
+ *   log Z_k = logsumexp(z_k),   log P = sum_k (z_k[chosen_k] - log Z_k),   H_k = -sum_j p_kj (z_kj - log Z_k).
+ * Each Z_k is a sum over the remaining items, never Z minus the placed ones: once the policy is peaked, that
+ * difference cancels catastrophically in float32 (a PPO run with gamma 0 reached a NaN gradient that way).
+ * Picks use oneHot products only (gather has no gradient on wasm). Masked candidates (mask 0) get probability 0.
  */
 export function plLogProbTf(logits: tf.Tensor2D, slates: Int32Array, K: number, mask?: tf.Tensor2D): { logp: tf.Tensor1D; entropy: tf.Tensor1D } {
   return tf.tidy(() => {
     const [M, N] = logits.shape;
     const masked = mask ? tf.add(logits, tf.mul(tf.sub(1, mask), NEG)) : logits;
-    const z = tf.sub(masked, tf.max(masked, 1, true)) as tf.Tensor2D;
-    const e = tf.exp(z);
     const oh = tf.oneHot(tf.tensor1d(slates, 'int32'), N).toFloat().reshape([M, K, N]);
-    const zc = tf.sum(tf.mul(oh, tf.reshape(z, [M, 1, N])), 2) as tf.Tensor2D; // [M, K]
-    const ec = tf.exp(zc);
-    const lower = new Float32Array(K * K);
-    for (let r = 0; r < K; r++) for (let c = 0; c < r; c++) lower[c * K + r] = 1; // (x @ lower)_k = sum_{k' < k} x_k'
-    const L = tf.tensor2d(lower, [K, K]);
-    const Z = tf.sum(e, 1, true);
-    // max(Z - prefix, 1e-30) guards rounding; written with relu so the gradient handles the broadcast.
-    const Zk = tf.add(tf.relu(tf.sub(tf.sub(Z, tf.matMul(ec, L)), 1e-30)), 1e-30);
-    const logZk = tf.log(Zk);
-    const logp = tf.sum(tf.sub(zc, logZk), 1) as tf.Tensor1D;
-    const T = tf.sum(tf.mul(e, z), 1, true);
-    const Tk = tf.sub(T, tf.matMul(tf.mul(ec, zc), L));
-    const entropy = tf.sum(tf.sub(logZk, tf.div(Tk, Zk)), 1) as tf.Tensor1D;
+    const placed = tf.cumsum(oh, 1, true); // [M, K, N]: 1 where the item was placed at an earlier position
+    const zk = tf.add(tf.reshape(masked, [M, 1, N]), tf.mul(placed, NEG)); // [M, K, N]
+    const logZk = tf.logSumExp(zk, 2, true); // [M, K, 1]
+    const logpk = tf.sub(zk, logZk); // log-probabilities of every item at every position
+    const logp = tf.sum(tf.mul(oh, logpk), [1, 2]) as tf.Tensor1D;
+    const entropy = tf.neg(tf.sum(tf.mul(tf.exp(logpk), logpk), [1, 2])) as tf.Tensor1D;
     return { logp, entropy };
   });
 }

@@ -106,6 +106,27 @@ describe('Plackett-Luce slates', () => {
       expect([1, 4]).not.toContain(out[1]);
     }
   });
+
+  it('stays exact and finite, gradient included, when the policy is peaked (no cancellation in the remaining mass)', () => {
+    // One dominant candidate: Z minus the placed items would cancel in float32 at the later positions.
+    const peaked = [40, 0, -3, -25, 5, -60, 12, 1];
+    const n = peaked.length;
+    const slates = Int32Array.from([0, 6, 4, 7, 1]);
+    const x = tf.tensor2d(peaked, [1, n]);
+    const v = tf.variable(x, true, 'peaked');
+    const { value, grads } = tf.variableGrads(() => {
+      const t = plLogProbTf(v as unknown as tf.Tensor2D, slates, 5);
+      return tf.add(tf.sum(t.logp), tf.sum(t.entropy)) as tf.Scalar;
+    }, [v]);
+    expect(Number.isFinite(value.dataSync()[0]!)).toBe(true);
+    for (const g of Object.values(grads)) for (const v of g.dataSync()) expect(Number.isFinite(v)).toBe(true);
+    const t = plLogProbTf(x, slates, 5);
+    expect(t.logp.dataSync()[0]).toBeCloseTo(plLogProb(peaked, 0, n, slates, 0, 5), 3);
+    // The entropy of a slate whose later positions are nearly uniform among small logits is positive and finite.
+    expect(t.entropy.dataSync()[0]).toBeGreaterThan(0);
+    expect(Number.isFinite(t.entropy.dataSync()[0]!)).toBe(true);
+    tf.dispose([x, v, value, ...Object.values(grads), t.logp, t.entropy]);
+  });
 });
 
 describe('network plumbing', () => {
