@@ -189,7 +189,7 @@ export abstract class BaseAgent implements Agent {
       again = e;
     }
     const bad = findNonFinite(again) ?? (again instanceof Error ? again.message : null);
-    if (bad || JSON.stringify(again) !== JSON.stringify(c.state)) {
+    if (bad || canonicalJson(again) !== canonicalJson(c.state)) {
       this.seed = before.seed;
       this.rng = before.rng;
       this.setState(before.state);
@@ -262,6 +262,13 @@ export function assertFiniteTransitions(who: string, t: Transitions): void {
   assertFinite(who, 'next observation.user', t.next.user, B, t.stepped);
   assertFinite(who, 'next observation.candidates', t.next.candidates, B, t.stepped);
   assertFinite(who, 'final observation.user', t.finalObservation.user, B, t.finalMask);
+}
+
+/** JSON with object keys sorted at every level: equal for equal values whatever the key order. */
+function canonicalJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    x !== null && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x,
+  );
 }
 
 /** The path of the first non-finite number inside a JSON-like value (typed arrays included), or null. */

@@ -70,12 +70,12 @@ export function feature(specs: readonly FeatureSpec[], name: string): FeatureSpe
   return specs.find((f) => f.name === name);
 }
 
-/** Per-step outcome of a slot, returned by {@link BatchSim.stepSlot}. */
 /** The most users one vector env steps together (documented limit, checked before anything is allocated). */
 export const MAX_NUM_ENVS = 1_000_000;
 /** The most bytes of observation buffers one vector env may allocate (numEnvs x (U + N F) float32s, 3 copies). */
 export const MAX_VEC_OBSERVATION_BYTES = 2 ** 31;
 
+/** Per-step outcome of a slot, returned by {@link BatchSim.stepSlot}. */
 export const RUNNING = 0;
 export const TERMINATED = 1;
 export const TRUNCATED = 2;
