@@ -21,6 +21,10 @@ import type { Cell } from './cells.js';
 
 export class ResultFileError extends Error {
   readonly code = 'RESULT_FILE_INVALID';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ResultFileError';
+  }
 }
 
 let tmpCounter = 0;
