@@ -18,7 +18,7 @@ import type { FeatureSpec, HiddenBlock, Layout, VecObservation } from '../envs/c
 import type { FiniteModel } from '../envs/boredom-mdp.js';
 import type { ResolvedParams } from '../envs/params.js';
 import { restoreStream, type RngState, type StatefulRng, statefulStream } from '../envs/rng.js';
-import { NonFiniteValue } from '../envs/errors.js';
+import { EgymError, NonFiniteValue } from '../envs/errors.js';
 
 export interface AgentObservation extends VecObservation {
   /** Number of slots. */
@@ -100,19 +100,17 @@ export interface Agent {
 }
 
 /** Raised at construction when an agent cannot run on an env. */
-export class IncompatibleEnv extends Error {
-  readonly code = 'AGENT_INCOMPATIBLE_ENV';
+export class IncompatibleEnv extends EgymError {
   constructor(agent: string, env: string, why: string) {
-    super(`agent ${agent} cannot run on ${env}: ${why}`);
+    super('AGENT_INCOMPATIBLE_ENV', `agent ${agent} cannot run on ${env}: ${why}`);
     this.name = 'IncompatibleEnv';
   }
 }
 
 /** Raised when a checkpoint does not belong to this agent or is malformed. */
-export class BadCheckpoint extends Error {
-  readonly code = 'AGENT_BAD_CHECKPOINT';
+export class BadCheckpoint extends EgymError {
   constructor(message: string) {
-    super(message);
+    super('AGENT_BAD_CHECKPOINT', message);
     this.name = 'BadCheckpoint';
   }
 }

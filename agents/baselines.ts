@@ -16,6 +16,7 @@ import {
   type AgentEnvInfo,
 } from './api.js';
 import type { ResolvedParams } from '../envs/params.js';
+import { InvalidArgument } from '../envs/errors.js';
 
 /** Uniform slates without repetition (per-user streams: batch-size independent). */
 export class RandomAgent extends BaseAgent {
@@ -40,7 +41,7 @@ export class RandomAgent extends BaseAgent {
 }
 
 function hiddenOf(agent: string, obs: AgentObservation, names: readonly string[]): Record<string, HiddenBlock> {
-  if (!obs.hidden) throw new Error(`${agent} is an oracle agent: the runner must pass the env's hidden state (observation.hidden)`);
+  if (!obs.hidden) throw new InvalidArgument(`${agent} is an oracle agent: the runner must pass the env's hidden state (observation.hidden)`);
   return obs.hidden(names);
 }
 

@@ -5,6 +5,7 @@
  */
 import type { VecObservation, VectorEnv } from '../envs/core.js';
 import { type Agent, type AgentObservation, assertFiniteTransitions, type Transitions } from './api.js';
+import { InvalidArgument } from '../envs/errors.js';
 
 /** An AgentObservation view over the env's current buffers. */
 export function observationOf(env: VectorEnv, active: Uint8Array, userIndex: Float64Array, firstStep: Uint8Array, obs: VecObservation): AgentObservation {
@@ -59,7 +60,7 @@ export interface TrainOptions {
 }
 
 export function trainAgent(agent: Agent, env: VectorEnv, opts: TrainOptions): TrainResult {
-  if (env.metadata.autoresetMode !== 'same-step') throw new Error(`trainAgent needs a vector env with autoreset 'same-step', got '${env.metadata.autoresetMode}'`);
+  if (env.metadata.autoresetMode !== 'same-step') throw new InvalidArgument(`trainAgent needs a vector env with autoreset 'same-step', got '${env.metadata.autoresetMode}'`);
   const B = env.numEnvs;
   const { U, N, F } = env.layout;
   const r0 = opts.resume ? null : env.reset({ seed: opts.seed ?? 0 });

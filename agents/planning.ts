@@ -4,6 +4,7 @@
  * mass is termination (value 0 afterwards).
  */
 import type { FiniteModel } from '../envs/boredom-mdp.js';
+import { InvalidArgument } from '../envs/errors.js';
 
 export interface ValueIterationResult {
   V: Float64Array;
@@ -28,7 +29,7 @@ function backup(m: FiniteModel, V: Float64Array, gamma: number, s: number, a: nu
 
 /** Value iteration to a sup-norm change below `tol`. Needs gamma < 1 or a model that terminates surely. */
 export function valueIteration(m: FiniteModel, gamma: number, tol = 1e-10, maxIter = 1e6): ValueIterationResult {
-  if (!(gamma >= 0 && gamma <= 1)) throw new RangeError(`valueIteration: gamma must be in [0, 1], got ${gamma}`);
+  if (!(gamma >= 0 && gamma <= 1)) throw new InvalidArgument(`valueIteration: gamma must be in [0, 1], got ${gamma}`);
   const S = m.numStates;
   const A = m.numActions;
   let V = new Float64Array(S);
@@ -68,7 +69,7 @@ export function valueIteration(m: FiniteModel, gamma: number, tol = 1e-10, maxIt
 export function policyEvaluation(m: FiniteModel, pi: Float64Array, gamma: number, tol = 1e-10, maxIter = 1e6): { V: Float64Array; Q: Float64Array } {
   const S = m.numStates;
   const A = m.numActions;
-  if (pi.length !== S * A) throw new RangeError(`policyEvaluation: pi must hold S x A = ${S * A} probabilities, got ${pi.length}`);
+  if (pi.length !== S * A) throw new InvalidArgument(`policyEvaluation: pi must hold S x A = ${S * A} probabilities, got ${pi.length}`);
   let V = new Float64Array(S);
   let next = new Float64Array(S);
   for (let it = 0; it < maxIter; it++) {

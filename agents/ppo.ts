@@ -20,6 +20,7 @@ import { gumbelTopK, plLogProb, plLogProbTf, topOrdered } from '../policies/plac
 import { SlateScorer, ValueNet } from '../policies/scorer.js';
 import { type AgentContext, type AgentEnvInfo, type AgentObservation, assertFiniteTransitions, BaseAgent, PerUserStreams, type Transitions } from './api.js';
 import { computeGae } from './gae.js';
+import { InvalidArgument } from '../envs/errors.js';
 
 export interface PpoMetrics {
   [k: string]: number;
@@ -86,7 +87,7 @@ export class PpoAgent extends BaseAgent {
 
   private ensure(B: number): void {
     if (this.B === B) return;
-    if (this.B !== 0 && this.t !== 0) throw new Error(`ppo: the number of envs changed from ${this.B} to ${B} in the middle of a rollout`);
+    if (this.B !== 0 && this.t !== 0) throw new InvalidArgument(`ppo: the number of envs changed from ${this.B} to ${B} in the middle of a rollout`);
     this.B = B;
     const M = this.params.numSteps as number;
     const { U, N, F, K } = this.env.layout;

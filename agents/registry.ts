@@ -7,7 +7,7 @@
 import { envSpec, resolveEnvParams } from '../envs/registry.js';
 import { type ParamSpec, type ResolvedParams, resolveParams } from '../envs/params.js';
 import { checkSeed } from '../envs/rng.js';
-import { UnknownAgent } from '../envs/errors.js';
+import { RegistryConflict, UnknownAgent } from '../envs/errors.js';
 import type { Agent, AgentEnvInfo } from './api.js';
 
 export interface AgentSpec {
@@ -27,7 +27,7 @@ export interface AgentSpec {
 const agents = new Map<string, AgentSpec>();
 
 export function registerAgent(spec: AgentSpec): void {
-  if (agents.has(spec.id)) throw new Error(`registerAgent: agent id "${spec.id}" is already registered`);
+  if (agents.has(spec.id)) throw new RegistryConflict(`registerAgent: agent id "${spec.id}" is already registered`);
   agents.set(spec.id, spec);
 }
 

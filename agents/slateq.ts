@@ -40,6 +40,7 @@ import { greedyMnlSlate, mnlSlateValue, optimalMnlSlate, topK } from '../policie
 import { epsilonAt } from '../policies/schedules.js';
 import { sampleDistinct } from '../envs/rng.js';
 import { type AgentContext, type AgentEnvInfo, type AgentObservation, assertFiniteTransitions, BaseAgent, IncompatibleEnv, PerUserStreams, type Transitions } from './api.js';
+import { InvalidArgument } from '../envs/errors.js';
 
 type ChoiceKind = 'env' | 'learned' | 'position0';
 type Rule = 'topk' | 'greedy' | 'optimal';
@@ -232,7 +233,7 @@ export class SlateQAgent extends BaseAgent {
     let hid: Float64Array | Float32Array | null = null;
     let hid0: Float64Array | Float32Array | null = null;
     if (this.choice === 'env') {
-      if (!obs.hidden) throw new Error('slateq with choiceModel "env" is an oracle: the runner must pass the env\'s hidden state');
+      if (!obs.hidden) throw new InvalidArgument('slateq with choiceModel "env" is an oracle: the runner must pass the env\'s hidden state');
       const h = obs.hidden(['choiceScore', 'noClickScore']);
       hid = h.choiceScore!.data as Float64Array;
       hid0 = h.noClickScore!.data as Float64Array;

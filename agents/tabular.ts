@@ -20,7 +20,7 @@ import { ActionAbstraction, type AbstractionKind } from '../policies/abstract-ac
 import { defaultStateSpec, Discretizer, type StateDim } from '../policies/discretize.js';
 import { epsilonAt, stepSizeAt } from '../policies/schedules.js';
 import type { Rng } from '../envs/rng.js';
-import { type AgentContext, type AgentEnvInfo, type AgentObservation, BaseAgent, IncompatibleEnv, PerUserStreams, type Transitions } from './api.js';
+import { type AgentContext, type AgentEnvInfo, type AgentObservation, BadCheckpoint, BaseAgent, IncompatibleEnv, PerUserStreams, type Transitions } from './api.js';
 import { valueIteration } from './planning.js';
 
 export type TdRule = 'q-learning' | 'sarsa' | 'expected-sarsa';
@@ -195,7 +195,7 @@ export class TabularAgent extends BaseAgent {
 
   protected override setState(x: unknown): void {
     const st = x as Record<string, number[]> & { steps: number; evalStreams: ReturnType<PerUserStreams['state']> };
-    if (st.Q.length !== this.S * this.A) throw new Error(`${this.id}: the checkpoint's Q table has ${st.Q.length} entries, this agent has ${this.S * this.A}`);
+    if (st.Q.length !== this.S * this.A) throw new BadCheckpoint(`${this.id}: the checkpoint's Q table has ${st.Q.length} entries, this agent has ${this.S * this.A}`);
     this.Q = Float64Array.from(st.Q);
     this.visits = Float64Array.from(st.visits);
     this.steps = st.steps;

@@ -12,13 +12,19 @@ import type { Env, Observation, StepResult } from './core.js';
 import { InvalidAction, ResetNeeded } from './errors.js';
 import { type Space, spaceFromJSON } from './spaces.js';
 import { streamFromString } from './rng.js';
+import { EgymError } from './errors.js';
 
 export interface CheckReport {
   id: string;
   passed: string[];
 }
 
-class CheckFailure extends Error {}
+class CheckFailure extends EgymError {
+  constructor(message: string) {
+    super('ENV_CHECK_FAILED', message);
+    this.name = 'CheckFailure';
+  }
+}
 
 function fail(id: string, what: string): never {
   throw new CheckFailure(`checkEnv(${id}): ${what}`);
@@ -43,7 +49,7 @@ export function checkEnv(makeEnv: () => Env, opts: { steps?: number; seed?: numb
   const seed = opts.seed ?? 123;
   const original = Math.random; // rng-ok: the trap below replaces it; nothing draws from it
   Math.random = () => { // rng-ok: a trap that fails any call
-    throw new Error('Math.random was called: all randomness must come from the seeded streams'); // rng-ok
+    throw new CheckFailure('Math.random was called: all randomness must come from the seeded streams'); // rng-ok
   };
   try {
     return runChecks(makeEnv, steps, seed);

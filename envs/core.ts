@@ -306,7 +306,7 @@ export class SimEnv implements Env {
 
   /** The exact transition and reward model of a finite MDP (boredom-mdp-v0); throws for other envs. */
   model(): FiniteModel {
-    if (!this.modelFn) throw new Error(`${this.id}: this env has no exact model (only finite MDPs such as boredom-mdp-v0 expose model())`);
+    if (!this.modelFn) throw new InvalidArgument(`${this.id}: this env has no exact model (only finite MDPs such as boredom-mdp-v0 expose model())`);
     return this.modelFn();
   }
 

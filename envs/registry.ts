@@ -7,7 +7,7 @@
 import { type AutoresetMode, type BatchSim, type Env, type EnvDefinition, MAX_NUM_ENVS, MAX_VEC_OBSERVATION_BYTES, observationSpaceOf, SimEnv, VectorEnv } from './core.js';
 import { describeValue } from './spaces.js';
 import type { Dict } from './spaces.js';
-import { InvalidArgument, UnknownEnv } from './errors.js';
+import { InvalidArgument, RegistryConflict, UnknownEnv } from './errors.js';
 import { type ParamSpec, paramConstraint, type ResolvedParams, resolveParams } from './params.js';
 import { TimeLimit } from './wrappers.js';
 import { IEV_TOPICS, InterestEvolutionSim, interestEvolutionParams } from './interest-evolution.js';
@@ -46,8 +46,8 @@ const ID_RE = /^(?<name>[a-z][a-z0-9-]*?)-v(?<version>\d+)$/;
 const registry = new Map<string, EnvSpec>();
 
 export function register(spec: EnvSpec): void {
-  if (!ID_RE.test(spec.id)) throw new Error(`register: env id "${spec.id}" must look like name-vN (lower case, e.g. retention-v0)`);
-  if (registry.has(spec.id)) throw new Error(`register: env id "${spec.id}" is already registered; bump the version for a changed env`);
+  if (!ID_RE.test(spec.id)) throw new InvalidArgument(`register: env id "${spec.id}" must look like name-vN (lower case, e.g. retention-v0)`);
+  if (registry.has(spec.id)) throw new RegistryConflict(`register: env id "${spec.id}" is already registered; bump the version for a changed env`);
   registry.set(spec.id, spec);
 }
 

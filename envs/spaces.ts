@@ -6,6 +6,7 @@
  * `Box` holds Float32Array values (or Float64Array), the integer spaces Int32Array.
  */
 import { type Rng, sampleDistinct } from './rng.js';
+import { InvalidArgument } from './errors.js';
 
 export type SpaceJSON =
   | { type: 'Box'; low: number | number[]; high: number | number[]; shape: number[]; dtype: 'float32' }
@@ -38,7 +39,7 @@ function prod(shape: readonly number[]): number {
 
 function checkShape(shape: readonly number[], what: string): void {
   for (const s of shape) {
-    if (!Number.isInteger(s) || s < 0) throw new RangeError(`${what}: shape entries must be non-negative integers, got [${shape.join(', ')}]`);
+    if (!Number.isInteger(s) || s < 0) throw new InvalidArgument(`${what}: shape entries must be non-negative integers, got [${shape.join(', ')}]`);
   }
 }
 
@@ -57,7 +58,7 @@ export class Box implements Space<Float32Array> {
     this.low = broadcast(low, this.size, 'Box low');
     this.high = broadcast(high, this.size, 'Box high');
     for (let i = 0; i < this.size; i++) {
-      if (!(this.low[i]! <= this.high[i]!)) throw new RangeError(`Box: low[${i}] = ${this.low[i]} is above high[${i}] = ${this.high[i]}`);
+      if (!(this.low[i]! <= this.high[i]!)) throw new InvalidArgument(`Box: low[${i}] = ${this.low[i]} is above high[${i}] = ${this.high[i]}`);
     }
   }
 
@@ -107,7 +108,7 @@ function jsonNum(v: number): number {
 
 function broadcast(v: number | ArrayLike<number>, size: number, what: string): Float64Array {
   if (typeof v === 'number') return new Float64Array(size).fill(v);
-  if (v.length !== size) throw new RangeError(`${what}: expected ${size} values, got ${v.length}`);
+  if (v.length !== size) throw new InvalidArgument(`${what}: expected ${size} values, got ${v.length}`);
   return Float64Array.from(v as ArrayLike<number>);
 }
 
@@ -119,8 +120,8 @@ export class Discrete implements Space<number> {
     readonly n: number,
     readonly start = 0,
   ) {
-    if (!Number.isInteger(n) || n <= 0) throw new RangeError(`Discrete: n must be a positive integer, got ${n}`);
-    if (!Number.isInteger(start)) throw new RangeError(`Discrete: start must be an integer, got ${start}`);
+    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgument(`Discrete: n must be a positive integer, got ${n}`);
+    if (!Number.isInteger(start)) throw new InvalidArgument(`Discrete: start must be an integer, got ${start}`);
   }
   sample(rng: Rng): number {
     return this.start + Math.floor(rng() * this.n);
@@ -144,7 +145,7 @@ export class MultiDiscrete implements Space<Int32Array> {
   constructor(nvec: ArrayLike<number>) {
     for (let i = 0; i < nvec.length; i++) {
       const n = nvec[i]!;
-      if (!Number.isInteger(n) || n <= 0) throw new RangeError(`MultiDiscrete: nvec[${i}] must be a positive integer, got ${n}`);
+      if (!Number.isInteger(n) || n <= 0) throw new InvalidArgument(`MultiDiscrete: nvec[${i}] must be a positive integer, got ${n}`);
     }
     this.nvec = Int32Array.from(nvec as ArrayLike<number>);
     this.shape = [this.nvec.length];
@@ -178,8 +179,8 @@ export class Slate implements Space<Int32Array> {
     readonly n: number,
     readonly k: number,
   ) {
-    if (!Number.isInteger(n) || n <= 0) throw new RangeError(`Slate: n must be a positive integer, got ${n}`);
-    if (!Number.isInteger(k) || k <= 0 || k > n) throw new RangeError(`Slate: k must be an integer in [1, n = ${n}], got ${k}`);
+    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgument(`Slate: n must be a positive integer, got ${n}`);
+    if (!Number.isInteger(k) || k <= 0 || k > n) throw new InvalidArgument(`Slate: k must be an integer in [1, n = ${n}], got ${k}`);
     this.shape = [k];
   }
   sample(rng: Rng): Int32Array {
@@ -223,7 +224,7 @@ export class Dict<S extends Record<string, Space<unknown>> = Record<string, Spac
   readonly kind = 'Dict' as const;
   readonly shape = null;
   constructor(readonly spaces: S) {
-    if (Object.keys(spaces).length === 0) throw new RangeError('Dict: needs at least one sub-space');
+    if (Object.keys(spaces).length === 0) throw new InvalidArgument('Dict: needs at least one sub-space');
   }
   sample(rng: Rng): DictValue<S> {
     const out: Record<string, unknown> = {};

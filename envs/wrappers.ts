@@ -7,7 +7,7 @@ import type { Env, EnvMetadata, Layout, ResetOptions, ResetResult, StepResult } 
 import type { ResolvedParams } from './params.js';
 import type { Dict, Slate } from './spaces.js';
 import type { SimEnv } from './core.js';
-import { ResetNeeded } from './errors.js';
+import { InvalidArgument, ResetNeeded } from './errors.js';
 
 /** Base class: forwards everything to the wrapped env. */
 export class Wrapper implements Env {
@@ -53,7 +53,7 @@ export class TimeLimit extends Wrapper {
   ) {
     super(env);
     if (!Number.isInteger(maxEpisodeSteps) || maxEpisodeSteps < 1) {
-      throw new RangeError(`TimeLimit(${env.id}): maxEpisodeSteps must be a positive integer, got ${maxEpisodeSteps}`);
+      throw new InvalidArgument(`TimeLimit(${env.id}): maxEpisodeSteps must be a positive integer, got ${maxEpisodeSteps}`);
     }
   }
   /** The episode ended here (terminated, or truncated by the limit): step() needs a reset first. */

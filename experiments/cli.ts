@@ -5,7 +5,7 @@ import yargs, { type Argv } from 'yargs';
 import { checkEnv } from '../envs/check-env.js';
 import { envSpec, listEnvs, make } from '../envs/registry.js';
 import { describeAllowed } from '../envs/params.js';
-import { InvalidArgument, InvalidParam, UnknownAgent, UnknownEnv } from '../envs/errors.js';
+import { EgymError, exitCodeOf } from '../envs/errors.js';
 import { benchEnvs, formatBenchTable, machineInfo, writeJsonAtomic } from './bench-envs.js';
 import { benchAgents, formatAgentBench } from './bench-agents.js';
 import type { BackendName } from '../policies/backend.js';
@@ -25,7 +25,12 @@ import { mergeRuns, reportRun, runExperiment } from './experiment.js';
 import { parseShard } from './cells.js';
 import { summaryTable } from './summary.js';
 
-class UsageError extends Error {}
+class UsageError extends EgymError {
+  constructor(message: string) {
+    super('USAGE', message);
+    this.name = 'UsageError';
+  }
+}
 
 const SPECS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'specs');
 /** `egym reproduce <name>` names. */
@@ -96,7 +101,7 @@ async function runCommand(raw0: unknown, a: RunArgs): Promise<void> {
   const onSig = () => {
     if (stop) process.exit(130);
     stop = true;
-    process.stderr.write('\negym: interrupted: finishing the cells in flight is skipped; completed cells are saved (run again to resume)\n');
+    process.stderr.write('\negym: interrupted: no new cell starts; the cells in flight finish and are saved (Ctrl-C again stops at once and loses them); run again to resume\n');
   };
   process.on('SIGINT', onSig);
   const tty = process.stderr.isTTY && !a.quiet && !a.json;
@@ -451,7 +456,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`egym: ${err.message}\n`);
     if (verbose && err.stack) process.stderr.write(err.stack + '\n');
     // Usage errors: bad flags, an invalid spec, or an env or agent id that does not exist (the same in every command).
-    code = err instanceof UsageError || err instanceof UnknownEnv || err instanceof UnknownAgent || err instanceof InvalidParam || err instanceof InvalidArgument || err.name === 'SpecError' ? 2 : 1;
+    code = exitCodeOf(err);
   }
   // A handler that ended without an error may have set its own code (3: a merge with cells missing; 130: an
   // interrupted run): the caller assigns the returned code to process.exitCode, so carry it through.

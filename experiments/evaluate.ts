@@ -7,6 +7,7 @@ import type { VectorEnv } from '../envs/core.js';
 import { makeVec } from '../envs/registry.js';
 import type { Agent } from '../agents/api.js';
 import { observationOf } from '../agents/loop.js';
+import { EvaluationLimit } from '../envs/errors.js';
 
 export interface EvaluationOptions {
   /** Number of users. */
@@ -215,7 +216,7 @@ function runBatch(env: VectorEnv, agent: Agent, explore: boolean, seed: number, 
     }
     if (r.allDone) return;
   }
-  throw new Error(`${env.id}: evaluation hit maxSteps = ${maxSteps} with users still active`);
+  throw new EvaluationLimit(`${env.id}: evaluation hit maxSteps = ${maxSteps} with users still active`);
 }
 
 export function mean(x: ArrayLike<number>): number {

@@ -14,6 +14,7 @@ import { type ResolvedSpec, resolveSpec } from './spec.js';
 import { type Summary, summarize, summaryCsv, summaryJson } from './summary.js';
 import { makePlots } from './plots.js';
 import { reportHtml } from './report.js';
+import { InvalidArgument } from '../envs/errors.js';
 
 export interface RunOptions {
   /** Run folder (default results/<name>/run-<hash of the resolved spec>). */
@@ -117,7 +118,7 @@ export async function reportRun(runDir: string): Promise<Summary> {
 
 /** Merge shard folders of one experiment into `out` (cells copied, validated), then report if complete. */
 export async function mergeRuns(dirs: string[], out: string): Promise<{ complete: boolean; cells: number; total: number; summary: Summary | null }> {
-  if (dirs.length === 0) throw new Error('merge: name at least one run folder');
+  if (dirs.length === 0) throw new InvalidArgument('merge: name at least one run folder');
   let spec: ResolvedSpec | null = null;
   let runId = '';
   const results = new Map<string, CellResult>();

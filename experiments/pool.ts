@@ -7,6 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Cell } from './cells.js';
 import { runCell, type CellResult } from './run-cell.js';
+import { EgymError, isCode } from '../envs/errors.js';
 
 export interface PoolOptions {
   workers: number;
@@ -14,6 +15,14 @@ export interface PoolOptions {
   onResult: (r: CellResult) => void;
   /** Polled between cells: true stops dispatching (Ctrl-C). */
   stopped?: () => boolean;
+}
+
+/** A cell that failed in a worker thread; keeps the original error's code (a run-time error when it had none). */
+export class CellFailed extends EgymError {
+  constructor(key: string, message: string, code?: string) {
+    super(isCode(code) ? code : 'CELL_FAILED', `cell ${key}: ${message}`);
+    this.name = 'CellFailed';
+  }
 }
 
 export async function runPool(cells: Cell[], opts: PoolOptions): Promise<void> {
@@ -26,7 +35,7 @@ export async function runPool(cells: Cell[], opts: PoolOptions): Promise<void> {
   }
   const queue = [...cells];
   const n = Math.min(opts.workers, cells.length);
-  let failure: Error | null = null;
+  let failure: Error | null = null; // the first failure: a CellFailed, or a worker's own crash
   const workers: Worker[] = [];
   await Promise.all(
     Array.from({ length: n }, () => {
@@ -41,10 +50,10 @@ export async function runPool(cells: Cell[], opts: PoolOptions): Promise<void> {
           }
           w.postMessage({ cell: c, keepCheckpoint: opts.keepCheckpoint });
         };
-        w.on('message', (m: { ready?: boolean; ok?: boolean; result?: CellResult; error?: string; key?: string }) => {
+        w.on('message', (m: { ready?: boolean; ok?: boolean; result?: CellResult; error?: string; code?: string; key?: string }) => {
           if (m.ready) return next();
           if (m.ok) opts.onResult(m.result!);
-          else failure ??= new Error(`cell ${m.key}: ${m.error}`);
+          else failure ??= new CellFailed(m.key!, m.error ?? 'unknown error', m.code);
           next();
         });
         w.on('error', (e) => {

@@ -18,11 +18,11 @@ import { dirname, join } from 'node:path';
 import type { CellResult } from './run-cell.js';
 import type { ResolvedSpec } from './spec.js';
 import type { Cell } from './cells.js';
+import { EgymError } from '../envs/errors.js';
 
-export class ResultFileError extends Error {
-  readonly code = 'RESULT_FILE_INVALID';
-  constructor(message: string) {
-    super(message);
+export class ResultFileError extends EgymError {
+  constructor(message: string, path?: string) {
+    super('RESULT_FILE_INVALID', message, path);
     this.name = 'ResultFileError';
   }
 }

@@ -19,6 +19,7 @@ import { makeVec } from '../envs/registry.js';
 import { backendInfo } from '../policies/backend.js';
 import { evaluateAgent, type UserOutcomes } from './evaluate.js';
 import type { Cell } from './cells.js';
+import { ResultFileError } from './results.js';
 
 /** Per-user final metrics stored for every cell. */
 export const USER_METRICS = ['return', 'length', 'activeDays', 'sessions', 'churned', 'clicks', 'ctr', 'firstSessionCtr', 'diversity', 'novelty', 'lastDay'] as const;
@@ -179,7 +180,7 @@ export async function runCell(cell: Cell, opts: { keepCheckpoint?: boolean } = {
   let agent = await makeAgent(cell.agentId, cell.agentParams, { envId: cell.envId, envParams: cell.envParams, seed: cell.seed });
   if (cell.warmStart) {
     const f = join(cell.warmStart.checkpointDir, 'checkpoints', `${cell.label}-seed${cell.seed}.json`);
-    if (!existsSync(f)) throw new Error(`warm start: no checkpoint ${f} (the source run must set saveCheckpoints through "egym run --save-checkpoints")`);
+    if (!existsSync(f)) throw new ResultFileError(`warm start: no checkpoint ${f} (the source run must set saveCheckpoints through "egym run --save-checkpoints")`);
     agent.load(JSON.parse(readFileSync(f, 'utf8')) as AgentCheckpoint);
   }
   const w = cell.reward;

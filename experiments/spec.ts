@@ -27,14 +27,12 @@ import { z } from 'zod';
 import { envSpec, resolveEnvParams } from '../envs/registry.js';
 import { agentSpec, resolveAgentParams } from '../agents/registry.js';
 import { describeValue } from '../envs/spaces.js';
+import { EgymError } from '../envs/errors.js';
 
-export class SpecError extends Error {
-  readonly code = 'SPEC_INVALID';
-  constructor(
-    message: string,
-    readonly path: string,
-  ) {
-    super(message);
+export class SpecError extends EgymError {
+  declare readonly path: string;
+  constructor(message: string, path: string) {
+    super('SPEC_INVALID', message, path);
     this.name = 'SpecError';
   }
 }

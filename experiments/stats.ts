@@ -8,6 +8,7 @@
  */
 import { mean as ssMean, quantileSorted, sampleStandardDeviation } from 'simple-statistics';
 import { streamFromString } from '../envs/rng.js';
+import { InvalidArgument } from '../envs/errors.js';
 
 export function mean(x: ArrayLike<number>): number {
   return ssMean(Array.from(x));
@@ -74,7 +75,7 @@ export function tCdf(t: number, df: number): number {
 
 /** Student-t quantile (bisection on the CDF). */
 export function tQuantile(p: number, df: number): number {
-  if (!(p > 0 && p < 1)) throw new RangeError(`tQuantile: p must be in (0, 1), got ${p}`);
+  if (!(p > 0 && p < 1)) throw new InvalidArgument(`tQuantile: p must be in (0, 1), got ${p}`);
   let lo = -1e3;
   let hi = 1e3;
   for (let i = 0; i < 200; i++) {
@@ -110,7 +111,7 @@ export interface PairedDifference extends Interval {
 
 /** Paired difference a_i - b_i: mean, t-interval, paired t-test p-value, relative improvement over mean(b). */
 export function pairedDifference(a: ArrayLike<number>, b: ArrayLike<number>, alpha = 0.05): PairedDifference {
-  if (a.length !== b.length) throw new RangeError(`pairedDifference: ${a.length} vs ${b.length} observations`);
+  if (a.length !== b.length) throw new InvalidArgument(`pairedDifference: ${a.length} vs ${b.length} observations`);
   const d = Array.from(a, (v, i) => v - b[i]!);
   const ci = tInterval(d, alpha);
   const s = sd(d);

@@ -8,7 +8,8 @@ parentPort!.on('message', async (msg: { cell: Cell; keepCheckpoint: boolean }) =
     const result = await runCell(msg.cell, { keepCheckpoint: msg.keepCheckpoint });
     parentPort!.postMessage({ ok: true, result });
   } catch (e) {
-    parentPort!.postMessage({ ok: false, error: (e as Error).message, key: msg.cell.key });
+    // The error crosses the thread boundary as data: its message, and its code when it is an EgymError.
+    parentPort!.postMessage({ ok: false, error: (e as Error).message, code: (e as { code?: unknown }).code, key: msg.cell.key });
   }
 });
 parentPort!.postMessage({ ready: true });

@@ -16,6 +16,7 @@
  * 5 clickbait bands.
  */
 import type { FeatureSpec, Layout } from '../envs/core.js';
+import { EgymError } from '../envs/errors.js';
 
 export type AbstractionKind = 'auto' | 'candidate' | 'topic' | 'band';
 
@@ -44,8 +45,8 @@ export class ActionAbstraction {
       kind = envId === 'boredom-mdp-v0' || envId.includes('bandit') ? 'candidate' : this.topic ? 'topic' : this.band ? 'band' : 'candidate';
     }
     this.kind = kind;
-    if (kind === 'topic' && !this.topic) throw new Error(`${owner}: action abstraction "topic" needs a one-hot topic candidate feature (the env has ${c.map((f) => f.name).join(', ')})`);
-    if (kind === 'band' && !this.band) throw new Error(`${owner}: action abstraction "band" needs a qualityEstimate, quality or clickbait candidate feature (the env has ${c.map((f) => f.name).join(', ')})`);
+    if (kind === 'topic' && !this.topic) throw new EgymError('AGENT_INCOMPATIBLE_ENV', `${owner}: action abstraction "topic" needs a one-hot topic candidate feature (the env has ${c.map((f) => f.name).join(', ')})`);
+    if (kind === 'band' && !this.band) throw new EgymError('AGENT_INCOMPATIBLE_ENV', `${owner}: action abstraction "band" needs a qualityEstimate, quality or clickbait candidate feature (the env has ${c.map((f) => f.name).join(', ')})`);
     this.numActions = kind === 'candidate' ? layout.N : kind === 'topic' ? this.topic!.size : bands;
     this.key = new Float64Array(layout.N);
   }

@@ -10,6 +10,7 @@
  * so pick log-probabilities with oneHot x logSoftmax; wasm threads do not work in Node.
  */
 import * as tf from '@tensorflow/tfjs';
+import { BackendUnavailable, InvalidArgument } from '../envs/errors.js';
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export type BackendChoice = BackendName | 'auto';
@@ -57,7 +58,7 @@ async function tryImport(spec: string): Promise<unknown> {
  */
 export async function initBackend(requested: BackendChoice = 'auto'): Promise<BackendInfo> {
   if (!BACKEND_CHOICES.includes(requested)) {
-    throw new Error(`backend must be one of ${BACKEND_CHOICES.join(', ')}, got ${JSON.stringify(requested)}`);
+    throw new InvalidArgument(`backend must be one of ${BACKEND_CHOICES.join(', ')}, got ${JSON.stringify(requested)}`);
   }
   if (current && (requested === 'auto' || requested === current.name)) return current;
   quiet();
@@ -73,10 +74,10 @@ export async function initBackend(requested: BackendChoice = 'auto'): Promise<Ba
     try {
       if (native) {
         await tryImport(cand === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node');
-        if (!(await tf.setBackend('tensorflow'))) throw new Error('setBackend(tensorflow) returned false');
+        if (!(await tf.setBackend('tensorflow'))) throw new BackendUnavailable('setBackend(tensorflow) returned false');
       } else {
         if (cand === 'wasm') await tryImport('@tensorflow/tfjs-backend-wasm');
-        if (!(await tf.setBackend(cand))) throw new Error(`setBackend(${cand}) returned false`);
+        if (!(await tf.setBackend(cand))) throw new BackendUnavailable(`setBackend(${cand}) returned false`);
       }
       await tf.ready();
       attempts.push({ candidate: cand, ok: true });
@@ -89,7 +90,7 @@ export async function initBackend(requested: BackendChoice = 'auto'): Promise<Ba
     }
   }
   const why = attempts.map((a) => `${a.candidate}: ${a.error}`).join('; ');
-  throw new Error(
+  throw new BackendUnavailable(
     requested === 'auto'
       ? `no TensorFlow.js backend could start (${why})`
       : `backend "${requested}" is not available (${why}); install ${requested === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : requested === 'tensorflow' ? '@tensorflow/tfjs-node' : 'the package'} or use --backend auto`,

@@ -19,6 +19,7 @@
  */
 import type { FeatureSpec, Layout } from '../envs/core.js';
 import type { ResolvedParams } from '../envs/params.js';
+import { EgymError, InvalidParam } from '../envs/errors.js';
 
 export interface StateDim {
   feature: string;
@@ -100,14 +101,14 @@ export class Discretizer {
     let n = 1;
     spec.forEach((d, i) => {
       const f: FeatureSpec | undefined = layout.userFeatures.find((x) => x.name === d.feature);
-      if (!f) throw new Error(`${owner}: state feature "${d.feature}" is not a user feature of this env (has: ${layout.userFeatures.map((x) => x.name).join(', ') || 'none'})`);
+      if (!f) throw new EgymError('AGENT_INCOMPATIBLE_ENV', `${owner}: state feature "${d.feature}" is not a user feature of this env (has: ${layout.userFeatures.map((x) => x.name).join(', ') || 'none'})`);
       const idx = d.index ?? 0;
-      if (idx >= f.size) throw new Error(`${owner}: state feature "${d.feature}" has ${f.size} columns, index ${idx} is out of range`);
+      if (idx >= f.size) throw new EgymError('AGENT_INCOMPATIBLE_ENV', `${owner}: state feature "${d.feature}" has ${f.size} columns, index ${idx} is out of range`);
       this.cols[i] = f.offset + idx;
       this.radix[i] = d.levels ?? d.edges!.length + 1;
       n *= this.radix[i]!;
     });
-    if (n > 10_000_000) throw new Error(`${owner}: the state abstraction has ${n} states (limit 10,000,000)`);
+    if (n > 10_000_000) throw new InvalidParam(`${owner}: the state abstraction has ${n} states (limit 10,000,000)`);
     this.numStates = n;
   }
 

@@ -5,7 +5,7 @@
  * 1e-5) whose state can be saved synchronously, a settable learning rate (tfjs has no scheduler), and
  * global-norm gradient clipping (tfjs has none).
  */
-import { NonFiniteValue } from '../envs/errors.js';
+import { EgymError, InvalidArgument, NonFiniteValue } from '../envs/errors.js';
 import { dense, tf } from './backend.js';
 import { normal, type Rng } from '../envs/rng.js';
 
@@ -56,16 +56,16 @@ export class ParamSet {
   }
   get(name: string): tf.Variable {
     const i = this.names.indexOf(name);
-    if (i < 0) throw new Error(`no parameter ${name}`);
+    if (i < 0) throw new InvalidArgument(`no parameter ${name}`);
     return this.vars[i]!;
   }
   getWeights(): number[][] {
     return this.vars.map((v) => Array.from(v.dataSync() as Float32Array));
   }
   setWeights(ws: number[][]): void {
-    if (ws.length !== this.vars.length) throw new Error(`setWeights: expected ${this.vars.length} arrays, got ${ws.length}`);
+    if (ws.length !== this.vars.length) throw new EgymError('AGENT_BAD_CHECKPOINT', `setWeights: expected ${this.vars.length} arrays, got ${ws.length}`);
     this.vars.forEach((v, i) => {
-      if (ws[i]!.length !== v.size) throw new Error(`setWeights: parameter ${this.names[i]} has ${v.size} values, got ${ws[i]!.length}`);
+      if (ws[i]!.length !== v.size) throw new EgymError('AGENT_BAD_CHECKPOINT', `setWeights: parameter ${this.names[i]} has ${v.size} values, got ${ws[i]!.length}`);
       tf.tidy(() => v.assign(tf.tensor(Float32Array.from(ws[i]!), v.shape)));
     });
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -152,5 +152,75 @@ describe('egym CLI (spawned)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/random\s+\d/);
     expect(r.stdout).toMatch(/myopic-click \*/);
+  });
+});
+
+describe('one error type and its exit codes', () => {
+  it('library code throws only EgymError subclasses (a static scan of agents, envs, experiments, policies)', () => {
+    const root = join(import.meta.dirname, '..');
+    const files: string[] = [];
+    const walk = (d: string) => {
+      for (const f of readdirSync(d)) {
+        const p = join(d, f);
+        if (statSync(p).isDirectory()) walk(p);
+        else if (p.endsWith('.ts')) files.push(p);
+      }
+    };
+    for (const d of ['agents', 'envs', 'experiments', 'policies']) walk(join(root, d));
+    const src = files.map((f) => [f, readFileSync(f, 'utf8')] as const);
+    // The EgymError family: EgymError and every class that extends a member, transitively.
+    const family = new Set(['EgymError']);
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const [, s] of src) {
+        for (const m of s.matchAll(/class (\w+) extends (\w+)/g)) {
+          if (family.has(m[2]!) && !family.has(m[1]!)) {
+            family.add(m[1]!);
+            grew = true;
+          }
+        }
+      }
+    }
+    expect(family.has('SpecError') && family.has('ResultFileError') && family.has('IncompatibleEnv') && family.has('InvalidAction')).toBe(true);
+    const bad: string[] = [];
+    for (const [f, s] of src) for (const m of s.matchAll(/throw new (\w+)\(/g)) if (!family.has(m[1]!)) bad.push(`${f.slice(root.length + 1)}: ${m[1]}`);
+    expect(bad).toEqual([]);
+  });
+
+  it('exit codes by spawning the CLI: 0 done, 1 run-time error, 2 usage, 3 merge with cells missing, 130 Ctrl-C', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'egym-exit-'));
+    const spec = (name: string, seeds: number, users: number) => {
+      const f = join(dir, `${name}.json`);
+      writeFileSync(f, JSON.stringify({ name, env: { id: 'retention-v0' }, agents: [{ id: 'random' }], seeds, train: { steps: 0 }, final: { users } }));
+      return f;
+    };
+    expect(egym('run', spec('ok', 1, 5), '--out', join(dir, 'ok'), '--workers', '0', '--quiet').code).toBe(0);
+    // Run-time: a run folder whose only cell file was damaged after the run.
+    const cells = join(dir, 'ok', 'cells');
+    const cell = join(cells, readdirSync(cells)[0]!);
+    writeFileSync(cell, readFileSync(cell, 'utf8').replace('"return":[', '"return":[1,'));
+    const r1 = egym('report', join(dir, 'ok'));
+    expect(r1.code).toBe(1);
+    expect(r1.stderr).toMatch(/does not match its content hash/);
+    expect(egym('run', '--env', 'retention-v0', '--agent', 'random', '--users', 'many').code).toBe(2);
+    // Ctrl-C: interrupt a run with many cells after its first one; it exits 130 and keeps the finished cells.
+    const { spawn } = await import('node:child_process');
+    const out = join(dir, 'slow');
+    const child = spawn(process.execPath, [BIN, 'run', spec('slow', 40, 3000), '--out', out, '--workers', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    const code = await new Promise<number | null>((resolve) => {
+      child.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        if (/\[1\/40\]/.test(err) && !child.killed) child.kill('SIGINT');
+      });
+      child.on('exit', (c) => resolve(c));
+    });
+    expect(code).toBe(130);
+    expect(err).toMatch(/interrupted/);
+    const kept = readdirSync(join(out, 'cells')).filter((f) => f.endsWith('.jsonl')).length;
+    expect(kept).toBeGreaterThanOrEqual(1);
+    expect(kept).toBeLessThan(40);
+    // The interrupted folder merges with cells missing: exit 3.
+    expect(egym('merge', out, '--out', join(dir, 'merged')).code).toBe(3);
   });
 });

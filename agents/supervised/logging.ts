@@ -12,6 +12,7 @@ import type { Agent, AgentObservation } from '../api.js';
 import { observationOf } from '../loop.js';
 import { makeVec } from '../../envs/registry.js';
 import { sampleDistinct, streamFromString, type Rng } from '../../envs/rng.js';
+import { InvalidArgument } from '../../envs/errors.js';
 
 export interface ImpressionLog {
   U: number;
@@ -121,8 +122,8 @@ export interface LogOptions {
 
 /** Run the behaviour policy on `users` users of an env and log every impression. */
 export function logImpressions(envId: string, envParams: Record<string, unknown> | undefined, agent: Agent | null, opts: LogOptions): ImpressionLog {
-  if (!(opts.epsilon >= 0 && opts.epsilon <= 1)) throw new RangeError(`logImpressions: epsilon must be in [0, 1], got ${opts.epsilon}`);
-  if (!agent && opts.epsilon !== 1) throw new RangeError('logImpressions: without a behaviour agent epsilon must be 1 (uniform random logging)');
+  if (!(opts.epsilon >= 0 && opts.epsilon <= 1)) throw new InvalidArgument(`logImpressions: epsilon must be in [0, 1], got ${opts.epsilon}`);
+  if (!agent && opts.epsilon !== 1) throw new InvalidArgument('logImpressions: without a behaviour agent epsilon must be 1 (uniform random logging)');
   const batch = Math.min(opts.batch ?? 256, opts.users);
   const probe = makeVec(envId, envParams, { numEnvs: 1, autoresetMode: 'off' });
   const { U, F, N, K } = probe.layout;

@@ -12,6 +12,7 @@
  */
 import { dense, tf } from '../../policies/backend.js';
 import type { Rng } from '../../envs/rng.js';
+import { EgymError } from '../../envs/errors.js';
 
 export type ModelKind = 'logistic' | 'mlp' | 'gru';
 export type Head = 'sigmoid' | 'softplus' | 'linear';
@@ -52,7 +53,7 @@ export class PredictionModel {
     const { inputDim: D, hidden: H } = cfg;
     let headIn = D;
     if (cfg.kind === 'gru') {
-      if (cfg.seqLen < 1) throw new Error('the gru model needs an interaction history (the env has none)');
+      if (cfg.seqLen < 1) throw new EgymError('AGENT_INCOMPATIBLE_ENV', 'the gru model needs an interaction history (the env has none)');
       const G = cfg.gruUnits;
       add('gru_Wx', [cfg.seqDim, 3 * G], glorot(rng, cfg.seqDim, 3 * G));
       add('gru_Uh', [G, 3 * G], glorot(rng, G, 3 * G));
@@ -132,9 +133,9 @@ export class PredictionModel {
   }
 
   setWeights(ws: ArrayLike<number>[]): void {
-    if (ws.length !== this.vars.length) throw new Error(`setWeights: expected ${this.vars.length} arrays, got ${ws.length}`);
+    if (ws.length !== this.vars.length) throw new EgymError('AGENT_BAD_CHECKPOINT', `setWeights: expected ${this.vars.length} arrays, got ${ws.length}`);
     this.vars.forEach((v, i) => {
-      if (ws[i]!.length !== v.size) throw new Error(`setWeights: array ${i} has ${ws[i]!.length} values, the variable has ${v.size}`);
+      if (ws[i]!.length !== v.size) throw new EgymError('AGENT_BAD_CHECKPOINT', `setWeights: array ${i} has ${ws[i]!.length} values, the variable has ${v.size}`);
       tf.tidy(() => v.assign(tf.tensor(Float32Array.from(ws[i]!), v.shape)));
     });
   }
@@ -195,7 +196,7 @@ export function evalLoss(model: PredictionModel, data: TrainData, loss: 'bce' | 
 
 /** Minibatch Adam with early stopping on the validation loss; restores the best weights. */
 export function trainModel(model: PredictionModel, train: TrainData, val: TrainData, opts: TrainOptions): TrainReport {
-  if (train.n === 0) throw new Error('trainModel: the training split is empty');
+  if (train.n === 0) throw new EgymError('EMPTY_SPLIT', 'trainModel: the training split is empty');
   const D = model.cfg.inputDim;
   const w = model.cfg.seqLen * model.cfg.seqDim;
   const optimizer = tf.train.adam(opts.lr);

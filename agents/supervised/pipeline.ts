@@ -12,6 +12,7 @@ import { auc, logLoss, rmse } from './metrics.js';
 import { type ImpressionLog, logImpressions } from './logging.js';
 import { dedupe, FeatureBuilder, ItemStats, Normalizer, splitByUser, subset } from './preprocess.js';
 import { type ModelKind, PredictionModel, type TrainData, trainModel, type TrainReport } from './models.js';
+import { EgymError } from '../../envs/errors.js';
 
 export interface PipelineOptions {
   envId: string;
@@ -69,7 +70,12 @@ export interface Pipeline {
 }
 
 /** Raised when a split has no impressions (too few users logged). */
-export class EmptySplit extends Error {}
+export class EmptySplit extends EgymError {
+  constructor(message: string) {
+    super('EMPTY_SPLIT', message);
+    this.name = 'EmptySplit';
+  }
+}
 
 /** Features (normalized) and labels of a log. */
 export function dataOf(log: ImpressionLog, fb: FeatureBuilder, norm: Normalizer, label: 'click' | 'watch', leaveOneOut = false): TrainData {
@@ -92,7 +98,7 @@ export function fitPipeline(raw: ImpressionLog, layout: Layout, opts: PipelineOp
   const rng = statefulStream(`egym|pipeline|${opts.trainSeed}`);
   const { train, val, test } = splitByUser(log, opts.fractions, opts.trainSeed);
   if (train.n === 0) throw new EmptySplit(`the training split is empty (${log.n} impressions from ${new Set(log.userIndex).size} users); log more users`);
-  if (opts.itemStats && layout.itemCount === null) throw new Error('itemStats needs an env with catalogue item ids');
+  if (opts.itemStats && layout.itemCount === null) throw new EgymError('AGENT_INCOMPATIBLE_ENV', 'itemStats needs an env with catalogue item ids');
   const fb = new FeatureBuilder(layout, opts.itemStats ? ItemStats.fit(train, layout.itemCount!) : null);
   const norm = Normalizer.fit(fb.matrix(train, true), fb.dim);
   const cfg = { kind: opts.model, inputDim: fb.dim, hidden: opts.hidden, seqLen: fb.seqLen, seqDim: fb.seqDim, gruUnits: opts.gruUnits };
