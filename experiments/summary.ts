@@ -13,6 +13,7 @@
  * the survival curve of users over days, per-step engagement, return gap, session length, coverage.
  * Built from the cells in index order, and free of timing: identical whatever the number of workers.
  */
+import { csvFormatRows } from 'd3-dsv';
 import type { CellResult } from './run-cell.js';
 import type { ResolvedSpec } from './spec.js';
 import { holm, iqm, mean, pairedDifference, probabilityOfImprovementCi, seedProportionInterval, stratifiedBootstrap, tInterval } from './stats.js';
@@ -261,13 +262,11 @@ export function summaryJson(s: Summary): string {
   return JSON.stringify(s, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n';
 }
 
-/** An RFC 4180 field: quoted, inner quotes doubled (what Python's csv module and spreadsheets read back). */
-function csvQuote(x: string): string {
-  return `"${x.replace(/"/g, '""')}"`;
-}
-
+/** The summary as RFC 4180 CSV, written by d3-dsv (fields with commas, quotes or newlines quoted, quotes doubled). */
 export function summaryCsv(s: Summary): string {
-  const rows = ['point,label,agent,oracle,metric,mean,ci_lo,ci_hi,iqm,iqm_lo,iqm_hi,diff_vs_baseline,diff_lo,diff_hi,relative_pct,p,p_holm,p_improvement,p_improvement_lo,p_improvement_hi,normalized,normalized_lo,normalized_hi,untrained,untrained_lo,untrained_hi'];
+  const rows: string[][] = [
+    'point,label,agent,oracle,metric,mean,ci_lo,ci_hi,iqm,iqm_lo,iqm_hi,diff_vs_baseline,diff_lo,diff_hi,relative_pct,p,p_holm,p_improvement,p_improvement_lo,p_improvement_hi,normalized,normalized_lo,normalized_hi,untrained,untrained_lo,untrained_hi'.split(','),
+  ];
   const f = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '' : String(x));
   for (const g of s.groups) {
     for (const m of s.metrics) {
@@ -276,10 +275,10 @@ export function summaryCsv(s: Summary): string {
       const c = g.vsBaseline?.[m.key];
       rows.push(
         [
-          csvQuote(JSON.stringify(g.point)),
+          JSON.stringify(g.point),
           g.label,
           g.agentId,
-          g.oracle,
+          String(g.oracle),
           m.key,
           f(v.mean),
           f(v.lo),
@@ -297,11 +296,11 @@ export function summaryCsv(s: Summary): string {
           f(c?.poiLo),
           f(c?.poiHi),
           ...(m.key === 'return' ? [f(g.normalized?.mean), f(g.normalized?.lo), f(g.normalized?.hi), f(g.untrained?.mean), f(g.untrained?.lo), f(g.untrained?.hi)] : ['', '', '', '', '', '']),
-        ].join(','),
+        ],
       );
     }
   }
-  return rows.join('\n') + '\n';
+  return csvFormatRows(rows) + '\n';
 }
 
 /** A plain-text table of the main metrics (for the terminal): aligned columns, oracles and roles marked. */

@@ -403,23 +403,12 @@ describe('summary CSV', () => {
     });
     const row = csv.trim().split('\n')[1]!;
     expect(row.startsWith('"{""env.params.a"":1,""agents[0].params.b"":""q""}",a,random,false,return,1,0,2,')).toBe(true);
-    // Parsed as RFC 4180: the header's column count.
-    const fields: string[] = [];
-    let cur = '';
-    let q = false;
-    for (let i = 0; i < row.length; i++) {
-      const ch = row[i]!;
-      if (q) {
-        if (ch === '"' && row[i + 1] === '"') (cur += '"'), i++;
-        else if (ch === '"') q = false;
-        else cur += ch;
-      } else if (ch === '"') q = true;
-      else if (ch === ',') fields.push(cur), (cur = '');
-      else cur += ch;
-    }
-    fields.push(cur);
-    expect(fields.length).toBe(csv.split('\n')[0]!.split(',').length);
-    expect(JSON.parse(fields[0]!)).toEqual({ 'env.params.a': 1, 'agents[0].params.b': 'q' });
+    // Parsed back as RFC 4180: every row has the header's column count and the point survives.
+    const { csvParseRows } = await import('d3-dsv');
+    const rows = csvParseRows(csv.trim());
+    for (const r of rows) expect(r.length).toBe(rows[0]!.length);
+    expect(JSON.parse(rows[1]![0]!)).toEqual({ 'env.params.a': 1, 'agents[0].params.b': 'q' });
+    expect(rows[1]!.slice(1, 5)).toEqual(['a', 'random', 'false', 'return']);
   });
 });
 
