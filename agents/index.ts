@@ -18,12 +18,9 @@ import { BanditAgent, type BanditRule, LinUcbAgent } from './bandits.js';
 import { epsilonParams, stepSizeParams } from '../policies/schedules.js';
 import { validateStateSpec } from '../policies/discretize.js';
 import type { ParamSpec } from '../envs/params.js';
-import { SupervisedAgent } from './supervised/agent.js';
-import { BACKEND_CHOICES } from '../policies/backend.js';
+import { BACKEND_CHOICES } from '../policies/backend-choices.js';
 import { makeAgent } from './registry.js';
-import { PpoAgent } from './ppo.js';
-import { SlateQAgent } from './slateq.js';
-import { ReinforceTopKAgent } from './reinforce-topk.js';
+// The TensorFlow.js agents load (with TensorFlow.js) when the first one is made, not when agents are listed.
 
 registerAgent({
   id: 'random',
@@ -274,8 +271,10 @@ for (const id of ['supervised', 'adaptive-supervised'] as const) {
     oracle: false,
     usesTf: true,
     params: id === 'supervised' ? supervisedParams : adaptiveParams,
-    create: (p, env, seed) =>
-      new SupervisedAgent(id, p, env, seed).init({ makeBehaviour: (b, s) => makeAgent(b, {}, { envId: env.envId, envParams: env.params as Record<string, unknown>, seed: s }) }),
+    create: async (p, env, seed) => {
+      const { SupervisedAgent } = await import('./supervised/agent.js');
+      return new SupervisedAgent(id, p, env, seed).init({ makeBehaviour: (b, s) => makeAgent(b, {}, { envId: env.envId, envParams: env.params as Record<string, unknown>, seed: s }) });
+    },
   });
 }
 
@@ -306,7 +305,7 @@ registerAgent({
     { name: 'normalizeReward', kind: 'boolean', default: true, description: 'scale rewards by the running std of discounted returns' },
     { name: 'backend', kind: 'enum', default: 'auto', values: BACKEND_CHOICES, description: 'TensorFlow.js backend' },
   ],
-  create: (p, env, seed) => PpoAgent.create(p, env, seed),
+  create: async (p, env, seed) => (await import('./ppo.js')).PpoAgent.create(p, env, seed),
 });
 
 registerAgent({
@@ -340,7 +339,7 @@ registerAgent({
     ...withDefaults(epsilonParams, { epsilonSchedule: 'linear', epsilonStart: 1, epsilonEnd: 0.05, epsilonSteps: 20_000 }),
     { name: 'backend', kind: 'enum', default: 'auto', values: BACKEND_CHOICES, description: 'TensorFlow.js backend' },
   ],
-  create: (p, env, seed) => SlateQAgent.create(p, env, seed),
+  create: async (p, env, seed) => (await import('./slateq.js')).SlateQAgent.create(p, env, seed),
 });
 
 registerAgent({
@@ -362,8 +361,8 @@ registerAgent({
     { name: 'hidden', kind: 'int', default: 64, min: 1, max: 4096, description: 'hidden units of pi and beta' },
     { name: 'backend', kind: 'enum', default: 'auto', values: BACKEND_CHOICES, description: 'TensorFlow.js backend' },
   ],
-  create: (p, env, seed) =>
-    ReinforceTopKAgent.create(p, env, seed, (b, s) =>
+  create: async (p, env, seed) =>
+    (await import('./reinforce-topk.js')).ReinforceTopKAgent.create(p, env, seed, (b, s) =>
       makeAgent(b, b === 'supervised' ? { logUsers: 200, epochs: 5 } : {}, { envId: env.envId, envParams: env.params as Record<string, unknown>, seed: s }),
     ),
 });

@@ -7,13 +7,13 @@ import { envSpec, listEnvs, make } from '../envs/registry.js';
 import { describeAllowed } from '../envs/params.js';
 import { EgymError, exitCodeOf } from '../envs/errors.js';
 import { benchEnvs, formatBenchTable, machineInfo, writeJsonAtomic } from './bench-envs.js';
-import { benchAgents, formatAgentBench } from './bench-agents.js';
-import type { BackendName } from '../policies/backend.js';
+import type { BackendName } from '../policies/backend-choices.js';
 import { formatDemo, runDemo } from './demo.js';
 import { formatCalibration, runCalibration } from './calibrate.js';
 import { agentSpec, listAgents } from '../agents/index.js';
-import { BACKEND_CHOICES, type BackendChoice, initBackend } from '../policies/backend.js';
-import { runPipeline } from '../agents/supervised/pipeline.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../policies/backend-choices.js';
+// TensorFlow.js (and what needs it: the backend, the pipeline, the agent benchmark) loads in the commands that use it.
+const tfjsParts = async () => ({ ...(await import('../policies/backend.js')), ...(await import('../agents/supervised/pipeline.js')), ...(await import('./bench-agents.js')) });
 import type { ModelKind } from '../agents/supervised/models.js';
 
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -32,6 +32,7 @@ class UsageError extends EgymError {
   }
 }
 
+// The shipped specs: experiments/specs beside the sources; the build copies them to dist/experiments/specs.
 const SPECS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'specs');
 /** `egym reproduce <name>` names. */
 export const REPRODUCTIONS: Record<string, string> = {
@@ -327,6 +328,7 @@ export async function main(argv: string[]): Promise<number> {
           return outPath !== undefined ? `written to ${outPath}` : `not written (add --out FILE to keep it; the committed table is results/bench/${a.what}.json)`;
         };
         if (a.what === 'agents') {
+          const { initBackend, benchAgents, formatAgentBench } = await tfjsParts();
           const available: BackendName[] = [];
           for (const b of (a.backends ?? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']) as BackendName[]) {
             if (!BACKEND_CHOICES.includes(b) || (b as string) === 'auto') throw new UsageError(`bench agents: unknown backend ${JSON.stringify(b)}; allowed: tensorflow-gpu, tensorflow, wasm, cpu`);
@@ -371,6 +373,7 @@ export async function main(argv: string[]): Promise<number> {
       async (a) => {
         envSpec(a.env);
         if (!Number.isInteger(a.users) || a.users < 10) throw new UsageError('pipeline: --users must be an integer >= 10');
+        const { initBackend, runPipeline } = await tfjsParts();
         const backend = await initBackend(a.backend);
         const p = runPipeline({
           envId: a.env,

@@ -12,7 +12,6 @@ import { cellHashes, cellPath, cellToJsonl, manifest, readCells, ResultFileError
 import type { CellResult } from './run-cell.js';
 import { type ResolvedSpec, resolveSpec } from './spec.js';
 import { type Summary, summarize, summaryCsv, summaryJson } from './summary.js';
-import { makePlots } from './plots.js';
 import { reportHtml } from './report.js';
 import { InvalidArgument } from '../envs/errors.js';
 
@@ -97,6 +96,8 @@ export async function writeReport(runDir: string, spec: ResolvedSpec, results: C
   const s = summarize(spec, results);
   writeAtomic(join(runDir, 'summary.json'), summaryJson(s));
   writeAtomic(join(runDir, 'summary.csv'), summaryCsv(s));
+  // vega and vega-lite load only when a report is written (they cost about 0.3 s of every CLI start otherwise).
+  const { makePlots } = await import('./plots.js');
   const plots = await makePlots(s, results);
   for (const [name, svg] of Object.entries(plots)) writeAtomic(join(runDir, 'plots', `${name}.svg`), svg);
   const man = JSON.parse(readFileSync(join(runDir, 'manifest.json'), 'utf8')) as Record<string, unknown>;

@@ -39,7 +39,8 @@ export async function runPool(cells: Cell[], opts: PoolOptions): Promise<void> {
   const workers: Worker[] = [];
   await Promise.all(
     Array.from({ length: n }, () => {
-      const w = new Worker(new URL('./worker.mjs', import.meta.url));
+      // Built (dist/*.js): the compiled entry; from the TypeScript sources: worker.mjs registers tsx first.
+      const w = new Worker(import.meta.url.endsWith('.js') ? new URL('./worker-entry.js', import.meta.url) : new URL('./worker.mjs', import.meta.url));
       workers.push(w);
       return new Promise<void>((resolve) => {
         const next = () => {

@@ -15,6 +15,8 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import type { CellResult } from './run-cell.js';
 import type { ResolvedSpec } from './spec.js';
 import type { Cell } from './cells.js';
@@ -193,9 +195,37 @@ export function cellHashes(runDir: string, keys: Iterable<string>): Map<string, 
   return out;
 }
 
+/**
+ * engagement-gym's own package.json: the nearest one above this module whose name is engagement-gym (the same
+ * from the sources, from dist/ and from an installed copy under node_modules).
+ */
+export function packageJson(): { name: string; version: string } {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const p = join(dir, 'package.json');
+    if (existsSync(p)) {
+      const j = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string };
+      if (j.name === 'engagement-gym') return { name: j.name, version: j.version ?? '0.0.0' };
+    }
+    const up = dirname(dir);
+    if (up === dir) return { name: 'engagement-gym', version: 'unknown' };
+    dir = up;
+  }
+}
+
+/** The installed TensorFlow.js version, read from its package.json wherever npm put it (no TensorFlow.js load). */
+function tfjsVersion(): string {
+  try {
+    const p = createRequire(import.meta.url).resolve('@tensorflow/tfjs/package.json');
+    return (JSON.parse(readFileSync(p, 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
 export function manifest(spec: ResolvedSpec, runId: string, cells: Cell[], results: Map<string, CellResult>, extra: Record<string, unknown>, hashes?: Map<string, string>): Record<string, unknown> {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  const tfjs = JSON.parse(readFileSync(new URL('../node_modules/@tensorflow/tfjs/package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = packageJson();
+  const tfjs = { version: tfjsVersion() };
   const backends = [...new Set([...results.values()].map((r) => r.backend).filter((b): b is string => b !== null))].sort();
   return {
     format: 'engagement-gym/run',

@@ -12,11 +12,10 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import '../agents/index.js';
-import { makeAgent } from '../agents/registry.js';
+import { agentSpec, makeAgent } from '../agents/registry.js';
 import type { Agent, AgentCheckpoint, Transitions } from '../agents/api.js';
 import { trainAgent } from '../agents/loop.js';
 import { makeVec } from '../envs/registry.js';
-import { backendInfo } from '../policies/backend.js';
 import { evaluateAgent, type UserOutcomes } from './evaluate.js';
 import type { Cell } from './cells.js';
 import { ResultFileError } from './results.js';
@@ -230,7 +229,7 @@ export async function runCell(cell: Cell, opts: { keepCheckpoint?: boolean } = {
       interestTrace: fin.interestTrace,
     },
     train: { userSteps: totalSteps * B, episodes, lastMetrics, log: (trainLog.flush(), trainLog.points) },
-    backend: (agent as { backend?: { name: string } }).backend?.name ?? backendInfo()?.name ?? null,
+    backend: (agent as { backend?: { name: string } }).backend?.name ?? (agentSpec(cell.agentId).usesTf ? ((await import('../policies/backend.js')).backendInfo()?.name ?? null) : null),
     timing: { wallSeconds: (performance.now() - t0) / 1000, trainUserStepsPerSecond: trainSeconds > 0 ? (totalSteps * B) / trainSeconds : 0 }, // clock-ok
   };
   if (opts.keepCheckpoint) result.checkpoint = agent.save();

@@ -12,9 +12,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailable, InvalidArgument } from '../envs/errors.js';
 
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
-export type BackendChoice = BackendName | 'auto';
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+import { BACKEND_CHOICES, type BackendChoice, type BackendName } from './backend-choices.js';
+export { BACKEND_CHOICES, type BackendChoice, type BackendName };
 
 export interface BackendInfo {
   /** What was asked for. */
