@@ -28,6 +28,10 @@ export interface Cell {
   final: ResolvedSpec['final'];
   reward: ResolvedSpec['reward'];
   warmStart: ResolvedSpec['warmStart'];
+  /** Content hashes of the user modules (part of the key). */
+  modules: string[];
+  /** Where the user modules are (not part of the key: the same modules elsewhere are the same cell). */
+  modulePaths: string[];
 }
 
 /** Stable JSON (sorted keys) for hashing. */
@@ -118,8 +122,11 @@ export function expandCells(spec: ResolvedSpec): Cell[] {
           final: spec.final,
           reward: spec.reward,
           warmStart: spec.warmStart,
+          modules: spec.modules.map((m) => m.sha256),
         };
-        cells.push({ index: cells.length, key: hash(body), ...body });
+        // Cells of specs without modules keep the keys they had before modules existed.
+        const keyBody = body.modules.length > 0 ? body : (({ modules: _m, ...rest }) => rest)(body);
+        cells.push({ index: cells.length, key: hash(keyBody), ...body, modulePaths: spec.modules.map((m) => m.path) });
       }
     });
   });

@@ -78,6 +78,7 @@ interface RunArgs {
   quiet?: boolean;
   json?: boolean;
   'save-checkpoints'?: boolean;
+  import?: string[];
 }
 
 /** Set the TensorFlow.js backend of every agent that has one (it becomes part of the resolved spec). */
@@ -93,7 +94,7 @@ function withBackend(raw: unknown, backend: string | undefined): unknown {
   };
 }
 
-async function runCommand(raw0: unknown, a: RunArgs): Promise<void> {
+async function runCommand(raw0: unknown, a: RunArgs, base?: string): Promise<void> {
   const raw = withBackend(raw0, a.backend);
   const workers = a.workers ?? availableParallelism();
   if (!Number.isInteger(workers) || workers < 0) throw new UsageError('--workers must be a non-negative integer (0: run in this thread)');
@@ -111,6 +112,8 @@ async function runCommand(raw0: unknown, a: RunArgs): Promise<void> {
   if (a.out !== undefined && existsSync(a.out) && !statSync(a.out).isDirectory()) throw new UsageError(`--out ${a.out} is an existing file, not a directory; give a results folder`);
   try {
     const r = await runExperiment(raw, {
+      base,
+      imports: a.import,
       workers,
       shard,
       out: a.out,
@@ -152,7 +155,8 @@ const runOptions = (y: Argv) =>
     .option('quick', { type: 'boolean', default: false, describe: "the spec's quick variant (smaller budget)" })
     .option('save-checkpoints', { type: 'boolean', default: false, describe: 'write final agent checkpoints (for warm starts)' })
     .option('quiet', { type: 'boolean', default: false })
-    .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' });
+    .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' })
+    .option('import', { type: 'string', array: true, describe: 'user module(s) that register agents or envs (.js, or .ts with tsx), loaded first, in every worker too' });
 
 function out(s: string): void {
   process.stdout.write(s + '\n');
@@ -199,7 +203,8 @@ export async function main(argv: string[]): Promise<number> {
           .example('$0 run experiments/specs/flagship.json', 'the flagship experiment')
           .example('$0 run experiments/specs/flagship.json --quick --workers 2', 'its quick variant on 2 workers')
           .example('$0 run --env retention-v0 --agent random ucb1 q-learning --seeds 3 --steps 500', 'a spec from flags')
-          .example('$0 run spec.json --shard 0/4 --out shard0', 'shard 0 of 4 (a Slurm array task)'),
+          .example('$0 run spec.json --shard 0/4 --out shard0', 'shard 0 of 4 (a Slurm array task)')
+          .example('$0 run --import ./my-agent.js --env retention-v1 --agent my-agent random', 'a user agent, like a built-in one'),
       async (a) => {
         let raw: unknown;
         if (a.spec) raw = readSpecFile(a.spec);
@@ -207,7 +212,7 @@ export async function main(argv: string[]): Promise<number> {
           if (!a.env || !a.agent?.length) throw new UsageError('run: give a spec file, or --env and --agent');
           raw = { name: `${a.env}-${a.agent.join('-')}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80), env: { id: a.env }, agents: a.agent.map((id) => ({ id })), seeds: a.seeds, train: { steps: a.steps, numEnvs: 32 }, final: { users: a.users } };
         }
-        await runCommand(raw, a);
+        await runCommand(raw, a, a.spec ? dirname(a.spec) : undefined);
       },
     )
     .command(
@@ -217,7 +222,7 @@ export async function main(argv: string[]): Promise<number> {
       async (a) => {
         const raw = readSpecFile(a.spec as string) as { sweep?: unknown };
         if (!raw || typeof raw !== 'object' || !raw.sweep) throw new UsageError(`sweep: ${a.spec} has no "sweep" section; use egym run for a spec without one`);
-        await runCommand(raw, a);
+        await runCommand(raw, a, dirname(a.spec as string));
       },
     )
     .command(

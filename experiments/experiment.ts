@@ -14,6 +14,7 @@ import { type ResolvedSpec, resolveSpec } from './spec.js';
 import { type Summary, summarize, summaryCsv, summaryJson } from './summary.js';
 import { reportHtml } from './report.js';
 import { InvalidArgument } from '../envs/errors.js';
+import { loadModules } from './plugins.js';
 
 export interface RunOptions {
   /** Run folder (default results/<name>/run-<hash of the resolved spec>). */
@@ -24,6 +25,10 @@ export interface RunOptions {
   quick?: boolean;
   onCell?: (r: CellResult, done: number, total: number) => void;
   stopped?: () => boolean;
+  /** Folder that the spec's relative `modules` paths start from (the spec file's folder; default: the current one). */
+  base?: string;
+  /** More user modules (`--import`), relative to the current folder. */
+  imports?: string[];
 }
 
 export interface RunOutcome {
@@ -53,8 +58,19 @@ function checkRunDir(runDir: string, runId: string): void {
   if (man.runId !== runId) throw new ResultFileError(`${runDir} holds run ${man.runId}, a different spec than this one (${runId}); choose another --out`);
 }
 
+/**
+ * Load the spec's user modules (and `imports`) in this thread, then resolve the spec: agents and envs that the
+ * modules register are known to it. The resolved spec lists the modules by absolute path and content hash.
+ */
+export async function resolveWithModules(raw: unknown, opts: { quick?: boolean; base?: string; imports?: string[] } = {}): Promise<ResolvedSpec> {
+  const listed = raw !== null && typeof raw === 'object' && Array.isArray((raw as { modules?: unknown }).modules) ? ((raw as { modules: string[] }).modules) : [];
+  const mods = [...(await loadModules(listed, opts.base ?? process.cwd(), 'modules')), ...(await loadModules(opts.imports ?? [], process.cwd(), '--import'))];
+  const unique = [...new Map(mods.map((m) => [m.path, m])).values()];
+  return resolveSpec(raw, opts.quick ?? false, unique);
+}
+
 export async function runExperiment(raw: unknown, opts: RunOptions): Promise<RunOutcome> {
-  const spec = resolveSpec(raw, opts.quick ?? false);
+  const spec = await resolveWithModules(raw, opts);
   const cells = expandCells(spec);
   const runId = runIdOf(spec);
   const runDir = opts.out ?? join('results', spec.name, runId);
@@ -109,7 +125,7 @@ export async function writeReport(runDir: string, spec: ResolvedSpec, results: C
 export async function reportRun(runDir: string): Promise<Summary> {
   const specFile = join(runDir, 'spec.json');
   if (!existsSync(specFile)) throw new ResultFileError(`${runDir} is not a run folder (no spec.json)`);
-  const spec = resolveSpec(JSON.parse(readFileSync(specFile, 'utf8')));
+  const spec = await resolveWithModules(JSON.parse(readFileSync(specFile, 'utf8')), { base: runDir });
   const cells = expandCells(spec);
   const have = readCells(runDir);
   const missing = cells.filter((c) => !have.has(c.key));
@@ -126,7 +142,7 @@ export async function mergeRuns(dirs: string[], out: string): Promise<{ complete
   for (const d of dirs) {
     const specFile = join(d, 'spec.json');
     if (!existsSync(specFile)) throw new ResultFileError(`merge: ${d} is not a run folder (no spec.json)`);
-    const s = resolveSpec(JSON.parse(readFileSync(specFile, 'utf8')));
+    const s = await resolveWithModules(JSON.parse(readFileSync(specFile, 'utf8')), { base: d });
     const id = runIdOf(s);
     if (spec && id !== runId) throw new ResultFileError(`merge: ${d} holds run ${id}, the others ${runId}: shards of different experiments cannot be merged`);
     spec = s;

@@ -28,6 +28,7 @@ import { envSpec, resolveEnvParams } from '../envs/registry.js';
 import { agentSpec, resolveAgentParams } from '../agents/registry.js';
 import { describeValue } from '../envs/spaces.js';
 import { EgymError } from '../envs/errors.js';
+import type { LoadedModule } from './plugins.js';
 
 export class SpecError extends EgymError {
   declare readonly path: string;
@@ -73,6 +74,8 @@ export const SpecSchema = z.strictObject({
     })
     .optional(),
   warmStart: z.strictObject({ checkpointDir: z.string() }).optional(),
+  /** User modules (agents, envs) loaded before the spec resolves, in every worker too (experiments/plugins.ts). */
+  modules: z.array(z.string().min(1)).max(100).optional(),
   /** Overrides applied by --quick (a smaller budget for a fast look). */
   quick: z
     .strictObject({
@@ -109,6 +112,8 @@ export interface ResolvedSpec {
   reward: { engagement: number; retention: number; diversity: number; novelty: number };
   sweep: { grid: Record<string, unknown[]>; random: { samples: number; space: Record<string, unknown> } | null; seed: number } | null;
   warmStart: { checkpointDir: string } | null;
+  /** User modules, loaded (absolute paths and content hashes; see experiments/plugins.ts). */
+  modules: LoadedModule[];
 }
 
 function pathOf(p: readonly PropertyKey[]): string {
@@ -152,7 +157,11 @@ function at(path: string, f: () => void): void {
 }
 
 /** Validate against the registries and fill every default; `quick` applies the spec's quick overrides. */
-export function resolveSpec(raw: unknown, quick = false): ResolvedSpec {
+/**
+ * Validate and complete a spec. Its `modules` must already be loaded (`loadModules`), so that the agents and envs
+ * they register exist: pass what loadModules returned as `modules`.
+ */
+export function resolveSpec(raw: unknown, quick = false, modules: LoadedModule[] = []): ResolvedSpec {
   let s = parseSpec(raw);
   // The spec's own seeds must be valid whether or not --quick replaces them.
   if (Array.isArray(s.seeds) && new Set(s.seeds).size !== s.seeds.length) throw new SpecError('spec: seeds: seeds must be distinct', 'seeds');
@@ -214,6 +223,7 @@ export function resolveSpec(raw: unknown, quick = false): ResolvedSpec {
     reward: { engagement: s.reward?.engagement ?? 1, retention: s.reward?.retention ?? 0, diversity: s.reward?.diversity ?? 0, novelty: s.reward?.novelty ?? 0 },
     sweep: s.sweep ? { grid: s.sweep.grid ?? {}, random: s.sweep.random ?? null, seed: s.sweep.seed ?? 0 } : null,
     warmStart: s.warmStart ?? null,
+    modules,
   };
   if (spec.eval.seed === spec.final.seed) throw new SpecError('spec: final.seed: the final evaluation population must differ from the learning-curve population (eval.seed)', 'final.seed');
   if (spec.sweep) {

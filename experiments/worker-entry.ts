@@ -1,10 +1,15 @@
 /** Runs cells sent by the pool, one at a time, and posts each result back. */
 import { parentPort } from 'node:worker_threads';
 import { runCell } from './run-cell.js';
+import { loadModules } from './plugins.js';
+import { EgymError } from '../envs/errors.js';
 import type { Cell } from './cells.js';
 
 parentPort!.on('message', async (msg: { cell: Cell; keepCheckpoint: boolean }) => {
   try {
+    // The cell's user modules register their agents and envs in this thread too (once per worker).
+    const mods = await loadModules(msg.cell.modulePaths ?? [], '/');
+    if (mods.some((m, i) => m.sha256 !== msg.cell.modules[i])) throw new EgymError('USAGE', `cell ${msg.cell.key}: a user module changed on disk during the run`);
     const result = await runCell(msg.cell, { keepCheckpoint: msg.keepCheckpoint });
     parentPort!.postMessage({ ok: true, result });
   } catch (e) {

@@ -224,3 +224,23 @@ describe('one error type and its exit codes', () => {
     expect(egym('merge', out, '--out', join(dir, 'merged')).code).toBe(3);
   });
 });
+
+describe('plugins from a checkout', () => {
+  it('a TypeScript module given by a spec runs in the main thread and in 2 workers, equal to an in-thread run', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'egym-plugin-'));
+    const spec = join(dir, 'spec.json');
+    writeFileSync(spec, JSON.stringify({ name: 'plug', modules: [join(import.meta.dirname, 'fixtures', 'ts-agent.ts')], env: { id: 'retention-v0' }, agents: [{ id: 'fixture-first-k' }, { id: 'random' }], seeds: 2, train: { steps: 0 }, final: { users: 20 } }));
+    const w2 = egym('run', spec, '--workers', '2', '--out', join(dir, 'w2'), '--quiet');
+    expect(w2.code, w2.stderr).toBe(0);
+    const w0 = egym('run', spec, '--workers', '0', '--out', join(dir, 'w0'), '--quiet');
+    expect(w0.code, w0.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'w2', 'summary.json'), 'utf8')).toBe(readFileSync(join(dir, 'w0', 'summary.json'), 'utf8'));
+    const man = JSON.parse(readFileSync(join(dir, 'w2', 'spec.json'), 'utf8')) as { modules: string[] };
+    expect(man.modules).toEqual([join(import.meta.dirname, 'fixtures', 'ts-agent.ts')]);
+    // Without the module the agent is unknown: exit 2 naming it.
+    writeFileSync(spec, JSON.stringify({ name: 'plug', env: { id: 'retention-v0' }, agents: [{ id: 'fixture-first-k' }], seeds: 1, train: { steps: 0 }, final: { users: 2 } }));
+    const bad = egym('run', spec, '--workers', '0');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/unknown agent "fixture-first-k"/);
+  });
+});

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -52,6 +52,24 @@ console.log(JSON.stringify({ envs: listEnvs().length, agents: listAgents().lengt
     const man = JSON.parse(readFileSync(join(proj, 'out', 'manifest.json'), 'utf8')) as { packageVersion: string; tfjsVersion: string };
     expect(man.packageVersion).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
     expect(man.tfjsVersion).toMatch(/^\d+\.\d+\.\d+$/);
+    // Plugins: a custom agent and a custom env (the README's), by --import and by a spec's modules, on 2 workers.
+    for (const f of ['my-agent.mjs', 'my-env.mjs']) writeFileSync(join(proj, f), readFileSync(join(ROOT, 'test', 'fixtures', f), 'utf8'));
+    const p1 = run(bin, ['run', '--import', './my-agent.mjs', '--import', './my-env.mjs', '--env', 'coin-v0', '--agent', 'random', 'my-quality-greedy', '--seeds', '2', '--steps', '0', '--users', '200', '--workers', '2', '--out', 'plug', '--json'], proj);
+    expect(p1.status, p1.stderr).toBe(0);
+    const groups = (JSON.parse(p1.stdout) as { summary: { groups: { label: string; metrics: { return: { mean: number } } }[] } }).summary.groups;
+    const ret = (l: string) => groups.find((g) => g.label === l)!.metrics.return.mean;
+    expect(ret('random')).toBeGreaterThan(8);
+    expect(ret('random')).toBeLessThan(12); // 20 steps at mean quality 0.5
+    expect(ret('my-quality-greedy')).toBeGreaterThan(16); // the best of 8 uniform qualities: about 0.89 a step
+    expect(run(bin, ['report', 'plug'], proj).status).toBe(0);
+    mkdirSync(join(proj, 'specs'));
+    writeFileSync(join(proj, 'specs', 'coin.json'), JSON.stringify({ name: 'coin', modules: ['../my-agent.mjs', '../my-env.mjs'], env: { id: 'coin-v0' }, agents: [{ id: 'random' }, { id: 'my-quality-greedy' }], seeds: 2, train: { steps: 0 }, final: { users: 200 } }));
+    const p2 = run(bin, ['run', 'specs/coin.json', '--workers', '2', '--out', 'plug2', '--json'], proj);
+    expect(p2.status, p2.stderr).toBe(0);
+    expect(readFileSync(join(proj, 'plug2', 'summary.json'), 'utf8')).toBe(readFileSync(join(proj, 'plug', 'summary.json'), 'utf8').replace(/"experiment": "[^"]*"/, '"experiment": "coin"'));
+    const missing = run(bin, ['run', '--import', './nope.mjs', '--env', 'coin-v0', '--agent', 'random'], proj);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/--import\[0\]: module .*nope\.mjs does not exist/);
     // A shipped spec by name.
     const rep = run(bin, ['reproduce', 'nope'], proj);
     expect(rep.status).toBe(2);
