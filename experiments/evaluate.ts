@@ -125,7 +125,14 @@ function runBatch(env: VectorEnv, agent: Agent, explore: boolean, seed: number, 
   const steps = new Float64Array(B);
   const clicks = new Float64Array(B);
   const slateTopics = new Int32Array(K);
-  const multi = env.metadata.multiSession && U >= 7;
+  // Session metrics read the env's named user features (any layout): the calendar day, the step within the
+  // session (0 at a session's first step) and the days since the last session. A multi-session env without them
+  // gets no session metrics (NaN, empty lists) rather than numbers read from the wrong columns.
+  const feat = (name: string) => env.layout.userFeatures.find((f) => f.name === name && f.size === 1)?.offset ?? -1;
+  const oDay = feat('day');
+  const oStep = feat('stepInSession');
+  const oGap = feat('daysSinceLastSession');
+  const multi = env.metadata.multiSession && oDay >= 0 && oStep >= 0 && oGap >= 0;
   const r0 = reseed ? env.reset({ seed, options: { firstUser } }) : env.reset({ options: { firstUser } });
   const active = new Uint8Array(B).fill(1);
   const userIndex = Float64Array.from(r0.userIndex);
@@ -143,9 +150,9 @@ function runBatch(env: VectorEnv, agent: Agent, explore: boolean, seed: number, 
     for (let s = 0; s < B; s++) {
       if (!active[s]) continue;
       const ui = at + s;
-      if (ui < traceUsers && hasInterests && (multi ? obs.user[s * U + 2] === 0 : t % 10 === 0)) {
+      if (ui < traceUsers && hasInterests && (multi ? obs.user[s * U + oStep] === 0 : t % 10 === 0)) {
         const h = env.infoFor(s).hidden as { interests?: number[] };
-        if (h.interests) out.interestTrace.push([ui, multi ? obs.user[s * U]! : t, ...h.interests]);
+        if (h.interests) out.interestTrace.push([ui, multi ? obs.user[s * U + oDay]! : t, ...h.interests]);
       }
       if (acc.shown) for (let j = 0; j < K; j++) acc.shown[obs.itemIds![s * N + actions[s * K + j]!]!] = 1;
       if (topic && K > 1) {
@@ -180,20 +187,20 @@ function runBatch(env: VectorEnv, agent: Agent, explore: boolean, seed: number, 
       if (multi) {
         const o = s * U;
         sessSteps[s]! += 1;
-        // The clicked flag of the newest interaction (history entry 0) and the session index before it.
+        // This step's click counts toward the first session's CTR until its first session has ended.
         if (firstSteps[s] !== -1) {
           firstSteps[s]! += 1;
-          firstClicks[s]! += obs.user[o + 5]!;
+          firstClicks[s]! += r.clicked[s]! >= 0 ? 1 : 0;
         }
         const finished = r.final.mask[s] === 1;
-        if (finished || obs.user[o + 2] === 0) {
+        if (finished || obs.user[o + oStep] === 0) {
           out.sessionLengths.push(sessSteps[s]!);
           sessSteps[s] = 0;
           if (firstSteps[s] !== -1) {
             out.firstSessionCtr[at + s] = firstClicks[s]! / firstSteps[s]!;
             firstSteps[s] = -1;
           }
-          if (!finished) out.returnGaps.push(obs.user[o + 3]!);
+          if (!finished) out.returnGaps.push(obs.user[o + oGap]!);
         }
       }
       if (r.final.mask[s]) {
@@ -201,7 +208,7 @@ function runBatch(env: VectorEnv, agent: Agent, explore: boolean, seed: number, 
         const i = at + s;
         out.ctr[i] = clicks[s]! / Math.max(1, steps[s]!);
         if (topic && K > 1) out.diversity[i] = divSum[s]! / Math.max(1, steps[s]!);
-        if (multi) out.lastDay[i] = r.final.observation.user[s * U]!;
+        if (multi) out.lastDay[i] = r.final.observation.user[s * U + oDay]!;
         const st = r.final.stats;
         out.userIndex[i] = r.final.userIndex[s]!;
         out.return[i] = st.return![s]!;

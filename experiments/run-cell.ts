@@ -13,7 +13,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import '../agents/index.js';
 import { agentSpec, makeAgent } from '../agents/registry.js';
-import type { Agent, AgentCheckpoint, Transitions } from '../agents/api.js';
+import { type Agent, type AgentCheckpoint, IncompatibleEnv, type Transitions } from '../agents/api.js';
 import { trainAgent } from '../agents/loop.js';
 import { makeVec } from '../envs/registry.js';
 import { evaluateAgent, type UserOutcomes } from './evaluate.js';
@@ -139,11 +139,15 @@ export class RewardShaping {
     const B = t.obs.B;
     if (this.shaped.length !== B) this.shaped = new Float64Array(B);
     const topic = this.agent.env.layout.candidateFeatures.find((f) => f.name === 'topic' && f.kind === 'onehot');
-    const multi = this.agent.env.multiSession;
+    // The retention bonus: +1 when the next observation's calendar day (the env's named `day` feature) is later.
+    const day = this.agent.env.layout.userFeatures.find((f) => f.name === 'day' && f.size === 1)?.offset ?? -1;
+    if (this.w.retention !== 0 && (!this.agent.env.multiSession || day < 0)) {
+      throw new IncompatibleEnv(this.agent.id, this.agent.env.envId, 'reward.retention needs a multi-session env with a user feature named "day"');
+    }
     for (let s = 0; s < B; s++) {
       let r = this.w.engagement * t.rewards[s]!;
-      if (this.w.retention !== 0 && multi && !t.finalMask[s]) {
-        if (Math.floor(t.next.user[s * U]!) > Math.floor(t.obs.user[s * U]!)) r += this.w.retention;
+      if (this.w.retention !== 0 && !t.finalMask[s]) {
+        if (Math.floor(t.next.user[s * U + day]!) > Math.floor(t.obs.user[s * U + day]!)) r += this.w.retention;
       }
       if (this.w.diversity !== 0 && topic && K > 1) {
         const tp: number[] = [];

@@ -18,6 +18,10 @@ import {
   tQuantile,
   wilson,
 } from '../experiments/stats.js';
+import { makeAgent } from '../agents/index.js';
+import { trainAgent } from '../agents/loop.js';
+import { makeVec } from '../envs/registry.js';
+import { evaluateAgent } from '../experiments/evaluate.js';
 
 const tiny = (extra: Record<string, unknown> = {}) => ({
   name: 'tiny-test',
@@ -435,5 +439,76 @@ describe('training logs', () => {
     expect(read(a.d, 'report.html')).toContain('Training diagnostics of ppo');
     const b = await logs(2);
     expect(b.ppo).toEqual(a.ppo);
+  });
+});
+
+describe('generic metrics read named features, not retention-v0 offsets', () => {
+  it('a multi-session env with another user-feature layout gets the same session metrics as retention-v0 (no edit outside its file)', async () => {
+    const { register, envSpec } = await import('../envs/registry.js');
+    const { RetentionSim } = await import('../envs/retention.js');
+    const { observationSpaceOf } = await import('../envs/core.js');
+    const base = envSpec('retention-v0');
+    // retention-v0 with its four leading scalar user features (day, session, step in session, days since the last
+    // session) moved to the end of the user row, in reverse order.
+    class Shuffled {
+      readonly inner: InstanceType<typeof RetentionSim>;
+      readonly layout: import('../envs/core.js').Layout;
+      readonly user: Float32Array;
+      readonly perm: number[];
+      constructor(B: number, p: import('../envs/params.js').ResolvedParams) {
+        this.inner = new RetentionSim(B, p);
+        const L = this.inner.layout;
+        const U = L.U;
+        this.perm = [...Array.from({ length: U - 4 }, (_, i) => i + 4), 3, 2, 1, 0]; // new column j reads old perm[j]
+        const where = (old: number) => this.perm.indexOf(old);
+        this.layout = { ...L, userFeatures: L.userFeatures.map((f) => ({ ...f, offset: f.offset < 4 ? where(f.offset) : f.offset - 4 })) };
+        this.user = new Float32Array(B * U);
+      }
+      get B() { return this.inner.B; }
+      get candidates() { return this.inner.candidates; }
+      get itemIds() { return this.inner.itemIds; }
+      get rewards() { return this.inner.rewards; }
+      get clicked() { return this.inner.clicked; }
+      get episodeStatNames() { return this.inner.episodeStatNames; }
+      private copy(s: number) {
+        const U = this.layout.U;
+        for (let j = 0; j < U; j++) this.user[s * U + j] = this.inner.user[s * U + this.perm[j]!]!;
+      }
+      setPopulation(seed: number) { this.inner.setPopulation(seed); }
+      resetSlot(s: number, u: number) { this.inner.resetSlot(s, u); this.copy(s); }
+      stepSlot(s: number, a: Int32Array, o: number) { const st = this.inner.stepSlot(s, a, o); this.copy(s); return st; }
+      info(s: number) { return this.inner.info(s); }
+      hidden(names?: readonly string[], active?: Uint8Array) { return this.inner.hidden(names, active); }
+      episodeStats(s: number, out: Float64Array, o: number) { this.inner.episodeStats(s, out, o); }
+    }
+    register({
+      ...base,
+      id: 'retention-shuffled-v0',
+      description: 'retention-v0 with another user-feature layout (test)',
+      createSim: (B, p) => new Shuffled(B, p) as never,
+      observationSpace: (_p, l) => observationSpaceOf(l, -Infinity, Infinity, -Infinity, Infinity),
+    });
+    const a = await makeAgent('random', {}, { envId: 'retention-v0', seed: 3 });
+    const b = await makeAgent('random', {}, { envId: 'retention-shuffled-v0', seed: 3 });
+    const x = evaluateAgent('retention-v0', {}, a, { users: 60, seed: 11 });
+    const y = evaluateAgent('retention-shuffled-v0', {}, b, { users: 60, seed: 11 });
+    expect(x.sessionLengths.length).toBeGreaterThan(60);
+    expect(y.sessionLengths).toEqual(x.sessionLengths);
+    expect(y.returnGaps).toEqual(x.returnGaps);
+    expect(Array.from(y.firstSessionCtr)).toEqual(Array.from(x.firstSessionCtr));
+    expect(Array.from(y.lastDay)).toEqual(Array.from(x.lastDay));
+    expect(Array.from(y.return)).toEqual(Array.from(x.return));
+    // The retention bonus of reward shaping reads the named day feature too.
+    const { RewardShaping } = await import('../experiments/run-cell.js');
+    const bonus = async (envId: string) => {
+      let total = 0;
+      const inner = await makeAgent('random', {}, { envId, seed: 1 });
+      (inner as { observe?: (t: import('../agents/api.js').Transitions) => void }).observe = (t) => t.rewards.forEach((r) => (total += r));
+      trainAgent(new RewardShaping(inner, { engagement: 0, retention: 1, diversity: 0, novelty: 0 }).wrap(), makeVec(envId, {}, { numEnvs: 4 }), { steps: 300, seed: 2 });
+      return total;
+    };
+    const bx = await bonus('retention-v0');
+    expect(bx).toBeGreaterThan(0);
+    expect(await bonus('retention-shuffled-v0')).toBe(bx);
   });
 });
