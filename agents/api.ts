@@ -78,6 +78,8 @@ export interface AgentCheckpoint {
   version: 1;
   agent: string;
   envId: string;
+  /** The env's resolved params (rebuild the agent with makeAgent(agent, params, { envId, envParams, seed })). */
+  envParams?: Record<string, unknown>;
   params: Record<string, unknown>;
   seed: number;
   rng: RngState;
@@ -163,6 +165,7 @@ export abstract class BaseAgent implements Agent {
       version: 1,
       agent: this.id,
       envId: this.env.envId,
+      envParams: JSON.parse(JSON.stringify(this.env.params)),
       params: JSON.parse(JSON.stringify(this.params)),
       seed: this.seed,
       rng: this.rng.state(),

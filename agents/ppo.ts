@@ -361,6 +361,21 @@ export class PpoAgent extends BaseAgent {
     return this.forward(u, c, B, true).values!;
   }
 
+  /**
+   * Write the actor as a TensorFlow.js layers model (`model.json` + `weights.bin`) into `dir`: raw observation
+   * in, one score per candidate out, normalization folded in (policies/export.ts). Greedy slate: top-K scores.
+   */
+  async exportPolicy(dir: string): Promise<{ modelJson: string; weights: string }> {
+    const { scorerModel, saveLayersModel } = await import('../policies/export.js');
+    const norm = this.params.normalizeObs as boolean;
+    const model = scorerModel(this.actor, norm ? this.userNorm : null, norm ? this.candNorm : null, this.env.layout.N);
+    try {
+      return await saveLayersModel(model, dir, { agent: this.id, envId: this.env.envId, envParams: this.env.params, K: this.env.layout.K, inputs: ['user', 'candidates'], output: 'one score per candidate; the greedy slate is the K highest' });
+    } finally {
+      model.dispose();
+    }
+  }
+
   protected override getState(): unknown {
     const b = this.buf;
     return {

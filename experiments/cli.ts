@@ -10,7 +10,7 @@ import { benchEnvs, formatBenchTable, machineInfo, writeJsonAtomic } from './ben
 import type { BackendName } from '../policies/backend-choices.js';
 import { formatDemo, runDemo } from './demo.js';
 import { formatCalibration, runCalibration } from './calibrate.js';
-import { agentSpec, listAgents } from '../agents/index.js';
+import { agentSpec, type AgentCheckpoint, listAgents, makeAgent } from '../agents/index.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../policies/backend-choices.js';
 // TensorFlow.js (and what needs it: the backend, the pipeline, the agent benchmark) loads in the commands that use it.
 const tfjsParts = async () => ({ ...(await import('../policies/backend.js')), ...(await import('../agents/supervised/pipeline.js')), ...(await import('./bench-agents.js')) });
@@ -223,6 +223,31 @@ export async function main(argv: string[]): Promise<number> {
         const raw = readSpecFile(a.spec as string) as { sweep?: unknown };
         if (!raw || typeof raw !== 'object' || !raw.sweep) throw new UsageError(`sweep: ${a.spec} has no "sweep" section; use egym run for a spec without one`);
         await runCommand(raw, a, dirname(a.spec as string));
+      },
+    )
+    .command(
+      'export-policy <checkpoint>',
+      "Export a trained PPO policy network in TensorFlow.js's layers format (model.json + weights.bin), loadable with tf.loadLayersModel",
+      (y) =>
+        y
+          .positional('checkpoint', { type: 'string', demandOption: true, describe: 'an agent checkpoint (egym run --save-checkpoints writes them under <run>/checkpoints/)' })
+          .option('out', { type: 'string', demandOption: true, describe: 'folder for model.json and weights.bin' })
+          .example('$0 export-policy results/flagship/run-x/checkpoints/ppo-seed0.json --out policy', 'the seed-0 PPO policy of a run'),
+      async (a) => {
+        const path = a.checkpoint as string;
+        if (!existsSync(path) || statSync(path).isDirectory()) throw new UsageError(`export-policy: ${path} is not a checkpoint file`);
+        let ck: AgentCheckpoint;
+        try {
+          ck = JSON.parse(readFileSync(path, 'utf8')) as AgentCheckpoint;
+        } catch (e) {
+          throw new UsageError(`export-policy: ${path} is not valid JSON: ${(e as Error).message}`);
+        }
+        if (ck?.format !== 'engagement-gym/agent') throw new UsageError(`export-policy: ${path} is not an engagement-gym agent checkpoint`);
+        if (ck.agent !== 'ppo') throw new UsageError(`export-policy: ${path} is a checkpoint of agent ${ck.agent}; only ppo has one policy network to export`);
+        const agent = (await makeAgent('ppo', ck.params, { envId: ck.envId, envParams: ck.envParams, seed: ck.seed })) as unknown as { load(c: AgentCheckpoint): void; exportPolicy(dir: string): Promise<{ modelJson: string; weights: string }> };
+        agent.load(ck);
+        const r = await agent.exportPolicy(a.out);
+        out(`wrote ${r.modelJson} and ${r.weights}`);
       },
     )
     .command(

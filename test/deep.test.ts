@@ -413,3 +413,41 @@ describe('finite numbers only: a NaN never reaches the weights silently', () => 
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('exporting a trained PPO policy to the TensorFlow.js layers format', () => {
+  it('model.json + weights.bin load with tf.loadLayersModel and score raw observations as the agent does (normalization and clipping folded in)', async () => {
+    const { mkdtempSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    for (const hidden2 of [0, 6]) {
+      const agent = (await makeAgent('ppo', { numSteps: 8, hidden: 8, hidden2 }, { envId: 'retention-v1', seed: 4 })) as PpoAgent;
+      trainAgent(agent, makeVec('retention-v1', {}, { numEnvs: 4 }), { steps: 32, seed: 1 });
+      const dir = mkdtempSync(join(tmpdir(), 'egym-export-'));
+      const { modelJson, weights } = await agent.exportPolicy(dir);
+      const json = JSON.parse(readFileSync(modelJson, 'utf8')) as { format: string; modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
+      expect(json.format).toBe('layers-model');
+      expect(json.weightsManifest[0]!.paths).toEqual(['weights.bin']);
+      const bin = readFileSync(weights);
+      const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0]!.weights, weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) }));
+      const { U, N, F, K } = agent.env.layout;
+      const B = 16;
+      const rng = streamFromString(`export-${hidden2}`);
+      // Raw observations, some far out of the training range (the clip at 10 standard deviations must match).
+      const user = Float32Array.from({ length: B * U }, () => (rng() - 0.5) * (rng() < 0.1 ? 400 : 8));
+      const cand = Float32Array.from({ length: B * N * F }, () => (rng() - 0.5) * (rng() < 0.1 ? 400 : 6));
+      const got = (model.predict([tf.tensor2d(user, [B, U]), tf.tensor3d(cand, [B, N, F])]) as tf.Tensor).dataSync();
+      const nu = agent.userNorm.apply(user, B, new Float32Array(B * U));
+      const nc = agent.candNorm.apply(cand, B * N, new Float32Array(B * N * F));
+      const want = agent.actor.scores(tf.tensor2d(nu, [B, U]), tf.tensor2d(nc, [B * N, F]), N).dataSync();
+      for (let i = 0; i < B * N; i++) expect(got[i]!).toBeCloseTo(want[i]!, 4);
+      // The greedy slate from the exported scores is the agent's evaluation slate.
+      const slates = agent.act({ user, candidates: cand, itemIds: null, B, active: new Uint8Array(B).fill(1), userIndex: new Float64Array(B), firstStep: new Uint8Array(B) }, agent.context(false));
+      for (let s = 0; s < B; s++) {
+        const order = Array.from({ length: N }, (_, i) => i).sort((a, b) => got[s * N + b]! - got[s * N + a]!);
+        expect(new Set(Array.from(slates.subarray(s * K, (s + 1) * K)))).toEqual(new Set(order.slice(0, K)));
+      }
+      model.dispose();
+      agent.dispose();
+    }
+  });
+});

@@ -22,6 +22,7 @@ import { makeAgent } from '../agents/index.js';
 import { trainAgent } from '../agents/loop.js';
 import { makeVec } from '../envs/registry.js';
 import { evaluateAgent } from '../experiments/evaluate.js';
+import { readCells } from '../experiments/results.js';
 
 const tiny = (extra: Record<string, unknown> = {}) => ({
   name: 'tiny-test',
@@ -510,5 +511,31 @@ describe('generic metrics read named features, not retention-v0 offsets', () => 
     const bx = await bonus('retention-v0');
     expect(bx).toBeGreaterThan(0);
     expect(await bonus('retention-shuffled-v0')).toBe(bx);
+  });
+});
+
+describe('checkpoints: load one, evaluate it, export its policy', () => {
+  it("a saved PPO checkpoint rebuilds the agent (makeAgent + load), evaluates to the run's own final results, and egym export-policy writes model.json + weights.bin", async () => {
+    const d = mkdtempSync(join(tmpdir(), 'egym-ck-'));
+    const spec = { name: 'ck', env: { id: 'retention-v0', params: { horizonDays: 3 } }, agents: [{ id: 'ppo', params: { numSteps: 8, hidden: 8 } }], seeds: 1, train: { steps: 16, numEnvs: 4 }, final: { users: 12, seed: 77 } };
+    const r = await runExperiment(spec, { workers: 0, out: d, saveCheckpoints: true });
+    const file = join(d, 'checkpoints', 'ppo-seed0.json');
+    const ck = JSON.parse(readFileSync(file, 'utf8')) as import('../agents/api.js').AgentCheckpoint;
+    expect(ck.envParams).toMatchObject({ horizonDays: 3 });
+    const agent = await makeAgent(ck.agent, ck.params, { envId: ck.envId, envParams: ck.envParams, seed: ck.seed });
+    agent.load(ck);
+    const again = evaluateAgent(ck.envId, ck.envParams, agent, { users: 12, seed: 77 });
+    const cell = readCells(d).values().next().value!;
+    expect(Array.from(again.return)).toEqual(cell.final.users.return);
+    expect(r.summary!.groups[0]!.metrics.return!.mean).toBeCloseTo(Array.from(again.return).reduce((a, b) => a + b, 0) / 12, 9);
+    (agent as { dispose?: () => void }).dispose?.();
+    const { spawnSync } = await import('node:child_process');
+    const bin = join(import.meta.dirname, '..', 'bin', 'egym.mjs');
+    const ex = spawnSync(process.execPath, [bin, 'export-policy', file, '--out', join(d, 'policy')], { encoding: 'utf8', timeout: 60_000 });
+    expect(ex.status, ex.stderr).toBe(0);
+    expect(existsSync(join(d, 'policy', 'model.json')) && existsSync(join(d, 'policy', 'weights.bin'))).toBe(true);
+    const notPpo = spawnSync(process.execPath, [bin, 'export-policy', join(d, 'manifest.json'), '--out', join(d, 'x')], { encoding: 'utf8', timeout: 60_000 });
+    expect(notPpo.status).toBe(2);
+    expect(notPpo.stderr).toMatch(/is not an engagement-gym agent checkpoint/);
   });
 });
