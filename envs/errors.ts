@@ -22,7 +22,8 @@ export type EgymErrorCode =
   | 'EMPTY_SPLIT'
   | 'ENV_CHECK_FAILED'
   | 'EVALUATION_LIMIT'
-  | 'CELL_FAILED';
+  | 'CELL_FAILED'
+  | 'MEMORY_BUDGET';
 
 const CODES: ReadonlySet<string> = new Set<EgymErrorCode>([
   'GYM_RESET_NEEDED',
@@ -43,6 +44,7 @@ const CODES: ReadonlySet<string> = new Set<EgymErrorCode>([
   'ENV_CHECK_FAILED',
   'EVALUATION_LIMIT',
   'CELL_FAILED',
+  'MEMORY_BUDGET',
 ]);
 
 /** Whether a value is one of the error codes (errors crossing a thread boundary arrive as data). */
@@ -70,6 +72,7 @@ export const USAGE_CODES: ReadonlySet<EgymErrorCode> = new Set<EgymErrorCode>([
   'GYM_INVALID_PARAM',
   'GYM_INVALID_ARGUMENT',
   'AGENT_INCOMPATIBLE_ENV',
+  'MEMORY_BUDGET',
 ]);
 
 /** The CLI's exit code for an error: 2 for usage, spec and input errors, 1 otherwise. */

@@ -79,6 +79,7 @@ interface RunArgs {
   json?: boolean;
   'save-checkpoints'?: boolean;
   import?: string[];
+  'memory-budget'?: number;
 }
 
 /** Set the TensorFlow.js backend of every agent that has one (it becomes part of the resolved spec). */
@@ -111,7 +112,10 @@ async function runCommand(raw0: unknown, a: RunArgs, base?: string): Promise<voi
   let started = false;
   if (a.out !== undefined && existsSync(a.out) && !statSync(a.out).isDirectory()) throw new UsageError(`--out ${a.out} is an existing file, not a directory; give a results folder`);
   try {
+    const mb = a['memory-budget'];
+    if (mb !== undefined && !(Number.isFinite(mb) && mb > 0)) throw new UsageError(`--memory-budget must be a positive number of GiB, got ${mb}`);
     const r = await runExperiment(raw, {
+      memoryBudget: mb !== undefined ? mb * 2 ** 30 : undefined,
       base,
       imports: a.import,
       workers,
@@ -156,6 +160,7 @@ const runOptions = (y: Argv) =>
     .option('save-checkpoints', { type: 'boolean', default: false, describe: 'write final agent checkpoints (for warm starts)' })
     .option('quiet', { type: 'boolean', default: false })
     .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' })
+    .option('memory-budget', { type: 'number', describe: 'GiB the run may need at once (default: half of this machine\'s memory); checked before any cell runs' })
     .option('import', { type: 'string', array: true, describe: 'user module(s) that register agents or envs (.js, or .ts with tsx), loaded first, in every worker too' });
 
 function out(s: string): void {

@@ -15,6 +15,7 @@ import { type Summary, summarize, summaryCsv, summaryJson } from './summary.js';
 import { reportHtml } from './report.js';
 import { InvalidArgument } from '../envs/errors.js';
 import { loadModules } from './plugins.js';
+import { checkRunMemory, defaultMemoryBudget } from './memory.js';
 
 export interface RunOptions {
   /** Run folder (default results/<name>/run-<hash of the resolved spec>). */
@@ -29,6 +30,8 @@ export interface RunOptions {
   base?: string;
   /** More user modules (`--import`), relative to the current folder. */
   imports?: string[];
+  /** Bytes a run may need at once (default: half of this machine's memory; experiments/memory.ts). */
+  memoryBudget?: number;
 }
 
 export interface RunOutcome {
@@ -80,6 +83,8 @@ export async function runExperiment(raw: unknown, opts: RunOptions): Promise<Run
   for (const k of existing.keys()) if (!keys.has(k)) throw new ResultFileError(`${cellPath(runDir, k)} is not a cell of this experiment; remove it or choose another --out`);
   const mine = shardCells(cells, opts.shard ?? null);
   const todo = mine.filter((c) => !existing.has(c.key));
+  // Before any cell runs: the memory the largest cell needs, times the cells running at once.
+  checkRunMemory(todo, opts.workers > 0 ? Math.min(opts.workers, todo.length) : 1, opts.memoryBudget ?? defaultMemoryBudget());
   const results = new Map(existing);
   let done = mine.length - todo.length;
   writeAtomic(join(runDir, 'spec.json'), JSON.stringify(specToJson(spec), null, 2) + '\n');

@@ -539,3 +539,24 @@ describe('checkpoints: load one, evaluate it, export its policy', () => {
     expect(notPpo.stderr).toMatch(/is not an engagement-gym agent checkpoint/);
   });
 });
+
+describe('memory checked before a run allocates', () => {
+  it('a run whose largest cell x workers exceeds the budget stops before any cell runs, naming the field, the estimate and the limit', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'egym-mem-'));
+    const spec = { name: 'mem', env: { id: 'retention-v0' }, agents: [{ id: 'random' }, { id: 'slateq', params: { replaySize: 100_000_000 } }], seeds: 2, train: { steps: 1, numEnvs: 4 }, final: { users: 4 } };
+    await expect(runExperiment(spec, { workers: 2, out: d, memoryBudget: 64 * 2 ** 30 })).rejects.toThrow(
+      /agents\[1\]\.params\.replaySize = 100000000 \(cell slateq\) needs about [\d.]+ GiB; the run needs about [\d.]+ GiB \([\d.]+ GiB per cell x 2 at once\), above the memory budget of 64\.00 GiB/,
+    );
+    expect(existsSync(join(d, 'cells'))).toBe(false);
+    expect(existsSync(join(d, 'spec.json'))).toBe(false);
+    // The same spec with a small replay fits; a tiny budget names the largest part of the largest cell.
+    const ok = { ...spec, agents: [{ id: 'random' }, { id: 'slateq', params: { replaySize: 1000 } }] };
+    await expect(runExperiment(ok, { workers: 0, out: join(d, 'small'), memoryBudget: 1 })).rejects.toThrow(/MiB|GiB/);
+    const r = await runExperiment({ ...ok, agents: [{ id: 'random' }] }, { workers: 0, out: join(d, 'fits'), memoryBudget: 2 ** 30 });
+    expect(r.complete).toBe(true);
+    const { exitCodeOf } = await import('../envs/errors.js');
+    const e = await runExperiment(spec, { workers: 2, out: d, memoryBudget: 2 ** 30 }).catch((x: unknown) => x);
+    expect((e as { code: string }).code).toBe('MEMORY_BUDGET');
+    expect(exitCodeOf(e)).toBe(2);
+  });
+});

@@ -1,0 +1,76 @@
+/**
+ * What a run needs in memory, estimated before anything is allocated: per cell, the evaluation's per-user
+ * metrics and env buffers, the training env's buffers, and the learner's own buffers (PPO's rollout, SlateQ's
+ * replay, the supervised pipeline's logged impressions); per run, the largest cell times the cells that run at
+ * once. Beyond the budget (default half of this machine's memory; `--memory-budget GiB` or the `memoryBudget`
+ * option), the run stops with one error naming the field that dominates, its value, the estimate and the limit.
+ * The estimates are upper-bound approximations (float32 buffers and their working copies), not measurements.
+ */
+import { totalmem } from 'node:os';
+import { agentEnvInfo } from '../agents/registry.js';
+import { EgymError } from '../envs/errors.js';
+import type { Cell } from './cells.js';
+
+export const DEFAULT_MEMORY_FRACTION = 0.5;
+
+/** The default budget: half of this machine's memory. */
+export function defaultMemoryBudget(): number {
+  return DEFAULT_MEMORY_FRACTION * totalmem();
+}
+
+export interface MemoryPart {
+  /** The spec field that sets this part's size. */
+  field: string;
+  value: number;
+  bytes: number;
+}
+
+/** Upper-bound estimate of one cell's memory, by part. */
+export function cellMemory(cell: Cell): MemoryPart[] {
+  const { U, N, F, K } = agentEnvInfo(cell.envId, cell.envParams).layout;
+  const row = U + N * F;
+  const p = cell.agentParams;
+  const a = `agents[${cell.agentIndex}].params`;
+  const evalBatch = Math.min(256, Math.max(cell.final.users, cell.eval.users));
+  const parts: MemoryPart[] = [
+    // 14 per-user metric arrays and the per-user lists, plus one evaluation batch of env buffers.
+    { field: 'final.users', value: cell.final.users, bytes: cell.final.users * 400 + evalBatch * row * 4 * 3 },
+    // The training env's buffers, the loop's copy of the previous observation and the final observations.
+    { field: 'train.numEnvs', value: cell.train.numEnvs, bytes: cell.train.numEnvs * row * 4 * 4 },
+  ];
+  if (cell.agentId === 'ppo') {
+    const n = (p.numSteps as number) * cell.train.numEnvs;
+    parts.push({ field: `${a}.numSteps`, value: p.numSteps as number, bytes: n * (row + K + 7) * 4 * 2 });
+  }
+  if (cell.agentId === 'slateq') parts.push({ field: `${a}.replaySize`, value: p.replaySize as number, bytes: (p.replaySize as number) * (2 * row + 2 * K + N + 8) * 4 });
+  if (cell.agentId === 'supervised' || cell.agentId === 'adaptive-supervised' || cell.agentId === 'reinforce-topk') {
+    // Logged impressions: about 100 steps per user, K impressions per step, a feature row each (and a copy).
+    const users = p.logUsers as number;
+    parts.push({ field: `${a}.logUsers`, value: users, bytes: users * 100 * K * (U + F + 32) * 4 * 2 });
+  }
+  return parts;
+}
+
+/** Throw MEMORY_BUDGET if the run's largest cell, times the cells running at once, exceeds the budget. */
+export function checkRunMemory(cells: Cell[], concurrent: number, budget: number): void {
+  let worst: { cell: Cell; parts: MemoryPart[]; bytes: number } | null = null;
+  const seen = new Set<string>();
+  for (const c of cells) {
+    const k = `${c.agentIndex}|${c.pointIndex}`; // seeds of one agent and point need the same memory
+    if (seen.has(k)) continue;
+    seen.add(k);
+    const parts = cellMemory(c);
+    const bytes = parts.reduce((s, x) => s + x.bytes, 0);
+    if (!worst || bytes > worst.bytes) worst = { cell: c, parts, bytes };
+  }
+  if (!worst) return;
+  const total = worst.bytes * Math.max(1, concurrent);
+  if (total <= budget) return;
+  const top = worst.parts.reduce((x, y) => (y.bytes > x.bytes ? y : x));
+  const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
+  throw new EgymError(
+    'MEMORY_BUDGET',
+    `${top.field} = ${top.value} (cell ${worst.cell.label}) needs about ${gib(top.bytes)}; the run needs about ${gib(total)} (${gib(worst.bytes)} per cell x ${Math.max(1, concurrent)} at once), above the memory budget of ${gib(budget)}: lower ${top.field}, run fewer workers, or raise --memory-budget`,
+    top.field,
+  );
+}
