@@ -303,7 +303,13 @@ register({
     reward: 'theta . x + Normal(0, 0.1)',
     episodeEnd: 'truncated after the horizon (1,000 steps)',
   },
-  check: atMost('linear-bandit-v0', ['numCandidates', 'numItems']),
+  check: (p) => {
+    atMost('linear-bandit-v0', ['numCandidates', 'numItems'])(p);
+    // The catalogue's feature matrix is numItems x dim float64s drawn at every population: at most 10^7 values
+    // (80 MB, about 0.5 s to draw), so that a reset stays interactive.
+    const n = (p.numItems as number) * (p.dim as number);
+    paramConstraint('linear-bandit-v0', n <= 1e7, `numItems x dim = ${p.numItems} x ${p.dim} = ${n} catalogue features; at most 10,000,000 (80 MB drawn at every population): lower numItems or dim`);
+  },
   createSim: (B, p) => new LinearBanditSim(B, p),
   observationSpace: (p, l) => observationSpaceOf(l, 0, p.horizon as number, -Infinity, Infinity),
 });

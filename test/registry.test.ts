@@ -105,6 +105,9 @@ describe('bad inputs are typed errors that name what was given', () => {
     expect(() => make('retention-v0', new Map([['slateSize', 3]]) as never)).toThrow(/params must be a plain object of name -> value, got a Map/);
     expect(() => make('retention-v0', new Date(0) as never)).toThrow(/got a Date/);
     expect(make('retention-v0', Object.assign(Object.create(null), { slateSize: 3 })).layout.K).toBe(3);
+    // linear-bandit-v0's catalogue features: at most 10^7 (its reset stays interactive).
+    expect(() => make('linear-bandit-v0', { numItems: 1e6, dim: 100 })).toThrow(/numItems x dim = 1000000 x 100 = 100000000 catalogue features; at most 10,000,000/);
+    expect(make('linear-bandit-v0', { numItems: 100000, dim: 100 }).layout.F).toBe(100);
     expect(() => makeVec('retention-v0', {}, null as never)).toThrow(/options must be an object \{ numEnvs, autoresetMode\? \}, got null/);
   });
   it('a spec whose own seeds repeat is rejected with or without --quick; quick.train.numEnvs has the same maximum', async () => {
