@@ -286,6 +286,9 @@ register({
     reward: 'Bernoulli(mean of the arm)',
     episodeEnd: 'truncated after the horizon (1,000 steps)',
   },
+  // Each arm is a candidate with a one-hot arm feature, so a user's candidates are A x A values: at most 1,000
+  // arms (10^6 values, 4 MB a user) keeps observations and steps linear in practice.
+  check: (p) => paramConstraint('bernoulli-bandit-v0', (p.means as number[]).length <= 1000, `means has ${(p.means as number[]).length} arms; at most 1,000 (each arm's one-hot candidate feature makes the observation arms x arms)`),
   createSim: (B, p) => new BernoulliBanditSim(B, p),
   observationSpace: (p, l) => observationSpaceOf(l, 0, p.horizon as number, 0, 1),
 });

@@ -108,6 +108,8 @@ describe('bad inputs are typed errors that name what was given', () => {
     // linear-bandit-v0's catalogue features: at most 10^7 (its reset stays interactive).
     expect(() => make('linear-bandit-v0', { numItems: 1e6, dim: 100 })).toThrow(/numItems x dim = 1000000 x 100 = 100000000 catalogue features; at most 10,000,000/);
     expect(make('linear-bandit-v0', { numItems: 100000, dim: 100 }).layout.F).toBe(100);
+    expect(() => make('bernoulli-bandit-v0', { means: new Array(6000).fill(0.5) })).toThrow(/means has 6000 arms; at most 1,000/);
+    expect(make('bernoulli-bandit-v0', { means: new Array(1000).fill(0.5) }).layout.N).toBe(1000);
     expect(() => makeVec('retention-v0', {}, null as never)).toThrow(/options must be an object \{ numEnvs, autoresetMode\? \}, got null/);
   });
   it('a spec whose own seeds repeat is rejected with or without --quick; quick.train.numEnvs has the same maximum', async () => {
