@@ -132,6 +132,9 @@ function runChecks(makeEnv: () => Env, steps: number, seed: number): CheckReport
     }
     if (JSON.stringify(sa.info) !== JSON.stringify(sb.info)) fail(id, `info differs between two instances with the same seed at step ${t}`);
     if (!a.observationSpace.contains(sa.observation)) fail(id, `step ${t} observation is not in observationSpace`);
+    for (const [field, arr] of [['user', sa.observation.user], ['candidates', sa.observation.candidates]] as const) {
+      for (let i = 0; i < arr.length; i++) if (!Number.isFinite(arr[i]!)) fail(id, `step ${t} observation.${field}[${i}] is ${arr[i]} (observations must be finite)`);
+    }
     if (typeof sa.reward !== 'number' || !Number.isFinite(sa.reward)) fail(id, `step ${t} reward ${sa.reward} is not a finite number`);
     if (typeof sa.terminated !== 'boolean' || typeof sa.truncated !== 'boolean') fail(id, 'terminated and truncated must be booleans');
     checkJson(id, sa.info, `step ${t} info`);
@@ -154,7 +157,7 @@ function runChecks(makeEnv: () => Env, steps: number, seed: number): CheckReport
       prev = null;
     }
   }
-  passed.push(`rollout of ${steps} steps identical across instances (${ended} episode ends), results in spaces, no aliasing`);
+  passed.push(`rollout of ${steps} steps identical across instances (${ended} episode ends), results in spaces and finite, no aliasing`);
   if (ended > 0) passed.push('step after the end throws ResetNeeded');
 
   // reset() without a seed continues: the next user is a different user, and equals an explicit jump.

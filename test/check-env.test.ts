@@ -65,3 +65,23 @@ describe('checkEnv catches broken envs', () => {
     expect(make('boredom-mdp-v0').unwrapped).toBeInstanceOf(SimEnv);
   });
 });
+
+describe('the checker refuses non-finite observations', () => {
+  it('an env whose observation holds Infinity (inside an unbounded Box) fails, naming the step and the column', async () => {
+    const { checkEnv } = await import('../envs/check-env.js');
+    const { make } = await import('../envs/registry.js');
+    const base = () => make('retention-v0');
+    const poisoned = () => {
+      const env = base();
+      const step = env.step.bind(env);
+      let t = 0;
+      env.step = (a) => {
+        const r = step(a);
+        if (++t === 3) r.observation.user[19] = Infinity; // topicShows[0]: its Box is unbounded above
+        return r;
+      };
+      return env;
+    };
+    expect(() => checkEnv(poisoned, { steps: 20 })).toThrow(/step 2 observation\.user\[19\] is Infinity \(observations must be finite\)/);
+  });
+});
