@@ -406,6 +406,24 @@ describe('finite numbers only: a NaN never reaches the weights silently', () => 
     agent.dispose();
   });
 
+  it('the deep agents refuse a NaN observation in act, naming the slot and the field', async () => {
+    const { NonFiniteValue } = await import('../envs/errors.js');
+    for (const id of ['ppo', 'slateq']) {
+      const agent = await makeAgent(id, { hidden: 8 }, { envId: 'retention-v0', seed: 0 });
+      const env = makeVec('retention-v0', {}, { numEnvs: 3 });
+      const r = env.reset({ seed: 1 });
+      const user = Float32Array.from(r.observation.user);
+      user[env.layout.U + 2] = NaN;
+      const obs = { user, candidates: r.observation.candidates, itemIds: r.observation.itemIds, B: 3, active: new Uint8Array(3).fill(1), userIndex: new Float64Array(3), firstStep: new Uint8Array(3).fill(1) };
+      expect(() => agent.act(obs, agent.context(false))).toThrow(NonFiniteValue);
+      expect(() => agent.act(obs, agent.context(false))).toThrow(new RegExp(`${id}: observation.user of slot 1 holds NaN at column 2`));
+      // An inactive slot's contents do not matter.
+      obs.active[1] = 0;
+      expect(agent.act(obs, agent.context(false)).length).toBe(3 * env.layout.K);
+      (agent as { dispose?: () => void }).dispose?.();
+    }
+  });
+
   it('a non-finite gradient is not applied: clipByGlobalNorm throws before the optimizer step', async () => {
     const { NonFiniteValue } = await import('../envs/errors.js');
     const before = tf.memory().numTensors;

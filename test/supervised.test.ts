@@ -132,6 +132,19 @@ describe('models on TensorFlow.js', () => {
     }
   });
 
+  it('a non-finite training feature is refused before any update (NonFiniteValue naming it), the weights untouched', () => {
+    const m = new PredictionModel({ ...cfg, kind: 'logistic' }, statefulStream('nf'));
+    const tr = dataOf(s.train, fb, norm, 'click');
+    const x = Float32Array.from(tr.x.subarray(0, 64 * fb.dim));
+    x[5] = NaN;
+    const before = JSON.stringify(m.getWeights());
+    expect(() => trainModel(m, { x, y: tr.y.subarray(0, 64), n: 64 }, dataOf(s.val, fb, norm, 'click'), { epochs: 1, batchSize: 32, lr: 1e-3, patience: 1, loss: 'bce', rng: statefulStream('nf2') })).toThrow(
+      /trainModel: training features\[5\] is NaN/,
+    );
+    expect(JSON.stringify(m.getWeights())).toBe(before);
+    m.dispose();
+  });
+
   it('early stopping restores the best weights', () => {
     const m = new PredictionModel({ ...cfg, kind: 'mlp', hidden: 256 }, statefulStream('es'));
     const tr = dataOf(s.train, fb, norm, 'click');

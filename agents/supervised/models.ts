@@ -12,7 +12,7 @@
  */
 import { dense, tf } from '../../policies/backend.js';
 import type { Rng } from '../../envs/rng.js';
-import { EgymError } from '../../envs/errors.js';
+import { EgymError, NonFiniteValue } from '../../envs/errors.js';
 
 export type ModelKind = 'logistic' | 'mlp' | 'gru';
 export type Head = 'sigmoid' | 'softplus' | 'linear';
@@ -197,6 +197,9 @@ export function evalLoss(model: PredictionModel, data: TrainData, loss: 'bce' | 
 /** Minibatch Adam with early stopping on the validation loss; restores the best weights. */
 export function trainModel(model: PredictionModel, train: TrainData, val: TrainData, opts: TrainOptions): TrainReport {
   if (train.n === 0) throw new EgymError('EMPTY_SPLIT', 'trainModel: the training split is empty');
+  for (const [what, arr] of [['features', train.x], ['labels', train.y]] as const) {
+    for (let i = 0; i < arr.length; i++) if (!Number.isFinite(arr[i]!)) throw new NonFiniteValue(`trainModel: training ${what}[${i}] is ${arr[i]}; the model trains on finite numbers only`);
+  }
   const D = model.cfg.inputDim;
   const w = model.cfg.seqLen * model.cfg.seqDim;
   const optimizer = tf.train.adam(opts.lr);
@@ -234,6 +237,10 @@ export function trainModel(model: PredictionModel, train: TrainData, val: TrainD
       });
       sum += (l.dataSync()[0] as number) * m;
       l.dispose();
+    }
+    if (!Number.isFinite(sum)) {
+      model.setWeights(bestWeights);
+      throw new NonFiniteValue(`trainModel: epoch ${epoch} produced a non-finite training loss (${sum}); the weights are restored to the best epoch (${bestEpoch}) and training stops`);
     }
     const valLoss = val.n > 0 ? evalLoss(model, val, opts.loss) : sum / train.n;
     history.push({ epoch, trainLoss: sum / train.n, valLoss });
