@@ -138,7 +138,9 @@ async function runCommand(raw0: unknown, a: RunArgs, base?: string): Promise<voi
     bar?.stop();
     if (a.json) {
       out(JSON.stringify({ runDir: r.runDir, ran: r.ran, skipped: r.skipped, complete: r.complete, summary: r.summary }, null, 2));
-    } else if (!a.quiet || r.summary) {
+    } else if (a.quiet) {
+      out(r.runDir); // --quiet: errors (stderr) and the output folder only
+    } else {
       out(`${r.spec.name}: ${r.ran} cells run, ${r.skipped} already done (of ${shard ? 'this shard' : r.cells.length})${stop ? ' (interrupted)' : ''}`);
       if (r.summary) out(`\n${summaryTable(r.summary)}\n\nreport: ${join(r.runDir, 'report.html')}`);
       else out(`results so far: ${r.runDir} (${shard ? 'merge the shards with egym merge' : 'run again to resume'})`);
@@ -158,7 +160,7 @@ const runOptions = (y: Argv) =>
     .option('out', { type: 'string', describe: 'run folder (default results/<experiment>/run-<spec hash>)' })
     .option('quick', { type: 'boolean', default: false, describe: "the spec's quick variant (smaller budget)" })
     .option('save-checkpoints', { type: 'boolean', default: false, describe: 'write final agent checkpoints (for warm starts)' })
-    .option('quiet', { type: 'boolean', default: false })
+    .option('quiet', { type: 'boolean', default: false, describe: 'print only errors and the output folder' })
     .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' })
     .option('memory-budget', { type: 'number', describe: 'GiB the run may need at once (default: half of this machine\'s memory); checked before any cell runs' })
     .option('import', { type: 'string', array: true, describe: 'user module(s) that register agents or envs (.js, or .ts with tsx), loaded first, in every worker too' });

@@ -194,7 +194,11 @@ describe('one error type and its exit codes', () => {
       writeFileSync(f, JSON.stringify({ name, env: { id: 'retention-v0' }, agents: [{ id: 'random' }], seeds, train: { steps: 0 }, final: { users } }));
       return f;
     };
-    expect(egym('run', spec('ok', 1, 5), '--out', join(dir, 'ok'), '--workers', '0', '--quiet').code).toBe(0);
+    const quiet = egym('run', spec('ok', 1, 5), '--out', join(dir, 'ok'), '--workers', '0', '--quiet');
+    expect(quiet.code).toBe(0);
+    // --quiet: the output folder and nothing else (no table, no progress lines).
+    expect(quiet.stdout).toBe(`${join(dir, 'ok')}\n`);
+    expect(quiet.stderr).toBe('');
     // Run-time: a run folder whose only cell file was damaged after the run.
     const cells = join(dir, 'ok', 'cells');
     const cell = join(cells, readdirSync(cells)[0]!);
