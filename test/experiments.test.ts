@@ -560,3 +560,18 @@ describe('memory checked before a run allocates', () => {
     expect(exitCodeOf(e)).toBe(2);
   });
 });
+
+describe('scheduling', () => {
+  it('cells are dispatched longest expected first (the learners of the flagship before its heuristics), stable in cell order', async () => {
+    const { longestFirst } = await import('../experiments/pool.js');
+    const spec = resolveSpec(JSON.parse(readFileSync(join(import.meta.dirname, '..', 'experiments', 'specs', 'flagship.json'), 'utf8')));
+    const order = longestFirst(expandCells(spec));
+    const tf = new Set(['supervised', 'ppo', 'slateq']);
+    const firstCheap = order.findIndex((c) => !tf.has(c.agentId));
+    expect(firstCheap).toBe(15);
+    expect(order.slice(firstCheap).every((c) => !tf.has(c.agentId))).toBe(true);
+    // Equal costs keep the cell order.
+    const seeds = order.filter((c) => c.agentId === 'random').map((c) => c.index);
+    expect(seeds).toEqual([...seeds].sort((a, b) => a - b));
+  });
+});
