@@ -313,6 +313,8 @@ registerAgent({
   description: 'SlateQ: item-wise Q(s, i) combined under a conditional choice model (env, learned or position-0), TS / GS / OS serving, SARSA or Q-learning targets',
   source: 'Ie et al., IJCAI 2019 (SlateQ); Mnih et al. 2015 (replay, target network)',
   oracle: false,
+  // With the env's own choice model it reads hidden state.
+  oracleFor: (p) => p.choiceModel === 'env',
   usesTf: true,
   params: [
     { name: 'choiceModel', kind: 'enum', default: 'auto', values: ['auto', 'env', 'learned', 'position0'], description: 'choice model (env: the true one, makes the agent an oracle)' },

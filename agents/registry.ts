@@ -17,6 +17,8 @@ export interface AgentSpec {
   source: string;
   /** Reads hidden state (or the exact model): marked in every listing and report. */
   oracle: boolean;
+  /** Whether these params make the agent an oracle (default: `oracle`), e.g. SlateQ with the env's choice model. */
+  oracleFor?(p: ResolvedParams): boolean;
   /** Uses TensorFlow.js (needs a backend; see policies/backend.ts). */
   usesTf?: boolean;
   params: readonly ParamSpec[];
@@ -29,6 +31,12 @@ const agents = new Map<string, AgentSpec>();
 export function registerAgent(spec: AgentSpec): void {
   if (agents.has(spec.id)) throw new RegistryConflict(`registerAgent: agent id "${spec.id}" is already registered`);
   agents.set(spec.id, spec);
+}
+
+/** Whether agent `id` with these resolved params reads hidden state. */
+export function isOracle(id: string, p: ResolvedParams): boolean {
+  const s = agentSpec(id);
+  return s.oracleFor ? s.oracleFor(p) : s.oracle;
 }
 
 export function listAgents(): { id: string; description: string; source: string; oracle: boolean }[] {

@@ -25,7 +25,8 @@
  */
 import { z } from 'zod';
 import { envSpec, resolveEnvParams } from '../envs/registry.js';
-import { agentSpec, resolveAgentParams } from '../agents/registry.js';
+import { agentSpec, isOracle, resolveAgentParams } from '../agents/registry.js';
+import type { ResolvedParams } from '../envs/params.js';
 import { describeValue } from '../envs/spaces.js';
 import { EgymError } from '../envs/errors.js';
 import type { LoadedModule } from './plugins.js';
@@ -195,7 +196,7 @@ export function resolveSpec(raw: unknown, quick = false, modules: LoadedModule[]
     const label = a.label ?? a.id;
     if (labels.has(label)) throw new SpecError(`spec: agents[${i}].label: label "${label}" is used twice; give each agent a unique label`, `agents[${i}].label`);
     labels.add(label);
-    const oracle = agentSpec(a.id).oracle || (a.id === 'slateq' && p.choiceModel === 'env');
+    const oracle = isOracle(a.id, p as ResolvedParams);
     return { id: a.id, label, params: p, oracle };
   });
   const baseline = s.baseline ?? agents[0]!.label;

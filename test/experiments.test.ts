@@ -575,3 +575,16 @@ describe('scheduling', () => {
     expect(seeds).toEqual([...seeds].sort((a, b) => a - b));
   });
 });
+
+describe('oracle flags come from the agent definitions', () => {
+  it("the resolved spec marks an agent oracle exactly when the built agent reads hidden state (SlateQ's choiceModel env included)", async () => {
+    const agents = [{ id: 'random' }, { id: 'ceiling-oracle' }, { id: 'slateq', label: 'sq-env', params: { choiceModel: 'env', hidden: 8 } }, { id: 'slateq', label: 'sq-learned', params: { choiceModel: 'learned', hidden: 8 } }, { id: 'myopic-oracle' }];
+    const s = resolveSpec({ name: 'o', env: { id: 'retention-v0' }, agents, seeds: 1, train: { steps: 0 }, final: { users: 2 } });
+    for (const a of s.agents) {
+      const built = await makeAgent(a.id, a.params, { envId: 'retention-v0', seed: 0 });
+      expect(a.oracle, a.label).toBe(built.oracle);
+      (built as { dispose?: () => void }).dispose?.();
+    }
+    expect(s.agents.map((a) => a.oracle)).toEqual([false, true, true, false, true]);
+  });
+});
