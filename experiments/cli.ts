@@ -207,6 +207,8 @@ export async function main(argv: string[]): Promise<number> {
           .option('seeds', { type: 'number', default: 3, describe: 'without a spec: number of seeds' })
           .option('steps', { type: 'number', default: 1000, describe: 'without a spec: training vector steps' })
           .option('users', { type: 'number', default: 200, describe: 'without a spec: final evaluation users' })
+          .option('eval-every', { type: 'number', describe: 'without a spec: a learning-curve point every this many training user-steps (default: none)' })
+          .option('eval-users', { type: 'number', default: 100, describe: 'without a spec: users per learning-curve point' })
           .example('$0 run experiments/specs/flagship.json', 'the flagship experiment')
           .example('$0 run experiments/specs/flagship.json --quick --workers 2', 'its quick variant on 2 workers')
           .example('$0 run --env retention-v0 --agent random ucb1 q-learning --seeds 3 --steps 500', 'a spec from flags')
@@ -217,7 +219,7 @@ export async function main(argv: string[]): Promise<number> {
         if (a.spec) raw = readSpecFile(a.spec);
         else {
           if (!a.env || !a.agent?.length) throw new UsageError('run: give a spec file, or --env and --agent');
-          raw = { name: `${a.env}-${a.agent.join('-')}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80), env: { id: a.env }, agents: a.agent.map((id) => ({ id })), seeds: a.seeds, train: { steps: a.steps, numEnvs: 32 }, final: { users: a.users } };
+          raw = { name: `${a.env}-${a.agent.join('-')}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80), env: { id: a.env }, agents: a.agent.map((id) => ({ id })), seeds: a.seeds, train: { steps: a.steps, numEnvs: 32 }, final: { users: a.users }, ...(a['eval-every'] !== undefined ? { eval: { every: a['eval-every'], users: a['eval-users'] } } : {}) };
         }
         await runCommand(raw, a, a.spec ? dirname(a.spec) : undefined);
       },

@@ -248,3 +248,18 @@ describe('plugins from a checkout', () => {
     expect(bad.stderr).toMatch(/unknown agent "fixture-first-k"/);
   });
 });
+
+describe('runs built from flags', () => {
+  it('--eval-every and --eval-users give a learning curve; bad values exit 2 naming the spec field', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'egym-flags-'));
+    const r = egym('run', '--env', 'bernoulli-bandit-v0', '--agent', 'ucb1', '--seeds', '1', '--steps', '40', '--users', '4', '--eval-every', '320', '--eval-users', '3', '--workers', '0', '--out', join(dir, 'r'), '--quiet');
+    expect(r.code, r.stderr).toBe(0);
+    const cells = join(dir, 'r', 'cells');
+    const lines = readFileSync(join(cells, readdirSync(cells)[0]!), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; userSteps?: number });
+    // 40 vector steps x 32 users = 1,280 user-steps: points at 0, 320, 640, 960 and 1,280.
+    expect(lines.filter((l) => l.type === 'curve').map((l) => l.userSteps)).toEqual([0, 320, 640, 960, 1280]);
+    const bad = egym('run', '--env', 'bernoulli-bandit-v0', '--agent', 'ucb1', '--eval-every', '100', '--eval-users', '0', '--out', join(dir, 'b'));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/eval\.users/);
+  });
+});
