@@ -183,18 +183,18 @@ export abstract class BaseAgent implements Agent {
     this.seed = c.seed;
     this.rng = restoreStream(c.rng);
     this.setState(c.state);
-    let again: unknown;
+    let bad: string | null;
     try {
-      again = JSON.parse(JSON.stringify(this.getState()));
+      const after = this.getState();
+      bad = findNonFinite(after) ?? (canonicalJson(after) !== canonicalJson(c.state) ? 'a value changed on loading: a null or a mistyped number in place of a finite number' : null);
     } catch (e) {
-      again = e;
+      bad = (e as Error).message;
     }
-    const bad = findNonFinite(again) ?? (again instanceof Error ? again.message : null);
-    if (bad || canonicalJson(again) !== canonicalJson(c.state)) {
+    if (bad) {
       this.seed = before.seed;
       this.rng = before.rng;
       this.setState(before.state);
-      throw new BadCheckpoint(`${this.id}: the checkpoint's state does not load back as saved (${bad ?? 'a value changed on loading: a null or a mistyped number in place of a finite number'}); the agent is left as it was`);
+      throw new BadCheckpoint(`${this.id}: the checkpoint's state does not load back as saved (${bad}); the agent is left as it was`);
     }
   }
 }
@@ -254,14 +254,18 @@ export function assertFinite(who: string, field: string, data: ArrayLike<number>
   }
 }
 
+/** The user and candidate rows of the slots that `active` marks are finite (what an agent acts on). */
+export function assertFiniteObservation(who: string, obs: VecObservation, B: number, active?: ArrayLike<number>, prefix = 'observation'): void {
+  assertFinite(who, `${prefix}.user`, obs.user, B, active);
+  assertFinite(who, `${prefix}.candidates`, obs.candidates, B, active);
+}
+
 /** Every observation and reward a learner is handed is finite (the loops and the deep agents call this). */
 export function assertFiniteTransitions(who: string, t: Transitions): void {
   const B = t.obs.B;
-  assertFinite(who, 'observation.user', t.obs.user, B, t.stepped);
-  assertFinite(who, 'observation.candidates', t.obs.candidates, B, t.stepped);
+  assertFiniteObservation(who, t.obs, B, t.stepped);
   assertFinite(who, 'reward', t.rewards, B, t.stepped);
-  assertFinite(who, 'next observation.user', t.next.user, B, t.stepped);
-  assertFinite(who, 'next observation.candidates', t.next.candidates, B, t.stepped);
+  assertFiniteObservation(who, t.next, B, t.stepped, 'next observation');
   assertFinite(who, 'final observation.user', t.finalObservation.user, B, t.finalMask);
 }
 

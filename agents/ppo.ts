@@ -18,7 +18,7 @@ import { tf, type BackendInfo, initBackend, type BackendChoice } from '../polici
 import { Adam, clipByGlobalNorm, RunningNorm } from '../policies/nn.js';
 import { gumbelTopK, plLogProb, plLogProbTf, topOrdered } from '../policies/plackett-luce.js';
 import { SlateScorer, ValueNet } from '../policies/scorer.js';
-import { type AgentContext, type AgentEnvInfo, type AgentObservation, assertFinite, assertFiniteTransitions, BaseAgent, PerUserStreams, type Transitions } from './api.js';
+import { type AgentContext, type AgentEnvInfo, type AgentObservation, assertFiniteObservation, assertFiniteTransitions, BaseAgent, PerUserStreams, type Transitions } from './api.js';
 import { computeGae } from './gae.js';
 import { InvalidArgument } from '../envs/errors.js';
 
@@ -148,8 +148,7 @@ export class PpoAgent extends BaseAgent {
   }
 
   act(obs: AgentObservation, ctx: AgentContext): Int32Array {
-    assertFinite(this.id, 'observation.user', obs.user, obs.B, obs.active);
-    assertFinite(this.id, 'observation.candidates', obs.candidates, obs.B, obs.active);
+    assertFiniteObservation(this.id, obs, obs.B, obs.active);
     const B = obs.B;
     const out = this.out(B);
     const { N, K, U, F } = this.env.layout;

@@ -20,7 +20,7 @@ import { tf, type BackendInfo, initBackend, type BackendChoice } from '../polici
 import { Adam, RunningNorm } from '../policies/nn.js';
 import { gumbelTopK, topOrdered } from '../policies/plackett-luce.js';
 import { SlateScorer } from '../policies/scorer.js';
-import { type Agent, type AgentContext, type AgentEnvInfo, type AgentObservation, assertFinite, BaseAgent, PerUserStreams } from './api.js';
+import { type Agent, type AgentContext, type AgentEnvInfo, type AgentObservation, assertFiniteObservation, BaseAgent, PerUserStreams } from './api.js';
 import { observationOf } from './loop.js';
 
 export interface Trajectories {
@@ -261,8 +261,7 @@ export class ReinforceTopKAgent extends BaseAgent {
   }
 
   act(obs: AgentObservation, ctx: AgentContext): Int32Array {
-    assertFinite(this.id, 'observation.user', obs.user, obs.B, obs.active);
-    assertFinite(this.id, 'observation.candidates', obs.candidates, obs.B, obs.active);
+    assertFiniteObservation(this.id, obs, obs.B, obs.active);
     const B = obs.B;
     const out = this.out(B);
     const { U, N, F, K } = this.env.layout;

@@ -39,7 +39,7 @@ import { LearnedChoiceModel } from '../policies/choice-model.js';
 import { greedyMnlSlate, mnlSlateValue, optimalMnlSlate, topK } from '../policies/slates.js';
 import { epsilonAt } from '../policies/schedules.js';
 import { sampleDistinct } from '../envs/rng.js';
-import { type AgentContext, type AgentEnvInfo, type AgentObservation, assertFinite, assertFiniteTransitions, BaseAgent, IncompatibleEnv, PerUserStreams, type Transitions } from './api.js';
+import { type AgentContext, type AgentEnvInfo, type AgentObservation, assertFiniteObservation, assertFiniteTransitions, BaseAgent, IncompatibleEnv, PerUserStreams, type Transitions } from './api.js';
 import { InvalidArgument } from '../envs/errors.js';
 
 type ChoiceKind = 'env' | 'learned' | 'position0';
@@ -213,8 +213,7 @@ export class SlateQAgent extends BaseAgent {
   }
 
   act(obs: AgentObservation, ctx: AgentContext): Int32Array {
-    assertFinite(this.id, 'observation.user', obs.user, obs.B, obs.active);
-    assertFinite(this.id, 'observation.candidates', obs.candidates, obs.B, obs.active);
+    assertFiniteObservation(this.id, obs, obs.B, obs.active);
     const B = obs.B;
     const out = this.out(B);
     const { N, K } = this.env.layout;

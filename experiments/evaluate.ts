@@ -3,7 +3,7 @@
  * episode, users in batches). Users are (population seed, user index) pairs, so two policies evaluated with
  * the same seed and user range face identical users and exogenous draws: differences are paired.
  */
-import type { VectorEnv } from '../envs/core.js';
+import { feature, type VectorEnv } from '../envs/core.js';
 import { makeVec } from '../envs/registry.js';
 import type { Agent } from '../agents/api.js';
 import { observationOf } from '../agents/loop.js';
@@ -128,7 +128,10 @@ function runBatch(env: VectorEnv, agent: Agent, explore: boolean, seed: number, 
   // Session metrics read the env's named user features (any layout): the calendar day, the step within the
   // session (0 at a session's first step) and the days since the last session. A multi-session env without them
   // gets no session metrics (NaN, empty lists) rather than numbers read from the wrong columns.
-  const feat = (name: string) => env.layout.userFeatures.find((f) => f.name === name && f.size === 1)?.offset ?? -1;
+  const feat = (name: string) => {
+    const f = feature(env.layout.userFeatures, name);
+    return f && f.size === 1 ? f.offset : -1;
+  };
   const oDay = feat('day');
   const oStep = feat('stepInSession');
   const oGap = feat('daysSinceLastSession');

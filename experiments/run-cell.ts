@@ -16,6 +16,7 @@ import { agentSpec, makeAgent } from '../agents/registry.js';
 import { type Agent, type AgentCheckpoint, IncompatibleEnv, type Transitions } from '../agents/api.js';
 import { trainAgent } from '../agents/loop.js';
 import { makeVec } from '../envs/registry.js';
+import { feature } from '../envs/core.js';
 import { evaluateAgent, type UserOutcomes } from './evaluate.js';
 import type { Cell } from './cells.js';
 import { ResultFileError } from './results.js';
@@ -140,7 +141,8 @@ export class RewardShaping {
     if (this.shaped.length !== B) this.shaped = new Float64Array(B);
     const topic = this.agent.env.layout.candidateFeatures.find((f) => f.name === 'topic' && f.kind === 'onehot');
     // The retention bonus: +1 when the next observation's calendar day (the env's named `day` feature) is later.
-    const day = this.agent.env.layout.userFeatures.find((f) => f.name === 'day' && f.size === 1)?.offset ?? -1;
+    const dayFeature = feature(this.agent.env.layout.userFeatures, 'day');
+    const day = dayFeature && dayFeature.size === 1 ? dayFeature.offset : -1;
     if (this.w.retention !== 0 && (!this.agent.env.multiSession || day < 0)) {
       throw new IncompatibleEnv(this.agent.id, this.agent.env.envId, 'reward.retention needs a multi-session env with a user feature named "day"');
     }

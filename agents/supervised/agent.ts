@@ -14,7 +14,7 @@ import type { ResolvedParams } from '../../envs/params.js';
 import { sampleDistinct, statefulStream } from '../../envs/rng.js';
 import { optimalMnlSlate, topK } from '../../policies/slates.js';
 import { type BackendChoice, type BackendInfo, initBackend } from '../../policies/backend.js';
-import { type Agent, type AgentContext, type AgentEnvInfo, type AgentObservation, assertFinite, BaseAgent, IncompatibleEnv, type Transitions } from '../api.js';
+import { type Agent, type AgentContext, type AgentEnvInfo, type AgentObservation, assertFiniteObservation, BaseAgent, IncompatibleEnv, type Transitions } from '../api.js';
 import { LogBuilder, type ImpressionLog } from './logging.js';
 import { type ModelKind, PredictionModel } from './models.js';
 import { EmptySplit, fitPipeline, type Pipeline, type PipelineOptions, type PipelineReport, runPipeline } from './pipeline.js';
@@ -88,8 +88,7 @@ export class SupervisedAgent extends BaseAgent {
   }
 
   act(obs: AgentObservation, ctx: AgentContext): Int32Array {
-    assertFinite(this.id, 'observation.user', obs.user, obs.B, obs.active);
-    assertFinite(this.id, 'observation.candidates', obs.candidates, obs.B, obs.active);
+    assertFiniteObservation(this.id, obs, obs.B, obs.active);
     const out = this.out(obs.B);
     const { N, K, U, F } = this.env.layout;
     const fb = this.pipeline.features;
