@@ -121,7 +121,7 @@ export class BadCheckpoint extends EgymError {
  * Common agent plumbing: params, env info, the seeded RNG, a reusable slate buffer, and the checkpoint
  * envelope (subclasses provide `getState` / `setState`).
  */
-export abstract class BaseAgent implements Agent {
+export abstract class BaseAgent<P extends ResolvedParams = ResolvedParams> implements Agent {
   abstract readonly id: string;
   /** Reads hidden state (set by subclasses; may depend on params). */
   oracle: boolean = false;
@@ -129,7 +129,7 @@ export abstract class BaseAgent implements Agent {
   protected slates = new Int32Array(0);
 
   constructor(
-    readonly params: ResolvedParams,
+    readonly params: P,
     readonly env: AgentEnvInfo,
     /** The agent's seed (restored by load: a resumed agent is the same agent). */
     public seed: number,

@@ -17,10 +17,11 @@
  * In evaluation the index is the posterior mean (no exploration bonus, no sampling) unless exploring.
  */
 import type { FeatureSpec } from '../envs/core.js';
-import type { ResolvedParams } from '../envs/params.js';
+import { defineParams, param, type ParamsOf, withDefault } from '../envs/params.js';
+import { defineAgent } from './registry.js';
 import { normal, type Rng, sampleDistinct } from '../envs/rng.js';
 import { topK } from '../policies/slates.js';
-import { epsilonAt } from '../policies/schedules.js';
+import { epsilonAt, type EpsilonParams, epsilonShape } from '../policies/schedules.js';
 import { type AgentContext, type AgentEnvInfo, type AgentObservation, BaseAgent, IncompatibleEnv, PerUserStreams, requireFeature, topicOf, type Transitions } from './api.js';
 
 export type BanditRule = 'epsilon-greedy' | 'ucb1' | 'thompson-beta' | 'thompson-gaussian';
@@ -61,7 +62,28 @@ class ArmMap {
   }
 }
 
-export class BanditAgent extends BaseAgent {
+const armShape = {
+  arms: param.enum({ default: 'auto', values: ['auto', 'topic', 'item'], description: 'arms are topics or catalogue items (auto: items when the env has item ids)' }),
+  feedback: param.enum({ default: 'reward', values: ['reward', 'click'], description: "a shown item's reward: the step's reward if clicked, or 1 per click" }),
+};
+export const banditParams = {
+  'epsilon-greedy': defineParams({
+    ...armShape,
+    ...epsilonShape,
+    epsilonSchedule: withDefault(epsilonShape.epsilonSchedule, 'constant'),
+    epsilonStart: withDefault(epsilonShape.epsilonStart, 0.1),
+  }),
+  ucb1: defineParams({ ...armShape, exploration: param.number({ default: 1, min: 0, max: 100, description: 'scale c of the confidence bonus' }) }),
+  'thompson-beta': defineParams({ ...armShape, feedback: withDefault(armShape.feedback, 'click') }),
+  'thompson-gaussian': defineParams({
+    ...armShape,
+    noiseStd: param.number({ default: 1, min: 0, max: 1e6, minExclusive: true, description: 'assumed reward noise std' }),
+    priorStd: param.number({ default: 10, min: 0, max: 1e6, minExclusive: true, description: 'std of the Normal(0, .) prior on arm means' }),
+  }),
+};
+export type BanditParams = ParamsOf<(typeof banditParams)[BanditRule]>;
+
+export class BanditAgent extends BaseAgent<BanditParams> {
   readonly id: BanditRule;
   private readonly arms: ArmMap;
   pulls: Float64Array;
@@ -71,10 +93,20 @@ export class BanditAgent extends BaseAgent {
   private score = new Float64Array(0);
   private readonly evalStreams: PerUserStreams;
 
-  constructor(rule: BanditRule, p: ResolvedParams, env: AgentEnvInfo, seed: number) {
+  /** The rule's own params (the others' defaults are never read). */
+  private readonly exploration: number;
+  private readonly noiseStd: number;
+  private readonly priorStd: number;
+  private readonly epsilon: EpsilonParams | null;
+
+  constructor(rule: BanditRule, p: BanditParams, env: AgentEnvInfo, seed: number) {
     super(p, env, seed);
     this.id = rule;
-    this.arms = new ArmMap(rule, env, p.arms as string);
+    this.exploration = 'exploration' in p ? p.exploration : 0;
+    this.noiseStd = 'noiseStd' in p ? p.noiseStd : 1;
+    this.priorStd = 'priorStd' in p ? p.priorStd : 1;
+    this.epsilon = 'epsilonSchedule' in p ? p : null;
+    this.arms = new ArmMap(rule, env, p.arms);
     const n = this.arms.numArms;
     this.pulls = new Float64Array(n);
     this.sums = new Float64Array(n);
@@ -97,7 +129,7 @@ export class BanditAgent extends BaseAgent {
     }
     switch (this.id) {
       case 'ucb1':
-        return n === 0 ? Infinity : mean + (this.params.exploration as number) * Math.sqrt((2 * Math.log(Math.max(1, this.total))) / n);
+        return n === 0 ? Infinity : mean + this.exploration * Math.sqrt((2 * Math.log(Math.max(1, this.total))) / n);
       case 'thompson-beta':
         return sampleBeta(rng, 1 + this.successes[a]!, 1 + n - this.successes[a]!);
       case 'thompson-gaussian': {
@@ -110,8 +142,8 @@ export class BanditAgent extends BaseAgent {
   }
 
   private gaussPost(a: number): [number, number] {
-    const s2 = (this.params.noiseStd as number) ** 2;
-    const prec = 1 / (this.params.priorStd as number) ** 2 + this.pulls[a]! / s2;
+    const s2 = this.noiseStd ** 2;
+    const prec = 1 / this.priorStd ** 2 + this.pulls[a]! / s2;
     return [this.sums[a]! / s2 / prec, Math.sqrt(1 / prec)];
   }
 
@@ -123,8 +155,8 @@ export class BanditAgent extends BaseAgent {
     for (let s = 0; s < obs.B; s++) {
       if (!obs.active[s]) continue;
       const rng = ctx.training ? ctx.rng : this.evalStreams.get(s, obs.userIndex[s]!, obs.firstStep[s] === 1);
-      if (this.id === 'epsilon-greedy' && explore) {
-        const eps = ctx.training ? epsilonAt(this.params, this.total) : (this.params.epsilonEnd as number);
+      if (this.epsilon && explore) {
+        const eps = ctx.training ? epsilonAt(this.epsilon, this.total) : this.epsilon.epsilonEnd;
         if (rng() < eps) {
           sampleDistinct(rng, N, K, out, s * K);
           continue;
@@ -178,7 +210,15 @@ export class BanditAgent extends BaseAgent {
 }
 
 /** Disjoint LinUCB (Li et al. 2010). */
-export class LinUcbAgent extends BaseAgent {
+export const linUcbParams = defineParams({
+  arms: param.enum({ default: 'auto', values: ['auto', 'topic', 'shared'], description: 'one model per topic, or one shared model (auto: per topic when the env has topics)' }),
+  context: param.enum({ default: 'candidate', values: ['candidate', 'candidate+user'], description: 'context features' }),
+  alpha: param.number({ default: 1, min: 0, max: 100, description: 'exploration bonus scale' }),
+  ridge: param.number({ default: 1, min: 0, max: 1e6, minExclusive: true, description: 'ridge lambda' }),
+  feedback: param.enum({ default: 'reward', values: ['reward', 'click'], description: "a shown item's reward: the step's reward if clicked, or 1 per click" }),
+});
+
+export class LinUcbAgent extends BaseAgent<ParamsOf<typeof linUcbParams>> {
   readonly id = 'linucb';
   readonly d: number;
   private readonly cols: number[];
@@ -191,7 +231,7 @@ export class LinUcbAgent extends BaseAgent {
   private tmp = new Float64Array(0);
   private score = new Float64Array(0);
 
-  constructor(p: ResolvedParams, env: AgentEnvInfo, seed: number) {
+  constructor(p: ParamsOf<typeof linUcbParams>, env: AgentEnvInfo, seed: number) {
     super(p, env, seed);
     const cf = env.layout.candidateFeatures;
     const perTopic = p.arms === 'topic' || (p.arms === 'auto' && cf.some((f) => f.name === 'topic' && f.kind === 'onehot'));
@@ -205,7 +245,7 @@ export class LinUcbAgent extends BaseAgent {
     this.numModels = perTopic ? this.topic!.size : 1;
     const d = this.d;
     this.Ainv = new Float64Array(this.numModels * d * d);
-    const lam = p.ridge as number;
+    const lam = p.ridge;
     for (let m = 0; m < this.numModels; m++) for (let i = 0; i < d; i++) this.Ainv[m * d * d + i * d + i] = 1 / lam;
     this.b = new Float64Array(this.numModels * d);
     this.x = new Float64Array(d);
@@ -252,7 +292,7 @@ export class LinUcbAgent extends BaseAgent {
     const out = this.out(obs.B);
     const { N, K } = this.env.layout;
     if (this.score.length !== N) this.score = new Float64Array(N);
-    const alpha = ctx.training || ctx.explore ? (this.params.alpha as number) : 0;
+    const alpha = ctx.training || ctx.explore ? this.params.alpha : 0;
     for (let s = 0; s < obs.B; s++) {
       if (!obs.active[s]) continue;
       for (let i = 0; i < N; i++) {
@@ -300,3 +340,25 @@ export class LinUcbAgent extends BaseAgent {
     this.b = Float64Array.from(st.b);
   }
 }
+
+const BANDITS: Record<BanditRule, { description: string; source: string }> = {
+  'epsilon-greedy': { description: 'epsilon-greedy bandit over topics or items, top-K slates by mean reward', source: 'Sutton and Barto 2018, Reinforcement Learning, 2.2-2.4' },
+  ucb1: { description: 'UCB1 bandit over topics or items', source: 'Auer, Cesa-Bianchi and Fischer 2002, Machine Learning 47' },
+  'thompson-beta': { description: 'Beta-Bernoulli Thompson sampling over topics or items', source: 'Thompson 1933; Chapelle and Li, NeurIPS 2011; Agrawal and Goyal, COLT 2012' },
+  'thompson-gaussian': { description: 'Gaussian Thompson sampling over topics or items', source: 'Agrawal and Goyal, AISTATS 2013' },
+};
+
+/** The bandit agents' definitions (registered by agents/index.ts). */
+export const banditAgents = [
+  ...(Object.keys(BANDITS) as BanditRule[]).map((rule) =>
+    defineAgent({ id: rule, description: BANDITS[rule].description, source: BANDITS[rule].source, oracle: false, params: banditParams[rule] as (typeof banditParams)[BanditRule], create: (p, env, seed) => new BanditAgent(rule, p, env, seed) }),
+  ),
+  defineAgent({
+    id: 'linucb',
+    description: 'disjoint LinUCB over candidate features (one ridge model per topic, or shared)',
+    source: 'Li, Chu, Langford and Schapire, WWW 2010',
+    oracle: false,
+    params: linUcbParams,
+    create: (p, env, seed) => new LinUcbAgent(p, env, seed),
+  }),
+];

@@ -15,7 +15,8 @@ import {
   type Transitions,
   type AgentEnvInfo,
 } from './api.js';
-import type { ResolvedParams } from '../envs/params.js';
+import { defineParams, NO_PARAMS, param, type ParamsOf, type ResolvedParams } from '../envs/params.js';
+import { type AgentSpec, defineAgent } from './registry.js';
 import { InvalidArgument } from '../envs/errors.js';
 
 /** Uniform slates without repetition (per-user streams: batch-size independent). */
@@ -98,7 +99,12 @@ export class MyopicClickAgent extends BaseAgent {
  * the candidate's topic, at most one item per topic in the slate (greedy). The reference long-term-aware
  * heuristic of retention-v0 (needs topic, qualityEstimate and a history with topics).
  */
-export class BalancedAgent extends BaseAgent {
+export const balancedParams = defineParams({
+  qualityWeight: param.number({ default: 6, min: 0, max: 100, description: 'weight of the quality estimate (utility units)' }),
+  repeatPenalty: param.number({ default: 0.5, min: 0, max: 100, description: 'penalty per recent interaction with the same topic' }),
+});
+
+export class BalancedAgent extends BaseAgent<ParamsOf<typeof balancedParams>> {
   readonly id = 'balanced';
   override readonly oracle = true;
   private readonly topic: FeatureSpec;
@@ -107,7 +113,7 @@ export class BalancedAgent extends BaseAgent {
   private score = new Float64Array(0);
   private topics = new Int32Array(0);
   private used = new Uint8Array(0);
-  constructor(p: ResolvedParams, env: AgentEnvInfo, seed: number) {
+  constructor(p: ParamsOf<typeof balancedParams>, env: AgentEnvInfo, seed: number) {
     super(p, env, seed);
     if (!env.hiddenNames.includes('choiceScore')) throw new IncompatibleEnv(this.id, env.envId, 'the env has no click model (hidden choiceScore)');
     this.topic = requireFeature(this.id, env, 'candidates', ['topic']);
@@ -117,8 +123,8 @@ export class BalancedAgent extends BaseAgent {
   act(obs: AgentObservation): Int32Array {
     const out = this.out(obs.B);
     const { N, K, F, U } = this.env.layout;
-    const wq = this.params.qualityWeight as number;
-    const wr = this.params.repeatPenalty as number;
+    const wq = this.params.qualityWeight;
+    const wr = this.params.repeatPenalty;
     const sc = hiddenOf(this.id, obs, ['choiceScore']).choiceScore!.data;
     const T = this.topic.size;
     if (this.score.length !== N) {
@@ -172,16 +178,18 @@ export class QualityEstimateAgent extends BaseAgent {
  * popularity: ranks candidates by their smoothed click-through rate so far, (clicks + 1) / (impressions + 2),
  * counted per catalogue item (envs with itemIds) or per topic; learns from every observed step.
  */
-export class PopularityAgent extends BaseAgent {
+export const popularityParams = defineParams({ unit: param.enum({ default: 'auto', values: ['auto', 'item', 'topic'], description: 'count per catalogue item or per topic (auto: item when the env has item ids)' }) });
+
+export class PopularityAgent extends BaseAgent<ParamsOf<typeof popularityParams>> {
   readonly id = 'popularity';
   private readonly byItem: boolean;
   private readonly topic: FeatureSpec | null;
   private clicks: Float64Array;
   private shows: Float64Array;
   private score = new Float64Array(0);
-  constructor(p: ResolvedParams, env: AgentEnvInfo, seed: number) {
+  constructor(p: ParamsOf<typeof popularityParams>, env: AgentEnvInfo, seed: number) {
     super(p, env, seed);
-    const want = p.unit as string;
+    const want = p.unit;
     this.byItem = want === 'item' || (want === 'auto' && env.layout.itemCount !== null);
     if (this.byItem && env.layout.itemCount === null) throw new IncompatibleEnv(this.id, env.envId, 'unit "item" needs catalogue item ids (the env has none); use unit "topic"');
     this.topic = this.byItem ? null : requireFeature(this.id, env, 'candidates', ['topic']);
@@ -239,12 +247,16 @@ export class PopularityAgent extends BaseAgent {
  * converts a unit of satisfaction into lifetime minutes; its default was tuned on users disjoint from every
  * evaluation population (README: "Tuning the ceiling"). An oracle: it reads hidden state, and marks itself so.
  */
-export class CeilingOracleAgent extends BaseAgent {
+export const ceilingOracleParams = defineParams({
+  satisfactionWeight: param.number({ default: 20, min: 0, max: 1e6, description: 'lifetime minutes per unit of satisfaction gained (tuned on users disjoint from evaluation)' }),
+});
+
+export class CeilingOracleAgent extends BaseAgent<ParamsOf<typeof ceilingOracleParams>> {
   readonly id = 'ceiling-oracle';
   override readonly oracle = true;
   private work = new Float64Array(0);
   private value = new Float64Array(0);
-  constructor(p: ResolvedParams, env: AgentEnvInfo, seed: number) {
+  constructor(p: ParamsOf<typeof ceilingOracleParams>, env: AgentEnvInfo, seed: number) {
     super(p, env, seed);
     for (const h of ['choiceScore', 'noClickScore', 'expectedReward', 'quality', 'satisfaction']) {
       if (!env.hiddenNames.includes(h)) throw new IncompatibleEnv(this.id, env.envId, `the env exposes no hidden ${h} (the ceiling oracle needs an MNL choice model and a satisfaction state)`);
@@ -253,7 +265,7 @@ export class CeilingOracleAgent extends BaseAgent {
   act(obs: AgentObservation): Int32Array {
     const out = this.out(obs.B);
     const { N, K } = this.env.layout;
-    const w = this.params.satisfactionWeight as number;
+    const w = this.params.satisfactionWeight;
     const h = hiddenOf(this.id, obs, ['choiceScore', 'noClickScore', 'expectedReward', 'quality', 'satisfaction']);
     const er = h.expectedReward!.data;
     const q = h.quality!.data;
@@ -330,7 +342,13 @@ function greedySlate(score: Float64Array, topics: Int32Array, N: number, K: numb
  * (topicWatch_c + 0.5 prior) / (topicClicks_c + prior), minus repeatPenalty per appearance of the topic among
  * the last L interactions; with `diversify`, at most one item per topic while other topics remain (MMR-like).
  */
-export class TopicAffinityAgent extends BaseAgent {
+export const topicAffinityParams = defineParams({
+  prior: param.number({ default: 2, min: 0, max: 1e6, minExclusive: true, description: 'pseudo-clicks at watched fraction 0.5 in the smoothing' }),
+  repeatPenalty: param.number({ default: 0, min: 0, max: 100, description: 'score penalty per appearance of the topic among the last L interactions' }),
+  diversify: param.boolean({ default: false, description: 'at most one item per topic while other topics remain' }),
+});
+
+export class TopicAffinityAgent extends BaseAgent<ParamsOf<typeof topicAffinityParams>> {
   readonly id = 'topic-affinity';
   private readonly topic: FeatureSpec;
   private readonly prof: ReturnType<typeof profileOf>;
@@ -338,7 +356,7 @@ export class TopicAffinityAgent extends BaseAgent {
   private score = new Float64Array(0);
   private topics = new Int32Array(0);
   private used = new Uint8Array(0);
-  constructor(p: ResolvedParams, env: AgentEnvInfo, seed: number) {
+  constructor(p: ParamsOf<typeof topicAffinityParams>, env: AgentEnvInfo, seed: number) {
     super(p, env, seed);
     this.topic = requireFeature(this.id, env, 'candidates', ['topic']);
     this.prof = profileOf(this.id, env);
@@ -347,9 +365,9 @@ export class TopicAffinityAgent extends BaseAgent {
   act(obs: AgentObservation): Int32Array {
     const out = this.out(obs.B);
     const { N, K, F, U } = this.env.layout;
-    const prior = this.params.prior as number;
-    const pen = this.params.repeatPenalty as number;
-    const div = this.params.diversify as boolean;
+    const prior = this.params.prior;
+    const pen = this.params.repeatPenalty;
+    const div = this.params.diversify;
     if (this.score.length !== N) (this.score = new Float64Array(N)), (this.topics = new Int32Array(N));
     if (this.used.length !== this.topic.size) this.used = new Uint8Array(this.topic.size);
     const L = this.history ? this.history.size / 3 : 0;
@@ -408,20 +426,119 @@ export class TopicRotationAgent extends BaseAgent {
  * inside it; `descending` or ascending). The one-column proxy a practitioner tries first; on retention-v1 it
  * shows that no single column is the long-term lever.
  */
-export class FeatureRankAgent extends BaseAgent {
+export const featureRankParams = defineParams({
+  feature: param.enum({ default: 'length', values: ['length', 'embedding', 'appeal', 'qualityEstimate', 'quality', 'clickbait', 'topic'], description: 'candidate feature block' }),
+  column: param.int({ default: 0, min: 0, max: 10000, description: 'column inside the block' }),
+  descending: param.boolean({ default: true, description: 'highest first (false: lowest first)' }),
+});
+
+export class FeatureRankAgent extends BaseAgent<ParamsOf<typeof featureRankParams>> {
   readonly id = 'feature-rank';
   private readonly offset: number;
   private score = new Float64Array(0);
-  constructor(p: ResolvedParams, env: AgentEnvInfo, seed: number) {
+  constructor(p: ParamsOf<typeof featureRankParams>, env: AgentEnvInfo, seed: number) {
     super(p, env, seed);
-    const name = p.feature as string;
+    const name = p.feature;
     const f = requireFeature(this.id, env, 'candidates', [name]);
-    const col = p.column as number;
+    const col = p.column;
     if (col >= f.size) throw new IncompatibleEnv(this.id, env.envId, `param "column" = ${col} is outside the ${f.size} column(s) of candidate feature "${name}" (allowed 0..${f.size - 1})`);
     this.offset = f.offset + col;
   }
   act(obs: AgentObservation): Int32Array {
     if (this.score.length !== this.env.layout.N) this.score = new Float64Array(this.env.layout.N);
-    return topKByColumn(obs, this.env.layout, this.offset, (this.params.descending as boolean) ? 1 : -1, this.score, this.out(obs.B));
+    return topKByColumn(obs, this.env.layout, this.offset, this.params.descending ? 1 : -1, this.score, this.out(obs.B));
   }
 }
+
+
+/** The baseline and oracle agents' definitions (registered by agents/index.ts). */
+export const baselineAgents: AgentSpec[] = [
+  defineAgent({
+    id: 'random',
+    description: 'uniform slates without repetition',
+    source: 'baseline',
+    oracle: false,
+    params: NO_PARAMS,
+    create: (p, env, seed) => new RandomAgent(p, env, seed),
+  }),
+  defineAgent({
+    id: 'myopic-oracle',
+    description: 'the slate with the highest true expected immediate reward (hidden choice model); the upper bound of myopic policies',
+    source: 'baseline; exact MNL slate by Dinkelbach (1967) fractional programming',
+    oracle: true,
+    params: NO_PARAMS,
+    create: (p, env, seed) => new MyopicOracleAgent(p, env, seed),
+  }),
+  defineAgent({
+    id: 'ceiling-oracle',
+    description: 'exact MNL slate for expected minutes + satisfactionWeight x (true quality - satisfaction): the ceiling of multi-session envs',
+    source: "engagement-gym's own; Dinkelbach (1967) slate as myopic-oracle, shaped by the hidden satisfaction dynamics",
+    oracle: true,
+    params: ceilingOracleParams,
+    create: (p, env, seed) => new CeilingOracleAgent(p, env, seed),
+  }),
+  defineAgent({
+    id: 'content-oracle',
+    description: 'top-K by the part of true quality that observable content predicts (hidden contentQuality of retention-v1): the reference of feature-only rankers',
+    source: "engagement-gym's own reference policy",
+    oracle: true,
+    params: NO_PARAMS,
+    create: (p, env, seed) => new ContentOracleAgent(p, env, seed),
+  }),
+  defineAgent({
+    id: 'topic-affinity',
+    description: "observable heuristic: the user's smoothed mean watched fraction per topic (lifetime profile), minus a recent-repeat penalty; optionally one item per topic",
+    source: 'baseline (content-based user profile, e.g. Lops et al. 2011; diversification after MMR, Carbonell and Goldstein 1998)',
+    oracle: false,
+    params: topicAffinityParams,
+    create: (p, env, seed) => new TopicAffinityAgent(p, env, seed),
+  }),
+  defineAgent({
+    id: 'topic-rotation',
+    description: 'observable diversity rule: the topics shown least over the lifetime first, one item per topic',
+    source: 'baseline (diversity / round-robin exposure)',
+    oracle: false,
+    params: NO_PARAMS,
+    create: (p, env, seed) => new TopicRotationAgent(p, env, seed),
+  }),
+  defineAgent({
+    id: 'feature-rank',
+    description: 'observable one-column proxy: top-K by one candidate feature column',
+    source: 'baseline',
+    oracle: false,
+    params: featureRankParams,
+    create: (p, env, seed) => new FeatureRankAgent(p, env, seed),
+  }),
+  defineAgent({
+    id: 'myopic-click',
+    description: 'the K candidates with the highest true click propensity (clickbait-prone reference policy)',
+    source: 'baseline',
+    oracle: true,
+    params: NO_PARAMS,
+    create: (p, env, seed) => new MyopicClickAgent(p, env, seed),
+  }),
+  defineAgent({
+    id: 'balanced',
+    description: 'click propensity + quality estimate + topic variety (the long-term-aware reference policy of retention-v0)',
+    source: 'baseline',
+    oracle: true,
+    params: balancedParams,
+    create: (p, env, seed) => new BalancedAgent(p, env, seed),
+  }),
+  defineAgent({
+    id: 'quality-estimate',
+    description: 'the K candidates with the highest observable quality estimate',
+    source: 'baseline',
+    oracle: false,
+    params: NO_PARAMS,
+    create: (p, env, seed) => new QualityEstimateAgent(p, env, seed),
+  }),
+  defineAgent({
+    id: 'popularity',
+    description: 'the K candidates with the highest smoothed click-through rate so far, per item or per topic',
+    source: 'baseline (most-popular recommender)',
+    oracle: false,
+    params: popularityParams,
+    create: (p, env, seed) => new PopularityAgent(p, env, seed),
+  }),
+];

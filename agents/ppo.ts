@@ -13,7 +13,7 @@
  * samples from the agent's seeded stream and their log-probability is the Plackett-Luce probability of the
  * ordered slate (policies/plackett-luce.ts). Evaluation is deterministic (top-K scores) unless exploring.
  */
-import type { ResolvedParams } from '../envs/params.js';
+import type { PpoParams } from './ppo-definition.js';
 import { tf, type BackendInfo, initBackend, type BackendChoice } from '../policies/backend.js';
 import { Adam, clipByGlobalNorm, RunningNorm } from '../policies/nn.js';
 import { gumbelTopK, plLogProb, plLogProbTf, topOrdered } from '../policies/plackett-luce.js';
@@ -35,11 +35,11 @@ export interface PpoMetrics {
   iteration: number;
 }
 
-export class PpoAgent extends BaseAgent {
+export class PpoAgent extends BaseAgent<PpoParams> {
   readonly id = 'ppo';
   readonly backend: BackendInfo;
 
-  static async create(p: ResolvedParams, env: AgentEnvInfo, seed: number): Promise<PpoAgent> {
+  static async create(p: PpoParams, env: AgentEnvInfo, seed: number): Promise<PpoAgent> {
     return new PpoAgent(p, env, seed, await initBackend(p.backend as BackendChoice));
   }
   actor: SlateScorer;
@@ -71,14 +71,14 @@ export class PpoAgent extends BaseAgent {
   flops = { inference: 0, update: 0 };
 
   /** Construct after `initBackend` (see `PpoAgent.create`): the networks are made on the current backend. */
-  constructor(p: ResolvedParams, env: AgentEnvInfo, seed: number, backend: BackendInfo) {
+  constructor(p: PpoParams, env: AgentEnvInfo, seed: number, backend: BackendInfo) {
     super(p, env, seed);
     this.backend = backend;
     const { U, F } = env.layout;
-    const H = p.hidden as number;
-    this.actor = new SlateScorer(U, F, H, p.hidden2 as number, 0.01, this.rng, 'actor');
+    const H = p.hidden;
+    this.actor = new SlateScorer(U, F, H, p.hidden2, 0.01, this.rng, 'actor');
     this.critic = new ValueNet(U, F, H, this.rng, 'critic');
-    this.opt = new Adam([...this.actor.params.vars, ...this.critic.params.vars], p.lr as number, 1e-5);
+    this.opt = new Adam([...this.actor.params.vars, ...this.critic.params.vars], p.lr, 1e-5);
     this.userNorm = new RunningNorm(U);
     this.candNorm = new RunningNorm(F);
     this.evalStreams = new PerUserStreams(seed, 'ppo-eval');
@@ -89,7 +89,7 @@ export class PpoAgent extends BaseAgent {
     if (this.B === B) return;
     if (this.B !== 0 && this.t !== 0) throw new InvalidArgument(`ppo: the number of envs changed from ${this.B} to ${B} in the middle of a rollout`);
     this.B = B;
-    const M = this.params.numSteps as number;
+    const M = this.params.numSteps;
     const { U, N, F, K } = this.env.layout;
     this.buf = {
       user: new Float32Array(M * B * U),
@@ -185,7 +185,7 @@ export class PpoAgent extends BaseAgent {
     const B = tr.obs.B;
     const t = this.t;
     const b = this.buf;
-    const gamma = this.params.gamma as number;
+    const gamma = this.params.gamma;
     // Reward scaling by the running std of the discounted return (gym's NormalizeReward).
     let scale = 1;
     if (this.params.normalizeReward) {
@@ -224,7 +224,7 @@ export class PpoAgent extends BaseAgent {
       truncSlots.forEach((s, i) => (b.trunc[t * B + s] = vals[i]!));
     }
     this.t++;
-    if (this.t === (this.params.numSteps as number)) {
+    if (this.t === this.params.numSteps) {
       const { u, c } = this.normalize(tr.next, B, false);
       const { values } = this.forward(u, c, B, true);
       b.lastValues.set(values!);
@@ -232,7 +232,7 @@ export class PpoAgent extends BaseAgent {
   }
 
   update(): PpoMetrics | void {
-    const M = this.params.numSteps as number;
+    const M = this.params.numSteps;
     if (this.t < M) return;
     this.t = 0;
     this.iteration++;
@@ -241,13 +241,13 @@ export class PpoAgent extends BaseAgent {
     const { U, N, F, K } = this.env.layout;
     const b = this.buf;
     if (p.annealLr) {
-      const iters = Math.max(1, Math.floor((p.totalSteps as number) / (M * B)));
+      const iters = Math.max(1, Math.floor(p.totalSteps / (M * B)));
       const frac = Math.max(0, 1 - (this.iteration - 1) / iters);
-      this.opt.lr = frac * (p.lr as number);
+      this.opt.lr = frac * p.lr;
     }
-    const { advantages, returns } = computeGae(M, B, b.rewards, b.values, b.dones, b.trunc, b.lastValues, p.gamma as number, p.gaeLambda as number);
+    const { advantages, returns } = computeGae(M, B, b.rewards, b.values, b.dones, b.trunc, b.lastValues, p.gamma, p.gaeLambda);
     const S = M * B;
-    const mb = Math.max(1, Math.floor(S / (p.numMinibatches as number)));
+    const mb = Math.max(1, Math.floor(S / p.numMinibatches));
     const order = Int32Array.from({ length: S }, (_, i) => i);
     const mu = new Float32Array(mb * U);
     const mc = new Float32Array(mb * N * F);
@@ -256,11 +256,11 @@ export class PpoAgent extends BaseAgent {
     const madv = new Float32Array(mb);
     const mret = new Float32Array(mb);
     const mval = new Float32Array(mb);
-    const clip = p.clipCoef as number;
+    const clip = p.clipCoef;
     const vars = [...this.actor.params.vars, ...this.critic.params.vars];
     let stats = { pg: 0, v: 0, ent: 0, kl: 0, clipfrac: 0, norm: 0, n: 0 };
-    for (let epoch = 0; epoch < (p.updateEpochs as number); epoch++) {
-      const lastEpoch = epoch === (p.updateEpochs as number) - 1;
+    for (let epoch = 0; epoch < p.updateEpochs; epoch++) {
+      const lastEpoch = epoch === p.updateEpochs - 1;
       for (let i = S - 1; i > 0; i--) {
         const j = Math.floor(this.rng() * (i + 1));
         const x = order[i]!;
@@ -317,12 +317,12 @@ export class PpoAgent extends BaseAgent {
             info.kl = tf.mean(tf.sub(tf.sub(ratio, 1), logratio)).dataSync()[0] as number;
             info.clipfrac = tf.mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), clip), 'float32')).dataSync()[0] as number;
           }
-          return tf.add(tf.sub(pgLoss, tf.mul(p.entCoef as number, ent)), tf.mul(p.vfCoef as number, vLoss)) as tf.Scalar;
+          return tf.add(tf.sub(pgLoss, tf.mul(p.entCoef, ent)), tf.mul(p.vfCoef, vLoss)) as tf.Scalar;
         }, vars);
         lossT.dispose();
         const { grads: clipped, norm } = clipByGlobalNorm(
           vars.map((v) => grads[v.name]!),
-          p.maxGradNorm as number,
+          p.maxGradNorm,
         );
         this.opt.apply(clipped);
         for (const g of clipped) g.dispose();
@@ -368,7 +368,7 @@ export class PpoAgent extends BaseAgent {
    */
   async exportPolicy(dir: string): Promise<{ modelJson: string; weights: string }> {
     const { scorerModel, saveLayersModel } = await import('../policies/export.js');
-    const norm = this.params.normalizeObs as boolean;
+    const norm = this.params.normalizeObs;
     const model = scorerModel(this.actor, norm ? this.userNorm : null, norm ? this.candNorm : null, this.env.layout.N);
     try {
       return await saveLayersModel(model, dir, { agent: this.id, envId: this.env.envId, envParams: this.env.params, K: this.env.layout.K, inputs: ['user', 'candidates'], output: 'one score per candidate; the greedy slate is the K highest' });

@@ -5,12 +5,13 @@
  * an agent that cannot run on an env says so at construction (IncompatibleEnv).
  */
 import { envSpec, resolveEnvParams } from '../envs/registry.js';
-import { type ParamSpec, type ResolvedParams, resolveParams } from '../envs/params.js';
+import { type ParamSchema, type ParamShape, type ParamsOf, type ResolvedParams, resolveParams } from '../envs/params.js';
+import type { EnvSpec } from '../envs/definition.js';
 import { checkSeed } from '../envs/rng.js';
 import { RegistryConflict, UnknownAgent } from '../envs/errors.js';
 import type { Agent, AgentEnvInfo } from './api.js';
 
-export interface AgentSpec {
+export interface AgentSpec<S extends ParamSchema<ParamShape> = ParamSchema<any>> {
   id: string;
   description: string;
   /** The algorithm's source: paper or book. */
@@ -18,19 +19,33 @@ export interface AgentSpec {
   /** Reads hidden state (or the exact model): marked in every listing and report. */
   oracle: boolean;
   /** Whether these params make the agent an oracle (default: `oracle`), e.g. SlateQ with the env's choice model. */
-  oracleFor?(p: ResolvedParams): boolean;
+  oracleFor?(p: ParamsOf<S>): boolean;
   /** Uses TensorFlow.js (needs a backend; see policies/backend.ts). */
   usesTf?: boolean;
-  params: readonly ParamSpec[];
-  check?(p: ResolvedParams): void;
-  create(p: ResolvedParams, env: AgentEnvInfo, seed: number): Agent | Promise<Agent>;
+  /** The params schema (`defineParams`); `create` gets the resolved params, typed by it. */
+  params: S;
+  check?(p: ParamsOf<S>): void;
+  create(p: ParamsOf<S>, env: AgentEnvInfo, seed: number): Agent | Promise<Agent>;
+}
+
+/** An agent definition, its params typed by its schema. Each agent module exports its definitions. */
+export function defineAgent<S extends ParamSchema<ParamShape>>(spec: AgentSpec<S>): AgentSpec<S> {
+  return spec;
+}
+
+/**
+ * The env's params typed by its definition when the agent runs on that env (null on any other env): agents
+ * that know an env's model read its params through this, not through casts.
+ */
+export function envParamsFor<S extends ParamSchema<ParamShape>>(env: AgentEnvInfo, def: EnvSpec<S>): ParamsOf<S> | null {
+  return env.envId === def.id ? (env.params as ParamsOf<S>) : null;
 }
 
 const agents = new Map<string, AgentSpec>();
 
-export function registerAgent(spec: AgentSpec): void {
+export function registerAgent<S extends ParamSchema<ParamShape>>(spec: AgentSpec<S>): void {
   if (agents.has(spec.id)) throw new RegistryConflict(`registerAgent: agent id "${spec.id}" is already registered`);
-  agents.set(spec.id, spec);
+  agents.set(spec.id, spec as AgentSpec);
 }
 
 /** Whether agent `id` with these resolved params reads hidden state. */

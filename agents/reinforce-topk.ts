@@ -13,7 +13,7 @@
  * logged slates, its gradient kept apart from pi's, as the paper's beta head is). Online the agent serves the
  * top-K of pi (deterministic) or samples K items without replacement from pi when exploring.
  */
-import type { ResolvedParams } from '../envs/params.js';
+import type { ReinforceTopKParams } from './reinforce-topk-definition.js';
 import { makeVec } from '../envs/registry.js';
 import { sampleDistinct, streamFromString } from '../envs/rng.js';
 import { tf, type BackendInfo, initBackend, type BackendChoice } from '../policies/backend.js';
@@ -108,7 +108,7 @@ export function topKCorrection(pi: number, K: number): number {
   return K * Math.pow(1 - pi, K - 1);
 }
 
-export class ReinforceTopKAgent extends BaseAgent {
+export class ReinforceTopKAgent extends BaseAgent<ReinforceTopKParams> {
   readonly id = 'reinforce-topk';
   readonly backend: BackendInfo;
   readonly pi: SlateScorer;
@@ -122,32 +122,32 @@ export class ReinforceTopKAgent extends BaseAgent {
   /** Training diagnostics (mean capped weight, share of capped weights, epochs). */
   report: Record<string, number> = {};
 
-  static async create(p: ResolvedParams, env: AgentEnvInfo, seed: number, makeBehaviour: (id: string, seed: number) => Promise<Agent>): Promise<ReinforceTopKAgent> {
+  static async create(p: ReinforceTopKParams, env: AgentEnvInfo, seed: number, makeBehaviour: (id: string, seed: number) => Promise<Agent>): Promise<ReinforceTopKAgent> {
     const backend = await initBackend(p.backend as BackendChoice);
     const agent = new ReinforceTopKAgent(p, env, seed, backend);
-    const b = p.behaviour as string;
+    const b = p.behaviour;
     const behaviour = b === 'random' ? null : await makeBehaviour(b, seed);
     const data = logTrajectories(env.envId, env.params as Record<string, unknown>, behaviour, {
-      users: p.logUsers as number,
+      users: p.logUsers,
       seed: 2_000_000 + seed,
-      epsilon: b === 'random' ? 1 : (p.behaviourEpsilon as number),
+      epsilon: b === 'random' ? 1 : p.behaviourEpsilon,
       behaviourSeed: seed,
-      gamma: p.gamma as number,
+      gamma: p.gamma,
     });
     (behaviour as { dispose?: () => void } | null)?.dispose?.();
     agent.fit(data);
     return agent;
   }
 
-  constructor(p: ResolvedParams, env: AgentEnvInfo, seed: number, backend: BackendInfo) {
+  constructor(p: ReinforceTopKParams, env: AgentEnvInfo, seed: number, backend: BackendInfo) {
     super(p, env, seed);
     this.backend = backend;
     const { U, F } = env.layout;
-    const H = p.hidden as number;
+    const H = p.hidden;
     this.pi = new SlateScorer(U, F, H, 0, 0.01, this.rng, 'pi');
     this.beta = new SlateScorer(U, F, H, 0, 0.01, this.rng, 'beta');
-    this.optPi = new Adam(this.pi.params.vars, p.lr as number, 1e-5);
-    this.optBeta = new Adam(this.beta.params.vars, p.lr as number, 1e-5);
+    this.optPi = new Adam(this.pi.params.vars, p.lr, 1e-5);
+    this.optBeta = new Adam(this.beta.params.vars, p.lr, 1e-5);
     this.userNorm = new RunningNorm(U);
     this.candNorm = new RunningNorm(F);
     this.evalStreams = new PerUserStreams(seed, 'reinforce-eval');
@@ -169,15 +169,15 @@ export class ReinforceTopKAgent extends BaseAgent {
     let vr = 0;
     for (const i of rows) vr += (d.ret[i]! - mr) ** 2;
     const sr = Math.sqrt(vr / Math.max(1, rows.length - 1)) || 1;
-    const mb = p.batchSize as number;
-    const cap = p.capWeight as number;
-    const Kc = p.topK as number;
+    const mb = p.batchSize;
+    const cap = p.capWeight;
+    const Kc = p.topK;
     let capped = 0;
     let weightSum = 0;
     let count = 0;
     const all = Int32Array.from({ length: d.n }, (_, i) => i);
     const order = Int32Array.from(rows);
-    for (let epoch = 0; epoch < (p.epochs as number); epoch++) {
+    for (let epoch = 0; epoch < p.epochs; epoch++) {
       // Behaviour head: cross-entropy on every logged slate item (all steps).
       this.shuffle(all);
       for (let a = 0; a + mb <= all.length; a += mb) {
@@ -234,7 +234,7 @@ export class ReinforceTopKAgent extends BaseAgent {
         for (const g of Object.values(grads)) g.dispose();
       }
     }
-    this.report = { trajectorySteps: d.n, consumedSteps: rows.length, meanCappedWeight: weightSum / Math.max(1, count), cappedShare: capped / Math.max(1, count), epochs: p.epochs as number };
+    this.report = { trajectorySteps: d.n, consumedSteps: rows.length, meanCappedWeight: weightSum / Math.max(1, count), cappedShare: capped / Math.max(1, count), epochs: p.epochs };
   }
 
   private shuffle(a: Int32Array): void {

@@ -31,7 +31,7 @@
  * Truncated transitions bootstrap; where the env's choice scores of a final observation are unavailable
  * (a user replaced at the horizon) the learned model's weights are used for it.
  */
-import type { ResolvedParams } from '../envs/params.js';
+import type { SlateQParams } from './slateq-definition.js';
 import { tf, type BackendInfo, initBackend, type BackendChoice } from '../policies/backend.js';
 import { Adam, clipByGlobalNorm, RunningNorm } from '../policies/nn.js';
 import { SlateScorer, ValueNet } from '../policies/scorer.js';
@@ -45,7 +45,7 @@ import { InvalidArgument } from '../envs/errors.js';
 type ChoiceKind = 'env' | 'learned' | 'position0';
 type Rule = 'topk' | 'greedy' | 'optimal';
 
-export class SlateQAgent extends BaseAgent {
+export class SlateQAgent extends BaseAgent<SlateQParams> {
   readonly id = 'slateq';
   readonly backend: BackendInfo;
   readonly choice: ChoiceKind;
@@ -88,37 +88,37 @@ export class SlateQAgent extends BaseAgent {
   private scratch = new Float64Array(0);
   flops = { inference: 0, update: 0 };
 
-  static async create(p: ResolvedParams, env: AgentEnvInfo, seed: number): Promise<SlateQAgent> {
+  static async create(p: SlateQParams, env: AgentEnvInfo, seed: number): Promise<SlateQAgent> {
     return new SlateQAgent(p, env, seed, await initBackend(p.backend as BackendChoice));
   }
 
-  constructor(p: ResolvedParams, env: AgentEnvInfo, seed: number, backend: BackendInfo) {
+  constructor(p: SlateQParams, env: AgentEnvInfo, seed: number, backend: BackendInfo) {
     super(p, env, seed);
     this.backend = backend;
     const { U, N, F, K } = env.layout;
-    const want = p.choiceModel as string;
+    const want = p.choiceModel;
     if (want === 'env' && !(env.hiddenNames.includes('choiceScore') && env.hiddenNames.includes('noClickScore'))) {
       throw new IncompatibleEnv('slateq', env.envId, 'choiceModel "env" needs the env\'s hidden choiceScore and noClickScore; use "learned"');
     }
     if (want === 'position0' && env.layout.choice !== 'position0') throw new IncompatibleEnv('slateq', env.envId, 'choiceModel "position0" needs an env whose user consumes slate position 0');
     this.choice = want === 'auto' ? (env.layout.choice === 'position0' ? 'position0' : 'learned') : (want as ChoiceKind);
     this.oracle = this.choice === 'env';
-    const H = p.hidden as number;
-    this.q = new SlateScorer(U, F, H, p.hidden2 as number, 1, this.rng, 'q');
-    this.qTarget = new SlateScorer(U, F, H, p.hidden2 as number, 1, this.rng, 'qt');
+    const H = p.hidden;
+    this.q = new SlateScorer(U, F, H, p.hidden2, 1, this.rng, 'q');
+    this.qTarget = new SlateScorer(U, F, H, p.hidden2, 1, this.rng, 'qt');
     this.qTarget.params.copyFrom(this.q.params);
-    const nc = p.noClickValue as string;
+    const nc = p.noClickValue;
     if (nc === 'learned' && this.choice === 'position0') throw new IncompatibleEnv('slateq', env.envId, 'noClickValue "learned" needs a choice model with a no-click option (the env consumes position 0)');
     const learnedNoClick = nc === 'learned' || (nc === 'auto' && env.multiSession && this.choice !== 'position0');
     this.q0 = learnedNoClick ? new ValueNet(U, F, H, this.rng, 'q0') : null;
     this.q0Target = learnedNoClick ? new ValueNet(U, F, H, this.rng, 'q0t') : null;
     if (this.q0) this.q0Target!.params.copyFrom(this.q0.params);
-    this.opt = new Adam(this.q0 ? [...this.q.params.vars, ...this.q0.params.vars] : this.q.params.vars, p.lr as number, 1e-5);
+    this.opt = new Adam(this.q0 ? [...this.q.params.vars, ...this.q0.params.vars] : this.q.params.vars, p.lr, 1e-5);
     this.userNorm = new RunningNorm(U);
     this.candNorm = new RunningNorm(F);
     this.learned = new LearnedChoiceModel(F, U, K, 0.01);
     this.evalStreams = new PerUserStreams(seed, 'slateq-eval');
-    this.cap = p.replaySize as number;
+    this.cap = p.replaySize;
     const C = this.cap;
     this.rb = {
       user: new Float32Array(C * U),
@@ -240,7 +240,7 @@ export class SlateQAgent extends BaseAgent {
       hid0 = h.noClickScore!.data as Float64Array;
     }
     this.weights(B, hid, hid0, u, c, this.wWork, this.w0Work);
-    const eps = ctx.training ? epsilonAt(this.params, this.steps) : ctx.explore ? (this.params.epsilonEnd as number) : 0;
+    const eps = ctx.training ? epsilonAt(this.params, this.steps) : ctx.explore ? this.params.epsilonEnd : 0;
     for (let s = 0; s < B; s++) {
       if (!obs.active[s]) continue;
       const rng = ctx.training ? ctx.rng : this.evalStreams.get(s, obs.userIndex[s]!, obs.firstStep[s] === 1);
@@ -289,7 +289,7 @@ export class SlateQAgent extends BaseAgent {
       rb.cand.set(t.obs.candidates.subarray(s * N * F, (s + 1) * N * F), i * N * F);
       rb.slate.set(t.actions.subarray(s * K, (s + 1) * K), i * K);
       rb.clicked[i] = clicked;
-      rb.reward[i] = t.rewards[s]! * (this.params.rewardScale as number);
+      rb.reward[i] = t.rewards[s]! * this.params.rewardScale;
       const nobs = ended ? t.finalObservation : t.next;
       rb.nextUser.set(nobs.user.subarray(s * U, (s + 1) * U), i * U);
       rb.nextCand.set(nobs.candidates.subarray(s * N * F, (s + 1) * N * F), i * N * F);
@@ -307,13 +307,13 @@ export class SlateQAgent extends BaseAgent {
 
   update(): Record<string, number> | void {
     const p = this.params;
-    if (this.steps < (p.learningStarts as number) || this.size < (p.batchSize as number)) return;
+    if (this.steps < p.learningStarts || this.size < p.batchSize) return;
     let loss = 0;
     let meanQ = 0;
     let meanY = 0;
     let noClick = 0;
     let meanQ0 = 0;
-    for (let g = 0; g < (p.gradientSteps as number); g++) {
+    for (let g = 0; g < p.gradientSteps; g++) {
       const r = this.trainStep();
       loss += r.loss;
       meanQ += r.meanQ;
@@ -321,12 +321,12 @@ export class SlateQAgent extends BaseAgent {
       noClick += r.noClickShare;
       meanQ0 += r.meanQ0;
     }
-    if (this.sinceTarget >= (p.targetUpdate as number)) {
+    if (this.sinceTarget >= p.targetUpdate) {
       this.qTarget.params.copyFrom(this.q.params);
       if (this.q0) this.q0Target!.params.copyFrom(this.q0.params);
       this.sinceTarget = 0;
     }
-    const n = p.gradientSteps as number;
+    const n = p.gradientSteps;
     // td_loss: Huber loss of the minibatch; q_mean: the trained estimates (Q(s, clicked item) or Q0(s));
     // target_mean: the bootstrapped targets y; target_gap = target_mean - q_mean (how far the estimates trail
     // their targets: persistently positive while values are still rising); q0_mean: the learned no-click value
@@ -348,7 +348,7 @@ export class SlateQAgent extends BaseAgent {
   private trainStep(): { loss: number; meanQ: number; meanY: number; noClickShare: number; meanQ0: number } {
     const p = this.params;
     const { U, N, F, K } = this.env.layout;
-    const mb = p.batchSize as number;
+    const mb = p.batchSize;
     const rb = this.rb;
     const idx = new Int32Array(mb);
     for (let k = 0; k < mb; k++) idx[k] = Math.floor(this.rng() * this.size);
@@ -375,7 +375,7 @@ export class SlateQAgent extends BaseAgent {
     const oh = new Float32Array(mb * N);
     const noClick = new Float32Array(mb);
     const tmp = new Int32Array(K);
-    const gamma = p.gamma as number;
+    const gamma = p.gamma;
     for (let k = 0; k < mb; k++) {
       const i = idx[k]!;
       let next = 0;
@@ -413,7 +413,7 @@ export class SlateQAgent extends BaseAgent {
     }, vars);
     const loss = value.dataSync()[0] as number;
     value.dispose();
-    const { grads: clipped } = clipByGlobalNorm(vars.map((x) => grads[x.name]!), p.maxGradNorm as number);
+    const { grads: clipped } = clipByGlobalNorm(vars.map((x) => grads[x.name]!), p.maxGradNorm);
     this.opt.apply(clipped);
     for (const g of clipped) g.dispose();
     this.gradientSteps++;

@@ -15,17 +15,38 @@
  * value-iteration: the optimal policy of an env that exposes its exact model (boredom-mdp-v0), by value
  * iteration (agents/planning.ts); an oracle.
  */
-import type { ResolvedParams } from '../envs/params.js';
+import { defineParams, param, type ParamsOf, withDefault } from '../envs/params.js';
+import { defineAgent } from './registry.js';
 import { ActionAbstraction, type AbstractionKind } from '../policies/abstract-actions.js';
 import { defaultStateSpec, Discretizer, type StateDim } from '../policies/discretize.js';
-import { epsilonAt, stepSizeAt } from '../policies/schedules.js';
+import { epsilonAt, epsilonShape, stepSizeAt, stepSizeShape } from '../policies/schedules.js';
+import { validateStateSpec } from '../policies/discretize.js';
 import type { Rng } from '../envs/rng.js';
 import { type AgentContext, type AgentEnvInfo, type AgentObservation, BadCheckpoint, BaseAgent, IncompatibleEnv, PerUserStreams, type Transitions } from './api.js';
 import { valueIteration } from './planning.js';
 
 export type TdRule = 'q-learning' | 'sarsa' | 'expected-sarsa';
 
-export class TabularAgent extends BaseAgent {
+export const tabularParams = defineParams({
+  gamma: param.number({ default: 0.9, min: 0, max: 1, description: 'discount factor' }),
+  initialQ: param.number({ default: 0, min: -1e6, max: 1e6, description: 'initial action values' }),
+  stateFeatures: param.custom<'auto' | StateDim[]>({
+    default: 'auto',
+    allowed: '"auto" or a list of {feature, index?, edges? | levels?} over user features (policies/discretize.ts)',
+    validate: validateStateSpec,
+    description: 'state abstraction',
+  }),
+  actionAbstraction: param.enum({ default: 'auto', values: ['auto', 'candidate', 'topic', 'band'], description: 'abstract actions (policies/abstract-actions.ts)' }),
+  actionBands: param.int({ default: 5, min: 2, max: 100, description: 'bands of the band abstraction' }),
+  ...epsilonShape,
+  epsilonSchedule: withDefault(epsilonShape.epsilonSchedule, 'exponential'),
+  epsilonEnd: withDefault(epsilonShape.epsilonEnd, 0.01),
+  epsilonSteps: withDefault(epsilonShape.epsilonSteps, 200_000),
+  ...stepSizeShape,
+});
+export type TabularParams = ParamsOf<typeof tabularParams>;
+
+export class TabularAgent extends BaseAgent<TabularParams> {
   readonly id: TdRule;
   readonly disc: Discretizer;
   readonly actions: ActionAbstraction;
@@ -45,21 +66,21 @@ export class TabularAgent extends BaseAgent {
   private readonly gamma: number;
   private readonly evalStreams: PerUserStreams;
 
-  constructor(rule: TdRule, p: ResolvedParams, env: AgentEnvInfo, seed: number) {
+  constructor(rule: TdRule, p: TabularParams, env: AgentEnvInfo, seed: number) {
     super(p, env, seed);
     this.id = rule;
-    const spec = p.stateFeatures === 'auto' ? defaultStateSpec(env.envId, env.params) : (p.stateFeatures as StateDim[]);
+    const spec = p.stateFeatures === 'auto' ? defaultStateSpec(env) : p.stateFeatures;
     try {
       this.disc = new Discretizer(spec, env.layout, `agent ${rule}`);
-      this.actions = new ActionAbstraction(env.layout, p.actionAbstraction as AbstractionKind, p.actionBands as number, env.envId, `agent ${rule}`);
+      this.actions = new ActionAbstraction(env.layout, p.actionAbstraction, p.actionBands, env.envId, `agent ${rule}`);
     } catch (e) {
       throw new IncompatibleEnv(rule, env.envId, (e as Error).message.replace(`agent ${rule}: `, ''));
     }
     this.S = this.disc.numStates;
     this.A = this.actions.numActions;
-    this.Q = new Float64Array(this.S * this.A).fill(p.initialQ as number);
+    this.Q = new Float64Array(this.S * this.A).fill(p.initialQ);
     this.visits = new Float64Array(this.S * this.A);
-    this.gamma = p.gamma as number;
+    this.gamma = p.gamma;
     this.evalStreams = new PerUserStreams(seed, 'tabular-eval');
   }
 
@@ -120,7 +141,7 @@ export class TabularAgent extends BaseAgent {
     this.ensure(obs.B);
     const out = this.out(obs.B);
     const { U, K } = this.env.layout;
-    const eps = ctx.training ? this.epsilon : ctx.explore ? (this.params.epsilonEnd as number) : 0;
+    const eps = ctx.training ? this.epsilon : ctx.explore ? this.params.epsilonEnd : 0;
     for (let s = 0; s < obs.B; s++) {
       if (!obs.active[s]) continue;
       const st = this.disc.state(obs.user, s * U);
@@ -211,17 +232,19 @@ export class TabularAgent extends BaseAgent {
 }
 
 /** Acts optimally on a finite MDP from its exact model (value iteration). */
-export class ValueIterationAgent extends BaseAgent {
+export const valueIterationParams = defineParams({ gamma: param.number({ default: 0.9, min: 0, max: 1, description: 'discount factor' }) });
+
+export class ValueIterationAgent extends BaseAgent<ParamsOf<typeof valueIterationParams>> {
   readonly id = 'value-iteration';
   override readonly oracle = true;
   readonly policy: Int32Array;
   readonly V: Float64Array;
   private readonly actions: ActionAbstraction;
 
-  constructor(p: ResolvedParams, env: AgentEnvInfo, seed: number) {
+  constructor(p: ParamsOf<typeof valueIterationParams>, env: AgentEnvInfo, seed: number) {
     super(p, env, seed);
     if (!env.model) throw new IncompatibleEnv(this.id, env.envId, 'the env exposes no exact model (only finite MDPs such as boredom-mdp-v0 do)');
-    const vi = valueIteration(env.model, p.gamma as number);
+    const vi = valueIteration(env.model, p.gamma);
     this.policy = vi.policy;
     this.V = vi.V;
     this.actions = new ActionAbstraction(env.layout, 'candidate', 1, env.envId, this.id);
@@ -238,3 +261,31 @@ export class ValueIterationAgent extends BaseAgent {
     return out;
   }
 }
+
+const TD_SOURCES: Record<TdRule, [string, string]> = {
+  'q-learning': ['tabular Q-learning over a state and an action abstraction', 'Watkins 1989; Watkins and Dayan 1992, Machine Learning 8'],
+  sarsa: ['tabular SARSA (on-policy TD control)', 'Rummery and Niranjan 1994; Sutton and Barto 2018, 6.4'],
+  'expected-sarsa': ['tabular Expected SARSA', 'van Seijen, van Hasselt, Whiteson and Wiering 2009; Sutton and Barto 2018, 6.6'],
+};
+
+/** The tabular agents' definitions (registered by agents/index.ts). */
+export const tabularAgents = [
+  ...(['q-learning', 'sarsa', 'expected-sarsa'] as const).map((rule) =>
+    defineAgent({
+      id: rule,
+      description: TD_SOURCES[rule][0],
+      source: TD_SOURCES[rule][1],
+      oracle: false,
+      params: tabularParams,
+      create: (p, env, seed) => new TabularAgent(rule, p, env, seed),
+    }),
+  ),
+  defineAgent({
+    id: 'value-iteration',
+    description: 'the optimal policy of a finite MDP from its exact model (boredom-mdp-v0)',
+    source: 'Bellman 1957; Sutton and Barto 2018, 4.4',
+    oracle: true,
+    params: valueIterationParams,
+    create: (p, env, seed) => new ValueIterationAgent(p, env, seed),
+  }),
+];

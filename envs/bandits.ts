@@ -19,21 +19,25 @@
  */
 import type { BatchSim, HiddenBlock, Layout, SlotStatus } from './core.js';
 import { lazyHidden, RUNNING, TRUNCATED } from './core.js';
-import type { ParamSpec, ResolvedParams } from './params.js';
+import { defineParams, param, paramConstraint, type ParamsOf } from './params.js';
+import { atMost, defineEnv } from './definition.js';
+import { observationSpaceOf } from './core.js';
 import { normal, type Rng, sampleDistinct, userStream, worldStream } from './rng.js';
 
-export const bernoulliBanditParams: readonly ParamSpec[] = [
-  { name: 'means', kind: 'numbers', default: [0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8], min: 0, max: 1, description: 'success probability of each arm' },
-  { name: 'horizon', kind: 'int', default: 1000, min: 1, max: 1e8, description: 'steps per episode (truncation)' },
-];
+export const bernoulliBanditParams = defineParams({
+  means: param.numbers({ default: [0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8], min: 0, max: 1, description: 'success probability of each arm' }),
+  horizon: param.int({ default: 1000, min: 1, max: 1e8, description: 'steps per episode (truncation)' }),
+});
+export type BernoulliBanditParams = ParamsOf<typeof bernoulliBanditParams>;
 
-export const linearBanditParams: readonly ParamSpec[] = [
-  { name: 'numItems', kind: 'int', default: 100, min: 2, max: 1e6, description: 'catalogue size M' },
-  { name: 'dim', kind: 'int', default: 5, min: 1, max: 100, description: 'feature dimension d' },
-  { name: 'numCandidates', kind: 'int', default: 10, min: 1, max: 10000, description: 'candidates N per step (at most numItems)' },
-  { name: 'noiseStd', kind: 'number', default: 0.1, min: 0, max: 10, description: 'std of the reward noise' },
-  { name: 'horizon', kind: 'int', default: 1000, min: 1, max: 1e8, description: 'steps per episode (truncation)' },
-];
+export const linearBanditParams = defineParams({
+  numItems: param.int({ default: 100, min: 2, max: 1e6, description: 'catalogue size M' }),
+  dim: param.int({ default: 5, min: 1, max: 100, description: 'feature dimension d' }),
+  numCandidates: param.int({ default: 10, min: 1, max: 10000, description: 'candidates N per step (at most numItems)' }),
+  noiseStd: param.number({ default: 0.1, min: 0, max: 10, description: 'std of the reward noise' }),
+  horizon: param.int({ default: 1000, min: 1, max: 1e8, description: 'steps per episode (truncation)' }),
+});
+export type LinearBanditParams = ParamsOf<typeof linearBanditParams>;
 
 export class BernoulliBanditSim implements BatchSim {
   readonly layout: Layout;
@@ -51,10 +55,10 @@ export class BernoulliBanditSim implements BatchSim {
 
   constructor(
     readonly B: number,
-    p: ResolvedParams,
+    p: BernoulliBanditParams,
   ) {
-    this.means = p.means as number[];
-    this.horizon = p.horizon as number;
+    this.means = p.means;
+    this.horizon = p.horizon;
     const A = this.means.length;
     this.layout = {
       U: 1,
@@ -135,13 +139,13 @@ export class LinearBanditSim implements BatchSim {
 
   constructor(
     readonly B: number,
-    p: ResolvedParams,
+    p: LinearBanditParams,
   ) {
-    this.M = p.numItems as number;
-    this.d = p.dim as number;
-    this.N = p.numCandidates as number;
-    this.noise = p.noiseStd as number;
-    this.horizon = p.horizon as number;
+    this.M = p.numItems;
+    this.d = p.dim;
+    this.N = p.numCandidates;
+    this.noise = p.noiseStd;
+    this.horizon = p.horizon;
     this.layout = {
       U: 1,
       N: this.N,
@@ -225,3 +229,47 @@ export class LinearBanditSim implements BatchSim {
 
   episodeStats(): void {}
 }
+
+export const bernoulliBanditEnv = defineEnv({
+  id: 'bernoulli-bandit-v0',
+  description: 'A stationary Bernoulli multi-armed bandit with known means (regret benchmark for bandit agents)',
+  source: 'Lattimore and Szepesvari 2020, Bandit Algorithms, ch. 4',
+  params: bernoulliBanditParams,
+  multiSession: false,
+  card: {
+    models: 'A arms with fixed success probabilities; no state',
+    observation: 'user: steps so far; candidates: the A arms as one-hot rows',
+    action: 'Slate(A, 1): the arm to pull',
+    reward: 'Bernoulli(mean of the arm)',
+    episodeEnd: 'truncated after the horizon (1,000 steps)',
+  },
+  // Each arm is a candidate with a one-hot arm feature, so a user's candidates are A x A values: at most 1,000
+  // arms (10^6 values, 4 MB a user) keeps observations and steps linear in practice.
+  check: (p) => paramConstraint('bernoulli-bandit-v0', p.means.length <= 1000, `means has ${p.means.length} arms; at most 1,000 (each arm's one-hot candidate feature makes the observation arms x arms)`),
+  createSim: (B, p) => new BernoulliBanditSim(B, p),
+  observationSpace: (p, l) => observationSpaceOf(l, 0, p.horizon, 0, 1),
+});
+
+export const linearBanditEnv = defineEnv({
+  id: 'linear-bandit-v0',
+  description: 'A linear contextual bandit over a catalogue with feature vectors (the LinUCB setting)',
+  source: 'Li, Chu, Langford and Schapire, WWW 2010 (LinUCB)',
+  params: linearBanditParams,
+  multiSession: false,
+  card: {
+    models: 'expected reward linear in the item features, theta fixed per population',
+    observation: 'user: steps so far; candidates: N x d features; itemIds',
+    action: 'Slate(N, 1), default N 10',
+    reward: 'theta . x + Normal(0, 0.1)',
+    episodeEnd: 'truncated after the horizon (1,000 steps)',
+  },
+  check: (p) => {
+    atMost('linear-bandit-v0', ['numCandidates', 'numItems'])(p);
+    // The catalogue's feature matrix is numItems x dim float64s drawn at every population: at most 10^7 values
+    // (80 MB, about 0.5 s to draw), so that a reset stays interactive.
+    const n = p.numItems * p.dim;
+    paramConstraint('linear-bandit-v0', n <= 1e7, `numItems x dim = ${p.numItems} x ${p.dim} = ${n} catalogue features; at most 10,000,000 (80 MB drawn at every population): lower numItems or dim`);
+  },
+  createSim: (B, p) => new LinearBanditSim(B, p),
+  observationSpace: (p, l) => observationSpaceOf(l, 0, p.horizon, -Infinity, Infinity),
+});

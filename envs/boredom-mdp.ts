@@ -30,20 +30,23 @@
  */
 import type { BatchSim, HiddenBlock, Layout, SlotStatus } from './core.js';
 import { RUNNING, TERMINATED } from './core.js';
-import type { ParamSpec, ResolvedParams } from './params.js';
+import { defineParams, param, type ParamsOf } from './params.js';
+import { atMost, defineEnv } from './definition.js';
+import { observationSpaceOf } from './core.js';
 import { InvalidParam } from './errors.js';
 import { type Rng, userStream } from './rng.js';
 
-export const boredomMdpParams: readonly ParamSpec[] = [
-  { name: 'numTopics', kind: 'int', default: 3, min: 2, max: 5, description: 'topics T (the actions)' },
-  { name: 'boredomLevels', kind: 'int', default: 3, min: 2, max: 5, description: 'boredom levels Lb per topic' },
-  { name: 'satisfactionLevels', kind: 'int', default: 3, min: 2, max: 7, description: 'satisfaction levels Ls' },
-  { name: 'boredomUp', kind: 'number', default: 0.9, min: 0, max: 1, description: 'probability the recommended topic gets one level more boring' },
-  { name: 'boredomDecay', kind: 'number', default: 0.5, min: 0, max: 1, description: 'probability each other topic loses one boredom level' },
-  { name: 'satisfactionRate', kind: 'number', default: 0.8, min: 0, max: 1, description: 'scale of the satisfaction move probability |q_x|' },
-  { name: 'leaveMax', kind: 'number', default: 0.3, min: 0, max: 1, description: 'leave probability at the lowest satisfaction' },
-  { name: 'leaveMin', kind: 'number', default: 0.02, min: 0, max: 1, minExclusive: true, description: 'leave probability at the highest satisfaction (> 0 keeps episodes finite)' },
-];
+export const boredomMdpParams = defineParams({
+  numTopics: param.int({ default: 3, min: 2, max: 5, description: 'topics T (the actions)' }),
+  boredomLevels: param.int({ default: 3, min: 2, max: 5, description: 'boredom levels Lb per topic' }),
+  satisfactionLevels: param.int({ default: 3, min: 2, max: 7, description: 'satisfaction levels Ls' }),
+  boredomUp: param.number({ default: 0.9, min: 0, max: 1, description: 'probability the recommended topic gets one level more boring' }),
+  boredomDecay: param.number({ default: 0.5, min: 0, max: 1, description: 'probability each other topic loses one boredom level' }),
+  satisfactionRate: param.number({ default: 0.8, min: 0, max: 1, description: 'scale of the satisfaction move probability |q_x|' }),
+  leaveMax: param.number({ default: 0.3, min: 0, max: 1, description: 'leave probability at the lowest satisfaction' }),
+  leaveMin: param.number({ default: 0.02, min: 0, max: 1, minExclusive: true, description: 'leave probability at the highest satisfaction (> 0 keeps episodes finite)' }),
+});
+export type BoredomMdpParams = ParamsOf<typeof boredomMdpParams>;
 
 /** The exact model of a finite MDP. */
 export interface FiniteModel {
@@ -72,8 +75,8 @@ interface Config {
   quality: Float64Array;
 }
 
-function config(p: ResolvedParams): Config {
-  const T = p.numTopics as number;
+function config(p: BoredomMdpParams): Config {
+  const T = p.numTopics;
   const appeal = new Float64Array(T);
   const quality = new Float64Array(T);
   for (let t = 0; t < T; t++) {
@@ -82,13 +85,13 @@ function config(p: ResolvedParams): Config {
   }
   return {
     T,
-    Lb: p.boredomLevels as number,
-    Ls: p.satisfactionLevels as number,
-    up: p.boredomUp as number,
-    decay: p.boredomDecay as number,
-    satRate: p.satisfactionRate as number,
-    leaveMax: p.leaveMax as number,
-    leaveMin: p.leaveMin as number,
+    Lb: p.boredomLevels,
+    Ls: p.satisfactionLevels,
+    up: p.boredomUp,
+    decay: p.boredomDecay,
+    satRate: p.satisfactionRate,
+    leaveMax: p.leaveMax,
+    leaveMin: p.leaveMin,
     appeal,
     quality,
   };
@@ -112,18 +115,18 @@ export function boredomStateIndex(boredom: ArrayLike<number>, g: number, Lb: num
 }
 
 /** The state index of a boredom-mdp-v0 observation's user block [b_0, ..., b_{T-1}, g]. */
-export function boredomStateOfObservation(user: ArrayLike<number>, params: ResolvedParams, offset = 0): number {
-  const T = params.numTopics as number;
+export function boredomStateOfObservation(user: ArrayLike<number>, params: BoredomMdpParams, offset = 0): number {
+  const T = params.numTopics;
   let idx = 0;
-  for (let t = T - 1; t >= 0; t--) idx = idx * (params.boredomLevels as number) + user[offset + t]!;
-  return user[offset + T]! + (params.satisfactionLevels as number) * idx;
+  for (let t = T - 1; t >= 0; t--) idx = idx * params.boredomLevels + user[offset + t]!;
+  return user[offset + T]! + params.satisfactionLevels * idx;
 }
 
 /** The most bytes the dense model (P: S x A x S float64s) may take; larger settings are refused before allocating. */
 export const MAX_MODEL_BYTES = 512 * 2 ** 20;
 
 /** The exact transition and reward model (see the file header). */
-export function boredomMdpModel(p: ResolvedParams): FiniteModel {
+export function boredomMdpModel(p: BoredomMdpParams): FiniteModel {
   const c = config(p);
   const { T, Lb, Ls } = c;
   const nb = Lb ** T;
@@ -200,7 +203,7 @@ export class BoredomMdpSim implements BatchSim {
 
   constructor(
     readonly B: number,
-    p: ResolvedParams,
+    p: BoredomMdpParams,
   ) {
     this.c = config(p);
     const T = this.c.T;
@@ -314,3 +317,33 @@ export class BoredomMdpSim implements BatchSim {
 
   episodeStats(): void {}
 }
+
+export const boredomMdpEnv = defineEnv({
+  id: 'boredom-mdp-v0',
+  description: 'A small finite MDP (topics x boredom levels x satisfaction) with an exact model() for value iteration',
+  source: "engagement-gym's own; satiation after rebounding bandits (Leqi et al., NeurIPS 2021)",
+  params: boredomMdpParams,
+  multiSession: false,
+  card: {
+    models: 'per-topic boredom levels and a satisfaction level; appealing topics lower satisfaction, which raises the leave probability',
+    observation: 'user: boredom levels (T) + satisfaction level; candidates: T x (T + 2) fixed topic features',
+    action: 'Slate(T, 1): the topic to recommend',
+    reward: 'click x (0.5 + satisfaction level / (Ls - 1))',
+    episodeEnd: 'terminated when the user leaves (probability 0.3 down to 0.02 by satisfaction)',
+  },
+  check: atMost('boredom-mdp-v0', ['leaveMin', 'leaveMax']),
+  createSim: (B, p) => new BoredomMdpSim(B, p),
+  observationSpace: (p, l) => {
+    const T = p.numTopics;
+    const uHigh = [...new Array(T).fill(p.boredomLevels - 1), p.satisfactionLevels - 1];
+    const cLow: number[] = [];
+    const cHigh: number[] = [];
+    for (let i = 0; i < T; i++) {
+      for (let t = 0; t < T; t++) cLow.push(0), cHigh.push(1);
+      cLow.push(0, -1);
+      cHigh.push(1, 1);
+    }
+    return observationSpaceOf(l, 0, uHigh, cLow, cHigh);
+  },
+  model: (p) => boredomMdpModel(p),
+});

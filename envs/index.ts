@@ -4,10 +4,13 @@ export * from './spaces.js';
 export * from './errors.js';
 export * from './params.js';
 export * from './registry.js';
+export * from './definition.js';
 export * from './wrappers.js';
 export * from './rng.js';
 
-export { boredomMdpModel, boredomStateIndex, boredomStateOfObservation, type FiniteModel } from './boredom-mdp.js';
-export { IEV_TOPIC_QUALITY_MEANS, IEV_TOPICS } from './interest-evolution.js';
-export { RETENTION_USER_TYPES, makeCatalogue, makeCatalogueV1, type Catalogue, type ContentModel } from './retention.js';
+export { boredomMdpModel, boredomStateIndex, boredomStateOfObservation, type FiniteModel, boredomMdpEnv, boredomMdpParams, type BoredomMdpParams } from './boredom-mdp.js';
+export { IEV_TOPIC_QUALITY_MEANS, IEV_TOPICS, interestEvolutionEnv, interestEvolutionParams, type InterestEvolutionParams } from './interest-evolution.js';
+export { longTermSatisfactionEnv, longTermSatisfactionParams, type LongTermSatisfactionParams } from './long-term-satisfaction.js';
+export { bernoulliBanditEnv, bernoulliBanditParams, type BernoulliBanditParams, linearBanditEnv, linearBanditParams, type LinearBanditParams } from './bandits.js';
+export { RETENTION_USER_TYPES, makeCatalogue, makeCatalogueV1, type Catalogue, type ContentModel, retentionV0Env, retentionV1Env, retentionParams, retentionV1Params, type RetentionParams, type RetentionV1Params } from './retention.js';
 export { checkEnv, type CheckReport } from './check-env.js';

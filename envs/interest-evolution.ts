@@ -40,7 +40,9 @@
  */
 import type { BatchSim, FeatureSpec, HiddenBlock, Layout, SlotStatus } from './core.js';
 import { lazyHidden, RUNNING, TERMINATED } from './core.js';
-import type { ParamSpec, ResolvedParams } from './params.js';
+import { defineParams, param, type ParamsOf } from './params.js';
+import { atMost, defineEnv } from './definition.js';
+import { observationSpaceOf } from './core.js';
 import { type Rng, userStream } from './rng.js';
 
 export const IEV_TOPICS = 20;
@@ -51,18 +53,19 @@ export const IEV_TOPIC_QUALITY_MEANS: readonly number[] = [
   ...Array.from({ length: 6 }, (_, i) => (3 * i) / 5),
 ];
 
-export const interestEvolutionParams: readonly ParamSpec[] = [
-  { name: 'numCandidates', kind: 'int', default: 10, min: 1, max: 10000, description: 'candidates N drawn afresh each step' },
-  { name: 'slateSize', kind: 'int', default: 2, min: 1, max: 10000, description: 'slate size K (at most numCandidates)' },
-  { name: 'timeBudget', kind: 'number', default: 200, min: 0, max: 1e7, minExclusive: true, description: 'initial time budget in minutes' },
-  { name: 'stepPenalty', kind: 'number', default: 0.5, min: 0, max: 1e4, description: 'budget spent on a step without a click' },
-  { name: 'videoLength', kind: 'number', default: 4, min: 0, max: 100, minExclusive: true, description: 'length of every video in minutes' },
-  { name: 'qualityFactor', kind: 'number', default: 0.9 / 3.4, min: 0, max: 10, description: 'budget bonus per watched minute per unit quality (RecSim user_update_alpha)' },
-  { name: 'qualityStd', kind: 'number', default: 0.1, min: 0, max: 10, description: 'std of document quality around its topic mean' },
-  { name: 'driftRate', kind: 'number', default: 0.3, min: 0, max: 1, description: 'interest drift step (RecSim alpha_y_intercept)' },
-  { name: 'noClickMass', kind: 'number', default: 1, min: -1, max: 1e4, minExclusive: true, description: 'no-click score before the +1 shift (s_0 = noClickMass + 1)' },
-  { name: 'hideInterests', kind: 'boolean', default: false, description: 'drop the interest vector from the observation (partially observable variant)' },
-];
+export const interestEvolutionParams = defineParams({
+  numCandidates: param.int({ default: 10, min: 1, max: 10000, description: 'candidates N drawn afresh each step' }),
+  slateSize: param.int({ default: 2, min: 1, max: 10000, description: 'slate size K (at most numCandidates)' }),
+  timeBudget: param.number({ default: 200, min: 0, max: 1e7, minExclusive: true, description: 'initial time budget in minutes' }),
+  stepPenalty: param.number({ default: 0.5, min: 0, max: 1e4, description: 'budget spent on a step without a click' }),
+  videoLength: param.number({ default: 4, min: 0, max: 100, minExclusive: true, description: 'length of every video in minutes' }),
+  qualityFactor: param.number({ default: 0.9 / 3.4, min: 0, max: 10, description: 'budget bonus per watched minute per unit quality (RecSim user_update_alpha)' }),
+  qualityStd: param.number({ default: 0.1, min: 0, max: 10, description: 'std of document quality around its topic mean' }),
+  driftRate: param.number({ default: 0.3, min: 0, max: 1, description: 'interest drift step (RecSim alpha_y_intercept)' }),
+  noClickMass: param.number({ default: 1, min: -1, max: 1e4, minExclusive: true, description: 'no-click score before the +1 shift (s_0 = noClickMass + 1)' }),
+  hideInterests: param.boolean({ default: false, description: 'drop the interest vector from the observation (partially observable variant)' }),
+});
+export type InterestEvolutionParams = ParamsOf<typeof interestEvolutionParams>;
 
 export class InterestEvolutionSim implements BatchSim {
   readonly layout: Layout;
@@ -97,18 +100,18 @@ export class InterestEvolutionSim implements BatchSim {
 
   constructor(
     readonly B: number,
-    p: ResolvedParams,
+    p: InterestEvolutionParams,
   ) {
-    this.N = p.numCandidates as number;
-    this.K = p.slateSize as number;
-    this.timeBudget = p.timeBudget as number;
-    this.stepPenalty = p.stepPenalty as number;
-    this.videoLength = p.videoLength as number;
-    this.qualityFactor = p.qualityFactor as number;
-    this.qualityStd = p.qualityStd as number;
-    this.driftRate = p.driftRate as number;
-    this.s0 = (p.noClickMass as number) + 1;
-    this.hideInterests = p.hideInterests as boolean;
+    this.N = p.numCandidates;
+    this.K = p.slateSize;
+    this.timeBudget = p.timeBudget;
+    this.stepPenalty = p.stepPenalty;
+    this.videoLength = p.videoLength;
+    this.qualityFactor = p.qualityFactor;
+    this.qualityStd = p.qualityStd;
+    this.driftRate = p.driftRate;
+    this.s0 = p.noClickMass + 1;
+    this.hideInterests = p.hideInterests;
     const T = IEV_TOPICS;
     this.respOffset = this.hideInterests ? 0 : T;
     const U = this.respOffset + 4 * this.K;
@@ -296,3 +299,28 @@ export class InterestEvolutionSim implements BatchSim {
 
   episodeStats(): void {}
 }
+
+export const interestEvolutionEnv = defineEnv({
+  id: 'interest-evolution-v0',
+  description: "RecSim's interest evolution env: users with drifting topic interests and a time budget extended by quality",
+  source: 'Ie et al. 2019, RecSim (arXiv 1909.04847), google-research/recsim interest_evolution.py; SlateQ (Ie et al., IJCAI 2019)',
+  params: interestEvolutionParams,
+  multiSession: false,
+  card: {
+    models: 'topic interests that drift with consumption; a session time budget that high-quality videos extend',
+    observation: 'user: interests (20) + previous responses (K x 4); candidates: N x 20 one-hot topics',
+    action: 'Slate(N, K), default N 10, K 2',
+    reward: 'watch minutes of the clicked video',
+    episodeEnd: 'terminated when the time budget (200 min) is spent',
+  },
+  check: atMost('interest-evolution-v0', ['slateSize', 'numCandidates']),
+  createSim: (B, p) => new InterestEvolutionSim(B, p),
+  observationSpace: (p, l) => {
+    const K = p.slateSize;
+    const uLow: number[] = [];
+    const uHigh: number[] = [];
+    if (!p.hideInterests) for (let t = 0; t < IEV_TOPICS; t++) uLow.push(-1), uHigh.push(1);
+    for (let j = 0; j < K; j++) uLow.push(0, 0, -Infinity, -1), uHigh.push(1, p.videoLength, Infinity, IEV_TOPICS - 1);
+    return observationSpaceOf(l, uLow, uHigh, 0, 1);
+  },
+});

@@ -36,21 +36,24 @@
 import type { BatchSim, HiddenBlock, Layout, SlotStatus } from './core.js';
 import { lazyHidden, RUNNING, TERMINATED } from './core.js';
 import { sigmoid } from './math.js';
-import type { ParamSpec, ResolvedParams } from './params.js';
+import { defineParams, param, type ParamsOf } from './params.js';
+import { atMost, defineEnv } from './definition.js';
+import { observationSpaceOf } from './core.js';
 import { normal, type Rng, userStream } from './rng.js';
 
-export const longTermSatisfactionParams: readonly ParamSpec[] = [
-  { name: 'numCandidates', kind: 'int', default: 10, min: 1, max: 10000, description: 'candidates N drawn afresh each step' },
-  { name: 'slateSize', kind: 'int', default: 2, min: 1, max: 10000, description: 'slate size K (only position 0 is consumed)' },
-  { name: 'memoryDiscount', kind: 'number', default: 0.7, min: 0, max: 1, maxExclusive: true, description: 'beta: NPE memory discount' },
-  { name: 'sensitivity', kind: 'number', default: 0.01, min: 0, max: 10, description: 'tau: satisfaction sensitivity to NPE' },
-  { name: 'innovationStd', kind: 'number', default: 0.05, min: 0, max: 10, description: 'std of the NPE innovation noise' },
-  { name: 'chocMean', kind: 'number', default: 5, min: -20, max: 20, description: 'log-engagement mean of pure clickbait (c = 1) at SAT = 1' },
-  { name: 'chocStd', kind: 'number', default: 1, min: 0, max: 10, description: 'log-engagement std of pure clickbait' },
-  { name: 'kaleMean', kind: 'number', default: 4, min: -20, max: 20, description: 'log-engagement mean of pure kale (c = 0) at SAT = 1' },
-  { name: 'kaleStd', kind: 'number', default: 1, min: 0, max: 10, description: 'log-engagement std of pure kale' },
-  { name: 'timeBudget', kind: 'int', default: 60, min: 1, max: 1e6, description: 'steps per episode' },
-];
+export const longTermSatisfactionParams = defineParams({
+  numCandidates: param.int({ default: 10, min: 1, max: 10000, description: 'candidates N drawn afresh each step' }),
+  slateSize: param.int({ default: 2, min: 1, max: 10000, description: 'slate size K (only position 0 is consumed)' }),
+  memoryDiscount: param.number({ default: 0.7, min: 0, max: 1, maxExclusive: true, description: 'beta: NPE memory discount' }),
+  sensitivity: param.number({ default: 0.01, min: 0, max: 10, description: 'tau: satisfaction sensitivity to NPE' }),
+  innovationStd: param.number({ default: 0.05, min: 0, max: 10, description: 'std of the NPE innovation noise' }),
+  chocMean: param.number({ default: 5, min: -20, max: 20, description: 'log-engagement mean of pure clickbait (c = 1) at SAT = 1' }),
+  chocStd: param.number({ default: 1, min: 0, max: 10, description: 'log-engagement std of pure clickbait' }),
+  kaleMean: param.number({ default: 4, min: -20, max: 20, description: 'log-engagement mean of pure kale (c = 0) at SAT = 1' }),
+  kaleStd: param.number({ default: 1, min: 0, max: 10, description: 'log-engagement std of pure kale' }),
+  timeBudget: param.int({ default: 60, min: 1, max: 1e6, description: 'steps per episode' }),
+});
+export type LongTermSatisfactionParams = ParamsOf<typeof longTermSatisfactionParams>;
 
 
 export class LongTermSatisfactionSim implements BatchSim {
@@ -82,18 +85,18 @@ export class LongTermSatisfactionSim implements BatchSim {
 
   constructor(
     readonly B: number,
-    p: ResolvedParams,
+    p: LongTermSatisfactionParams,
   ) {
-    this.N = p.numCandidates as number;
-    this.K = p.slateSize as number;
-    this.beta = p.memoryDiscount as number;
-    this.tau = p.sensitivity as number;
-    this.eta = p.innovationStd as number;
-    this.chocMean = p.chocMean as number;
-    this.chocStd = p.chocStd as number;
-    this.kaleMean = p.kaleMean as number;
-    this.kaleStd = p.kaleStd as number;
-    this.budget = p.timeBudget as number;
+    this.N = p.numCandidates;
+    this.K = p.slateSize;
+    this.beta = p.memoryDiscount;
+    this.tau = p.sensitivity;
+    this.eta = p.innovationStd;
+    this.chocMean = p.chocMean;
+    this.chocStd = p.chocStd;
+    this.kaleMean = p.kaleMean;
+    this.kaleStd = p.kaleStd;
+    this.budget = p.timeBudget;
     this.layout = {
       U: 2 * this.K,
       N: this.N,
@@ -199,3 +202,26 @@ export class LongTermSatisfactionSim implements BatchSim {
 
   episodeStats(): void {}
 }
+
+export const longTermSatisfactionEnv = defineEnv({
+  id: 'long-term-satisfaction-v0',
+  description: "RecSim's long-term satisfaction (choc/kale) env: clickbait raises engagement now and lowers satisfaction later",
+  source: 'Ie et al. 2019, RecSim (arXiv 1909.04847), google-research/recsim long_term_satisfaction.py',
+  params: longTermSatisfactionParams,
+  multiSession: false,
+  card: {
+    models: 'hidden net positive exposure and satisfaction driven by clickbait vs kale content',
+    observation: 'user: previous response (K x 2: consumed, engagement); candidates: N x 1 clickbait score',
+    action: 'Slate(N, K), default N 10, K 2; position 0 is consumed',
+    reward: 'engagement exp(Normal(SAT (5c + 4(1 - c)), 1))',
+    episodeEnd: 'terminated after exactly 60 steps',
+  },
+  check: atMost('long-term-satisfaction-v0', ['slateSize', 'numCandidates']),
+  createSim: (B, p) => new LongTermSatisfactionSim(B, p),
+  observationSpace: (p, l) => {
+    const K = p.slateSize;
+    const uHigh: number[] = [];
+    for (let j = 0; j < K; j++) uHigh.push(1, 100);
+    return observationSpaceOf(l, 0, uHigh, 0, 1);
+  },
+});

@@ -1,17 +1,22 @@
 /**
- * Declarative parameter specs with validation. Every env (and later every agent) declares its parameters
- * here: name, kind, default, allowed range, one-line description. `resolveParams` fills defaults and rejects
- * unknown names and out-of-range values with an error that names the parameter, what was given, what is
- * allowed and the default.
+ * Typed parameter schemas. Every env and agent declares its parameters once, in its own module, with
+ * `defineParams({ name: param.int({ default, min, max, description }), ... })`. The declaration is a zod schema
+ * (the one validator: defaults, ranges, enums, lists, structured values and unknown names are all checked by
+ * zod), and the TypeScript type of the resolved params is inferred from it (`ParamsOf<typeof schema>`), so
+ * code reads `p.lr` as a number with no cast. The declaration also keeps each param's kind, range and
+ * description for `egym info`, the README and the fuzz tests.
+ *
+ * `resolveParams` fills defaults and turns the first zod issue into one `InvalidParam` that names the
+ * parameter, what was given, what is allowed and the default.
  */
+import { z } from 'zod';
 import { InvalidParam } from './errors.js';
 import { describeValue } from './spaces.js';
 
-interface ParamBase {
-  name: string;
+interface MetaBase {
   description: string;
 }
-export interface NumberParam extends ParamBase {
+export interface NumberMeta extends MetaBase {
   kind: 'int' | 'number';
   default: number;
   min: number;
@@ -20,16 +25,16 @@ export interface NumberParam extends ParamBase {
   minExclusive?: boolean;
   maxExclusive?: boolean;
 }
-export interface BooleanParam extends ParamBase {
+export interface BooleanMeta extends MetaBase {
   kind: 'boolean';
   default: boolean;
 }
-export interface EnumParam extends ParamBase {
+export interface EnumMeta extends MetaBase {
   kind: 'enum';
   default: string;
   values: readonly string[];
 }
-export interface NumberListParam extends ParamBase {
+export interface NumberListMeta extends MetaBase {
   kind: 'numbers';
   default: readonly number[];
   min: number;
@@ -39,8 +44,8 @@ export interface NumberListParam extends ParamBase {
   /** The entries must sum to 1 (within 1e-6): a probability vector. */
   simplex?: boolean;
 }
-/** A structured parameter (a list of objects, a config record): validated by its own function. */
-export interface CustomParam extends ParamBase {
+/** A structured parameter (a list of objects, a config record): checked by its own function inside zod. */
+export interface CustomMeta extends MetaBase {
   kind: 'custom';
   default: unknown;
   /** What is allowed, in words (shown in errors and --help). */
@@ -48,11 +53,122 @@ export interface CustomParam extends ParamBase {
   /** Why `v` is not allowed, or null when it is. */
   validate(v: unknown): string | null;
 }
-export type ParamSpec = NumberParam | BooleanParam | EnumParam | NumberListParam | CustomParam;
-export type ParamValue = number | boolean | string | readonly number[] | unknown;
-export type ResolvedParams = Record<string, ParamValue>;
+export type ParamMeta = NumberMeta | BooleanMeta | EnumMeta | NumberListMeta | CustomMeta;
+/** One declared param with its name (for help tables, docs and fuzzing). */
+export type ParamSpec = ParamMeta & { name: string };
 
-export function describeAllowed(p: ParamSpec): string {
+/** One param: what it is (for people) and its zod schema (for the validator). */
+export interface ParamDef<T> {
+  readonly meta: ParamMeta;
+  readonly schema: z.ZodType<T>;
+}
+
+const clone = <T>(v: T): T => (v === undefined ? v : JSON.parse(JSON.stringify(v)));
+
+function numberSchema(m: NumberMeta): z.ZodType<number> {
+  // zod's number rejects NaN and +-Infinity.
+  let s = z.number({ error: 'is not a finite number' });
+  if (m.kind === 'int') s = s.int({ error: 'is not an integer' });
+  s = m.minExclusive ? s.gt(m.min, { error: 'is out of range' }) : s.gte(m.min, { error: 'is out of range' });
+  s = m.maxExclusive ? s.lt(m.max, { error: 'is out of range' }) : s.lte(m.max, { error: 'is out of range' });
+  return s;
+}
+
+function def<T>(meta: ParamMeta, schema: z.ZodType<T>): ParamDef<T> {
+  return { meta, schema };
+}
+
+/** Builders of typed params. */
+export const param = {
+  int(o: Omit<NumberMeta, 'kind' | 'minExclusive' | 'maxExclusive'>): ParamDef<number> {
+    const meta: NumberMeta = { kind: 'int', ...o };
+    return def(meta, numberSchema(meta));
+  },
+  number(o: Omit<NumberMeta, 'kind'>): ParamDef<number> {
+    const meta: NumberMeta = { kind: 'number', ...o };
+    return def(meta, numberSchema(meta));
+  },
+  boolean(o: Omit<BooleanMeta, 'kind'>): ParamDef<boolean> {
+    return def({ kind: 'boolean', ...o }, z.boolean({ error: 'is not a boolean' }));
+  },
+  enum<const V extends readonly [string, ...string[]]>(o: { values: V; default: V[number]; description: string }): ParamDef<V[number]> {
+    return def({ kind: 'enum', ...o }, z.enum(o.values as unknown as [V[number], ...V[number][]], { error: 'is not an allowed value' }) as unknown as z.ZodType<V[number]>);
+  },
+  numbers(o: Omit<NumberListMeta, 'kind'>): ParamDef<number[]> {
+    const meta: NumberListMeta = { kind: 'numbers', ...o };
+    const schema = z
+      .array(z.number({ error: 'is not a list of finite numbers' }), { error: 'is not a list of finite numbers' })
+      .check((ctx) => {
+        const v = ctx.value;
+        const why =
+          meta.length !== undefined && v.length !== meta.length
+            ? `has ${v.length} entries`
+            : v.length === 0
+              ? 'is empty'
+              : v.some((x) => x < meta.min || x > meta.max)
+                ? 'has an entry out of range'
+                : meta.simplex && Math.abs(v.reduce((a, b) => a + b, 0) - 1) > 1e-6
+                  ? 'does not sum to 1'
+                  : null;
+        if (why !== null) ctx.issues.push({ code: 'custom', message: why, input: v });
+      });
+    return def(meta, schema);
+  },
+  custom<T>(o: { default: T; allowed: string; validate(v: unknown): string | null; description: string }): ParamDef<T> {
+    const schema = z
+      .unknown()
+      .check((ctx) => {
+        const why = o.validate(ctx.value);
+        if (why !== null) ctx.issues.push({ code: 'custom', message: why, input: ctx.value });
+      })
+      .transform((v) => clone(v) as T);
+    return def({ kind: 'custom', ...o }, schema as unknown as z.ZodType<T>);
+  },
+};
+
+/** The same param with another default (shared param groups whose defaults differ per agent). */
+export function withDefault<T>(p: ParamDef<T>, value: T): ParamDef<T> {
+  const meta = { ...p.meta, default: value } as ParamMeta;
+  return { meta, schema: p.schema };
+}
+
+export type ParamShape = Record<string, ParamDef<any>>;
+/** The resolved params of a shape: every name present, with its inferred type. */
+export type ParamsOf<S> = S extends ParamSchema<infer Sh> ? { readonly [K in keyof Sh]: Sh[K] extends ParamDef<infer T> ? T : never } : never;
+type ResolvedOf<Sh extends ParamShape> = { readonly [K in keyof Sh]: Sh[K] extends ParamDef<infer T> ? T : never };
+
+export interface ParamSchema<Sh extends ParamShape = ParamShape> {
+  readonly shape: Sh;
+  /** The params in declaration order, with names. */
+  readonly specs: readonly ParamSpec[];
+  /** The zod schema of the whole params object (strict: unknown names are errors; defaults filled in). */
+  readonly zod: z.ZodType<ResolvedOf<Sh>>;
+  has(name: string): boolean;
+}
+
+/** A params schema from named params; the TypeScript type of the resolved params is `ParamsOf<typeof schema>`. */
+export function defineParams<Sh extends ParamShape>(shape: Sh): ParamSchema<Sh> {
+  const fields: Record<string, z.ZodType> = {};
+  for (const [name, p] of Object.entries(shape)) {
+    const d = p.meta.default;
+    fields[name] = p.schema.default(() => clone(d));
+  }
+  const specs = Object.entries(shape).map(([name, p]) => ({ name, ...p.meta }) as ParamSpec);
+  return {
+    shape,
+    specs,
+    zod: z.strictObject(fields) as unknown as z.ZodType<ResolvedOf<Sh>>,
+    has: (name) => Object.prototype.hasOwnProperty.call(shape, name),
+  };
+}
+
+/** A schema with no params. */
+export const NO_PARAMS = defineParams({});
+
+/** Resolved params whose schema is not known statically (generic code, plugins). */
+export type ResolvedParams = Readonly<Record<string, unknown>>;
+
+export function describeAllowed(p: ParamMeta): string {
   switch (p.kind) {
     case 'int':
     case 'number': {
@@ -71,52 +187,11 @@ export function describeAllowed(p: ParamSpec): string {
   }
 }
 
-function defaultText(p: ParamSpec): string {
-  return JSON.stringify(p.default);
-}
-
-function checkOne(owner: string, p: ParamSpec, v: unknown): ParamValue {
-  const bad = (why: string) =>
-    new InvalidParam(`${owner}: param "${p.name}" = ${describeValue(v)} ${why}: allowed ${describeAllowed(p)} (default ${defaultText(p)})`);
-  switch (p.kind) {
-    case 'int':
-    case 'number': {
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw bad('is not a finite number');
-      if (p.kind === 'int' && !Number.isInteger(v)) throw bad('is not an integer');
-      const below = p.minExclusive ? v <= p.min : v < p.min;
-      const above = p.maxExclusive ? v >= p.max : v > p.max;
-      if (below || above) throw bad('is out of range');
-      return v;
-    }
-    case 'boolean':
-      if (typeof v !== 'boolean') throw bad('is not a boolean');
-      return v;
-    case 'enum':
-      if (typeof v !== 'string' || !p.values.includes(v)) throw bad('is not an allowed value');
-      return v;
-    case 'numbers': {
-      if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) throw bad('is not a list of finite numbers');
-      if (p.length !== undefined && v.length !== p.length) throw bad(`has ${v.length} entries`);
-      if (v.length === 0) throw bad('is empty');
-      if (v.some((x: number) => x < p.min || x > p.max)) throw bad('has an entry out of range');
-      if (p.simplex && Math.abs(v.reduce((a: number, b: number) => a + b, 0) - 1) > 1e-6) throw bad('does not sum to 1');
-      return [...v] as number[];
-    }
-    case 'custom': {
-      const why = p.validate(v);
-      if (why !== null) throw bad(why);
-      return JSON.parse(JSON.stringify(v));
-    }
-  }
-}
-
 /**
- * Fill defaults and validate. `given` may be undefined. Unknown keys are errors (a typo must not be
- * silently ignored).
+ * Fill defaults and validate with the schema's zod object. `given` may be undefined. Unknown names are errors (a
+ * typo must not be silently ignored); the error names the first bad param.
  */
-export function resolveParams(owner: string, specs: readonly ParamSpec[], given: Record<string, unknown> | undefined): ResolvedParams {
-  const out: ResolvedParams = {};
-  const byName = new Map(specs.map((p) => [p.name, p]));
+export function resolveParams<S extends ParamSchema<ParamShape>>(owner: string, schema: S, given: unknown): ParamsOf<S> {
   if (given !== undefined && (typeof given !== 'object' || given === null || Array.isArray(given))) {
     throw new InvalidParam(`${owner}: params must be an object of name -> value, got ${describeValue(given)}`);
   }
@@ -128,24 +203,21 @@ export function resolveParams(owner: string, specs: readonly ParamSpec[], given:
       throw new InvalidParam(`${owner}: params must be a plain object of name -> value, got a ${(given as object).constructor?.name ?? 'non-plain object'} (for a Map use Object.fromEntries(map))`);
     }
   }
-  for (const key of Object.keys(given ?? {})) {
-    if (!byName.has(key)) {
-      throw new InvalidParam(`${owner}: unknown param "${key}"; known params: ${specs.map((p) => p.name).join(', ') || '(none)'}`);
-    }
+  const r = schema.zod.safeParse(given ?? {});
+  if (r.success) return r.data as ParamsOf<S>;
+  const issues = r.error.issues;
+  const unknown = issues.find((i) => i.code === 'unrecognized_keys');
+  if (unknown && unknown.code === 'unrecognized_keys') {
+    throw new InvalidParam(`${owner}: unknown param "${unknown.keys[0]}"; known params: ${schema.specs.map((p) => p.name).join(', ') || '(none)'}`);
   }
-  for (const p of specs) {
-    const v = given?.[p.name];
-    out[p.name] = v === undefined ? (p.kind === 'numbers' ? [...p.default] : p.kind === 'custom' ? JSON.parse(JSON.stringify(p.default)) : p.default) : checkOne(owner, p, v);
-  }
-  return out;
+  // The first bad param in declaration order.
+  const bad = new Map(issues.map((i) => [String(i.path[0]), i] as const));
+  const p = schema.specs.find((s) => bad.has(s.name))!;
+  const v = (given as Record<string, unknown>)[p.name];
+  throw new InvalidParam(`${owner}: param "${p.name}" = ${describeValue(v)} ${bad.get(p.name)!.message}: allowed ${describeAllowed(p)} (default ${JSON.stringify(p.default)})`);
 }
 
 /** Throw an InvalidParam about a constraint between params. */
 export function paramConstraint(owner: string, ok: boolean, message: string): void {
   if (!ok) throw new InvalidParam(`${owner}: ${message}`);
-}
-
-/** A one-line-per-param text table (for --help and the README). */
-export function paramTable(specs: readonly ParamSpec[]): string {
-  return specs.map((p) => `  ${p.name} (${describeAllowed(p)}, default ${defaultText(p)}): ${p.description}`).join('\n');
 }

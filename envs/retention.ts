@@ -122,49 +122,56 @@
 import type { BatchSim, HiddenBlock, Layout, SlotStatus } from './core.js';
 import { lazyHidden, RUNNING, TERMINATED, TRUNCATED } from './core.js';
 import { expectedSigmoid, normalCdf, sigmoid } from './math.js';
-import type { ParamSpec, ResolvedParams } from './params.js';
+import { defineParams, param, type ParamsOf } from './params.js';
+import { atMost, defineEnv } from './definition.js';
+import type { Dict } from './spaces.js';
+import { observationSpaceOf } from './core.js';
 import { normal, type Rng, sampleDistinct, userStream, worldStream } from './rng.js';
 
-export const retentionParams: readonly ParamSpec[] = [
-  { name: 'numItems', kind: 'int', default: 1000, min: 10, max: 1000000, description: 'catalogue size M' },
-  { name: 'numTopics', kind: 'int', default: 10, min: 2, max: 100, description: 'topics T' },
-  { name: 'numCandidates', kind: 'int', default: 20, min: 1, max: 10000, description: 'candidates N per step (at most numItems)' },
-  { name: 'slateSize', kind: 'int', default: 5, min: 1, max: 10000, description: 'slate size K (at most numCandidates)' },
-  { name: 'historyLength', kind: 'int', default: 5, min: 0, max: 100, description: 'interactions L in the observation' },
-  { name: 'horizonDays', kind: 'number', default: 30, min: 0, max: 3650, minExclusive: true, description: 'observation window H in days (truncation)' },
-  { name: 'maxSessionSteps', kind: 'int', default: 50, min: 1, max: 10000, description: 'cap on steps per session' },
-  { name: 'casualShare', kind: 'number', default: 0.6, min: 0, max: 1, description: 'share of casual users (the rest are core)' },
-  { name: 'appealQualityCorr', kind: 'number', default: -0.6, min: -0.99, max: 0.99, description: 'latent correlation of appeal and quality' },
-  { name: 'qualityNoise', kind: 'number', default: 0.1, min: 0, max: 1, description: 'std of the observable quality estimate' },
-  { name: 'noClickUtility', kind: 'number', default: 1.5, min: -20, max: 20, description: 'utility v_0 of not clicking' },
-  { name: 'driftRate', kind: 'number', default: 0.05, min: 0, max: 1, description: 'kappa: interest drift per click' },
-  { name: 'boredomGain', kind: 'number', default: 0.4, min: 0, max: 10, description: 'boredom added to a topic per click' },
-  { name: 'satisfactionRate', kind: 'number', default: 0.15, min: 0, max: 1, description: 'step of satisfaction toward the consumed quality' },
-  { name: 'drift', kind: 'boolean', default: true, description: 'mechanism switch: interest drift on consumption' },
-  { name: 'dailyDrift', kind: 'boolean', default: true, description: 'mechanism switch: daily random walk of interests' },
-  { name: 'boredom', kind: 'boolean', default: true, description: 'mechanism switch: boredom / satiation' },
-  { name: 'satisfaction', kind: 'boolean', default: true, description: 'mechanism switch: hidden satisfaction (off: S stays at S_0)' },
-  { name: 'churn', kind: 'boolean', default: true, description: 'mechanism switch: permanent churn' },
-  { name: 'trendShiftDay', kind: 'number', default: -1, min: -1, max: 3650, description: 'day of the population taste shift (-1: off)' },
-  { name: 'trendShiftMagnitude', kind: 'number', default: 0.8, min: 0, max: 2, description: 'size of the taste shift' },
-  { name: 'reward', kind: 'enum', default: 'engagement', values: ['engagement', 'retention', 'mix'], description: 'reward signal' },
-  { name: 'retentionWeight', kind: 'number', default: 10, min: 0, max: 1e4, description: 'minutes per new active day in the mix reward' },
-  { name: 'worldSeed', kind: 'int', default: -1, min: -1, max: 2 ** 52, description: 'seed of the world (catalogue, trend); -1: each population seed draws its own world (v0 as first released)' },
-];
+const retentionShape = {
+  numItems: param.int({ default: 1000, min: 10, max: 1000000, description: 'catalogue size M' }),
+  numTopics: param.int({ default: 10, min: 2, max: 100, description: 'topics T' }),
+  numCandidates: param.int({ default: 20, min: 1, max: 10000, description: 'candidates N per step (at most numItems)' }),
+  slateSize: param.int({ default: 5, min: 1, max: 10000, description: 'slate size K (at most numCandidates)' }),
+  historyLength: param.int({ default: 5, min: 0, max: 100, description: 'interactions L in the observation' }),
+  horizonDays: param.number({ default: 30, min: 0, max: 3650, minExclusive: true, description: 'observation window H in days (truncation)' }),
+  maxSessionSteps: param.int({ default: 50, min: 1, max: 10000, description: 'cap on steps per session' }),
+  casualShare: param.number({ default: 0.6, min: 0, max: 1, description: 'share of casual users (the rest are core)' }),
+  appealQualityCorr: param.number({ default: -0.6, min: -0.99, max: 0.99, description: 'latent correlation of appeal and quality' }),
+  qualityNoise: param.number({ default: 0.1, min: 0, max: 1, description: 'std of the observable quality estimate' }),
+  noClickUtility: param.number({ default: 1.5, min: -20, max: 20, description: 'utility v_0 of not clicking' }),
+  driftRate: param.number({ default: 0.05, min: 0, max: 1, description: 'kappa: interest drift per click' }),
+  boredomGain: param.number({ default: 0.4, min: 0, max: 10, description: 'boredom added to a topic per click' }),
+  satisfactionRate: param.number({ default: 0.15, min: 0, max: 1, description: 'step of satisfaction toward the consumed quality' }),
+  drift: param.boolean({ default: true, description: 'mechanism switch: interest drift on consumption' }),
+  dailyDrift: param.boolean({ default: true, description: 'mechanism switch: daily random walk of interests' }),
+  boredom: param.boolean({ default: true, description: 'mechanism switch: boredom / satiation' }),
+  satisfaction: param.boolean({ default: true, description: 'mechanism switch: hidden satisfaction (off: S stays at S_0)' }),
+  churn: param.boolean({ default: true, description: 'mechanism switch: permanent churn' }),
+  trendShiftDay: param.number({ default: -1, min: -1, max: 3650, description: 'day of the population taste shift (-1: off)' }),
+  trendShiftMagnitude: param.number({ default: 0.8, min: 0, max: 2, description: 'size of the taste shift' }),
+  reward: param.enum({ default: 'engagement', values: ['engagement', 'retention', 'mix'], description: 'reward signal' }),
+  retentionWeight: param.number({ default: 10, min: 0, max: 1e4, description: 'minutes per new active day in the mix reward' }),
+  worldSeed: param.int({ default: -1, min: -1, max: 2 ** 52, description: 'seed of the world (catalogue, trend); -1: each population seed draws its own world (v0 as first released)' }),
+};
+export const retentionParams = defineParams(retentionShape);
+export type RetentionParams = ParamsOf<typeof retentionParams>;
 
 /**
  * retention-v1's params: retention-v0's without the observable quality estimate, plus the content model of
  * the catalogue (embedding dimension, how much of quality and appeal the features carry) and a world seed
  * that defaults to 0, so every population (training, logging, held-out) lives in the same world.
  */
-export const retentionV1Params: readonly ParamSpec[] = [
-  ...retentionParams.filter((p) => p.name !== 'qualityNoise' && p.name !== 'worldSeed' && p.name !== 'appealQualityCorr'),
-  { name: 'embeddingDim', kind: 'int', default: 8, min: 2, max: 64, description: 'dimension D of the observable item embedding' },
-  { name: 'appealQualityCorr', kind: 'number', default: -0.8, min: -0.99, max: 0.99, description: 'cosine of the appeal and quality directions in embedding space (clickbait: negative)' },
-  { name: 'topicQualityStd', kind: 'number', default: 0.5, min: 0, max: 5, description: 'std of the per-topic quality offset mu_t' },
-  { name: 'itemNoise', kind: 'number', default: 0.5, min: 0, max: 5, description: 'std of the item-specific (idiosyncratic) part of appeal and quality' },
-  { name: 'worldSeed', kind: 'int', default: 0, min: 0, max: 2 ** 52, description: 'seed of the world: catalogue, directions, topic offsets, trend' },
-];
+const { qualityNoise: _qn, worldSeed: _ws, appealQualityCorr: _aq, ...retentionV1Common } = retentionShape;
+export const retentionV1Params = defineParams({
+  ...retentionV1Common,
+  embeddingDim: param.int({ default: 8, min: 2, max: 64, description: 'dimension D of the observable item embedding' }),
+  appealQualityCorr: param.number({ default: -0.8, min: -0.99, max: 0.99, description: 'cosine of the appeal and quality directions in embedding space (clickbait: negative)' }),
+  topicQualityStd: param.number({ default: 0.5, min: 0, max: 5, description: 'std of the per-topic quality offset mu_t' }),
+  itemNoise: param.number({ default: 0.5, min: 0, max: 5, description: 'std of the item-specific (idiosyncratic) part of appeal and quality' }),
+  worldSeed: param.int({ default: 0, min: 0, max: 2 ** 52, description: 'seed of the world: catalogue, directions, topic offsets, trend' }),
+});
+export type RetentionV1Params = ParamsOf<typeof retentionV1Params>;
 
 /** Per-type constants (casual, core); see the table in the header. */
 export const RETENTION_USER_TYPES = {
@@ -348,7 +355,7 @@ export class RetentionSim implements BatchSim {
   private readonly L: number;
   private readonly H: number;
   private readonly maxSteps: number;
-  private readonly p: ResolvedParams;
+  private readonly p: RetentionParams | RetentionV1Params;
   private readonly v0: number;
   private readonly rewardMode: number; // 0 engagement, 1 retention, 2 mix
   private readonly retentionWeight: number;
@@ -389,23 +396,23 @@ export class RetentionSim implements BatchSim {
 
   constructor(
     readonly B: number,
-    p: ResolvedParams,
+    p: RetentionParams | RetentionV1Params,
     variant: 'v0' | 'v1' = 'v0',
   ) {
     this.p = p;
     this.v1 = variant === 'v1';
-    this.D = this.v1 ? (p.embeddingDim as number) : 0;
-    this.M = p.numItems as number;
-    this.T = p.numTopics as number;
-    this.N = p.numCandidates as number;
-    this.K = p.slateSize as number;
-    this.L = p.historyLength as number;
-    this.H = p.horizonDays as number;
-    this.maxSteps = p.maxSessionSteps as number;
-    this.v0 = p.noClickUtility as number;
-    this.rewardMode = ['engagement', 'retention', 'mix'].indexOf(p.reward as string);
-    this.retentionWeight = p.retentionWeight as number;
-    this.shiftDay = p.trendShiftDay as number;
+    this.D = 'embeddingDim' in p ? p.embeddingDim : 0;
+    this.M = p.numItems;
+    this.T = p.numTopics;
+    this.N = p.numCandidates;
+    this.K = p.slateSize;
+    this.L = p.historyLength;
+    this.H = p.horizonDays;
+    this.maxSteps = p.maxSessionSteps;
+    this.v0 = p.noClickUtility;
+    this.rewardMode = ['engagement', 'retention', 'mix'].indexOf(p.reward);
+    this.retentionWeight = p.retentionWeight;
+    this.shiftDay = p.trendShiftDay;
     const { T, N, K, L } = this;
     const U = 4 + 3 * L + 3 * T;
     const F = this.v1 ? T + this.D + 1 : T + 3;
@@ -493,7 +500,7 @@ export class RetentionSim implements BatchSim {
   setPopulation(seed: number): void {
     this.populationSeed = seed;
     // The world: from worldSeed when set (>= 0), else (v0's original behaviour) from the population seed.
-    const ws = this.p.worldSeed as number;
+    const ws = this.p.worldSeed;
     const world = ws >= 0 ? ws : seed;
     if (world !== this.catSeed) {
       // The one-hots of the candidates on display belong to the old catalogue's topics: clear them all, so
@@ -501,9 +508,10 @@ export class RetentionSim implements BatchSim {
       this.candidates.fill(0);
       this.itemIds.fill(-1);
       const p = this.p;
-      this.cat = this.v1
-        ? makeCatalogueV1(world, this.M, this.T, this.D, p.appealQualityCorr as number, p.topicQualityStd as number, p.itemNoise as number)
-        : makeCatalogue(world, this.M, this.T, p.appealQualityCorr as number, p.qualityNoise as number);
+      this.cat =
+        'embeddingDim' in p
+        ? makeCatalogueV1(world, this.M, this.T, this.D, p.appealQualityCorr, p.topicQualityStd, p.itemNoise)
+        : makeCatalogue(world, this.M, this.T, p.appealQualityCorr, p.qualityNoise);
       this.catSeed = world;
     }
   }
@@ -512,7 +520,7 @@ export class RetentionSim implements BatchSim {
     const { T, L } = this;
     const pop = this.populationSeed;
     const init = userStream(pop, userIndex, 'init');
-    this.type[s] = init() < (this.p.casualShare as number) ? 0 : 1;
+    this.type[s] = init() < this.p.casualShare ? 0 : 1;
     for (let t = 0; t < T; t++) {
       this.theta[s * T + t] = 2 * init() - 1;
       this.bored[s * T + t] = 0;
@@ -659,11 +667,11 @@ export class RetentionSim implements BatchSim {
     if (clickedPos >= 0) {
       if (p.drift) {
         const th = this.theta[tb + c]!;
-        const kappa = p.driftRate as number;
+        const kappa = p.driftRate;
         this.theta[tb + c] = coin < f ? th + kappa * (1 - th) : th - kappa * (1 + th);
       }
-      if (p.boredom) this.bored[tb + c]! += p.boredomGain as number;
-      if (p.satisfaction) this.sat[s]! += (p.satisfactionRate as number) * (cat.quality[it]! - this.sat[s]!);
+      if (p.boredom) this.bored[tb + c]! += p.boredomGain;
+      if (p.satisfaction) this.sat[s]! += p.satisfactionRate * (cat.quality[it]! - this.sat[s]!);
     }
     this.sessEng[s] = 0.7 * this.sessEng[s]! + 0.3 * f;
     for (let j = 0; j < K; j++) this.topicShows[tb + cat.topic[this.itemIds[s * N + actions[o + j]!]!]!]! += 1;
@@ -723,7 +731,7 @@ export class RetentionSim implements BatchSim {
           }
           if (this.shiftDay >= 0 && !this.shifted[s] && newDay >= this.shiftDay) {
             this.shifted[s] = 1;
-            const mag = p.trendShiftMagnitude as number;
+            const mag = p.trendShiftMagnitude;
             for (let t = 0; t < T; t++) {
               const v = this.theta[tb + t]! + mag * cat.trend[t]!;
               this.theta[tb + t] = v > 1 ? 1 : v < -1 ? -1 : v;
@@ -830,3 +838,64 @@ export class RetentionSim implements BatchSim {
     out[offset + 3] = this.clicks[s]!;
   }
 }
+
+/** Observation bounds of the retention envs (v0: appeal, quality estimate, length; v1: embedding, length). */
+function retentionObservationSpace(p: RetentionParams | RetentionV1Params, l: BatchSim['layout'], v1: boolean): Dict {
+  const T = p.numTopics;
+  const L = p.historyLength;
+  const uLow = [0, 0, 0, 0];
+  const uHigh = [p.horizonDays, Infinity, p.maxSessionSteps, Infinity];
+  for (let j = 0; j < L; j++) uLow.push(-1, 0, 0), uHigh.push(T - 1, 1, 1);
+  for (let t = 0; t < 3 * T; t++) uLow.push(0), uHigh.push(Infinity);
+  const cLow: number[] = [];
+  const cHigh: number[] = [];
+  const D = 'embeddingDim' in p ? p.embeddingDim : 0;
+  for (let i = 0; i < l.N; i++) {
+    for (let t = 0; t < T; t++) cLow.push(0), cHigh.push(1);
+    if (v1) {
+      for (let k = 0; k < D; k++) cLow.push(-Infinity), cHigh.push(Infinity);
+      cLow.push(1);
+      cHigh.push(30);
+    } else {
+      cLow.push(0, 0, 1);
+      cHigh.push(1, 1, 30);
+    }
+  }
+  return observationSpaceOf(l, uLow, uHigh, cLow, cHigh);
+}
+
+export const retentionV0Env = defineEnv({
+  id: 'retention-v0',
+  description: 'Multi-session engagement and churn: drift, boredom, hidden satisfaction, session ends, return gaps, churn over 30 days',
+  source: "engagement-gym's own model (README: retention-v0); mechanisms after RecSim, rebounding bandits, DRN and RLUR",
+  params: retentionParams,
+  multiSession: true,
+  card: {
+    models: "a user's lifetime: MNL clicks, watch time by interest and quality, boredom, satisfaction, leave hazard, return gaps, churn",
+    observation: 'user: day, session, step, days since last session, last L interactions (3 each), lifetime shows, clicks and watched fractions per topic; candidates: N x (T + 3); itemIds',
+    action: 'Slate(N, K), default N 20, K 5',
+    reward: 'watch minutes (default), +1 per new active day (retention) or a mix',
+    episodeEnd: 'terminated on churn; truncated at the 30-day horizon',
+  },
+  check: atMost('retention-v0', ['slateSize', 'numCandidates'], ['numCandidates', 'numItems']),
+  createSim: (B, p) => new RetentionSim(B, p),
+  observationSpace: (p, l) => retentionObservationSpace(p, l, false),
+});
+
+export const retentionV1Env = defineEnv({
+  id: 'retention-v1',
+  description: 'retention-v0 whose long-term lever must be learned: appeal and quality act through observable item embeddings, no quality column, one world for every population',
+  source: "engagement-gym's own model (README: retention-v1); mechanisms after RecSim, rebounding bandits, DRN and RLUR",
+  params: retentionV1Params,
+  multiSession: true,
+  card: {
+    models: "retention-v0's lifetime (MNL clicks, watch time by interest and quality, boredom, hidden satisfaction, leave hazard, return gaps, churn); appeal and quality are hidden functions of topic + embedding + item noise",
+    observation: 'user: as retention-v0; candidates: N x (T + D + 1): one-hot topic, embedding (D 8), length; itemIds',
+    action: 'Slate(N, K), default N 20, K 5',
+    reward: 'watch minutes (default), +1 per new active day (retention) or a mix',
+    episodeEnd: 'terminated on churn; truncated at the 30-day horizon',
+  },
+  check: atMost('retention-v1', ['slateSize', 'numCandidates'], ['numCandidates', 'numItems']),
+  createSim: (B, p) => new RetentionSim(B, p, 'v1'),
+  observationSpace: (p, l) => retentionObservationSpace(p, l, true),
+});

@@ -89,7 +89,7 @@ function withBackend(raw: unknown, backend: string | undefined): unknown {
   return {
     ...spec,
     agents: spec.agents.map((a) => {
-      const known = listAgents().some((x) => x.id === a.id) && agentSpec(a.id).params.some((p) => p.name === 'backend');
+      const known = listAgents().some((x) => x.id === a.id) && agentSpec(a.id).params.has('backend');
       return known ? { ...a, params: { ...(a.params ?? {}), backend } } : a;
     }),
   };
@@ -308,9 +308,9 @@ export async function main(argv: string[]): Promise<number> {
       (a) => {
         if (listAgents().some((g) => g.id === a.id)) {
           const g = agentSpec(a.id as string);
-          if (a.json) return out(JSON.stringify({ id: g.id, description: g.description, source: g.source, oracle: g.oracle, params: g.params }, null, 2));
+          if (a.json) return out(JSON.stringify({ id: g.id, description: g.description, source: g.source, oracle: g.oracle, params: g.params.specs }, null, 2));
           out(`${g.id}${g.oracle ? ' [oracle]' : ''}: ${g.description}\nsource: ${g.source}\n\nparameters:`);
-          for (const p of g.params) out(`  ${p.name.padEnd(22)}${describeAllowed(p)}, default ${JSON.stringify(p.default)}\n  ${''.padEnd(22)}${p.description}`);
+          for (const p of g.params.specs) out(`  ${p.name.padEnd(22)}${describeAllowed(p)}, default ${JSON.stringify(p.default)}\n  ${''.padEnd(22)}${p.description}`);
           return;
         }
         if (!listEnvs().some((e) => e.id === a.id) && !/-v\d+$/.test(String(a.id))) {
@@ -319,10 +319,10 @@ export async function main(argv: string[]): Promise<number> {
         const spec = envSpec(a.id as string);
         const env = make(spec.id);
         if (a.json) {
-          return out(JSON.stringify({ id: spec.id, description: spec.description, source: spec.source, params: spec.params, card: spec.card, observationSpace: env.observationSpace.toJSON(), actionSpace: env.actionSpace.toJSON() }, null, 2));
+          return out(JSON.stringify({ id: spec.id, description: spec.description, source: spec.source, params: spec.params.specs, card: spec.card, observationSpace: env.observationSpace.toJSON(), actionSpace: env.actionSpace.toJSON() }, null, 2));
         }
         out(`${spec.id}: ${spec.description}\nsource: ${spec.source}\n\nparameters:`);
-        for (const p of spec.params) out(`  ${p.name.padEnd(22)}${describeAllowed(p)}, default ${JSON.stringify(p.default)}\n  ${''.padEnd(22)}${p.description}`);
+        for (const p of spec.params.specs) out(`  ${p.name.padEnd(22)}${describeAllowed(p)}, default ${JSON.stringify(p.default)}\n  ${''.padEnd(22)}${p.description}`);
         out(`\nobservation: ${env.observationSpace.describe()}\naction: ${env.actionSpace.describe()}`);
       },
     )

@@ -8,6 +8,7 @@ import { makeVec } from '../envs/registry.js';
 import type { Agent } from '../agents/api.js';
 import { observationOf } from '../agents/loop.js';
 import { EvaluationLimit } from '../envs/errors.js';
+import { collectedMetrics, MetricCollectors } from './metrics.js';
 
 export interface EvaluationOptions {
   /** Number of users. */
@@ -44,8 +45,8 @@ export interface UserOutcomes {
   returnGaps: number[];
   /** Clicks / steps. */
   ctr: Float64Array;
-  /** Intra-list diversity: the share of slate item pairs with different topics, averaged over the user's steps (NaN without topics). */
-  diversity: Float64Array;
+  /** Per-user values of the registered metrics that collect over steps (experiments/metrics.ts), by key; NaN where undefined. */
+  metrics: Record<string, Float64Array>;
   /** Day of the user's last session (multi-session envs). */
   lastDay: Float64Array;
   /** Mean self-information -log2(share of all clicks) of the items the user clicked (catalogue envs; NaN otherwise). */
@@ -76,7 +77,7 @@ export function evaluateAgent(envId: string, params: Record<string, unknown> | u
     sessionLengths: [],
     returnGaps: [],
     ctr: new Float64Array(n),
-    diversity: new Float64Array(n).fill(NaN),
+    metrics: Object.fromEntries(collectedMetrics().map((m) => [m.key, new Float64Array(n).fill(NaN)])),
     lastDay: new Float64Array(n).fill(NaN),
     novelty: new Float64Array(n).fill(NaN),
     coverage: NaN,
@@ -120,11 +121,9 @@ interface Accumulators {
 function runBatch(env: VectorEnv, agent: Agent, explore: boolean, seed: number, firstUser: number, out: UserOutcomes, at: number, maxSteps: number, reseed: boolean, acc: Accumulators, traceUsers: number): void {
   const B = env.numEnvs;
   const { K, U, N, F } = env.layout;
-  const topic = env.layout.candidateFeatures.find((f) => f.name === 'topic' && f.kind === 'onehot');
-  const divSum = new Float64Array(B);
   const steps = new Float64Array(B);
   const clicks = new Float64Array(B);
-  const slateTopics = new Int32Array(K);
+  const collectors = new MetricCollectors(env.layout, B);
   // Session metrics read the env's named user features (any layout): the calendar day, the step within the
   // session (0 at a session's first step) and the days since the last session. A multi-session env without them
   // gets no session metrics (NaN, empty lists) rather than numbers read from the wrong columns.
@@ -158,17 +157,7 @@ function runBatch(env: VectorEnv, agent: Agent, explore: boolean, seed: number, 
         if (h.interests) out.interestTrace.push([ui, multi ? obs.user[s * U + oDay]! : t, ...h.interests]);
       }
       if (acc.shown) for (let j = 0; j < K; j++) acc.shown[obs.itemIds![s * N + actions[s * K + j]!]!] = 1;
-      if (topic && K > 1) {
-        for (let j = 0; j < K; j++) {
-          const o = (s * N + actions[s * K + j]!) * F + topic.offset;
-          let tp = -1;
-          for (let q = 0; q < topic.size; q++) if (obs.candidates[o + q] === 1) tp = q;
-          slateTopics[j] = tp;
-        }
-        let diff = 0;
-        for (let a = 0; a < K; a++) for (let b = a + 1; b < K; b++) if (slateTopics[a] !== slateTopics[b]) diff++;
-        divSum[s]! += diff / ((K * (K - 1)) / 2);
-      }
+      collectors.shown({ slot: s, obs, slate: actions });
       // The consumed item (decided by this step's response, read after the step below).
     }
     const chosenItems = acc.shown ? Int32Array.from(actions, (a, k) => obs.itemIds![Math.floor(k / K) * N + a]!) : null;
@@ -176,6 +165,7 @@ function runBatch(env: VectorEnv, agent: Agent, explore: boolean, seed: number, 
     for (let s = 0; s < B; s++) {
       if (!active[s]) continue;
       steps[s]! += 1;
+      collectors.outcome(s, r.clicked[s]!, r.rewards[s]!);
       if (r.clicked[s]! >= 0) {
         clicks[s]! += 1;
         if (chosenItems) {
@@ -210,7 +200,7 @@ function runBatch(env: VectorEnv, agent: Agent, explore: boolean, seed: number, 
         active[s] = 0;
         const i = at + s;
         out.ctr[i] = clicks[s]! / Math.max(1, steps[s]!);
-        if (topic && K > 1) out.diversity[i] = divSum[s]! / Math.max(1, steps[s]!);
+        collectors.end(s, out.metrics, i);
         if (multi) out.lastDay[i] = r.final.observation.user[s * U + oDay]!;
         const st = r.final.stats;
         out.userIndex[i] = r.final.userIndex[s]!;

@@ -10,6 +10,11 @@ import { totalmem } from 'node:os';
 import { agentEnvInfo } from '../agents/registry.js';
 import { EgymError } from '../envs/errors.js';
 import type { Cell } from './cells.js';
+import { resolveParams } from '../envs/params.js';
+import { ppoParams } from '../agents/ppo-definition.js';
+import { slateqParams } from '../agents/slateq-definition.js';
+import { reinforceTopKParams } from '../agents/reinforce-topk-definition.js';
+import { adaptiveSupervisedParams, supervisedParams } from '../agents/supervised/definition.js';
 
 export const DEFAULT_MEMORY_FRACTION = 0.5;
 
@@ -38,14 +43,24 @@ export function cellMemory(cell: Cell): MemoryPart[] {
     // The training env's buffers, the loop's copy of the previous observation and the final observations.
     { field: 'train.numEnvs', value: cell.train.numEnvs, bytes: cell.train.numEnvs * row * 4 * 4 },
   ];
+  // The cell's params are resolved already; reading them through the agent's own schema types them.
   if (cell.agentId === 'ppo') {
-    const n = (p.numSteps as number) * cell.train.numEnvs;
-    parts.push({ field: `${a}.numSteps`, value: p.numSteps as number, bytes: n * (row + K + 7) * 4 * 2 });
+    const { numSteps } = resolveParams(a, ppoParams, p);
+    const n = numSteps * cell.train.numEnvs;
+    parts.push({ field: `${a}.numSteps`, value: numSteps, bytes: n * (row + K + 7) * 4 * 2 });
   }
-  if (cell.agentId === 'slateq') parts.push({ field: `${a}.replaySize`, value: p.replaySize as number, bytes: (p.replaySize as number) * (2 * row + 2 * K + N + 8) * 4 });
+  if (cell.agentId === 'slateq') {
+    const { replaySize } = resolveParams(a, slateqParams, p);
+    parts.push({ field: `${a}.replaySize`, value: replaySize, bytes: replaySize * (2 * row + 2 * K + N + 8) * 4 });
+  }
   if (cell.agentId === 'supervised' || cell.agentId === 'adaptive-supervised' || cell.agentId === 'reinforce-topk') {
     // Logged impressions: about 100 steps per user, K impressions per step, a feature row each (and a copy).
-    const users = p.logUsers as number;
+    const users =
+      cell.agentId === 'reinforce-topk'
+        ? resolveParams(a, reinforceTopKParams, p).logUsers
+        : cell.agentId === 'supervised'
+          ? resolveParams(a, supervisedParams, p).logUsers
+          : resolveParams(a, adaptiveSupervisedParams, p).logUsers;
     parts.push({ field: `${a}.logUsers`, value: users, bytes: users * 100 * K * (U + F + 32) * 4 * 2 });
   }
   return parts;

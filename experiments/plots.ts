@@ -7,6 +7,7 @@ import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { CellResult } from './run-cell.js';
 import type { Summary } from './summary.js';
+import { listMetrics } from './metrics.js';
 
 async function render(spec: Record<string, unknown>): Promise<string> {
   const full = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', config: { font: 'sans-serif' }, ...spec } as unknown as TopLevelSpec;
@@ -34,9 +35,10 @@ export async function makePlots(s: Summary, results: CellResult[]): Promise<Reco
       ],
     });
   }
+  const plotted = new Set(listMetrics().filter((d) => d.plot).map((d) => d.key));
   for (const m of s.metrics) {
     const rows = s.groups.filter((g) => g.metrics[m.key]).map((g) => ({ agent: groupName(g), mean: g.metrics[m.key]!.mean, lo: Number.isFinite(g.metrics[m.key]!.lo) ? g.metrics[m.key]!.lo : g.metrics[m.key]!.mean, hi: Number.isFinite(g.metrics[m.key]!.hi) ? g.metrics[m.key]!.hi : g.metrics[m.key]!.mean }));
-    if (rows.length === 0 || !['return', 'activeDays', 'churned', 'd30', 'ctr', 'diversity'].includes(m.key)) continue;
+    if (rows.length === 0 || !plotted.has(m.key)) continue;
     plots[`final-${m.key}`] = await render({
       title: `${m.label}: mean and 95% CI across seeds`,
       width: 480,

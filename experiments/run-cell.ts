@@ -18,12 +18,17 @@ import { trainAgent } from '../agents/loop.js';
 import { makeVec } from '../envs/registry.js';
 import { feature } from '../envs/core.js';
 import { evaluateAgent, type UserOutcomes } from './evaluate.js';
+import { USER_COLUMNS } from './metrics.js';
 import type { Cell } from './cells.js';
 import { ResultFileError } from './results.js';
 
-/** Per-user final metrics stored for every cell. */
-export const USER_METRICS = ['return', 'length', 'activeDays', 'sessions', 'churned', 'clicks', 'ctr', 'firstSessionCtr', 'diversity', 'novelty', 'lastDay'] as const;
-export type UserMetric = (typeof USER_METRICS)[number];
+/** The per-user columns of an evaluation: the stored outcomes, then each collected metric (experiments/metrics.ts). */
+export function userColumns(o: UserOutcomes): Record<string, Float64Array> {
+  const cols: Record<string, Float64Array> = {};
+  for (const k of USER_COLUMNS) cols[k] = o[k];
+  for (const [k, v] of Object.entries(o.metrics)) cols[k] = v;
+  return cols;
+}
 
 export interface CurvePoint {
   userSteps: number;
@@ -81,7 +86,8 @@ export interface CellResult {
   cell: Cell;
   curve: CurvePoint[];
   final: {
-    users: Record<UserMetric, (number | null)[]>;
+    /** Per-user columns: USER_COLUMNS and each collected metric's key. */
+    users: Record<string, (number | null)[]>;
     sessionLengths: number[];
     returnGaps: number[];
     coverage: number | null;
@@ -103,8 +109,7 @@ const nul = (v: number) => (Number.isFinite(v) ? v : null);
 
 function means(o: UserOutcomes): Record<string, number> {
   const m: Record<string, number> = {};
-  for (const k of USER_METRICS) {
-    const a = o[k] as Float64Array;
+  for (const [k, a] of Object.entries(userColumns(o))) {
     let s = 0;
     let n = 0;
     for (const v of a) if (Number.isFinite(v)) (s += v), n++;
@@ -219,8 +224,8 @@ export async function runCell(cell: Cell, opts: { keepCheckpoint?: boolean } = {
   }
   const trainSeconds = (performance.now() - t1) / 1000; // clock-ok
   const fin = evaluate(cell.final.users, cell.final.seed);
-  const users = {} as CellResult['final']['users'];
-  for (const k of USER_METRICS) users[k] = Array.from(fin[k] as Float64Array, nul);
+  const users: CellResult['final']['users'] = {};
+  for (const [k, a] of Object.entries(userColumns(fin))) users[k] = Array.from(a, nul);
   const result: CellResult = {
     format: 'engagement-gym/cell',
     version: 1,

@@ -183,7 +183,7 @@ export function resolveSpec(raw: unknown, quick = false, modules: LoadedModule[]
   at('env.params', () => {
     // One world by default: an env with a world seed (retention-v0, v1) gets worldSeed 0 unless the spec sets it.
     const raw = { ...(s.env.params ?? {}) };
-    if (!('worldSeed' in raw) && envSpec(s.env.id).params.some((p) => p.name === 'worldSeed')) raw.worldSeed = 0;
+    if (!('worldSeed' in raw) && envSpec(s.env.id).params.has('worldSeed')) raw.worldSeed = 0;
     envParams = resolveEnvParams(s.env.id, raw) as Record<string, unknown>;
   });
   const labels = new Set<string>();
@@ -237,7 +237,7 @@ export function resolveSpec(raw: unknown, quick = false, modules: LoadedModule[]
 export function sweepTarget(spec: ResolvedSpec, path: string): { kind: 'env' | 'agent'; agent: number; param: string } {
   const envM = /^env\.params\.([A-Za-z0-9_]+)$/.exec(path);
   if (envM) {
-    if (!envSpec(spec.env.id).params.some((p) => p.name === envM[1])) throw new SpecError(`spec: sweep: "${path}": ${spec.env.id} has no param "${envM[1]}"`, `sweep.${path}`);
+    if (!envSpec(spec.env.id).params.has(envM[1])) throw new SpecError(`spec: sweep: "${path}": ${spec.env.id} has no param "${envM[1]}"`, `sweep.${path}`);
     return { kind: 'env', agent: -1, param: envM[1]! };
   }
   const agM = /^agents\[([^\]]+)\]\.params\.([A-Za-z0-9_]+)$/.exec(path);
@@ -245,7 +245,7 @@ export function sweepTarget(spec: ResolvedSpec, path: string): { kind: 'env' | '
     const key = agM[1]!;
     const idx = /^\d+$/.test(key) ? Number(key) : spec.agents.findIndex((a) => a.label === key);
     if (idx < 0 || idx >= spec.agents.length) throw new SpecError(`spec: sweep: "${path}": no agent ${key} (labels: ${spec.agents.map((a) => a.label).join(', ')})`, `sweep.${path}`);
-    if (!agentSpec(spec.agents[idx]!.id).params.some((p) => p.name === agM[2])) throw new SpecError(`spec: sweep: "${path}": agent ${spec.agents[idx]!.id} has no param "${agM[2]}"`, `sweep.${path}`);
+    if (!agentSpec(spec.agents[idx]!.id).params.has(agM[2])) throw new SpecError(`spec: sweep: "${path}": agent ${spec.agents[idx]!.id} has no param "${agM[2]}"`, `sweep.${path}`);
     return { kind: 'agent', agent: idx, param: agM[2]! };
   }
   throw new SpecError(`spec: sweep: "${path}" is not a sweepable path; use env.params.NAME or agents[INDEX or LABEL].params.NAME`, `sweep.${path}`);

@@ -9,31 +9,29 @@
  * agents) and the probability of improvement P(agent > baseline) over seeds with a bootstrap CI (rliable);
  * the normalized score (agent - floor) / (ceiling - floor) per seed with its t-interval, where the spec names
  * a floor (random) and a ceiling oracle; and the untrained evaluation (the learning curve's first point).
- * Derived metrics: D1 / D7 / D30 retention (a session on or after day k; at or past the horizon: not churned),
- * the survival curve of users over days, per-step engagement, return gap, session length, coverage.
+ * The metrics are the registry's (experiments/metrics.ts), D1 / D7 / D30 retention among them; also the
+ * survival curve of users over days, return gap, session length and coverage.
  * Built from the cells in index order, and free of timing: identical whatever the number of workers.
  */
 import { csvFormatRows } from 'd3-dsv';
 import type { CellResult } from './run-cell.js';
+import { listMetrics, metricValues } from './metrics.js';
 import type { ResolvedSpec } from './spec.js';
 import { holm, iqm, mean, pairedDifference, probabilityOfImprovementCi, seedProportionInterval, stratifiedBootstrap, tInterval } from './stats.js';
 
-/** `kind`: 'binary' (0/1 per user: Wilson intervals), 'rate' (a mean in [0, 1]: t-interval cut to [0, 1]), or real. */
-export const SUMMARY_METRICS: { key: string; label: string; multiSession?: boolean; kind?: 'binary' | 'rate' }[] = [
-  { key: 'return', label: 'lifetime engagement (return)' },
-  { key: 'perStep', label: 'engagement per step' },
-  { key: 'length', label: 'steps per user' },
-  { key: 'ctr', label: 'CTR', kind: 'rate' },
-  { key: 'activeDays', label: 'active days', multiSession: true },
-  { key: 'sessions', label: 'sessions', multiSession: true },
-  { key: 'churned', label: 'churn rate', multiSession: true, kind: 'binary' },
-  { key: 'd1', label: 'D1 retention', multiSession: true, kind: 'binary' },
-  { key: 'd7', label: 'D7 retention', multiSession: true, kind: 'binary' },
-  { key: 'd30', label: 'D30 retention', multiSession: true, kind: 'binary' },
-  { key: 'firstSessionCtr', label: 'first-session CTR', multiSession: true, kind: 'rate' },
-  { key: 'diversity', label: 'intra-list diversity', kind: 'rate' },
-  { key: 'novelty', label: 'novelty (bits)' },
-];
+/** A metric as the summary records it (from the registry, experiments/metrics.ts). */
+export interface SummaryMetric {
+  key: string;
+  label: string;
+  multiSession?: boolean;
+  /** 'binary' (0/1 per user: Wilson intervals), 'rate' (a mean in [0, 1]: t-interval cut to [0, 1]), or real. */
+  kind?: 'binary' | 'rate';
+}
+
+/** The registered metrics, as summaries record them. */
+export function summaryMetrics(): SummaryMetric[] {
+  return listMetrics().map((m) => ({ key: m.key, label: m.label, ...(m.multiSession ? { multiSession: true } : {}), ...(m.kind ? { kind: m.kind } : {}) }));
+}
 
 export interface MetricSummary {
   mean: number;
@@ -86,26 +84,17 @@ export interface Summary {
   /** Labels of the floor (random) and the ceiling of the normalized score, when the spec has them. */
   floor: string | null;
   ceiling: string | null;
-  metrics: typeof SUMMARY_METRICS;
+  metrics: SummaryMetric[];
   horizonDays: number | null;
   groups: GroupSummary[];
 }
 
-/** Per-user values of a (possibly derived) metric of one cell; NaN where undefined. */
+/** Per-user values of a registered metric of one cell; NaN where undefined. */
 export function userValues(r: CellResult, key: string, horizon: number | null): number[] {
-  const u = r.final.users;
-  const num = (a: (number | null)[]) => a.map((v) => (v === null ? NaN : v));
-  const ret = num(u.return);
-  const len = num(u.length);
-  if (key === 'perStep') return ret.map((v, i) => v / len[i]!);
-  const m = /^d(\d+)$/.exec(key);
-  if (m) {
-    const k = Number(m[1]);
-    const last = num(u.lastDay);
-    const churned = num(u.churned);
-    return last.map((d, i) => (Number.isNaN(d) ? NaN : horizon !== null && k >= horizon ? 1 - churned[i]! : Math.floor(d) >= k ? 1 : 0));
-  }
-  return num(u[key as keyof typeof u]);
+  const m = listMetrics().find((d) => d.key === key);
+  const col = r.final.users[key];
+  if (!m) return col ? col.map((v) => (v === null ? NaN : v)) : [];
+  return metricValues(m, r.final.users, { horizon });
 }
 
 function finiteMean(x: number[]): number {
@@ -115,9 +104,9 @@ function finiteMean(x: number[]): number {
 
 export function summarize(spec: ResolvedSpec, results: CellResult[]): Summary {
   const sorted = [...results].sort((a, b) => a.cell.index - b.cell.index);
-  const horizon = typeof spec.env.params.horizonDays === 'number' ? (spec.env.params.horizonDays as number) : null;
+  const horizon = typeof spec.env.params.horizonDays === 'number' ? (spec.env.params.horizonDays) : null;
   const multi = sorted.some((r) => r.final.users.activeDays.some((v) => v !== null));
-  const metrics = SUMMARY_METRICS.filter((m) => !m.multiSession || multi);
+  const metrics = summaryMetrics().filter((m) => !m.multiSession || multi);
   const groupsMap = new Map<string, CellResult[]>();
   for (const r of sorted) {
     const k = `${r.cell.pointIndex}|${r.cell.label}`;

@@ -18,7 +18,10 @@
  * - bandits: one state.
  */
 import type { FeatureSpec, Layout } from '../envs/core.js';
-import type { ResolvedParams } from '../envs/params.js';
+import type { AgentEnvInfo } from '../agents/api.js';
+import { envParamsFor } from '../agents/registry.js';
+import { boredomMdpEnv } from '../envs/boredom-mdp.js';
+import { retentionV0Env } from '../envs/retention.js';
 import { EgymError, InvalidParam } from '../envs/errors.js';
 
 export interface StateDim {
@@ -50,27 +53,29 @@ export function validateStateSpec(v: unknown): string | null {
   return null;
 }
 
-export function defaultStateSpec(envId: string, envParams: ResolvedParams): StateDim[] {
-  switch (envId) {
-    case 'boredom-mdp-v0': {
-      const T = envParams.numTopics as number;
-      // Satisfaction first, then boredom by topic: the same index as the env's model (g + Ls (b_0 + Lb (b_1 + ...))).
-      const dims: StateDim[] = [{ feature: 'satisfaction', levels: envParams.satisfactionLevels as number }];
-      for (let t = 0; t < T; t++) dims.push({ feature: 'boredom', index: t, levels: envParams.boredomLevels as number });
-      return dims;
-    }
-    case 'retention-v0':
-      return (envParams.historyLength as number) > 0
-        ? [
-            { feature: 'stepInSession', edges: [1, 3, 6, 10] },
-            { feature: 'daysSinceLastSession', edges: [0.5, 1.5, 3] },
-            { feature: 'history', index: 1, levels: 2 },
-            { feature: 'history', index: 2, edges: [0.3, 0.6] },
-          ]
-        : [
-            { feature: 'stepInSession', edges: [1, 3, 6, 10] },
-            { feature: 'daysSinceLastSession', edges: [0.5, 1.5, 3] },
-          ];
+export function defaultStateSpec(env: AgentEnvInfo): StateDim[] {
+  const bm = envParamsFor(env, boredomMdpEnv);
+  if (bm) {
+    // Satisfaction first, then boredom by topic: the same index as the env's model (g + Ls (b_0 + Lb (b_1 + ...))).
+    const dims: StateDim[] = [{ feature: 'satisfaction', levels: bm.satisfactionLevels }];
+    for (let t = 0; t < bm.numTopics; t++) dims.push({ feature: 'boredom', index: t, levels: bm.boredomLevels });
+    return dims;
+  }
+  const r0 = envParamsFor(env, retentionV0Env);
+  if (r0) {
+    return r0.historyLength > 0
+      ? [
+          { feature: 'stepInSession', edges: [1, 3, 6, 10] },
+          { feature: 'daysSinceLastSession', edges: [0.5, 1.5, 3] },
+          { feature: 'history', index: 1, levels: 2 },
+          { feature: 'history', index: 2, edges: [0.3, 0.6] },
+        ]
+      : [
+          { feature: 'stepInSession', edges: [1, 3, 6, 10] },
+          { feature: 'daysSinceLastSession', edges: [0.5, 1.5, 3] },
+        ];
+  }
+  switch (env.envId) {
     case 'interest-evolution-v0':
       return [
         { feature: 'response', index: 0, levels: 2 },

@@ -9,25 +9,31 @@
  * - constant: stepSize
  * - visits: 1 / n^stepSizePower (power in (0.5, 1] satisfies the Robbins-Monro conditions)
  */
-import type { ParamSpec, ResolvedParams } from '../envs/params.js';
+import { param, type ParamDef } from '../envs/params.js';
 
-export const epsilonParams: readonly ParamSpec[] = [
-  { name: 'epsilonSchedule', kind: 'enum', default: 'linear', values: ['constant', 'linear', 'exponential'], description: 'exploration schedule' },
-  { name: 'epsilonStart', kind: 'number', default: 1, min: 0, max: 1, description: 'epsilon at the start' },
-  { name: 'epsilonEnd', kind: 'number', default: 0.05, min: 0, max: 1, description: 'epsilon at the end of the schedule' },
-  { name: 'epsilonSteps', kind: 'int', default: 50000, min: 1, max: 1e12, description: 'user-steps of the linear decay (time constant of the exponential)' },
-];
+/** The exploration params (spread into an agent's `defineParams`, with its own defaults via `withDefault`). */
+export const epsilonShape = {
+  epsilonSchedule: param.enum({ default: 'linear', values: ['constant', 'linear', 'exponential'], description: 'exploration schedule' }),
+  epsilonStart: param.number({ default: 1, min: 0, max: 1, description: 'epsilon at the start' }),
+  epsilonEnd: param.number({ default: 0.05, min: 0, max: 1, description: 'epsilon at the end of the schedule' }),
+  epsilonSteps: param.int({ default: 50000, min: 1, max: 1e12, description: 'user-steps of the linear decay (time constant of the exponential)' }),
+};
 
-export const stepSizeParams: readonly ParamSpec[] = [
-  { name: 'stepSizeSchedule', kind: 'enum', default: 'visits', values: ['constant', 'visits'], description: 'step-size schedule' },
-  { name: 'stepSize', kind: 'number', default: 0.1, min: 0, max: 1, minExclusive: true, description: 'constant step size' },
-  { name: 'stepSizePower', kind: 'number', default: 0.6, min: 0.5, max: 1, minExclusive: true, description: 'alpha = 1 / visits^power' },
-];
+/** The step-size params of tabular learners. */
+export const stepSizeShape = {
+  stepSizeSchedule: param.enum({ default: 'visits', values: ['constant', 'visits'], description: 'step-size schedule' }),
+  stepSize: param.number({ default: 0.1, min: 0, max: 1, minExclusive: true, description: 'constant step size' }),
+  stepSizePower: param.number({ default: 0.6, min: 0.5, max: 1, minExclusive: true, description: 'alpha = 1 / visits^power' }),
+};
 
-export function epsilonAt(p: ResolvedParams, t: number): number {
-  const a = p.epsilonStart as number;
-  const b = p.epsilonEnd as number;
-  const n = p.epsilonSteps as number;
+type ValuesOf<S> = { readonly [K in keyof S]: S[K] extends ParamDef<infer T> ? T : never };
+export type EpsilonParams = ValuesOf<typeof epsilonShape>;
+export type StepSizeParams = ValuesOf<typeof stepSizeShape>;
+
+export function epsilonAt(p: EpsilonParams, t: number): number {
+  const a = p.epsilonStart;
+  const b = p.epsilonEnd;
+  const n = p.epsilonSteps;
   switch (p.epsilonSchedule) {
     case 'constant':
       return a;
@@ -38,6 +44,6 @@ export function epsilonAt(p: ResolvedParams, t: number): number {
   }
 }
 
-export function stepSizeAt(p: ResolvedParams, visits: number): number {
-  return p.stepSizeSchedule === 'constant' ? (p.stepSize as number) : 1 / Math.pow(Math.max(1, visits), p.stepSizePower as number);
+export function stepSizeAt(p: StepSizeParams, visits: number): number {
+  return p.stepSizeSchedule === 'constant' ? p.stepSize : 1 / Math.pow(Math.max(1, visits), p.stepSizePower);
 }

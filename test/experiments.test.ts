@@ -321,11 +321,11 @@ describe('shipped specs', () => {
 describe('seed-level summary', () => {
   it('pairs over seeds on the same users, and normalizes by floor and ceiling per seed (hand-computed)', async () => {
     const { summarize } = await import('../experiments/summary.js');
-    const { USER_METRICS } = await import('../experiments/run-cell.js');
+    const { USER_COLUMNS } = await import('../experiments/metrics.js');
     let index = 0;
     const cell = (label: string, seed: number, returns: number[], untrained?: number) => {
       const users = {} as Record<string, (number | null)[]>;
-      for (const k of USER_METRICS) users[k] = returns.map(() => null);
+      for (const k of [...USER_COLUMNS, 'diversity']) users[k] = returns.map(() => null);
       users.return = returns;
       users.length = returns.map(() => 10);
       return {
@@ -446,9 +446,9 @@ describe('training logs', () => {
 describe('generic metrics read named features, not retention-v0 offsets', () => {
   it('a multi-session env with another user-feature layout gets the same session metrics as retention-v0 (no edit outside its file)', async () => {
     const { register, envSpec } = await import('../envs/registry.js');
-    const { RetentionSim } = await import('../envs/retention.js');
+    const { RetentionSim, retentionV0Env } = await import('../envs/retention.js');
     const { observationSpaceOf } = await import('../envs/core.js');
-    const base = envSpec('retention-v0');
+    const base = retentionV0Env;
     // retention-v0 with its four leading scalar user features (day, session, step in session, days since the last
     // session) moved to the end of the user row, in reverse order.
     class Shuffled {
@@ -456,7 +456,7 @@ describe('generic metrics read named features, not retention-v0 offsets', () => 
       readonly layout: import('../envs/core.js').Layout;
       readonly user: Float32Array;
       readonly perm: number[];
-      constructor(B: number, p: import('../envs/params.js').ResolvedParams) {
+      constructor(B: number, p: import('../envs/retention.js').RetentionParams) {
         this.inner = new RetentionSim(B, p);
         const L = this.inner.layout;
         const U = L.U;

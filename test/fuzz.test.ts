@@ -45,7 +45,7 @@ describe('fuzz: env params (10,000 cases over every env)', () => {
   it('make() accepts exactly the params inside the documented ranges and rejects the rest with InvalidParam', () => {
     fc.assert(
       fc.property(fc.constantFrom(...ENVS), fc.array(fc.tuple(fc.nat({ max: 12 }), anyValue), { maxLength: 3 }), fc.boolean(), (id, pairs, junkKey) => {
-        const specs = envSpec(id).params;
+        const specs = envSpec(id).params.specs;
         const params: Record<string, unknown> = {};
         for (const [k, v] of pairs) params[specs.length > 0 ? specs[k % specs.length]!.name : `p${k}`] = v;
         if (junkKey) params.notAParam = 1;
@@ -285,7 +285,7 @@ describe('fuzz: agents (10,000 constructions and acts)', () => {
     );
     let built = 0;
     for (const [id, pairs, user, cands] of cases) {
-      const specs = agentSpec(id).params;
+      const specs = agentSpec(id).params.specs;
       const params: Record<string, unknown> = {};
       for (const [k, v] of pairs) if (specs.length > 0) params[specs[k % specs.length]!.name] = v;
       let agent;

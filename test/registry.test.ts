@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { listEnvs, make, makeVec, register, resolveEnvParams } from '../envs/registry.js';
+import { listEnvs, make, makeVec, register, resolveEnvParams, resolveEnvParamsOf } from '../envs/registry.js';
+import { NO_PARAMS } from '../envs/params.js';
 import { InvalidParam, UnknownEnv } from '../envs/errors.js';
-import { RetentionSim } from '../envs/retention.js';
+import { RetentionSim, retentionV0Env } from '../envs/retention.js';
 import { TimeLimit } from '../envs/wrappers.js';
 
 describe('registry', () => {
@@ -55,10 +56,10 @@ describe('registry', () => {
       id: 'retention-v0',
       description: 'x',
       source: 'x',
-      params: [],
+      params: NO_PARAMS,
       multiSession: false,
       card: { models: '', observation: '', action: '', reward: '', episodeEnd: '' },
-      createSim: (B: number) => new RetentionSim(B, resolveEnvParams('retention-v0')),
+      createSim: (B: number) => new RetentionSim(B, resolveEnvParamsOf(retentionV0Env)),
       observationSpace: () => make('retention-v0').observationSpace,
     };
     expect(() => register(spec)).toThrow(/already registered/);
@@ -128,5 +129,31 @@ describe('bad inputs are typed errors that name what was given', () => {
     expect(() => resolveSpec({ ...base, quick: { final: { users: 1e9 } } }, true)).toThrow(/spec: quick\.final\.users: .*1000000/);
     expect(() => resolveSpec({ ...base, eval: { every: 1, users: 1e7 } })).toThrow(/spec: eval\.users/);
     expect(resolveSpec({ ...base, final: { users: MAX_USERS } }).final.users).toBe(MAX_USERS);
+  });
+});
+
+describe('the README shows the plugins that the tests run', () => {
+  it('its custom agent and custom env are test/fixtures/my-agent.mjs and my-env.mjs, verbatim', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    for (const f of ['my-agent.mjs', 'my-env.mjs']) expect(readme).toContain('```js\n' + readFileSync(new URL(`./fixtures/${f}`, import.meta.url), 'utf8').trimEnd() + '\n```');
+  });
+
+  it('params are typed by their zod schema: defaults filled, the first bad param named with what is allowed', async () => {
+    const { defineParams, param, resolveParams } = await import('../envs/params.js');
+    const s = defineParams({ n: param.int({ default: 3, min: 1, max: 9, description: 'n' }), mode: param.enum({ default: 'a', values: ['a', 'b'], description: 'm' }), w: param.numbers({ default: [0.5, 0.5], min: 0, max: 1, simplex: true, description: 'w' }) });
+    const p = resolveParams('x', s, { mode: 'b' });
+    const n: number = p.n;
+    const mode: 'a' | 'b' = p.mode;
+    expect([n, mode, p.w]).toEqual([3, 'b', [0.5, 0.5]]);
+    expect(() => resolveParams('x', s, { n: 2.5 })).toThrow('x: param "n" = 2.5 is not an integer: allowed an integer in [1, 9] (default 3)');
+    expect(() => resolveParams('x', s, { n: 10 })).toThrow('x: param "n" = 10 is out of range: allowed an integer in [1, 9] (default 3)');
+    expect(() => resolveParams('x', s, { mode: 'c' })).toThrow(/param "mode" = "c" is not an allowed value: allowed one of "a", "b"/);
+    expect(() => resolveParams('x', s, { w: [0.5, 0.6] })).toThrow(/param "w" = \[0\.5, 0\.6\] does not sum to 1/);
+    expect(() => resolveParams('x', s, { n: Infinity })).toThrow(/param "n" = Infinity is not a finite number/);
+    expect(() => resolveParams('x', s, { nn: 1 })).toThrow('x: unknown param "nn"; known params: n, mode, w');
+    // A default is a fresh copy each time: mutating one resolved list never changes the next.
+    (p.w as number[])[0] = 9;
+    expect(resolveParams('x', s, {}).w).toEqual([0.5, 0.5]);
   });
 });

@@ -10,7 +10,7 @@
  * with probability exploreEpsilon, logs every impression it serves, and every `retrainEvery` user-steps
  * retrains from scratch on the most recent `window` impressions (the population drifts; the model follows).
  */
-import type { ResolvedParams } from '../../envs/params.js';
+import type { SupervisedParams } from './definition.js';
 import { sampleDistinct, statefulStream } from '../../envs/rng.js';
 import { optimalMnlSlate, topK } from '../../policies/slates.js';
 import { type BackendChoice, type BackendInfo, initBackend } from '../../policies/backend.js';
@@ -27,7 +27,7 @@ export interface SupervisedDeps {
   makeBehaviour(id: string, seed: number): Promise<Agent>;
 }
 
-export class SupervisedAgent extends BaseAgent {
+export class SupervisedAgent extends BaseAgent<SupervisedParams> {
   readonly id: 'supervised' | 'adaptive-supervised';
   backend!: BackendInfo;
   pipeline!: Pipeline;
@@ -44,7 +44,7 @@ export class SupervisedAgent extends BaseAgent {
   /** User-steps logged so far (the step index of logged impressions). */
   private logged = 0;
 
-  constructor(id: 'supervised' | 'adaptive-supervised', p: ResolvedParams, env: AgentEnvInfo, seed: number) {
+  constructor(id: 'supervised' | 'adaptive-supervised', p: SupervisedParams, env: AgentEnvInfo, seed: number) {
     super(p, env, seed);
     this.id = id;
     const fb = new FeatureBuilder(env.layout);
@@ -58,31 +58,31 @@ export class SupervisedAgent extends BaseAgent {
     const p = this.params;
     return {
       envId: this.env.envId,
-      envParams: this.env.params as Record<string, unknown>,
-      users: p.logUsers as number,
-      seed: (p.logPopulation as number) >= 0 ? (p.logPopulation as number) : 1_000_000 + this.seed,
+      envParams: this.env.params,
+      users: p.logUsers,
+      seed: p.logPopulation >= 0 ? p.logPopulation : 1_000_000 + this.seed,
       behaviour,
-      epsilon: p.behaviourEpsilon as number,
-      model: p.model as ModelKind,
+      epsilon: p.behaviourEpsilon,
+      model: p.model,
       watchModel: p.target !== 'click',
-      hidden: p.hidden as number,
-      gruUnits: p.gruUnits as number,
+      hidden: p.hidden,
+      gruUnits: p.gruUnits,
       epochs,
-      batchSize: p.batchSize as number,
-      lr: p.lr as number,
-      patience: p.patience as number,
+      batchSize: p.batchSize,
+      lr: p.lr,
+      patience: p.patience,
       fractions: { train: 0.7, val: 0.15 },
       trainSeed,
-      itemStats: p.itemStats as boolean,
+      itemStats: p.itemStats,
     };
   }
 
   /** Steps 1-4: select the backend, log, fit. */
   async init(deps: SupervisedDeps): Promise<this> {
-    this.backend = await initBackend(this.params.backend as BackendChoice);
-    const b = this.params.behaviour as string;
+    this.backend = await initBackend(this.params.backend);
+    const b = this.params.behaviour;
     const behaviour = b === 'random' ? null : await deps.makeBehaviour(b, this.seed);
-    this.pipeline = runPipeline(this.options(behaviour, this.seed, this.params.epochs as number));
+    this.pipeline = runPipeline(this.options(behaviour, this.seed, this.params.epochs));
     this.reports.push(this.pipeline.report);
     return this;
   }
@@ -93,7 +93,7 @@ export class SupervisedAgent extends BaseAgent {
     const { N, K, U, F } = this.env.layout;
     const fb = this.pipeline.features;
     const D = fb.dim;
-    const explore = this.id === 'adaptive-supervised' && (ctx.training || ctx.explore) ? (this.params.exploreEpsilon as number) : 0;
+    const explore = 'exploreEpsilon' in this.params && (ctx.training || ctx.explore) ? this.params.exploreEpsilon : 0;
     // Rows: every candidate of every active slot that is not exploring this step.
     const rows: number[] = [];
     for (let s = 0; s < obs.B; s++) {
@@ -119,7 +119,7 @@ export class SupervisedAgent extends BaseAgent {
     });
     const x = this.pipeline.normalizer.apply(this.x.subarray(0, n * D), D);
     const seq = w > 0 ? this.seq.subarray(0, n * w) : undefined;
-    const target = this.params.target as Target;
+    const target = this.params.target;
     const pc = target !== 'watch' ? this.pipeline.click.predict(x, n, seq) : null;
     const pw = target !== 'click' ? this.pipeline.watch!.predict(x, n, seq) : null;
     if (this.params.serving === 'mnl' && pc && pw) {
@@ -157,10 +157,11 @@ export class SupervisedAgent extends BaseAgent {
   }
 
   update(): Record<string, number> | void {
-    if (!this.window || this.sinceRetrain < (this.params.retrainEvery as number)) return;
+    const p = this.params;
+    if (!this.window || !('retrainEvery' in p) || this.sinceRetrain < p.retrainEvery) return;
     this.sinceRetrain = 0;
     const log = this.window.build();
-    const keep = Math.min(log.n, this.params.window as number);
+    const keep = Math.min(log.n, p.window);
     const recent = sliceLog(log, log.n - keep, log.n);
     // Keep only the window in memory.
     this.window = new LogBuilder(this.env.layout.U, this.env.layout.F);
@@ -168,7 +169,7 @@ export class SupervisedAgent extends BaseAgent {
     this.retrains++;
     const old = this.pipeline;
     try {
-      this.pipeline = fitPipeline(recent, this.env.layout, this.options(null, this.seed + this.retrains, this.params.retrainEpochs as number));
+      this.pipeline = fitPipeline(recent, this.env.layout, this.options(null, this.seed + this.retrains, p.retrainEpochs));
     } catch (e) {
       if (!(e instanceof EmptySplit)) throw e;
       // Too few users in the window to split: keep serving the current model.

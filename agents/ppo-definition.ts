@@ -1,0 +1,40 @@
+/**
+ * PPO's params and definition, apart from ppo.ts so that listing and validating them does not load
+ * TensorFlow.js.
+ */
+import { defineParams, param, type ParamsOf } from '../envs/params.js';
+import { BACKEND_CHOICES } from '../policies/backend-choices.js';
+import { defineAgent } from './registry.js';
+
+export const ppoParams = defineParams({
+  lr: param.number({ default: 2.5e-4, min: 0, max: 1, minExclusive: true, description: 'Adam learning rate (epsilon 1e-5)' }),
+  annealLr: param.boolean({ default: true, description: 'linear learning-rate annealing to 0 over totalSteps' }),
+  totalSteps: param.int({ default: 1_000_000, min: 1, max: 1e13, description: 'planned user-steps (for the annealing)' }),
+  numSteps: param.int({ default: 128, min: 1, max: 1e6, description: 'rollout length per env' }),
+  gamma: param.number({ default: 0.99, min: 0, max: 1, description: 'discount factor' }),
+  gaeLambda: param.number({ default: 0.95, min: 0, max: 1, description: 'GAE lambda' }),
+  numMinibatches: param.int({ default: 4, min: 1, max: 1e6, description: 'minibatches per epoch' }),
+  updateEpochs: param.int({ default: 4, min: 1, max: 1000, description: 'epochs per rollout' }),
+  normAdv: param.boolean({ default: true, description: 'normalize advantages per minibatch' }),
+  clipCoef: param.number({ default: 0.2, min: 0, max: 10, description: 'surrogate (and value) clipping' }),
+  clipVloss: param.boolean({ default: true, description: 'clipped value loss' }),
+  entCoef: param.number({ default: 0.01, min: 0, max: 10, description: 'entropy coefficient' }),
+  vfCoef: param.number({ default: 0.5, min: 0, max: 100, description: 'value loss coefficient' }),
+  maxGradNorm: param.number({ default: 0.5, min: 0, max: 1e6, minExclusive: true, description: 'global gradient norm clip' }),
+  hidden: param.int({ default: 64, min: 1, max: 4096, description: 'hidden units of the actor and critic' }),
+  hidden2: param.int({ default: 0, min: 0, max: 4096, description: 'second per-candidate layer of the scorer (0: thin head)' }),
+  normalizeObs: param.boolean({ default: true, description: 'running mean/std observation normalization' }),
+  normalizeReward: param.boolean({ default: true, description: 'scale rewards by the running std of discounted returns' }),
+  backend: param.enum({ default: 'auto', values: BACKEND_CHOICES, description: 'TensorFlow.js backend' }),
+});
+export type PpoParams = ParamsOf<typeof ppoParams>;
+
+export const ppoAgent = defineAgent({
+  id: 'ppo',
+  description: 'PPO with a permutation-equivariant slate policy (Gumbel top-K, Plackett-Luce log-probabilities), CleanRL details',
+  source: 'Schulman et al. 2017 (PPO); Huang et al. 2022 (37 implementation details, CleanRL ppo.py); Schulman et al. 2016 (GAE)',
+  oracle: false,
+  usesTf: true,
+  params: ppoParams,
+  create: async (p, env, seed) => (await import('./ppo.js')).PpoAgent.create(p, env, seed),
+});

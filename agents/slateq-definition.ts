@@ -1,0 +1,46 @@
+/**
+ * SlateQ's params and definition, apart from slateq.ts so that listing and validating them does not load
+ * TensorFlow.js.
+ */
+import { defineParams, param, type ParamsOf, withDefault } from '../envs/params.js';
+import { BACKEND_CHOICES } from '../policies/backend-choices.js';
+import { epsilonShape } from '../policies/schedules.js';
+import { defineAgent } from './registry.js';
+
+export const slateqParams = defineParams({
+  choiceModel: param.enum({ default: 'auto', values: ['auto', 'env', 'learned', 'position0'], description: 'choice model (env: the true one, makes the agent an oracle)' }),
+  serving: param.enum({ default: 'topk', values: ['topk', 'greedy', 'optimal'], description: 'slate construction (TS, GS, OS)' }),
+  target: param.enum({ default: 'sarsa', values: ['sarsa', 'topk', 'greedy', 'optimal'], description: 'SARSA on the served next slate, or Q-learning with the TS / GS / OS next slate' }),
+  gamma: param.number({ default: 0.99, min: 0, max: 1, description: 'discount factor' }),
+  lr: param.number({ default: 1e-3, min: 0, max: 1, minExclusive: true, description: 'Adam learning rate' }),
+  hidden: param.int({ default: 64, min: 1, max: 4096, description: 'hidden units of the Q network' }),
+  hidden2: param.int({ default: 0, min: 0, max: 4096, description: 'second per-candidate layer of the Q network (0: thin head)' }),
+  noClickValue: param.enum({
+    default: 'auto',
+    values: ['auto', 'zero', 'learned'],
+    description: "value of not clicking: zero (the paper's decomposition, click transitions only) or a learned state value trained on the no-click transitions (auto: learned on multi-session envs)",
+  }),
+  replaySize: param.int({ default: 100_000, min: 10, max: 1e8, description: 'replay buffer capacity (transitions: clicks only with noClickValue zero)' }),
+  batchSize: param.int({ default: 64, min: 1, max: 65536, description: 'minibatch size' }),
+  learningStarts: param.int({ default: 1000, min: 0, max: 1e12, description: 'user-steps before learning starts' }),
+  gradientSteps: param.int({ default: 1, min: 1, max: 1000, description: 'gradient steps per vector step' }),
+  targetUpdate: param.int({ default: 2000, min: 1, max: 1e12, description: 'user-steps between target-network copies' }),
+  maxGradNorm: param.number({ default: 10, min: 0, max: 1e6, minExclusive: true, description: 'global gradient norm clip' }),
+  rewardScale: param.number({ default: 1, min: 0, max: 1e6, minExclusive: true, description: 'rewards are multiplied by this before learning (Q values in scaled units)' }),
+  ...epsilonShape,
+  epsilonSteps: withDefault(epsilonShape.epsilonSteps, 20_000),
+  backend: param.enum({ default: 'auto', values: BACKEND_CHOICES, description: 'TensorFlow.js backend' }),
+});
+export type SlateQParams = ParamsOf<typeof slateqParams>;
+
+export const slateqAgent = defineAgent({
+  id: 'slateq',
+  description: 'SlateQ: item-wise Q(s, i) combined under a conditional choice model (env, learned or position-0), TS / GS / OS serving, SARSA or Q-learning targets',
+  source: 'Ie et al., IJCAI 2019 (SlateQ); Mnih et al. 2015 (replay, target network)',
+  oracle: false,
+  // With the env's own choice model it reads hidden state.
+  oracleFor: (p) => p.choiceModel === 'env',
+  usesTf: true,
+  params: slateqParams,
+  create: async (p, env, seed) => (await import('./slateq.js')).SlateQAgent.create(p, env, seed),
+});
