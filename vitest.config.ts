@@ -1,9 +1,15 @@
 import { defineConfig } from 'vitest/config';
 
+// Two suites, both run by `npm test` (and CI): `unit` mirrors the source folders (test/envs, test/agents,
+// test/experiments); `learning` holds the slow tests that train agents to known optima or baselines. Run one
+// with `npm run test:unit` or `npm run test:learning`.
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/envs/**/*.test.ts', 'test/agents/**/*.test.ts', 'test/policies/**/*.test.ts', 'test/experiments/**/*.test.ts'] } },
+      { extends: true, test: { name: 'learning', include: ['test/learning/**/*.test.ts'] } },
+    ],
   },
 });

@@ -622,12 +622,44 @@ export class RetentionSim implements BatchSim {
     return WATCH_INTEREST * theta[o + c]! + WATCH_QUALITY * (cat.quality[it]! - 0.5) - WATCH_BOREDOM * bored[o + c]!;
   }
 
+  // The step's outcome so far, shared by the phases of stepSlot (scalars, so the hot path allocates nothing).
+  private stepPos = -1;
+  private stepItem = -1;
+  private stepTopic = -1;
+  private stepFraction = 0;
+  private stepMinutes = 0;
+
+  /** One step of user slot s, phase by phase (numbers as in the header; each phase draws from its own stream). */
   stepSlot(s: number, actions: Int32Array, o: number): SlotStatus {
-    const { T, N, K, L } = this;
-    const cat = this.cat;
-    const p = this.p;
     const ty = this.type[s]!;
-    // 1. Choice (stream choice: 1 + 2 draws).
+    this.choose(s, actions, o, ty);
+    this.transition(s, actions, o);
+    this.recordHistory(s, actions, o);
+    let status: SlotStatus = RUNNING;
+    let retention = 0;
+    this.lastGap[s] = 0;
+    this.lastNewDay[s] = 0;
+    const leaves = this.sessionEnds(s, ty);
+    this.lastSessionEnded[s] = leaves ? 1 : 0;
+    if (leaves) {
+      status = this.betweenSessions(s, ty);
+      retention = this.lastNewDay[s]!;
+    }
+    const minutes = this.stepMinutes;
+    this.rewards[s] = this.rewardMode === 0 ? minutes : this.rewardMode === 1 ? retention : minutes + this.retentionWeight * retention;
+    this.lastItem[s] = this.stepItem;
+    this.clicked[s] = this.stepPos;
+    this.lastMinutes[s] = minutes;
+    this.lastFraction[s] = this.stepFraction;
+    // 6. Next candidates (stream candidates: N draws) and observation.
+    this.sampleCandidates(s);
+    this.writeUser(s);
+    return status;
+  }
+
+  /** 1. Choice (stream choice: 1 + 2 draws): the MNL click, and the watched fraction of the clicked item. */
+  private choose(s: number, actions: Int32Array, o: number, ty: number): void {
+    const { T, N, K } = this;
     let total = Math.exp(this.v0);
     const eu = this.expU;
     for (let j = 0; j < K; j++) {
@@ -647,120 +679,130 @@ export class RetentionSim implements BatchSim {
         break;
       }
     }
-    let minutes = 0;
-    let f = 0;
-    let it = -1;
-    let c = -1;
+    this.stepPos = clickedPos;
+    this.stepItem = -1;
+    this.stepTopic = -1;
+    this.stepFraction = 0;
+    this.stepMinutes = 0;
     if (clickedPos >= 0) {
-      it = this.itemIds[s * N + actions[o + clickedPos]!]!;
-      c = cat.topic[it]!;
-      f = sigmoid(this.watchLogit(this.theta, this.bored, s * T, it) + WATCH_NOISE * noise);
-      minutes = f * cat.length[it]!;
+      const it = this.itemIds[s * N + actions[o + clickedPos]!]!;
+      const f = sigmoid(this.watchLogit(this.theta, this.bored, s * T, it) + WATCH_NOISE * noise);
+      this.stepItem = it;
+      this.stepTopic = this.cat.topic[it]!;
+      this.stepFraction = f;
+      this.stepMinutes = f * this.cat.length[it]!;
       this.clicks[s]! += 1;
     }
-    // 2. Transitions (stream transition: 1 draw).
+  }
+
+  /** 2. Transitions (stream transition: 1 draw): boredom, interest drift, satisfaction, session engagement, topic counts. */
+  private transition(s: number, actions: Int32Array, o: number): void {
+    const { T, N, K } = this;
+    const cat = this.cat;
+    const p = this.p;
+    const c = this.stepTopic;
+    const f = this.stepFraction;
+    const clicked = this.stepPos >= 0;
     const coin = this.rTrans[s]!();
     const tb = s * T;
     if (p.boredom) {
       for (let t = 0; t < T; t++) this.bored[tb + t]! *= BOREDOM_STEP_DECAY;
     }
-    if (clickedPos >= 0) {
+    if (clicked) {
       if (p.drift) {
         const th = this.theta[tb + c]!;
         const kappa = p.driftRate;
         this.theta[tb + c] = coin < f ? th + kappa * (1 - th) : th - kappa * (1 + th);
       }
       if (p.boredom) this.bored[tb + c]! += p.boredomGain;
-      if (p.satisfaction) this.sat[s]! += p.satisfactionRate * (cat.quality[it]! - this.sat[s]!);
+      if (p.satisfaction) this.sat[s]! += p.satisfactionRate * (cat.quality[this.stepItem]! - this.sat[s]!);
     }
     this.sessEng[s] = 0.7 * this.sessEng[s]! + 0.3 * f;
     for (let j = 0; j < K; j++) this.topicShows[tb + cat.topic[this.itemIds[s * N + actions[o + j]!]!]!]! += 1;
-    if (clickedPos >= 0) {
+    if (clicked) {
       this.topicClicks[tb + c]! += 1;
       this.topicWatch[tb + c]! += f;
     }
-    // 3. History: newest first.
-    if (L > 0) {
-      const hb = s * L * 3;
-      this.history.copyWithin(hb + 3, hb, hb + 3 * (L - 1));
-      this.history[hb] = clickedPos >= 0 ? c : cat.topic[this.itemIds[s * N + actions[o]!]!]!;
-      this.history[hb + 1] = clickedPos >= 0 ? 1 : 0;
-      this.history[hb + 2] = f;
-    }
-    // 4. Session end (stream session: 1 draw).
+  }
+
+  /** 3. History: newest first (the clicked item's topic, or the first slate item's when nothing was clicked). */
+  private recordHistory(s: number, actions: Int32Array, o: number): void {
+    const L = this.L;
+    if (L === 0) return;
+    const clicked = this.stepPos >= 0;
+    const hb = s * L * 3;
+    this.history.copyWithin(hb + 3, hb, hb + 3 * (L - 1));
+    this.history[hb] = clicked ? this.stepTopic : this.cat.topic[this.itemIds[s * this.N + actions[o]!]!]!;
+    this.history[hb + 1] = clicked ? 1 : 0;
+    this.history[hb + 2] = this.stepFraction;
+  }
+
+  /** 4. Session end (stream session: 1 draw): the leave hazard, or the session's step cap. */
+  private sessionEnds(s: number, ty: number): boolean {
+    const T = this.T;
+    const tb = s * T;
     this.stepInSession[s]! += 1;
     let boredSum = 0;
     for (let t = 0; t < T; t++) boredSum += this.bored[tb + t]!;
     const h = sigmoid(
       RETENTION_USER_TYPES.leaveLogit[ty]! + LEAVE_BOREDOM * boredSum - LEAVE_SAT * (this.sat[s]! - 0.5) - LEAVE_ENGAGEMENT * (this.sessEng[s]! - 0.5),
     );
-    const leaves = this.rSess[s]!() < h || this.stepInSession[s]! >= this.maxSteps;
-    let status: SlotStatus = RUNNING;
-    let retention = 0;
-    this.lastSessionEnded[s] = leaves ? 1 : 0;
-    this.lastGap[s] = 0;
-    this.lastNewDay[s] = 0;
-    if (leaves) {
-      // 5. Between sessions (stream return: 2 + 2T draws).
-      const rr = this.rRet[s]!;
-      const uChurn = rr();
-      const uGap = rr();
-      const S = this.sat[s]!;
-      const churns = p.churn && uChurn < sigmoid(RETENTION_USER_TYPES.churnLogit[ty]! - CHURN_SAT * (S - 0.5));
-      const gap = -RETENTION_USER_TYPES.meanGapDays[ty]! * Math.exp(-GAP_SAT * (S - 0.5)) * Math.log(1 - uGap);
-      const sq = Math.sqrt(gap);
-      for (let t = 0; t < T; t++) {
-        const z = normal(rr);
-        if (p.dailyDrift && !churns) {
-          const v = this.theta[tb + t]! + DAILY_DRIFT_STD * sq * z;
-          this.theta[tb + t] = v > 1 ? 1 : v < -1 ? -1 : v;
-        }
-      }
-      if (churns) {
-        this.churned[s] = 1;
-        status = TERMINATED;
-      } else {
-        const newDay = this.day[s]! + gap;
-        this.lastGap[s] = gap;
-        if (newDay >= this.H) {
-          status = TRUNCATED;
-        } else {
-          if (p.boredom) {
-            const d = Math.pow(BOREDOM_DAY_DECAY, gap);
-            for (let t = 0; t < T; t++) this.bored[tb + t]! *= d;
-          }
-          if (this.shiftDay >= 0 && !this.shifted[s] && newDay >= this.shiftDay) {
-            this.shifted[s] = 1;
-            const mag = p.trendShiftMagnitude;
-            for (let t = 0; t < T; t++) {
-              const v = this.theta[tb + t]! + mag * cat.trend[t]!;
-              this.theta[tb + t] = v > 1 ? 1 : v < -1 ? -1 : v;
-            }
-          }
-          this.day[s] = newDay;
-          this.gapBefore[s] = gap;
-          this.session[s]! += 1;
-          this.stepInSession[s] = 0;
-          this.sessEng[s] = 0.5;
-          const cd = Math.floor(newDay);
-          if (cd > this.lastActiveDay[s]!) {
-            this.lastActiveDay[s] = cd;
-            this.activeDays[s]! += 1;
-            retention = 1;
-            this.lastNewDay[s] = 1;
-          }
-        }
+    return this.rSess[s]!() < h || this.stepInSession[s]! >= this.maxSteps;
+  }
+
+  /**
+   * 5. Between sessions (stream return: 2 + 2T draws): churn, the return gap, the daily drift of interests, boredom
+   * decay, the trend shift, and a new session (lastNewDay = 1 when it opens a new active day).
+   */
+  private betweenSessions(s: number, ty: number): SlotStatus {
+    const T = this.T;
+    const tb = s * T;
+    const p = this.p;
+    const rr = this.rRet[s]!;
+    const uChurn = rr();
+    const uGap = rr();
+    const S = this.sat[s]!;
+    const churns = p.churn && uChurn < sigmoid(RETENTION_USER_TYPES.churnLogit[ty]! - CHURN_SAT * (S - 0.5));
+    const gap = -RETENTION_USER_TYPES.meanGapDays[ty]! * Math.exp(-GAP_SAT * (S - 0.5)) * Math.log(1 - uGap);
+    const sq = Math.sqrt(gap);
+    for (let t = 0; t < T; t++) {
+      const z = normal(rr);
+      if (p.dailyDrift && !churns) {
+        const v = this.theta[tb + t]! + DAILY_DRIFT_STD * sq * z;
+        this.theta[tb + t] = v > 1 ? 1 : v < -1 ? -1 : v;
       }
     }
-    this.rewards[s] = this.rewardMode === 0 ? minutes : this.rewardMode === 1 ? retention : minutes + this.retentionWeight * retention;
-    this.lastItem[s] = it;
-    this.clicked[s] = clickedPos;
-    this.lastMinutes[s] = minutes;
-    this.lastFraction[s] = f;
-    // 6. Next candidates (stream candidates: N draws) and observation.
-    this.sampleCandidates(s);
-    this.writeUser(s);
-    return status;
+    if (churns) {
+      this.churned[s] = 1;
+      return TERMINATED;
+    }
+    const newDay = this.day[s]! + gap;
+    this.lastGap[s] = gap;
+    if (newDay >= this.H) return TRUNCATED;
+    if (p.boredom) {
+      const d = Math.pow(BOREDOM_DAY_DECAY, gap);
+      for (let t = 0; t < T; t++) this.bored[tb + t]! *= d;
+    }
+    if (this.shiftDay >= 0 && !this.shifted[s] && newDay >= this.shiftDay) {
+      this.shifted[s] = 1;
+      const mag = p.trendShiftMagnitude;
+      for (let t = 0; t < T; t++) {
+        const v = this.theta[tb + t]! + mag * this.cat.trend[t]!;
+        this.theta[tb + t] = v > 1 ? 1 : v < -1 ? -1 : v;
+      }
+    }
+    this.day[s] = newDay;
+    this.gapBefore[s] = gap;
+    this.session[s]! += 1;
+    this.stepInSession[s] = 0;
+    this.sessEng[s] = 0.5;
+    const cd = Math.floor(newDay);
+    if (cd > this.lastActiveDay[s]!) {
+      this.lastActiveDay[s] = cd;
+      this.activeDays[s]! += 1;
+      this.lastNewDay[s] = 1;
+    }
+    return RUNNING;
   }
 
   private fillHiddenSlot(s: number, withExpected: boolean): void {

@@ -3,8 +3,7 @@
  * Benchmarks read the clock (this file only); library code never does.
  */
 import { cpus } from 'node:os';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { writeAtomic } from './results.js';
 import { listEnvs, make, makeVec } from '../envs/registry.js';
 import { sampleDistinct, streamFromString } from '../envs/rng.js';
 
@@ -110,12 +109,9 @@ export function machineInfo(): Record<string, unknown> {
   return { node: process.version, platform: process.platform, arch: process.arch, cpu: c[0]?.model ?? 'unknown', cores: c.length };
 }
 
-/** Write JSON atomically (temp file, then rename). */
+/** Write JSON atomically (experiments/results.ts writeAtomic). */
 export function writeJsonAtomic(path: string, value: unknown): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
-  renameSync(tmp, path);
+  writeAtomic(path, JSON.stringify(value, null, 2) + '\n');
 }
 
 export function formatBenchTable(rows: EnvBenchRow[]): string {

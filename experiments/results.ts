@@ -10,13 +10,14 @@
  * {"type":"integrity","sha256":...}, the SHA-256 of every byte before it; the manifest records the same hash
  * per cell, so resume, report and merge detect a hand-edited or damaged result.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import writeFileAtomic from 'write-file-atomic';
 import type { CellResult } from './run-cell.js';
 import type { ResolvedSpec } from './spec.js';
 import type { Cell } from './cells.js';
@@ -29,13 +30,13 @@ export class ResultFileError extends EgymError {
   }
 }
 
-let tmpCounter = 0;
-
+/**
+ * Write a file atomically (write-file-atomic: a temporary file in the same folder, fsync, rename; the temporary
+ * file removed on failure): a reader, a crash or Ctrl-C sees the old file or the new one, never part of one.
+ */
 export function writeAtomic(path: string, text: string): void {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${tmpCounter++}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
+  writeFileAtomic.sync(path, text);
 }
 
 export function cellPath(runDir: string, key: string): string {

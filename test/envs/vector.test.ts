@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { listEnvs, make, makeVec } from '../envs/registry.js';
-import { type Rng, sampleDistinct, streamFromString } from '../envs/rng.js';
-import type { VectorEnv } from '../envs/core.js';
+import { listEnvs, make, makeVec } from '../../envs/registry.js';
+import { type Rng, sampleDistinct, streamFromString } from '../../envs/rng.js';
+import type { VectorEnv } from '../../envs/core.js';
 
 /** A per-user action stream: user u gets the same slates whether alone or in a batch. */
 const actionStream = (u: number): Rng => streamFromString(`test-actions|${u}`);
@@ -192,7 +192,7 @@ describe('vector env autoreset modes', () => {
   });
 
   it('slate validation is linear: a slate of 10,000 distinct indices validates quickly, and a late duplicate is found', async () => {
-    const { Slate } = await import('../envs/spaces.js');
+    const { Slate } = await import('../../envs/spaces.js');
     const sp = new Slate(20000, 10000);
     const x = Int32Array.from({ length: 10000 }, (_, i) => i);
     expect(sp.validate(x)).toBeNull();

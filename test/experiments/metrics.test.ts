@@ -2,15 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runExperiment } from '../experiments/experiment.js';
-import { makeAgent } from '../agents/index.js';
-import { evaluateAgent } from '../experiments/evaluate.js';
+import { runExperiment } from '../../experiments/experiment.js';
+import { makeAgent } from '../../agents/index.js';
+import { evaluateAgent } from '../../experiments/evaluate.js';
 
 // Its own file: the metric registered here stays out of the other files' runs.
 describe('metrics are a registry of named definitions', () => {
   it('a registered metric collected from a named candidate feature appears in evaluations, cells, curves and the summary; built-ins keep their order', async () => {
-    const { registerMetric, listMetrics, USER_COLUMNS } = await import('../experiments/metrics.js');
-    const { feature } = await import('../envs/core.js');
+    const { registerMetric, listMetrics, USER_COLUMNS } = await import('../../experiments/metrics.js');
+    const { feature } = await import('../../envs/core.js');
     // Mean length (minutes) of the clicked items: needs the candidate feature "length" and the click.
     registerMetric({
       key: 'clickedLength',

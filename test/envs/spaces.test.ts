@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Box, Dict, Discrete, MultiDiscrete, Slate, spaceFromJSON } from '../envs/spaces.js';
-import { sampleDistinct, streamFromString } from '../envs/rng.js';
+import { Box, Dict, Discrete, MultiDiscrete, Slate, spaceFromJSON } from '../../envs/spaces.js';
+import { sampleDistinct, streamFromString } from '../../envs/rng.js';
 
 describe('spaces', () => {
   const rng = streamFromString('spaces');

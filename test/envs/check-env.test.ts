@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { checkEnv } from '../envs/check-env.js';
-import { listEnvs, make } from '../envs/registry.js';
-import { type Env, SimEnv } from '../envs/core.js';
-import { Wrapper } from '../envs/wrappers.js';
+import { checkEnv } from '../../envs/check-env.js';
+import { listEnvs, make } from '../../envs/registry.js';
+import { type Env, SimEnv } from '../../envs/core.js';
+import { Wrapper } from '../../envs/wrappers.js';
 
 describe('checkEnv over the whole registry', () => {
   for (const { id } of listEnvs()) {
@@ -68,8 +68,8 @@ describe('checkEnv catches broken envs', () => {
 
 describe('the checker refuses non-finite observations', () => {
   it('an env whose observation holds Infinity (inside an unbounded Box) fails, naming the step and the column', async () => {
-    const { checkEnv } = await import('../envs/check-env.js');
-    const { make } = await import('../envs/registry.js');
+    const { checkEnv } = await import('../../envs/check-env.js');
+    const { make } = await import('../../envs/registry.js');
     const base = () => make('retention-v0');
     const poisoned = () => {
       const env = base();

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { listEnvs, make, makeVec, register, resolveEnvParams, resolveEnvParamsOf } from '../envs/registry.js';
-import { NO_PARAMS } from '../envs/params.js';
-import { InvalidParam, UnknownEnv } from '../envs/errors.js';
-import { RetentionSim, retentionV0Env } from '../envs/retention.js';
-import { TimeLimit } from '../envs/wrappers.js';
+import { listEnvs, make, makeVec, register, resolveEnvParams, resolveEnvParamsOf } from '../../envs/registry.js';
+import { NO_PARAMS } from '../../envs/params.js';
+import { InvalidParam, UnknownEnv } from '../../envs/errors.js';
+import { RetentionSim, retentionV0Env } from '../../envs/retention.js';
+import { TimeLimit } from '../../envs/wrappers.js';
 
 describe('registry', () => {
   it('lists the built-in envs with descriptions and sources', () => {
@@ -88,12 +88,12 @@ describe('registry', () => {
 
 describe('bad inputs are typed errors that name what was given', () => {
   it('seeds: NaN, BigInt and strings are named as given; makeVec without options, null autoreset, huge numEnvs, Map or Date params are typed errors', async () => {
-    const { make, makeVec } = await import('../envs/registry.js');
+    const { make, makeVec } = await import('../../envs/registry.js');
     const env = make('retention-v0');
     expect(() => env.reset({ seed: NaN })).toThrow(/seed must be a non-negative integer, got NaN/);
     expect(() => env.reset({ seed: 5n as unknown as number })).toThrow(/got 5n \(a BigInt\)/);
     expect(() => env.reset({ seed: '3' as unknown as number })).toThrow(/got "3"/);
-    const { InvalidArgument, InvalidParam } = await import('../envs/errors.js');
+    const { InvalidArgument, InvalidParam } = await import('../../envs/errors.js');
     expect(() => env.reset({ seed: NaN })).toThrow(InvalidArgument);
     expect(() => env.reset({ options: { userIndex: Symbol('u') as unknown as number } })).toThrow(/options.userIndex must be a non-negative integer, got symbol/);
     expect(() => makeVec('retention-v0', {}, null as never)).toThrow(InvalidArgument);
@@ -114,15 +114,15 @@ describe('bad inputs are typed errors that name what was given', () => {
     expect(() => makeVec('retention-v0', {}, null as never)).toThrow(/options must be an object \{ numEnvs, autoresetMode\? \}, got null/);
   });
   it('a spec whose own seeds repeat is rejected with or without --quick; quick.train.numEnvs has the same maximum', async () => {
-    const { resolveSpec } = await import('../experiments/spec.js');
+    const { resolveSpec } = await import('../../experiments/spec.js');
     const base = { name: 's', env: { id: 'retention-v0' }, agents: [{ id: 'random' }], train: { steps: 0 }, final: { users: 2 }, quick: { seeds: 1, train: { steps: 0 } } };
     expect(() => resolveSpec({ ...base, seeds: [0, 0] })).toThrow(/spec: seeds: seeds must be distinct/);
     expect(() => resolveSpec({ ...base, seeds: [0, 0] }, true)).toThrow(/spec: seeds: seeds must be distinct/);
     expect(() => resolveSpec({ ...base, seeds: 2, quick: { train: { steps: 0, numEnvs: 1e9 } } }, true)).toThrow(/spec: quick\.train\.numEnvs/);
   });
   it('users beyond the documented maximum (1,000,000 per evaluation) fail when the spec is resolved, quick section included', async () => {
-    await import('../agents/index.js');
-    const { resolveSpec, MAX_USERS } = await import('../experiments/spec.js');
+    await import('../../agents/index.js');
+    const { resolveSpec, MAX_USERS } = await import('../../experiments/spec.js');
     const base = { name: 's', env: { id: 'retention-v0' }, agents: [{ id: 'random' }], seeds: 1, train: { steps: 0 }, final: { users: 2 } };
     expect(MAX_USERS).toBe(1_000_000);
     expect(() => resolveSpec({ ...base, final: { users: 1e9 } })).toThrow(/spec: final\.users: .*1000000/);
@@ -135,12 +135,12 @@ describe('bad inputs are typed errors that name what was given', () => {
 describe('the README shows the plugins that the tests run', () => {
   it('its custom agent and custom env are test/fixtures/my-agent.mjs and my-env.mjs, verbatim', async () => {
     const { readFileSync } = await import('node:fs');
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    for (const f of ['my-agent.mjs', 'my-env.mjs']) expect(readme).toContain('```js\n' + readFileSync(new URL(`./fixtures/${f}`, import.meta.url), 'utf8').trimEnd() + '\n```');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const f of ['my-agent.mjs', 'my-env.mjs']) expect(readme).toContain('```js\n' + readFileSync(new URL(`../fixtures/${f}`, import.meta.url), 'utf8').trimEnd() + '\n```');
   });
 
   it('params are typed by their zod schema: defaults filled, the first bad param named with what is allowed', async () => {
-    const { defineParams, param, resolveParams } = await import('../envs/params.js');
+    const { defineParams, param, resolveParams } = await import('../../envs/params.js');
     const s = defineParams({ n: param.int({ default: 3, min: 1, max: 9, description: 'n' }), mode: param.enum({ default: 'a', values: ['a', 'b'], description: 'm' }), w: param.numbers({ default: [0.5, 0.5], min: 0, max: 1, simplex: true, description: 'w' }) });
     const p = resolveParams('x', s, { mode: 'b' });
     const n: number = p.n;

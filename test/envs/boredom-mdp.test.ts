@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { make, resolveEnvParamsOf } from '../envs/registry.js';
-import { boredomMdpEnv, boredomMdpModel, boredomStateOfObservation } from '../envs/boredom-mdp.js';
-import { SimEnv } from '../envs/core.js';
-import { streamFromString } from '../envs/rng.js';
+import { make, resolveEnvParamsOf } from '../../envs/registry.js';
+import { boredomMdpEnv, boredomMdpModel, boredomStateOfObservation } from '../../envs/boredom-mdp.js';
+import { SimEnv } from '../../envs/core.js';
+import { streamFromString } from '../../envs/rng.js';
 
 describe('boredom-mdp-v0 exposes its exact model', () => {
   const params = resolveEnvParamsOf(boredomMdpEnv);
@@ -25,7 +25,7 @@ describe('boredom-mdp-v0 exposes its exact model', () => {
   it('a model above the size limit is refused before allocation, naming the params, the estimate and the limit; agents see the same error', async () => {
     const big = resolveEnvParamsOf(boredomMdpEnv, { numTopics: 5, boredomLevels: 4, satisfactionLevels: 7 });
     expect(() => boredomMdpModel(big)).toThrow(/numTopics = 5, boredomLevels = 4, satisfactionLevels = 7 give 7168 states; the dense model needs 1960 MiB .* above the limit of 512 MiB/);
-    const { makeAgent } = await import('../agents/index.js');
+    const { makeAgent } = await import('../../agents/index.js');
     await expect(makeAgent('random', {}, { envId: 'boredom-mdp-v0', envParams: { numTopics: 5, boredomLevels: 5, satisfactionLevels: 7 }, seed: 0 })).rejects.toThrow(/the dense model needs \d+ MiB/);
     // The largest default-adjacent settings still build.
     expect(boredomMdpModel(resolveEnvParamsOf(boredomMdpEnv, { numTopics: 4, boredomLevels: 4, satisfactionLevels: 7 })).numStates).toBe(256 * 7);

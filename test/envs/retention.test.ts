@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { make, makeVec } from '../envs/registry.js';
-import { evaluateAgent } from '../experiments/evaluate.js';
-import { makeAgent } from '../agents/index.js';
+import { make, makeVec } from '../../envs/registry.js';
+import { evaluateAgent } from '../../experiments/evaluate.js';
+import { makeAgent } from '../../agents/index.js';
 
 const agent = (id: string, seed = 1) => makeAgent(id, {}, { envId: 'retention-v0', seed });
 const randomAgent = await agent('random');
 const myopicAgent = await agent('myopic-click');
 const balancedAgent = await agent('balanced');
-import { countZ, meanCi, meanOf } from './helpers.js';
+import { countZ, meanCi, meanOf } from '../helpers.js';
 
 const USERS = 1500;
 

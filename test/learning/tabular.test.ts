@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { makeAgent } from '../agents/index.js';
-import { TabularAgent } from '../agents/tabular.js';
-import { trainAgent } from '../agents/loop.js';
-import { makeVec } from '../envs/registry.js';
-import { deterministicPolicy, policyEvaluation, startValue, valueIteration } from '../agents/planning.js';
-import { evaluateAgent } from '../experiments/evaluate.js';
-import { meanCi } from './helpers.js';
+import { makeAgent } from '../../agents/index.js';
+import { TabularAgent } from '../../agents/tabular.js';
+import { trainAgent } from '../../agents/loop.js';
+import { makeVec } from '../../envs/registry.js';
+import { deterministicPolicy, policyEvaluation, startValue, valueIteration } from '../../agents/planning.js';
+import { evaluateAgent } from '../../experiments/evaluate.js';
+import { meanCi } from '../helpers.js';
 
 const GAMMA = 0.9;
 

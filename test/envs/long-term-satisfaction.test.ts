@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { make, makeVec } from '../envs/registry.js';
-import { normal, userStream } from '../envs/rng.js';
-import { meanCi } from './helpers.js';
+import { make, makeVec } from '../../envs/registry.js';
+import { normal, userStream } from '../../envs/rng.js';
+import { meanCi } from '../helpers.js';
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { make } from '../envs/registry.js';
-import { RecordEpisodeStatistics, TimeLimit } from '../envs/wrappers.js';
-import { normal, restoreStream, statefulStream, streamFromString, userStream } from '../envs/rng.js';
-import { meanOf, sdOf } from './helpers.js';
+import { make } from '../../envs/registry.js';
+import { RecordEpisodeStatistics, TimeLimit } from '../../envs/wrappers.js';
+import { normal, restoreStream, statefulStream, streamFromString, userStream } from '../../envs/rng.js';
+import { meanOf, sdOf } from '../helpers.js';
 
 describe('wrappers', () => {
   it('TimeLimit truncates at the limit and resets its counter', () => {
@@ -24,7 +24,7 @@ describe('wrappers', () => {
   });
 
   it('TimeLimit enforces the episode state machine: after its truncation, step() throws ResetNeeded until reset()', async () => {
-    const { ResetNeeded } = await import('../envs/errors.js');
+    const { ResetNeeded } = await import('../../envs/errors.js');
     const env = make('retention-v0', {}, { maxEpisodeSteps: 1 });
     env.reset({ seed: 1 });
     expect(env.step([0, 1, 2, 3, 4]).truncated).toBe(true);

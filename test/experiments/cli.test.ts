@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'egym.mjs');
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'egym.mjs');
 
 function egym(...args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -157,7 +157,7 @@ describe('egym CLI (spawned)', () => {
 
 describe('one error type and its exit codes', () => {
   it('library code throws only EgymError subclasses (a static scan of agents, envs, experiments, policies)', () => {
-    const root = join(import.meta.dirname, '..');
+    const root = join(import.meta.dirname, '..', '..');
     const files: string[] = [];
     const walk = (d: string) => {
       for (const f of readdirSync(d)) {
@@ -233,14 +233,14 @@ describe('plugins from a checkout', () => {
   it('a TypeScript module given by a spec runs in the main thread and in 2 workers, equal to an in-thread run', () => {
     const dir = mkdtempSync(join(tmpdir(), 'egym-plugin-'));
     const spec = join(dir, 'spec.json');
-    writeFileSync(spec, JSON.stringify({ name: 'plug', modules: [join(import.meta.dirname, 'fixtures', 'ts-agent.ts')], env: { id: 'retention-v0' }, agents: [{ id: 'fixture-first-k' }, { id: 'random' }], seeds: 2, train: { steps: 0 }, final: { users: 20 } }));
+    writeFileSync(spec, JSON.stringify({ name: 'plug', modules: [join(import.meta.dirname, '..', 'fixtures', 'ts-agent.ts')], env: { id: 'retention-v0' }, agents: [{ id: 'fixture-first-k' }, { id: 'random' }], seeds: 2, train: { steps: 0 }, final: { users: 20 } }));
     const w2 = egym('run', spec, '--workers', '2', '--out', join(dir, 'w2'), '--quiet');
     expect(w2.code, w2.stderr).toBe(0);
     const w0 = egym('run', spec, '--workers', '0', '--out', join(dir, 'w0'), '--quiet');
     expect(w0.code, w0.stderr).toBe(0);
     expect(readFileSync(join(dir, 'w2', 'summary.json'), 'utf8')).toBe(readFileSync(join(dir, 'w0', 'summary.json'), 'utf8'));
     const man = JSON.parse(readFileSync(join(dir, 'w2', 'spec.json'), 'utf8')) as { modules: string[] };
-    expect(man.modules).toEqual([join(import.meta.dirname, 'fixtures', 'ts-agent.ts')]);
+    expect(man.modules).toEqual([join(import.meta.dirname, '..', 'fixtures', 'ts-agent.ts')]);
     // Without the module the agent is unknown: exit 2 naming it.
     writeFileSync(spec, JSON.stringify({ name: 'plug', env: { id: 'retention-v0' }, agents: [{ id: 'fixture-first-k' }], seeds: 1, train: { steps: 0 }, final: { users: 2 } }));
     const bad = egym('run', spec, '--workers', '0');

@@ -10,12 +10,12 @@ import fc from 'fast-check';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { envSpec, listEnvs, make, makeVec } from '../envs/registry.js';
-import type { Env } from '../envs/core.js';
-import { agentSpec, listAgents, makeAgent } from '../agents/index.js';
-import { resolveSpec } from '../experiments/spec.js';
-import { readCells } from '../experiments/results.js';
-import { runExperiment } from '../experiments/experiment.js';
+import { envSpec, listEnvs, make, makeVec } from '../../envs/registry.js';
+import type { Env } from '../../envs/core.js';
+import { agentSpec, listAgents, makeAgent } from '../../agents/index.js';
+import { resolveSpec } from '../../experiments/spec.js';
+import { readCells } from '../../experiments/results.js';
+import { runExperiment } from '../../experiments/experiment.js';
 
 const SEED = 20261130;
 /** Envs whose construction stays cheap at their default sizes (all registered ones). */
@@ -97,7 +97,7 @@ describe('fuzz: params and vector options that are not what they seem (10,000 ca
   });
 
   it('found by fuzzing: a damaged run folder raises ResultFileError by name, not a bare Error', async () => {
-    const { ResultFileError } = await import('../experiments/results.js');
+    const { ResultFileError } = await import('../../experiments/results.js');
     const e = new ResultFileError('x');
     expect(e.name).toBe('ResultFileError');
     expect(e.code).toBe('RESULT_FILE_INVALID');

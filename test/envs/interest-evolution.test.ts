@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { make, makeVec } from '../envs/registry.js';
-import { IEV_TOPIC_QUALITY_MEANS } from '../envs/interest-evolution.js';
-import { userStream } from '../envs/rng.js';
-import { countZ, meanOf, sdOf } from './helpers.js';
+import { make, makeVec } from '../../envs/registry.js';
+import { IEV_TOPIC_QUALITY_MEANS } from '../../envs/interest-evolution.js';
+import { userStream } from '../../envs/rng.js';
+import { countZ, meanOf, sdOf } from '../helpers.js';
 
 interface Hidden {
   interests: number[];

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { IncompatibleEnv, listAgents, makeAgent } from '../agents/index.js';
-import type { Agent } from '../agents/api.js';
-import { trainAgent } from '../agents/loop.js';
-import { listEnvs, makeVec } from '../envs/registry.js';
-import { evaluateAgent } from '../experiments/evaluate.js';
+import { IncompatibleEnv, listAgents, makeAgent } from '../../agents/index.js';
+import type { Agent } from '../../agents/api.js';
+import { trainAgent } from '../../agents/loop.js';
+import { listEnvs, makeVec } from '../../envs/registry.js';
+import { evaluateAgent } from '../../experiments/evaluate.js';
 
 /** Short episodes so that 60 vector steps hold at least two episodes per slot. */
 const SHORT: Record<string, Record<string, unknown>> = {

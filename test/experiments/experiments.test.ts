@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveSpec, SpecError } from '../experiments/spec.js';
-import { expandCells, parseShard } from '../experiments/cells.js';
-import { mergeRuns, reportRun, runExperiment } from '../experiments/experiment.js';
+import { resolveSpec, SpecError } from '../../experiments/spec.js';
+import { expandCells, parseShard } from '../../experiments/cells.js';
+import { mergeRuns, reportRun, runExperiment } from '../../experiments/experiment.js';
 import {
   holm,
   iqm,
@@ -17,12 +17,12 @@ import {
   tInterval,
   tQuantile,
   wilson,
-} from '../experiments/stats.js';
-import { makeAgent } from '../agents/index.js';
-import { trainAgent } from '../agents/loop.js';
-import { makeVec } from '../envs/registry.js';
-import { evaluateAgent } from '../experiments/evaluate.js';
-import { readCells } from '../experiments/results.js';
+} from '../../experiments/stats.js';
+import { makeAgent } from '../../agents/index.js';
+import { trainAgent } from '../../agents/loop.js';
+import { makeVec } from '../../envs/registry.js';
+import { evaluateAgent } from '../../experiments/evaluate.js';
+import { readCells } from '../../experiments/results.js';
 
 const tiny = (extra: Record<string, unknown> = {}) => ({
   name: 'tiny-test',
@@ -277,10 +277,10 @@ describe('runner', () => {
 
 describe('multi-objective reward', () => {
   it('the shaping wrapper trains on the weighted mix: retention pays 1 per new active day, diversity the share of distinct-topic pairs', async () => {
-    const { RewardShaping } = await import('../experiments/run-cell.js');
-    const { makeAgent } = await import('../agents/index.js');
-    const { trainAgent } = await import('../agents/loop.js');
-    const { makeVec } = await import('../envs/registry.js');
+    const { RewardShaping } = await import('../../experiments/run-cell.js');
+    const { makeAgent } = await import('../../agents/index.js');
+    const { trainAgent } = await import('../../agents/loop.js');
+    const { makeVec } = await import('../../envs/registry.js');
     const inner = await makeAgent('random', {}, { envId: 'retention-v0', seed: 0 });
     const seen: number[] = [];
     (inner as unknown as { observe: (t: { rewards: Float64Array }) => void }).observe = (t) => seen.push(...t.rewards);
@@ -306,8 +306,8 @@ describe('multi-objective reward', () => {
 
 describe('shipped specs', () => {
   it('every spec under experiments/specs validates, expands to cells, and has a quick variant', async () => {
-    const { REPRODUCTIONS } = await import('../experiments/cli.js');
-    const dir = join(import.meta.dirname, '..', 'experiments', 'specs');
+    const { REPRODUCTIONS } = await import('../../experiments/cli.js');
+    const dir = join(import.meta.dirname, '..', '..', 'experiments', 'specs');
     const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
     expect(files.sort()).toEqual(Object.values(REPRODUCTIONS).sort());
     for (const f of files) {
@@ -320,8 +320,8 @@ describe('shipped specs', () => {
 
 describe('seed-level summary', () => {
   it('pairs over seeds on the same users, and normalizes by floor and ceiling per seed (hand-computed)', async () => {
-    const { summarize } = await import('../experiments/summary.js');
-    const { USER_COLUMNS } = await import('../experiments/metrics.js');
+    const { summarize } = await import('../../experiments/summary.js');
+    const { USER_COLUMNS } = await import('../../experiments/metrics.js');
     let index = 0;
     const cell = (label: string, seed: number, returns: number[], untrained?: number) => {
       const users = {} as Record<string, (number | null)[]>;
@@ -363,7 +363,7 @@ describe('seed-level summary', () => {
 
 describe('floor and ceiling in specs', () => {
   it('default to the agents with ids random and ceiling-oracle, name an agent label, and survive the written spec', async () => {
-    const { specToJson } = await import('../experiments/results.js');
+    const { specToJson } = await import('../../experiments/results.js');
     const base = { name: 'fc', env: { id: 'retention-v1' }, seeds: 2, train: { steps: 0 }, final: { users: 2 } };
     const d = resolveSpec({ ...base, agents: [{ id: 'random' }, { id: 'ceiling-oracle', label: 'top' }, { id: 'ucb1' }] });
     expect([d.floor, d.ceiling]).toEqual(['random', 'top']);
@@ -379,7 +379,7 @@ describe('floor and ceiling in specs', () => {
 
 describe('summary CSV', () => {
   it('quotes the sweep point as RFC 4180 (doubled quotes), so a point with two parameters stays one field', async () => {
-    const { summaryCsv } = await import('../experiments/summary.js');
+    const { summaryCsv } = await import('../../experiments/summary.js');
     const csv = summaryCsv({
       experiment: 'x',
       env: 'e',
@@ -445,18 +445,18 @@ describe('training logs', () => {
 
 describe('generic metrics read named features, not retention-v0 offsets', () => {
   it('a multi-session env with another user-feature layout gets the same session metrics as retention-v0 (no edit outside its file)', async () => {
-    const { register, envSpec } = await import('../envs/registry.js');
-    const { RetentionSim, retentionV0Env } = await import('../envs/retention.js');
-    const { observationSpaceOf } = await import('../envs/core.js');
+    const { register, envSpec } = await import('../../envs/registry.js');
+    const { RetentionSim, retentionV0Env } = await import('../../envs/retention.js');
+    const { observationSpaceOf } = await import('../../envs/core.js');
     const base = retentionV0Env;
     // retention-v0 with its four leading scalar user features (day, session, step in session, days since the last
     // session) moved to the end of the user row, in reverse order.
     class Shuffled {
       readonly inner: InstanceType<typeof RetentionSim>;
-      readonly layout: import('../envs/core.js').Layout;
+      readonly layout: import('../../envs/core.js').Layout;
       readonly user: Float32Array;
       readonly perm: number[];
-      constructor(B: number, p: import('../envs/retention.js').RetentionParams) {
+      constructor(B: number, p: import('../../envs/retention.js').RetentionParams) {
         this.inner = new RetentionSim(B, p);
         const L = this.inner.layout;
         const U = L.U;
@@ -500,11 +500,11 @@ describe('generic metrics read named features, not retention-v0 offsets', () => 
     expect(Array.from(y.lastDay)).toEqual(Array.from(x.lastDay));
     expect(Array.from(y.return)).toEqual(Array.from(x.return));
     // The retention bonus of reward shaping reads the named day feature too.
-    const { RewardShaping } = await import('../experiments/run-cell.js');
+    const { RewardShaping } = await import('../../experiments/run-cell.js');
     const bonus = async (envId: string) => {
       let total = 0;
       const inner = await makeAgent('random', {}, { envId, seed: 1 });
-      (inner as { observe?: (t: import('../agents/api.js').Transitions) => void }).observe = (t) => t.rewards.forEach((r) => (total += r));
+      (inner as { observe?: (t: import('../../agents/api.js').Transitions) => void }).observe = (t) => t.rewards.forEach((r) => (total += r));
       trainAgent(new RewardShaping(inner, { engagement: 0, retention: 1, diversity: 0, novelty: 0 }).wrap(), makeVec(envId, {}, { numEnvs: 4 }), { steps: 300, seed: 2 });
       return total;
     };
@@ -520,7 +520,7 @@ describe('checkpoints: load one, evaluate it, export its policy', () => {
     const spec = { name: 'ck', env: { id: 'retention-v0', params: { horizonDays: 3 } }, agents: [{ id: 'ppo', params: { numSteps: 8, hidden: 8 } }], seeds: 1, train: { steps: 16, numEnvs: 4 }, final: { users: 12, seed: 77 } };
     const r = await runExperiment(spec, { workers: 0, out: d, saveCheckpoints: true });
     const file = join(d, 'checkpoints', 'ppo-seed0.json');
-    const ck = JSON.parse(readFileSync(file, 'utf8')) as import('../agents/api.js').AgentCheckpoint;
+    const ck = JSON.parse(readFileSync(file, 'utf8')) as import('../../agents/api.js').AgentCheckpoint;
     expect(ck.envParams).toMatchObject({ horizonDays: 3 });
     const agent = await makeAgent(ck.agent, ck.params, { envId: ck.envId, envParams: ck.envParams, seed: ck.seed });
     agent.load(ck);
@@ -530,7 +530,7 @@ describe('checkpoints: load one, evaluate it, export its policy', () => {
     expect(r.summary!.groups[0]!.metrics.return!.mean).toBeCloseTo(Array.from(again.return).reduce((a, b) => a + b, 0) / 12, 9);
     (agent as { dispose?: () => void }).dispose?.();
     const { spawnSync } = await import('node:child_process');
-    const bin = join(import.meta.dirname, '..', 'bin', 'egym.mjs');
+    const bin = join(import.meta.dirname, '..', '..', 'bin', 'egym.mjs');
     const ex = spawnSync(process.execPath, [bin, 'export-policy', file, '--out', join(d, 'policy')], { encoding: 'utf8', timeout: 60_000 });
     expect(ex.status, ex.stderr).toBe(0);
     expect(existsSync(join(d, 'policy', 'model.json')) && existsSync(join(d, 'policy', 'weights.bin'))).toBe(true);
@@ -554,7 +554,7 @@ describe('memory checked before a run allocates', () => {
     await expect(runExperiment(ok, { workers: 0, out: join(d, 'small'), memoryBudget: 1 })).rejects.toThrow(/MiB|GiB/);
     const r = await runExperiment({ ...ok, agents: [{ id: 'random' }] }, { workers: 0, out: join(d, 'fits'), memoryBudget: 2 ** 30 });
     expect(r.complete).toBe(true);
-    const { exitCodeOf } = await import('../envs/errors.js');
+    const { exitCodeOf } = await import('../../envs/errors.js');
     const e = await runExperiment(spec, { workers: 2, out: d, memoryBudget: 2 ** 30 }).catch((x: unknown) => x);
     expect((e as { code: string }).code).toBe('MEMORY_BUDGET');
     expect(exitCodeOf(e)).toBe(2);
@@ -563,8 +563,8 @@ describe('memory checked before a run allocates', () => {
 
 describe('scheduling', () => {
   it('cells are dispatched longest expected first (the learners of the flagship before its heuristics), stable in cell order', async () => {
-    const { longestFirst } = await import('../experiments/pool.js');
-    const spec = resolveSpec(JSON.parse(readFileSync(join(import.meta.dirname, '..', 'experiments', 'specs', 'flagship.json'), 'utf8')));
+    const { longestFirst } = await import('../../experiments/pool.js');
+    const spec = resolveSpec(JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'experiments', 'specs', 'flagship.json'), 'utf8')));
     const order = longestFirst(expandCells(spec));
     const tf = new Set(['supervised', 'ppo', 'slateq']);
     const firstCheap = order.findIndex((c) => !tf.has(c.agentId));

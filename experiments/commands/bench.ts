@@ -1,0 +1,62 @@
+/** `egym bench`. */
+import type { Argv } from 'yargs';
+import { envSpec } from '../../envs/registry.js';
+import { benchEnvs, formatBenchTable, machineInfo, writeJsonAtomic } from '../bench-envs.js';
+import type { BackendName } from '../../policies/backend-choices.js';
+import { BACKEND_CHOICES } from '../../policies/backend-choices.js';
+import { out, tfjsParts, UsageError } from './common.js';
+
+export const benchCommand = (cli: Argv): Argv =>
+  cli.command(
+    'bench <what>',
+    'Benchmark env steps per second (envs) or agent training throughput per backend (agents)',
+    (y) =>
+      y
+        .positional('what', { choices: ['envs', 'agents'] as const, demandOption: true })
+        .option('seconds', { type: 'number', default: 1, describe: 'envs: seconds per measured run' })
+        .option('runs', { type: 'number', default: 5, describe: 'envs: measured runs per row (median reported)' })
+        .option('batch', { type: 'number', default: 1024, describe: 'envs: users per batch' })
+        .option('env', { type: 'string', array: true, describe: 'envs: only these envs' })
+        .option('backends', { type: 'string', array: true, describe: 'agents: backends to measure (default: every available one)' })
+        .option('steps', { type: 'number', default: 512, describe: 'agents: measured vector steps per row' })
+        .option('num-envs', { type: 'number', default: 64, describe: 'agents: users stepped together' })
+        .option('out', { type: 'string', describe: 'write the JSON results here (nothing is written without it; the committed tables are results/bench/<what>.json)' })
+        .option('json', { type: 'boolean', default: false })
+        .example('$0 bench envs', 'the env table, printed')
+        .example('$0 bench envs --out results/bench/envs.json', "regenerate the README's committed env table")
+        .example('$0 bench agents --backends wasm cpu', 'PPO and SlateQ training throughput per backend'),
+    async (a) => {
+      const outPath = a.out;
+      const save = (result: unknown) => {
+        if (outPath !== undefined) writeJsonAtomic(outPath, result);
+        return outPath !== undefined ? `written to ${outPath}` : `not written (add --out FILE to keep it; the committed table is results/bench/${a.what}.json)`;
+      };
+      if (a.what === 'agents') {
+        const { initBackend, benchAgents, formatAgentBench } = await tfjsParts();
+        const available: BackendName[] = [];
+        for (const b of (a.backends ?? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']) as BackendName[]) {
+          if (!BACKEND_CHOICES.includes(b) || (b as string) === 'auto') throw new UsageError(`bench agents: unknown backend ${JSON.stringify(b)}; allowed: tensorflow-gpu, tensorflow, wasm, cpu`);
+          try {
+            await initBackend(b);
+            available.push(b);
+          } catch (e) {
+            if (a.backends) throw e;
+          }
+        }
+        const rows = await benchAgents({ backends: available, steps: a.steps, numEnvs: a['num-envs'] });
+        const result = { command: `egym bench agents --steps ${a.steps} --num-envs ${a['num-envs']}`, machine: machineInfo(), rows };
+        const where = save(result);
+        out(a.json ? JSON.stringify(result, null, 2) : `${formatAgentBench(rows)}\n\n${where}`);
+        return;
+      }
+      if (!(a.seconds > 0) || !(a.runs >= 1) || !Number.isInteger(a.batch) || a.batch < 1) {
+        throw new UsageError('bench: --seconds must be > 0, --runs >= 1 and --batch a positive integer');
+      }
+      for (const id of a.env ?? []) envSpec(id);
+      const rows = benchEnvs({ seconds: a.seconds, runs: a.runs, batch: a.batch, ...(a.env ? { envs: a.env } : {}) });
+      const result = { command: `egym bench envs --seconds ${a.seconds} --runs ${a.runs} --batch ${a.batch}`, machine: machineInfo(), rows };
+      const where = save(result);
+      if (a.json) out(JSON.stringify(result, null, 2));
+      else out(`${formatBenchTable(rows)}\n\n${where}`);
+    },
+  );

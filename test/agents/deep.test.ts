@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import { initBackend, tf } from '../../policies/backend.js';
+import { computeGae } from '../../agents/gae.js';
+import { gumbelTopK, plLogProb, plLogProbTf } from '../../policies/plackett-luce.js';
+import { Adam, clipByGlobalNorm, orthogonal } from '../../policies/nn.js';
+import { streamFromString } from '../../envs/rng.js';
+import { makeAgent } from '../../agents/index.js';
+import type { PpoAgent } from '../../agents/ppo.js';
+import type { SlateQAgent } from '../../agents/slateq.js';
+import { topKCorrection } from '../../agents/reinforce-topk.js';
+import { trainAgent } from '../../agents/loop.js';
+import { makeVec, make } from '../../envs/registry.js';
+import { policyEvaluation, startValue, valueIteration } from '../../agents/planning.js';
+import { evaluateAgent } from '../../experiments/evaluate.js';
+import { optimalMnlSlate, greedyMnlSlate, mnlSlateValue } from '../../policies/slates.js';
+import { meanCi } from '../helpers.js';
+
+await initBackend('wasm');
+
+describe('GAE', () => {
+  it('matches hand-computed values with a truncation cut and a termination in the same rollout', () => {
+    // One env, 4 steps, gamma 0.9, lambda 0.8: step 1 is truncated (final value 5), step 3 terminates.
+    const g = 0.9;
+    const l = 0.8;
+    const r = [1, 2, 3, 4];
+    const v = [0.5, 1, 1.5, 2];
+    const done = [0, 1, 0, 1];
+    const trunc = [0, 5, 0, 0];
+    const { advantages, returns } = computeGae(4, 1, r, v, done, trunc, [7], g, l);
+    // Hand computation, backwards:
+    const d3 = 4 - 2; // terminated: no bootstrap
+    const a3 = d3;
+    const d2 = 3 + g * 2 - 1.5; // next value V(s3) = 2
+    const a2 = d2 + g * l * a3;
+    const d1 = 2 + g * 5 - 1; // truncated: bootstrap from the final observation's value, not V(s2)
+    const a1 = d1; // the advantage does not flow across the boundary
+    const d0 = 1 + g * 1 - 0.5;
+    const a0 = d0 + g * l * a1;
+    expect(Array.from(advantages)).toEqual([a0, a1, a2, a3].map(Math.fround));
+    expect(Array.from(returns)).toEqual([a0 + 0.5, a1 + 1, a2 + 1.5, a3 + 2].map(Math.fround));
+    // Without an episode end, the last step bootstraps from lastValues.
+    const open = computeGae(1, 1, [1], [0], [0], [0], [7], g, l);
+    expect(open.advantages[0]).toBeCloseTo(1 + g * 7, 5);
+  });
+});
+
+describe('SlateQ serving', () => {
+  it('the optimal slate (OS) equals enumeration of all slates; greedy and top-K are no better', () => {
+    const rng = streamFromString('os');
+    const N = 7;
+    const K = 3;
+    for (let trial = 0; trial < 50; trial++) {
+      const v = Array.from({ length: N }, () => 0.1 + 2 * rng());
+      const q = Array.from({ length: N }, () => 10 * rng() - 2);
+      const v0 = 0.5 + rng();
+      let best = -Infinity;
+      for (let a = 0; a < N; a++) for (let b = a + 1; b < N; b++) for (let c = b + 1; c < N; c++) best = Math.max(best, mnlSlateValue(v, q, 0, [a, b, c], 0, K, v0));
+      const os = new Int32Array(K);
+      optimalMnlSlate(v, q, 0, N, K, v0, os, 0, new Float64Array(N));
+      expect(mnlSlateValue(v, q, 0, os, 0, K, v0)).toBeCloseTo(best, 10);
+      const gs = new Int32Array(K);
+      greedyMnlSlate(v, q, 0, N, K, v0, gs, 0);
+      expect(mnlSlateValue(v, q, 0, gs, 0, K, v0)).toBeLessThanOrEqual(best + 1e-12);
+    }
+  });
+});
+
+describe('finite numbers only: a NaN never reaches the weights silently', () => {
+  it('a NaN observation handed to PPO in training stops the loop with NonFiniteValue naming the slot and field; the weights stay finite', async () => {
+    const { NonFiniteValue } = await import('../../envs/errors.js');
+    const agent = (await makeAgent('ppo', { numSteps: 8, hidden: 8 }, { envId: 'retention-v0', seed: 0 })) as PpoAgent;
+    const env = makeVec('retention-v0', {}, { numEnvs: 4 });
+    let t = 0;
+    const U = env.layout.U;
+    // Poison slot 2's user row at step 5, after the agent acted: the transition carries it.
+    const run = () => trainAgent(agent, env, { steps: 64, seed: 0, onAct: () => { if (t++ === 5) env.sim.user[2 * U + 1] = NaN; } });
+    expect(run).toThrow(NonFiniteValue);
+    t = 0;
+    const env2 = makeVec('retention-v0', {}, { numEnvs: 4 });
+    expect(() => trainAgent(agent, env2, { steps: 64, seed: 0, onAct: () => { if (t++ === 5) env2.sim.user[2 * U + 1] = NaN; } })).toThrow(/ppo: observation.user of slot 2 holds NaN at column 1/);
+    const ck = agent.save();
+    expect(JSON.stringify(ck)).not.toMatch(/null,|\[null/);
+    agent.dispose();
+  });
+
+  it('save() refuses a non-finite state; load() refuses a checkpoint whose numbers became null and leaves the agent as it was', async () => {
+    const { NonFiniteValue } = await import('../../envs/errors.js');
+    const { BadCheckpoint } = await import('../../agents/api.js');
+    const agent = (await makeAgent('ppo', { hidden: 8 }, { envId: 'retention-v0', seed: 0 })) as PpoAgent;
+    const good = agent.save();
+    const broken = JSON.parse(JSON.stringify(good)) as typeof good;
+    const w = (broken.state as { actor: number[][] }).actor;
+    w[0]![3] = null as unknown as number;
+    expect(() => agent.load(broken)).toThrow(BadCheckpoint);
+    expect(JSON.stringify(agent.save())).toBe(JSON.stringify(good));
+    agent.actor.params.vars[0]!.assign(tf.fill(agent.actor.params.vars[0]!.shape, NaN));
+    expect(() => agent.save()).toThrow(NonFiniteValue);
+    expect(() => agent.save()).toThrow(/ppo: cannot save a non-finite agent state \(state\.actor\[0\]\[0\] = NaN\)/);
+    agent.dispose();
+  });
+
+  it('the deep agents refuse a NaN observation in act, naming the slot and the field', async () => {
+    const { NonFiniteValue } = await import('../../envs/errors.js');
+    for (const id of ['ppo', 'slateq']) {
+      const agent = await makeAgent(id, { hidden: 8 }, { envId: 'retention-v0', seed: 0 });
+      const env = makeVec('retention-v0', {}, { numEnvs: 3 });
+      const r = env.reset({ seed: 1 });
+      const user = Float32Array.from(r.observation.user);
+      user[env.layout.U + 2] = NaN;
+      const obs = { user, candidates: r.observation.candidates, itemIds: r.observation.itemIds, B: 3, active: new Uint8Array(3).fill(1), userIndex: new Float64Array(3), firstStep: new Uint8Array(3).fill(1) };
+      expect(() => agent.act(obs, agent.context(false))).toThrow(NonFiniteValue);
+      expect(() => agent.act(obs, agent.context(false))).toThrow(new RegExp(`${id}: observation.user of slot 1 holds NaN at column 2`));
+      // An inactive slot's contents do not matter.
+      obs.active[1] = 0;
+      expect(agent.act(obs, agent.context(false)).length).toBe(3 * env.layout.K);
+      (agent as { dispose?: () => void }).dispose?.();
+    }
+  });
+
+  it('a non-finite gradient is not applied: clipByGlobalNorm throws before the optimizer step', async () => {
+    const { NonFiniteValue } = await import('../../envs/errors.js');
+    const before = tf.memory().numTensors;
+    expect(() => clipByGlobalNorm([tf.tensor1d([1, NaN]), tf.tensor1d([2])], 1)).toThrow(NonFiniteValue);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('exporting a trained PPO policy to the TensorFlow.js layers format', () => {
+  it('model.json + weights.bin load with tf.loadLayersModel and score raw observations as the agent does (normalization and clipping folded in)', async () => {
+    const { mkdtempSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    for (const hidden2 of [0, 6]) {
+      const agent = (await makeAgent('ppo', { numSteps: 8, hidden: 8, hidden2 }, { envId: 'retention-v1', seed: 4 })) as PpoAgent;
+      trainAgent(agent, makeVec('retention-v1', {}, { numEnvs: 4 }), { steps: 32, seed: 1 });
+      const dir = mkdtempSync(join(tmpdir(), 'egym-export-'));
+      const { modelJson, weights } = await agent.exportPolicy(dir);
+      const json = JSON.parse(readFileSync(modelJson, 'utf8')) as { format: string; modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
+      expect(json.format).toBe('layers-model');
+      expect(json.weightsManifest[0]!.paths).toEqual(['weights.bin']);
+      const bin = readFileSync(weights);
+      const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0]!.weights, weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) }));
+      const { U, N, F, K } = agent.env.layout;
+      const B = 16;
+      const rng = streamFromString(`export-${hidden2}`);
+      // Raw observations, some far out of the training range (the clip at 10 standard deviations must match).
+      const user = Float32Array.from({ length: B * U }, () => (rng() - 0.5) * (rng() < 0.1 ? 400 : 8));
+      const cand = Float32Array.from({ length: B * N * F }, () => (rng() - 0.5) * (rng() < 0.1 ? 400 : 6));
+      const got = (model.predict([tf.tensor2d(user, [B, U]), tf.tensor3d(cand, [B, N, F])]) as tf.Tensor).dataSync();
+      const nu = agent.userNorm.apply(user, B, new Float32Array(B * U));
+      const nc = agent.candNorm.apply(cand, B * N, new Float32Array(B * N * F));
+      const want = agent.actor.scores(tf.tensor2d(nu, [B, U]), tf.tensor2d(nc, [B * N, F]), N).dataSync();
+      for (let i = 0; i < B * N; i++) expect(got[i]!).toBeCloseTo(want[i]!, 4);
+      // The greedy slate from the exported scores is the agent's evaluation slate.
+      const slates = agent.act({ user, candidates: cand, itemIds: null, B, active: new Uint8Array(B).fill(1), userIndex: new Float64Array(B), firstStep: new Uint8Array(B) }, agent.context(false));
+      for (let s = 0; s < B; s++) {
+        const order = Array.from({ length: N }, (_, i) => i).sort((a, b) => got[s * N + b]! - got[s * N + a]!);
+        expect(new Set(Array.from(slates.subarray(s * K, (s + 1) * K)))).toEqual(new Set(order.slice(0, K)));
+      }
+      model.dispose();
+      agent.dispose();
+    }
+  });
+});
