@@ -23,7 +23,11 @@ export interface Cell {
   envId: string;
   envParams: Record<string, unknown>;
   seed: number;
-  train: ResolvedSpec['train'];
+  /**
+   * Training: `steps` vector steps of `numEnvs` users (= the spec's train.userSteps / numEnvs). Cells keep this
+   * form, which their keys were computed from before budgets counted user-steps, so earlier runs still resume.
+   */
+  train: { steps: number; numEnvs: number };
   eval: ResolvedSpec['eval'];
   final: ResolvedSpec['final'];
   reward: ResolvedSpec['reward'];
@@ -117,7 +121,7 @@ export function expandCells(spec: ResolvedSpec): Cell[] {
           envId: spec.env.id,
           envParams,
           seed,
-          train: spec.train,
+          train: { steps: spec.train.userSteps / spec.train.numEnvs, numEnvs: spec.train.numEnvs },
           eval: spec.eval,
           final: spec.final,
           reward: spec.reward,

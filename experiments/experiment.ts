@@ -45,7 +45,10 @@ export interface RunOutcome {
 }
 
 export function runIdOf(spec: ResolvedSpec): string {
-  return `run-${hash(specToJson(spec), 10)}`;
+  // The hash of the spec in the form run ids were introduced with (no version; training in vector steps), so a
+  // run folder made before budgets counted user-steps keeps its id and resumes.
+  const { version: _v, ...rest } = specToJson(spec);
+  return `run-${hash({ ...rest, train: { steps: spec.train.userSteps / spec.train.numEnvs, numEnvs: spec.train.numEnvs } }, 10)}`;
 }
 
 function checkRunDir(runDir: string, runId: string): void {

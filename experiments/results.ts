@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import writeFileAtomic from 'write-file-atomic';
 import type { CellResult } from './run-cell.js';
-import type { ResolvedSpec } from './spec.js';
+import { type ResolvedSpec, SPEC_VERSION } from './spec.js';
 import type { Cell } from './cells.js';
 import { EgymError } from '../envs/errors.js';
 
@@ -154,6 +154,7 @@ export function readCells(runDir: string): Map<string, CellResult> {
 /** The resolved spec as a spec file that `egym run` accepts. */
 export function specToJson(spec: ResolvedSpec): Record<string, unknown> {
   const out: Record<string, unknown> = {
+    version: SPEC_VERSION,
     name: spec.name,
     description: spec.description,
     env: spec.env,

@@ -15,13 +15,18 @@
  *   (env.params.worldSeed: envs with a world seed get 0 unless the spec sets it, so training, logging and
  *    held-out users are different users of one world)
  *   seeds: a count n (seeds 0..n-1) or a list
- *   train: { steps [vector steps, 0 for none], numEnvs [32] }
- *   eval: { every? [user-steps; 0: no learning curve], users [100], seed [1000] }
+ *   version?: 2 (the current version; written into every run's spec.json)
+ *   train: { userSteps [training user-steps, 0 for none; a multiple of numEnvs], numEnvs [32] }
+ *   eval: { every? [training user-steps between learning-curve points; 0: no learning curve], users [100], seed [1000] }
  *   final: { users [1000], seed [2000] }
  *   reward?: { engagement [1], retention [0], diversity [0], novelty [0] }  (multi-objective training reward)
  *   sweep?: { grid?: { "<path>": [values] }, random?: { samples, space: { "<path>": { min, max, log? } | [values] } }, seed? }
  *     paths: env.params.X, agents[i].params.X, agents[label].params.X
  *   warmStart?: { checkpointDir: a run folder whose final checkpoints initialize the agents (same labels) }
+ *
+ * Every budget counts user-steps (one user, one step): train.userSteps, eval.every, PPO's totalSteps, the
+ * `--user-steps` and `--eval-every` flags and the x axes of the plots. Version 1 counted train.steps in vector
+ * steps (numEnvs user-steps each); such a spec gets one SpecError saying what to rename.
  */
 import { z } from 'zod';
 import { envSpec, resolveEnvParams } from '../envs/registry.js';
@@ -46,13 +51,19 @@ export class SpecError extends EgymError {
  */
 export const MAX_USERS = 1_000_000;
 
+/** The spec format's version: 2 counts every budget in user-steps (version 1 counted train.steps in vector steps). */
+export const SPEC_VERSION = 2;
+
 const name = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'letters, digits, - and _ (1 to 80 characters)');
 const params = z.record(z.string(), z.unknown());
 
 const AgentEntry = z.strictObject({ id: z.string(), params: params.optional(), label: name.optional() });
 const SweepValue = z.union([z.strictObject({ min: z.number(), max: z.number(), log: z.boolean().optional(), int: z.boolean().optional() }), z.array(z.unknown()).min(1)]);
 
+const Train = z.strictObject({ userSteps: z.number().int().min(0), numEnvs: z.number().int().min(1).max(100000).optional() });
+
 export const SpecSchema = z.strictObject({
+  version: z.literal(SPEC_VERSION).optional(),
   name,
   description: z.string().optional(),
   env: z.strictObject({ id: z.string(), params: params.optional() }),
@@ -61,7 +72,7 @@ export const SpecSchema = z.strictObject({
   floor: z.string().optional(),
   ceiling: z.string().optional(),
   seeds: z.union([z.number().int().min(1).max(1000), z.array(z.number().int().min(0)).min(1)]),
-  train: z.strictObject({ steps: z.number().int().min(0), numEnvs: z.number().int().min(1).max(100000).optional() }),
+  train: Train,
   eval: z.strictObject({ every: z.number().int().min(0).optional(), users: z.number().int().min(1).max(MAX_USERS).optional(), seed: z.number().int().min(0).optional() }).optional(),
   final: z.strictObject({ users: z.number().int().min(2).max(MAX_USERS), seed: z.number().int().min(0).optional() }),
   reward: z
@@ -81,7 +92,7 @@ export const SpecSchema = z.strictObject({
   quick: z
     .strictObject({
       seeds: z.union([z.number().int().min(1).max(1000), z.array(z.number().int().min(0)).min(1)]).optional(),
-      train: z.strictObject({ steps: z.number().int().min(0), numEnvs: z.number().int().min(1).max(100000).optional() }).optional(),
+      train: Train.partial().optional(),
       eval: z.strictObject({ every: z.number().int().min(0).optional(), users: z.number().int().min(1).max(MAX_USERS).optional() }).optional(),
       final: z.strictObject({ users: z.number().int().min(2).max(MAX_USERS) }).optional(),
     })
@@ -107,7 +118,8 @@ export interface ResolvedSpec {
   floor: string | null;
   ceiling: string | null;
   seeds: number[];
-  train: { steps: number; numEnvs: number };
+  /** Training user-steps (a multiple of numEnvs) and the users stepped together. */
+  train: { userSteps: number; numEnvs: number };
   eval: { every: number; users: number; seed: number };
   final: { users: number; seed: number };
   reward: { engagement: number; retention: number; diversity: number; novelty: number };
@@ -132,8 +144,26 @@ function valueAt(obj: unknown, p: readonly PropertyKey[]): unknown {
   return v;
 }
 
+/** A version-1 spec: one SpecError that says what to rename (budgets in user-steps since version 2). */
+function checkVersion(raw: unknown): void {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return;
+  const r = raw as { version?: unknown; train?: { steps?: unknown; numEnvs?: unknown }; quick?: { train?: { steps?: unknown; numEnvs?: unknown } } };
+  const old = (t: { steps?: unknown; numEnvs?: unknown } | undefined, where: string, fallbackEnvs: unknown) => {
+    if (!t || typeof t !== 'object' || t.steps === undefined) return null;
+    const n = typeof t.numEnvs === 'number' ? t.numEnvs : typeof fallbackEnvs === 'number' ? fallbackEnvs : 32;
+    const v = typeof t.steps === 'number' ? ` (here ${t.steps} x ${n} = ${t.steps * n})` : '';
+    return `rename ${where}.steps (vector steps) to ${where}.userSteps = steps x numEnvs${v}`;
+  };
+  const renames = [old(r.train, 'train', undefined), old(r.quick?.train, 'quick.train', r.train?.numEnvs)].filter((x): x is string => x !== null);
+  if (r.version === 1 || renames.length > 0) {
+    const what = renames.length > 0 ? renames.join('; ') : 'rename train.steps (vector steps) to train.userSteps = steps x numEnvs';
+    throw new SpecError(`spec: version 1 spec: since version ${SPEC_VERSION} every budget counts user-steps: ${what}, and set "version": ${SPEC_VERSION}`, renames.length > 0 && r.train?.steps === undefined ? 'quick.train.steps' : r.version === 1 && renames.length === 0 ? 'version' : 'train.steps');
+  }
+}
+
 /** Validate a raw JSON value; throws SpecError naming the field. */
 export function parseSpec(raw: unknown): RawSpec {
+  checkVersion(raw);
   const r = SpecSchema.safeParse(raw);
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
@@ -218,7 +248,7 @@ export function resolveSpec(raw: unknown, quick = false, modules: LoadedModule[]
     floor,
     ceiling,
     seeds,
-    train: { steps: s.train.steps, numEnvs: s.train.numEnvs ?? 32 },
+    train: { userSteps: s.train.userSteps, numEnvs: s.train.numEnvs ?? 32 },
     eval: { every: s.eval?.every ?? 0, users: s.eval?.users ?? 100, seed: s.eval?.seed ?? 1000 },
     final: { users: s.final.users, seed: s.final.seed ?? 2000 },
     reward: { engagement: s.reward?.engagement ?? 1, retention: s.reward?.retention ?? 0, diversity: s.reward?.diversity ?? 0, novelty: s.reward?.novelty ?? 0 },
@@ -226,6 +256,12 @@ export function resolveSpec(raw: unknown, quick = false, modules: LoadedModule[]
     warmStart: s.warmStart ?? null,
     modules,
   };
+  if (spec.train.userSteps % spec.train.numEnvs !== 0) {
+    const n = spec.train.numEnvs;
+    const lo = Math.floor(spec.train.userSteps / n) * n;
+    const where = quick && s.quick?.train?.userSteps !== undefined ? 'quick.train.userSteps' : 'train.userSteps';
+    throw new SpecError(`spec: ${where}: ${spec.train.userSteps} user-steps is not a multiple of train.numEnvs = ${n} (users step together): use ${lo > 0 ? `${lo} or ` : ''}${lo + n}`, where);
+  }
   if (spec.eval.seed === spec.final.seed) throw new SpecError('spec: final.seed: the final evaluation population must differ from the learning-curve population (eval.seed)', 'final.seed');
   if (spec.sweep) {
     for (const p of [...Object.keys(spec.sweep.grid), ...Object.keys(spec.sweep.random?.space ?? {})]) sweepTarget(spec, p);

@@ -18,7 +18,7 @@ export const benchCommand = (cli: Argv): Argv =>
         .option('batch', { type: 'number', default: 1024, describe: 'envs: users per batch' })
         .option('env', { type: 'string', array: true, describe: 'envs: only these envs' })
         .option('backends', { type: 'string', array: true, describe: 'agents: backends to measure (default: every available one)' })
-        .option('steps', { type: 'number', default: 512, describe: 'agents: measured vector steps per row' })
+        .option('user-steps', { type: 'number', default: 32768, describe: 'agents: measured user-steps per row (a multiple of --num-envs)' })
         .option('num-envs', { type: 'number', default: 64, describe: 'agents: users stepped together' })
         .option('out', { type: 'string', describe: 'write the JSON results here (nothing is written without it; the committed tables are results/bench/<what>.json)' })
         .option('json', { type: 'boolean', default: false })
@@ -43,8 +43,13 @@ export const benchCommand = (cli: Argv): Argv =>
             if (a.backends) throw e;
           }
         }
-        const rows = await benchAgents({ backends: available, steps: a.steps, numEnvs: a['num-envs'] });
-        const result = { command: `egym bench agents --steps ${a.steps} --num-envs ${a['num-envs']}`, machine: machineInfo(), rows };
+        const userSteps = a['user-steps'];
+        const numEnvs = a['num-envs'];
+        if (!Number.isSafeInteger(numEnvs) || numEnvs < 1 || !Number.isSafeInteger(userSteps) || userSteps < numEnvs || userSteps % numEnvs !== 0) {
+          throw new UsageError(`bench agents: --user-steps (${userSteps}) must be a positive multiple of --num-envs (${numEnvs})`);
+        }
+        const rows = await benchAgents({ backends: available, steps: userSteps / numEnvs, numEnvs });
+        const result = { command: `egym bench agents --user-steps ${userSteps} --num-envs ${numEnvs}`, machine: machineInfo(), rows };
         const where = save(result);
         out(a.json ? JSON.stringify(result, null, 2) : `${formatAgentBench(rows)}\n\n${where}`);
         return;

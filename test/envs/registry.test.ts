@@ -115,15 +115,15 @@ describe('bad inputs are typed errors that name what was given', () => {
   });
   it('a spec whose own seeds repeat is rejected with or without --quick; quick.train.numEnvs has the same maximum', async () => {
     const { resolveSpec } = await import('../../experiments/spec.js');
-    const base = { name: 's', env: { id: 'retention-v0' }, agents: [{ id: 'random' }], train: { steps: 0 }, final: { users: 2 }, quick: { seeds: 1, train: { steps: 0 } } };
+    const base = { name: 's', env: { id: 'retention-v0' }, agents: [{ id: 'random' }], train: { userSteps: 0 }, final: { users: 2 }, quick: { seeds: 1, train: { userSteps: 0 } } };
     expect(() => resolveSpec({ ...base, seeds: [0, 0] })).toThrow(/spec: seeds: seeds must be distinct/);
     expect(() => resolveSpec({ ...base, seeds: [0, 0] }, true)).toThrow(/spec: seeds: seeds must be distinct/);
-    expect(() => resolveSpec({ ...base, seeds: 2, quick: { train: { steps: 0, numEnvs: 1e9 } } }, true)).toThrow(/spec: quick\.train\.numEnvs/);
+    expect(() => resolveSpec({ ...base, seeds: 2, quick: { train: { userSteps: 0, numEnvs: 1e9 } } }, true)).toThrow(/spec: quick\.train\.numEnvs/);
   });
   it('users beyond the documented maximum (1,000,000 per evaluation) fail when the spec is resolved, quick section included', async () => {
     await import('../../agents/index.js');
     const { resolveSpec, MAX_USERS } = await import('../../experiments/spec.js');
-    const base = { name: 's', env: { id: 'retention-v0' }, agents: [{ id: 'random' }], seeds: 1, train: { steps: 0 }, final: { users: 2 } };
+    const base = { name: 's', env: { id: 'retention-v0' }, agents: [{ id: 'random' }], seeds: 1, train: { userSteps: 0 }, final: { users: 2 } };
     expect(MAX_USERS).toBe(1_000_000);
     expect(() => resolveSpec({ ...base, final: { users: 1e9 } })).toThrow(/spec: final\.users: .*1000000/);
     expect(() => resolveSpec({ ...base, quick: { final: { users: 1e9 } } }, true)).toThrow(/spec: quick\.final\.users: .*1000000/);

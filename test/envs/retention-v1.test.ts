@@ -136,7 +136,7 @@ describe('retention-v1: one world for every population', () => {
 
   it('the runner gives an env with a world seed the same world by default (worldSeed 0 in the resolved spec)', async () => {
     const { resolveSpec } = await import('../../experiments/spec.js');
-    const base = { name: 't', agents: [{ id: 'random' }], seeds: 1, train: { steps: 0 }, final: { users: 2 } };
+    const base = { name: 't', agents: [{ id: 'random' }], seeds: 1, train: { userSteps: 0 }, final: { users: 2 } };
     expect(resolveSpec({ ...base, env: { id: 'retention-v0' } }).env.params.worldSeed).toBe(0);
     expect(resolveSpec({ ...base, env: { id: 'retention-v1', params: { worldSeed: 9 } } }).env.params.worldSeed).toBe(9);
   });

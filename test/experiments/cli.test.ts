@@ -90,19 +90,19 @@ describe('egym CLI (spawned)', () => {
 
   it('a tiny run from flags writes a run folder and prints the summary table', () => {
     const dir = mkdtempSync(join(tmpdir(), 'egym-run-'));
-    const r = egym('run', '--env', 'boredom-mdp-v0', '--agent', 'random', 'q-learning', '--seeds', '2', '--steps', '30', '--users', '20', '--out', dir, '--workers', '0');
+    const r = egym('run', '--env', 'boredom-mdp-v0', '--agent', 'random', 'q-learning', '--seeds', '2', '--user-steps', '960', '--users', '20', '--out', dir, '--workers', '0');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/\nq-learning +\d/);
     expect(r.stdout).toContain('vs random');
     expect(existsSync(join(dir, 'report.html'))).toBe(true);
-    const again = egym('run', '--env', 'boredom-mdp-v0', '--agent', 'random', 'q-learning', '--seeds', '2', '--steps', '30', '--users', '20', '--out', dir, '--workers', '0', '--json');
+    const again = egym('run', '--env', 'boredom-mdp-v0', '--agent', 'random', 'q-learning', '--seeds', '2', '--user-steps', '960', '--users', '20', '--out', dir, '--workers', '0', '--json');
     expect(JSON.parse(again.stdout).skipped).toBe(4);
   });
 
   it('a bad spec exits 2 with one line naming the field', () => {
     const dir = mkdtempSync(join(tmpdir(), 'egym-spec-'));
     const f = join(dir, 'bad.json');
-    writeFileSync(f, JSON.stringify({ name: 'x', env: { id: 'retention-v0' }, agents: [{ id: 'random' }, { id: 'ppo', params: { lr: 'fast' } }], seeds: 1, train: { steps: 1 }, final: { users: 5 } }));
+    writeFileSync(f, JSON.stringify({ name: 'x', env: { id: 'retention-v0' }, agents: [{ id: 'random' }, { id: 'ppo', params: { lr: 'fast' } }], seeds: 1, train: { userSteps: 32 }, final: { users: 5 } }));
     const r = egym('run', f);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -113,7 +113,7 @@ describe('egym CLI (spawned)', () => {
 
   it('a spec path that is a directory, has a BOM, invalid UTF-8 or no object, and --out on a file, exit 2 naming the problem', () => {
     const dir = mkdtempSync(join(tmpdir(), 'egym-specfile-'));
-    const good = JSON.stringify({ name: 'x', env: { id: 'retention-v0' }, agents: [{ id: 'random' }], seeds: 1, train: { steps: 0 }, final: { users: 2 } });
+    const good = JSON.stringify({ name: 'x', env: { id: 'retention-v0' }, agents: [{ id: 'random' }], seeds: 1, train: { userSteps: 0 }, final: { users: 2 } });
     const cases: [string, Buffer | string, RegExp][] = [
       ['bom.json', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(good)]), /starts with a UTF-8 byte-order mark/],
       ['latin1.json', Buffer.from(good.replace('"x"', '"caf\u00e9"'), 'latin1'), /is not valid UTF-8/],
@@ -140,7 +140,7 @@ describe('egym CLI (spawned)', () => {
 
   it('merge with cells missing exits 3 (the code is not lost on the way out)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'egym-merge-'));
-    const args = ['--env', 'boredom-mdp-v0', '--agent', 'random', 'q-learning', '--seeds', '2', '--steps', '10', '--users', '5', '--workers', '0'];
+    const args = ['--env', 'boredom-mdp-v0', '--agent', 'random', 'q-learning', '--seeds', '2', '--user-steps', '320', '--users', '5', '--workers', '0'];
     expect(egym('run', ...args, '--shard', '0/2', '--out', join(dir, 's0')).code).toBe(0);
     const r = egym('merge', join(dir, 's0'), '--out', join(dir, 'm'));
     expect(r.stdout).toMatch(/merged \d+ of 4 cells .* the rest are missing/);
@@ -191,7 +191,7 @@ describe('one error type and its exit codes', () => {
     const dir = mkdtempSync(join(tmpdir(), 'egym-exit-'));
     const spec = (name: string, seeds: number, users: number) => {
       const f = join(dir, `${name}.json`);
-      writeFileSync(f, JSON.stringify({ name, env: { id: 'retention-v0' }, agents: [{ id: 'random' }], seeds, train: { steps: 0 }, final: { users } }));
+      writeFileSync(f, JSON.stringify({ name, env: { id: 'retention-v0' }, agents: [{ id: 'random' }], seeds, train: { userSteps: 0 }, final: { users } }));
       return f;
     };
     const quiet = egym('run', spec('ok', 1, 5), '--out', join(dir, 'ok'), '--workers', '0', '--quiet');
@@ -233,7 +233,7 @@ describe('plugins from a checkout', () => {
   it('a TypeScript module given by a spec runs in the main thread and in 2 workers, equal to an in-thread run', () => {
     const dir = mkdtempSync(join(tmpdir(), 'egym-plugin-'));
     const spec = join(dir, 'spec.json');
-    writeFileSync(spec, JSON.stringify({ name: 'plug', modules: [join(import.meta.dirname, '..', 'fixtures', 'ts-agent.ts')], env: { id: 'retention-v0' }, agents: [{ id: 'fixture-first-k' }, { id: 'random' }], seeds: 2, train: { steps: 0 }, final: { users: 20 } }));
+    writeFileSync(spec, JSON.stringify({ name: 'plug', modules: [join(import.meta.dirname, '..', 'fixtures', 'ts-agent.ts')], env: { id: 'retention-v0' }, agents: [{ id: 'fixture-first-k' }, { id: 'random' }], seeds: 2, train: { userSteps: 0 }, final: { users: 20 } }));
     const w2 = egym('run', spec, '--workers', '2', '--out', join(dir, 'w2'), '--quiet');
     expect(w2.code, w2.stderr).toBe(0);
     const w0 = egym('run', spec, '--workers', '0', '--out', join(dir, 'w0'), '--quiet');
@@ -242,7 +242,7 @@ describe('plugins from a checkout', () => {
     const man = JSON.parse(readFileSync(join(dir, 'w2', 'spec.json'), 'utf8')) as { modules: string[] };
     expect(man.modules).toEqual([join(import.meta.dirname, '..', 'fixtures', 'ts-agent.ts')]);
     // Without the module the agent is unknown: exit 2 naming it.
-    writeFileSync(spec, JSON.stringify({ name: 'plug', env: { id: 'retention-v0' }, agents: [{ id: 'fixture-first-k' }], seeds: 1, train: { steps: 0 }, final: { users: 2 } }));
+    writeFileSync(spec, JSON.stringify({ name: 'plug', env: { id: 'retention-v0' }, agents: [{ id: 'fixture-first-k' }], seeds: 1, train: { userSteps: 0 }, final: { users: 2 } }));
     const bad = egym('run', spec, '--workers', '0');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/unknown agent "fixture-first-k"/);
@@ -250,9 +250,15 @@ describe('plugins from a checkout', () => {
 });
 
 describe('runs built from flags', () => {
+  it('--steps (vector steps) was renamed --user-steps: exit 2 with the value to use', () => {
+    const r = egym('run', '--env', 'bernoulli-bandit-v0', '--agent', 'ucb1', '--seeds', '1', '--steps', '10', '--users', '4', '--workers', '0');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--steps \(vector steps\) was renamed --user-steps: .*--user-steps 320/);
+  });
+
   it('--eval-every and --eval-users give a learning curve; bad values exit 2 naming the spec field', () => {
     const dir = mkdtempSync(join(tmpdir(), 'egym-flags-'));
-    const r = egym('run', '--env', 'bernoulli-bandit-v0', '--agent', 'ucb1', '--seeds', '1', '--steps', '40', '--users', '4', '--eval-every', '320', '--eval-users', '3', '--workers', '0', '--out', join(dir, 'r'), '--quiet');
+    const r = egym('run', '--env', 'bernoulli-bandit-v0', '--agent', 'ucb1', '--seeds', '1', '--user-steps', '1280', '--users', '4', '--eval-every', '320', '--eval-users', '3', '--workers', '0', '--out', join(dir, 'r'), '--quiet');
     expect(r.code, r.stderr).toBe(0);
     const cells = join(dir, 'r', 'cells');
     const lines = readFileSync(join(cells, readdirSync(cells)[0]!), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; userSteps?: number });

@@ -29,7 +29,7 @@ const tiny = (extra: Record<string, unknown> = {}) => ({
   env: { id: 'retention-v0', params: { horizonDays: 3 } },
   agents: [{ id: 'random' }, { id: 'ucb1', label: 'bandit' }],
   seeds: 2,
-  train: { steps: 12, numEnvs: 4 },
+  train: { userSteps: 48, numEnvs: 4 },
   eval: { every: 24, users: 8 },
   final: { users: 24 },
   ...extra,
@@ -43,6 +43,22 @@ describe('spec validation: every error names the field', () => {
     expect(() => resolveSpec(spec)).toThrow(re);
   };
   it('unknown keys are errors', () => bad({ ...tiny(), agents: [{ id: 'random', parms: {} }] }, /spec: agents\[0\]\.parms: unknown key "parms" is not allowed here/));
+  it('budgets count user-steps: a version-1 spec is one error saying what to rename; userSteps must fill whole vector steps', () => {
+    bad({ ...tiny(), train: { steps: 12, numEnvs: 4 } }, /spec: version 1 spec: since version 2 every budget counts user-steps: rename train\.steps \(vector steps\) to train\.userSteps = steps x numEnvs \(here 12 x 4 = 48\), and set "version": 2/);
+    bad({ ...tiny(), quick: { train: { steps: 3 } } }, /rename quick\.train\.steps .*\(here 3 x 4 = 12\)/);
+    bad({ ...tiny(), version: 1 }, /version 1 spec/);
+    bad({ ...tiny(), version: 3 }, /spec: version: /);
+    bad({ ...tiny(), train: { userSteps: 50, numEnvs: 4 } }, /spec: train\.userSteps: 50 user-steps is not a multiple of train\.numEnvs = 4 \(users step together\): use 48 or 52/);
+    try {
+      resolveSpec({ ...tiny(), train: { steps: 12, numEnvs: 4 } });
+    } catch (e) {
+      expect((e as SpecError).path).toBe('train.steps');
+    }
+    // The same budget in both forms: the same cells (keys), so runs made before the rename resume.
+    const v2 = resolveSpec({ ...tiny(), version: 2 });
+    expect(v2.train).toEqual({ userSteps: 48, numEnvs: 4 });
+    expect(expandCells(v2)[0]!.train).toEqual({ steps: 12, numEnvs: 4 });
+  });
   it('wrong types name the path and the value', () => bad({ ...tiny(), seeds: 'five' }, /spec: seeds: .*given "five"/));
   it('missing fields', () => {
     const { final: _f, ...rest } = tiny();
@@ -268,7 +284,7 @@ describe('runner', () => {
     const a = await runExperiment(base, { workers: 0, out: src, saveCheckpoints: true });
     expect(existsSync(join(src, 'checkpoints', 'Q-seed0.json'))).toBe(true);
     // No further training: the warm-started agent is evaluated as the source run left it.
-    const warm = await runExperiment({ ...base, name: 'tiny-warm', train: { steps: 0 }, eval: { every: 0 }, warmStart: { checkpointDir: src } }, { workers: 0, out: tmp() });
+    const warm = await runExperiment({ ...base, name: 'tiny-warm', train: { userSteps: 0 }, eval: { every: 0 }, warmStart: { checkpointDir: src } }, { workers: 0, out: tmp() });
     const q = (r: typeof a) => r.summary!.groups.find((g) => g.label === 'Q')!.metrics.return!.mean;
     expect(q(warm)).toBe(q(a));
     await expect(runExperiment({ ...base, name: 'tiny-warm2', warmStart: { checkpointDir: tmp() } }, { workers: 0, out: tmp() })).rejects.toThrow(/warm start: no checkpoint/);
@@ -364,7 +380,7 @@ describe('seed-level summary', () => {
 describe('floor and ceiling in specs', () => {
   it('default to the agents with ids random and ceiling-oracle, name an agent label, and survive the written spec', async () => {
     const { specToJson } = await import('../../experiments/results.js');
-    const base = { name: 'fc', env: { id: 'retention-v1' }, seeds: 2, train: { steps: 0 }, final: { users: 2 } };
+    const base = { name: 'fc', env: { id: 'retention-v1' }, seeds: 2, train: { userSteps: 0 }, final: { users: 2 } };
     const d = resolveSpec({ ...base, agents: [{ id: 'random' }, { id: 'ceiling-oracle', label: 'top' }, { id: 'ucb1' }] });
     expect([d.floor, d.ceiling]).toEqual(['random', 'top']);
     expect(specToJson(d).floor).toBeUndefined();
@@ -419,7 +435,7 @@ describe('summary CSV', () => {
 
 describe('training logs', () => {
   it("each cell keeps every update's scalars (CleanRL's names for PPO, windowed, no clock), identical for 0 and 2 workers; the report plots them", async () => {
-    const spec = tiny({ name: 'tiny-log', agents: [{ id: 'random' }, { id: 'ppo', params: { numSteps: 4, hidden: 8, numMinibatches: 2, updateEpochs: 1 } }], seeds: 1, train: { steps: 40, numEnvs: 4 } });
+    const spec = tiny({ name: 'tiny-log', agents: [{ id: 'random' }, { id: 'ppo', params: { numSteps: 4, hidden: 8, numMinibatches: 2, updateEpochs: 1 } }], seeds: 1, train: { userSteps: 160, numEnvs: 4 } });
     const logs = async (workers: number) => {
       const d = tmp();
       await runExperiment(spec, { workers, out: d });
@@ -517,7 +533,7 @@ describe('generic metrics read named features, not retention-v0 offsets', () => 
 describe('checkpoints: load one, evaluate it, export its policy', () => {
   it("a saved PPO checkpoint rebuilds the agent (makeAgent + load), evaluates to the run's own final results, and egym export-policy writes model.json + weights.bin", async () => {
     const d = mkdtempSync(join(tmpdir(), 'egym-ck-'));
-    const spec = { name: 'ck', env: { id: 'retention-v0', params: { horizonDays: 3 } }, agents: [{ id: 'ppo', params: { numSteps: 8, hidden: 8 } }], seeds: 1, train: { steps: 16, numEnvs: 4 }, final: { users: 12, seed: 77 } };
+    const spec = { name: 'ck', env: { id: 'retention-v0', params: { horizonDays: 3 } }, agents: [{ id: 'ppo', params: { numSteps: 8, hidden: 8 } }], seeds: 1, train: { userSteps: 64, numEnvs: 4 }, final: { users: 12, seed: 77 } };
     const r = await runExperiment(spec, { workers: 0, out: d, saveCheckpoints: true });
     const file = join(d, 'checkpoints', 'ppo-seed0.json');
     const ck = JSON.parse(readFileSync(file, 'utf8')) as import('../../agents/api.js').AgentCheckpoint;
@@ -543,7 +559,7 @@ describe('checkpoints: load one, evaluate it, export its policy', () => {
 describe('memory checked before a run allocates', () => {
   it('a run whose largest cell x workers exceeds the budget stops before any cell runs, naming the field, the estimate and the limit', async () => {
     const d = mkdtempSync(join(tmpdir(), 'egym-mem-'));
-    const spec = { name: 'mem', env: { id: 'retention-v0' }, agents: [{ id: 'random' }, { id: 'slateq', params: { replaySize: 100_000_000 } }], seeds: 2, train: { steps: 1, numEnvs: 4 }, final: { users: 4 } };
+    const spec = { name: 'mem', env: { id: 'retention-v0' }, agents: [{ id: 'random' }, { id: 'slateq', params: { replaySize: 100_000_000 } }], seeds: 2, train: { userSteps: 4, numEnvs: 4 }, final: { users: 4 } };
     await expect(runExperiment(spec, { workers: 2, out: d, memoryBudget: 64 * 2 ** 30 })).rejects.toThrow(
       /agents\[1\]\.params\.replaySize = 100000000 \(cell slateq\) needs about [\d.]+ GiB; the run needs about [\d.]+ GiB \([\d.]+ GiB per cell x 2 at once\), above the memory budget of 64\.00 GiB/,
     );
@@ -579,7 +595,7 @@ describe('scheduling', () => {
 describe('oracle flags come from the agent definitions', () => {
   it("the resolved spec marks an agent oracle exactly when the built agent reads hidden state (SlateQ's choiceModel env included)", async () => {
     const agents = [{ id: 'random' }, { id: 'ceiling-oracle' }, { id: 'slateq', label: 'sq-env', params: { choiceModel: 'env', hidden: 8 } }, { id: 'slateq', label: 'sq-learned', params: { choiceModel: 'learned', hidden: 8 } }, { id: 'myopic-oracle' }];
-    const s = resolveSpec({ name: 'o', env: { id: 'retention-v0' }, agents, seeds: 1, train: { steps: 0 }, final: { users: 2 } });
+    const s = resolveSpec({ name: 'o', env: { id: 'retention-v0' }, agents, seeds: 1, train: { userSteps: 0 }, final: { users: 2 } });
     for (const a of s.agents) {
       const built = await makeAgent(a.id, a.params, { envId: 'retention-v0', seed: 0 });
       expect(a.oracle, a.label).toBe(built.oracle);

@@ -230,10 +230,10 @@ describe('fuzz: spec parsing (10,000 mutated specs)', () => {
     env: { id: 'retention-v0', params: { numItems: 50 } },
     agents: [{ id: 'random' }, { id: 'quality-estimate', label: 'qe' }],
     seeds: 2,
-    train: { steps: 10, numEnvs: 4 },
+    train: { userSteps: 40, numEnvs: 4 },
     eval: { every: 0, users: 5 },
     final: { users: 10, seed: 3 },
-    quick: { seeds: 1, train: { steps: 1 }, final: { users: 4 } },
+    quick: { seeds: 1, train: { userSteps: 4 }, final: { users: 4 } },
   };
   const paths = ['name', 'env.id', 'env.params', 'env.params.numItems', 'agents', 'agents.0.id', 'agents.1.params', 'seeds', 'train.steps', 'train.numEnvs', 'eval.users', 'final.users', 'quick.final.users', 'quick.seeds', 'baseline', 'extra'];
   it('resolveSpec either resolves (and the resolved spec is within its documented bounds) or throws SpecError naming a path', () => {
@@ -317,7 +317,7 @@ describe('fuzz: run folders (10,000 damaged cell files)', () => {
   it('a cell file with any bytes changed, cut or appended is refused with ResultFileError naming it; never read as valid', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'egym-fuzz-run-'));
     await runExperiment(
-      { name: 'fz', env: { id: 'bernoulli-bandit-v0' }, agents: [{ id: 'random' }], seeds: 1, train: { steps: 0 }, final: { users: 3 } },
+      { name: 'fz', env: { id: 'bernoulli-bandit-v0' }, agents: [{ id: 'random' }], seeds: 1, train: { userSteps: 0 }, final: { users: 3 } },
       { workers: 0, out: dir },
     );
     const file = join(dir, 'cells', readdirSync(join(dir, 'cells'))[0]!);

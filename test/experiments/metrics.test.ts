@@ -54,7 +54,7 @@ describe('metrics are a registry of named definitions', () => {
     expect(Array.from(evaluateAgent('interest-evolution-v0', {}, b, { users: 5, seed: 1 }).metrics.clickedLength!).every(Number.isNaN)).toBe(true);
     // Through a run: stored per user, in the curve and in the summary with its own interval.
     const d = mkdtempSync(join(tmpdir(), 'egym-metric-'));
-    const spec = { name: 'm', env: { id: 'retention-v0', params: { horizonDays: 3 } }, agents: [{ id: 'random' }, { id: 'quality-estimate' }], seeds: 2, train: { steps: 0 }, final: { users: 30 } };
+    const spec = { name: 'm', env: { id: 'retention-v0', params: { horizonDays: 3 } }, agents: [{ id: 'random' }, { id: 'quality-estimate' }], seeds: 2, train: { userSteps: 0 }, final: { users: 30 } };
     const r = await runExperiment(spec, { workers: 0, out: d });
     const g = r.summary!.groups.find((x) => x.label === 'quality-estimate')!;
     expect(r.summary!.metrics.map((m) => m.key)).toContain('clickedLength');

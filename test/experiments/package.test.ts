@@ -38,14 +38,14 @@ import { resolveSpec } from 'engagement-gym/experiments';
 const r = make('retention-v1').reset({ seed: 1 });
 const a = await makeAgent('random', {}, { envId: 'retention-v0', seed: 0 });
 const o = evaluateAgent('retention-v0', {}, a, { users: 4, seed: 3 });
-console.log(JSON.stringify({ envs: listEnvs().length, agents: listAgents().length, U: r.observation.user.length, B: makeVec('retention-v0', {}, { numEnvs: 2 }).numEnvs, users: o.return.length, spec: resolveSpec({ name: 'x', env: { id: 'retention-v0' }, agents: [{ id: 'random' }], seeds: 1, train: { steps: 0 }, final: { users: 2 } }).name }));
+console.log(JSON.stringify({ envs: listEnvs().length, agents: listAgents().length, U: r.observation.user.length, B: makeVec('retention-v0', {}, { numEnvs: 2 }).numEnvs, users: o.return.length, spec: resolveSpec({ name: 'x', env: { id: 'retention-v0' }, agents: [{ id: 'random' }], seeds: 1, train: { userSteps: 0 }, final: { users: 2 } }).name }));
 `,
     );
     const use = run(process.execPath, ['use.mjs'], proj);
     expect(use.status, use.stderr).toBe(0);
     expect(JSON.parse(use.stdout.trim().split('\n').pop()!)).toEqual({ envs: 7, agents: 25, U: 49, B: 2, users: 4, spec: 'x' });
     const bin = join(proj, 'node_modules', '.bin', 'egym');
-    const r = run(bin, ['run', '--env', 'retention-v0', '--agent', 'random', '--agent', 'ppo', '--seeds', '1', '--steps', '8', '--users', '6', '--workers', '2', '--out', 'out'], proj);
+    const r = run(bin, ['run', '--env', 'retention-v0', '--agent', 'random', '--agent', 'ppo', '--seeds', '1', '--user-steps', '256', '--users', '6', '--workers', '2', '--out', 'out'], proj);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/report: out\/report\.html/);
     expect(readdirSync(join(proj, 'out', 'cells')).filter((f) => f.endsWith('.jsonl'))).toHaveLength(2);
@@ -54,7 +54,7 @@ console.log(JSON.stringify({ envs: listEnvs().length, agents: listAgents().lengt
     expect(man.tfjsVersion).toMatch(/^\d+\.\d+\.\d+$/);
     // Plugins: a custom agent and a custom env (the README's), by --import and by a spec's modules, on 2 workers.
     for (const f of ['my-agent.mjs', 'my-env.mjs']) writeFileSync(join(proj, f), readFileSync(join(ROOT, 'test', 'fixtures', f), 'utf8'));
-    const p1 = run(bin, ['run', '--import', './my-agent.mjs', '--import', './my-env.mjs', '--env', 'coin-v0', '--agent', 'random', 'my-quality-greedy', '--seeds', '2', '--steps', '0', '--users', '200', '--workers', '2', '--out', 'plug', '--json'], proj);
+    const p1 = run(bin, ['run', '--import', './my-agent.mjs', '--import', './my-env.mjs', '--env', 'coin-v0', '--agent', 'random', 'my-quality-greedy', '--seeds', '2', '--user-steps', '0', '--users', '200', '--workers', '2', '--out', 'plug', '--json'], proj);
     expect(p1.status, p1.stderr).toBe(0);
     const groups = (JSON.parse(p1.stdout) as { summary: { groups: { label: string; metrics: { return: { mean: number } } }[] } }).summary.groups;
     const ret = (l: string) => groups.find((g) => g.label === l)!.metrics.return.mean;
@@ -63,7 +63,7 @@ console.log(JSON.stringify({ envs: listEnvs().length, agents: listAgents().lengt
     expect(ret('my-quality-greedy')).toBeGreaterThan(16); // the best of 8 uniform qualities: about 0.89 a step
     expect(run(bin, ['report', 'plug'], proj).status).toBe(0);
     mkdirSync(join(proj, 'specs'));
-    writeFileSync(join(proj, 'specs', 'coin.json'), JSON.stringify({ name: 'coin', modules: ['../my-agent.mjs', '../my-env.mjs'], env: { id: 'coin-v0' }, agents: [{ id: 'random' }, { id: 'my-quality-greedy' }], seeds: 2, train: { steps: 0 }, final: { users: 200 } }));
+    writeFileSync(join(proj, 'specs', 'coin.json'), JSON.stringify({ name: 'coin', modules: ['../my-agent.mjs', '../my-env.mjs'], env: { id: 'coin-v0' }, agents: [{ id: 'random' }, { id: 'my-quality-greedy' }], seeds: 2, train: { userSteps: 0 }, final: { users: 200 } }));
     const p2 = run(bin, ['run', 'specs/coin.json', '--workers', '2', '--out', 'plug2', '--json'], proj);
     expect(p2.status, p2.stderr).toBe(0);
     expect(readFileSync(join(proj, 'plug2', 'summary.json'), 'utf8')).toBe(readFileSync(join(proj, 'plug', 'summary.json'), 'utf8').replace(/"experiment": "[^"]*"/, '"experiment": "coin"'));
