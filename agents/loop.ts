@@ -57,6 +57,8 @@ export interface TrainOptions {
   onUpdate?: (metrics: Record<string, number>, step: number) => void;
   /** Called after the agent chose its slates, before the env steps (the env's hidden state is still the decision's). */
   onAct?: (obs: AgentObservation, actions: Int32Array) => void;
+  /** Called after every vector step with the vector steps done so far (progress reporting; cheap). */
+  onProgress?: (stepsDone: number) => void;
 }
 
 export function trainAgent(agent: Agent, env: VectorEnv, opts: TrainOptions): TrainResult {
@@ -123,6 +125,7 @@ export function trainAgent(agent: Agent, env: VectorEnv, opts: TrainOptions): Tr
         agent.onEpisodeEnd?.(s, r.final.userIndex[s]!);
       }
     }
+    opts.onProgress?.(t + 1);
   }
   return { steps: opts.steps, episodes, metrics };
 }

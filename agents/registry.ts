@@ -22,6 +22,8 @@ export interface AgentSpec<S extends ParamSchema<ParamShape> = ParamSchema<any>>
   oracleFor?(p: ParamsOf<S>): boolean;
   /** Uses TensorFlow.js (needs a backend; see policies/backend.ts). */
   usesTf?: boolean;
+  /** Users the agent logs while it is built (supervised and off-policy agents): for progress and scheduling. */
+  setupUsers?(p: ParamsOf<S>): number;
   /** The params schema (`defineParams`); `create` gets the resolved params, typed by it. */
   params: S;
   check?(p: ParamsOf<S>): void;

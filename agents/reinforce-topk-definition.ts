@@ -27,6 +27,8 @@ export const reinforceTopKAgent = defineAgent({
   source: 'Chen, Beutel, Covington, Jain, Belletti and Chi, WSDM 2019; Williams 1992 (REINFORCE)',
   oracle: false,
   usesTf: true,
+  // Its own logged users, and the 200 that the supervised behaviour policy logs to train first.
+  setupUsers: (p) => p.logUsers + (p.behaviour === 'supervised' ? 200 : 0),
   params: reinforceTopKParams,
   create: async (p, env, seed) =>
     (await import('./reinforce-topk.js')).ReinforceTopKAgent.create(p, env, seed, (b, s) =>

@@ -13,6 +13,7 @@
  * logged slates, its gradient kept apart from pi's, as the paper's beta head is). Online the agent serves the
  * top-K of pi (deterministic) or samples K items without replacement from pi when exploring.
  */
+import { reportSetupSteps } from './setup-progress.js';
 import type { ReinforceTopKParams } from './reinforce-topk-definition.js';
 import { makeVec } from '../envs/registry.js';
 import { sampleDistinct, streamFromString } from '../envs/rng.js';
@@ -65,6 +66,9 @@ export function logTrajectories(envId: string, envParams: Record<string, unknown
       const c = Float32Array.from(r0.observation.candidates);
       const was = Uint8Array.from(active);
       const r = env.step(slates);
+      let stepped = 0;
+      for (let s = 0; s < b; s++) stepped += was[s]!;
+      reportSetupSteps(stepped);
       for (let s = 0; s < b; s++) {
         if (!was[s]) continue;
         rows.push({ u: u.slice(s * U, (s + 1) * U), c: c.slice(s * N * F, (s + 1) * N * F), s: slates.slice(s * K, (s + 1) * K), clk: r.clicked[s]!, r: r.rewards[s]!, user: users[s]!, step: steps[s]!++ });

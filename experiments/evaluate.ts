@@ -25,6 +25,8 @@ export interface EvaluationOptions {
   explore?: boolean;
   /** Record the hidden interests of this many first users over time. */
   traceUsers?: number;
+  /** Called after every vector step with the user-steps and the users finished so far in this evaluation. */
+  onProgress?: (userSteps: number, users: number) => void;
 }
 
 /** Per-user outcomes, index = position in the evaluated range. */
@@ -83,7 +85,7 @@ export function evaluateAgent(envId: string, params: Record<string, unknown> | u
     coverage: NaN,
     interestTrace: [],
   };
-  const acc: Accumulators = { shown: env.layout.itemCount !== null ? new Uint8Array(env.layout.itemCount) : null, consumed: Array.from({ length: n }, () => []), clickCounts: new Map() };
+  const acc: Accumulators = { shown: env.layout.itemCount !== null ? new Uint8Array(env.layout.itemCount) : null, consumed: Array.from({ length: n }, () => []), clickCounts: new Map(), userSteps: 0, users: 0, onProgress: opts.onProgress };
   const first = opts.firstUser ?? 0;
   let done = 0;
   let seeded = false;
@@ -116,6 +118,10 @@ interface Accumulators {
   shown: Uint8Array | null;
   consumed: number[][];
   clickCounts: Map<number, number>;
+  /** Progress: user-steps and users finished so far. */
+  userSteps: number;
+  users: number;
+  onProgress?: (userSteps: number, users: number) => void;
 }
 
 function runBatch(env: VectorEnv, agent: Agent, explore: boolean, seed: number, firstUser: number, out: UserOutcomes, at: number, maxSteps: number, reseed: boolean, acc: Accumulators, traceUsers: number): void {
@@ -165,6 +171,7 @@ function runBatch(env: VectorEnv, agent: Agent, explore: boolean, seed: number, 
     for (let s = 0; s < B; s++) {
       if (!active[s]) continue;
       steps[s]! += 1;
+      acc.userSteps++;
       collectors.outcome(s, r.clicked[s]!, r.rewards[s]!);
       if (r.clicked[s]! >= 0) {
         clicks[s]! += 1;
@@ -198,6 +205,7 @@ function runBatch(env: VectorEnv, agent: Agent, explore: boolean, seed: number, 
       }
       if (r.final.mask[s]) {
         active[s] = 0;
+        acc.users++;
         const i = at + s;
         out.ctr[i] = clicks[s]! / Math.max(1, steps[s]!);
         collectors.end(s, out.metrics, i);
@@ -214,6 +222,7 @@ function runBatch(env: VectorEnv, agent: Agent, explore: boolean, seed: number, 
         }
       }
     }
+    acc.onProgress?.(acc.userSteps, acc.users);
     if (r.allDone) return;
   }
   throw new EvaluationLimit(`${env.id}: evaluation hit maxSteps = ${maxSteps} with users still active`);

@@ -16,6 +16,7 @@ import { reportHtml } from './report.js';
 import { InvalidArgument } from '../envs/errors.js';
 import { loadModules } from './plugins.js';
 import { checkRunMemory, defaultMemoryBudget } from './memory.js';
+import { probeStepsPerUser, type ProgressSnapshot, RunProgress } from './progress.js';
 
 export interface RunOptions {
   /** Run folder (default results/<name>/run-<hash of the resolved spec>). */
@@ -32,6 +33,8 @@ export interface RunOptions {
   imports?: string[];
   /** Bytes a run may need at once (default: half of this machine's memory; experiments/memory.ts). */
   memoryBudget?: number;
+  /** Progress in user-steps (experiments/progress.ts): once before any cell runs, then as cells report and finish. */
+  onProgress?: (s: ProgressSnapshot) => void;
 }
 
 export interface RunOutcome {
@@ -94,11 +97,23 @@ export async function runExperiment(raw: unknown, opts: RunOptions): Promise<Run
   const writeManifest = () =>
     writeAtomic(join(runDir, 'manifest.json'), JSON.stringify(manifest(spec, runId, cells, results, { shard: opts.shard ? `${opts.shard.i}/${opts.shard.n}` : null }, cellHashes(runDir, results.keys())), null, 2) + '\n');
   writeManifest();
+  const progress = opts.onProgress && todo.length > 0 ? new RunProgress(todo, probeStepsPerUser(spec.env.id, spec.env.params)) : null;
+  if (progress) opts.onProgress!(progress.snapshot());
   await runPool(todo, {
     workers: opts.workers,
     keepCheckpoint: opts.saveCheckpoints ?? false,
     stopped: opts.stopped,
+    onProgress: progress
+      ? (index, p) => {
+          progress.update(index, p);
+          opts.onProgress!(progress.snapshot());
+        }
+      : undefined,
     onResult: (r) => {
+      if (progress) {
+        progress.finish(r.cell.index);
+        opts.onProgress!(progress.snapshot());
+      }
       if (r.checkpoint) {
         writeAtomic(join(runDir, 'checkpoints', `${r.cell.label}-seed${r.cell.seed}${Object.keys(r.cell.point).length ? `-p${r.cell.pointIndex}` : ''}.json`), JSON.stringify(r.checkpoint));
         delete r.checkpoint;

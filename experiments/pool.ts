@@ -7,8 +7,9 @@
 import { Worker } from 'node:worker_threads';
 import type { Cell } from './cells.js';
 import { runCell, type CellResult } from './run-cell.js';
+import type { CellProgress } from './progress.js';
 import { EgymError, isCode } from '../envs/errors.js';
-import { agentSpec } from '../agents/registry.js';
+import { agentSpec, resolveAgentParams } from '../agents/registry.js';
 
 export interface PoolOptions {
   workers: number;
@@ -16,6 +17,8 @@ export interface PoolOptions {
   onResult: (r: CellResult) => void;
   /** Polled between cells: true stops dispatching (Ctrl-C). */
   stopped?: () => boolean;
+  /** A running cell's progress (experiments/progress.ts). */
+  onProgress?: (index: number, p: CellProgress) => void;
 }
 
 /** A cell that failed in a worker thread; keeps the original error's code (a run-time error when it had none). */
@@ -26,10 +29,22 @@ export class CellFailed extends EgymError {
   }
 }
 
+/** Users an agent logs while it is built (its definition's setupUsers; 0 for agents of modules not loaded here). */
+export function setupUsersOf(cell: Cell): number {
+  try {
+    const spec = agentSpec(cell.agentId);
+    return spec.setupUsers ? spec.setupUsers(resolveAgentParams(cell.agentId, cell.agentParams)) : 0;
+  } catch {
+    return 0;
+  }
+}
+
 /**
- * A cell's expected cost in seconds on one core, for scheduling only (results never depend on it): training
- * user-steps at about 3.7e-4 s each for TensorFlow.js learners (PPO, SlateQ, the supervised pipeline; measured on
- * the flagship's cells) and 1e-5 s for the others, plus about 2 ms per evaluated user.
+ * A cell's expected cost in seconds on one core, for scheduling and progress only (results never depend on it):
+ * training user-steps at about 3.7e-4 s each for TensorFlow.js learners (PPO, SlateQ, the supervised pipeline;
+ * measured on the flagship's cells) and 1e-5 s for the others, about 25 ms per user logged while the agent is built
+ * (the supervised pipeline's logging and fitting: about 40 s for the flagship's 1,500 users), plus about 2 ms per
+ * evaluated user.
  */
 export function expectedCost(cell: Cell): number {
   const trainSteps = cell.train.steps * cell.train.numEnvs;
@@ -40,7 +55,7 @@ export function expectedCost(cell: Cell): number {
     /* an agent of a module not loaded here: the cheap rate */
   }
   const curvePoints = cell.eval.every > 0 ? Math.ceil(trainSteps / cell.eval.every) + 1 : 0;
-  return trainSteps * perStep + 0.002 * (cell.final.users + curvePoints * cell.eval.users);
+  return trainSteps * perStep + 0.025 * setupUsersOf(cell) + 0.002 * (cell.final.users + curvePoints * cell.eval.users);
 }
 
 /** Longest expected cells first (stable in cell order), so that no long cell starts last and holds the run. */
@@ -55,7 +70,7 @@ export async function runPool(cells: Cell[], opts: PoolOptions): Promise<void> {
   if (opts.workers <= 0 || cells.length <= 1) {
     for (const c of cells) {
       if (opts.stopped?.()) return;
-      opts.onResult(await runCell(c, { keepCheckpoint: opts.keepCheckpoint }));
+      opts.onResult(await runCell(c, { keepCheckpoint: opts.keepCheckpoint, onProgress: opts.onProgress ? (p) => opts.onProgress!(c.index, p) : undefined }));
     }
     return;
   }
@@ -77,8 +92,9 @@ export async function runPool(cells: Cell[], opts: PoolOptions): Promise<void> {
           }
           w.postMessage({ cell: c, keepCheckpoint: opts.keepCheckpoint });
         };
-        w.on('message', (m: { ready?: boolean; ok?: boolean; result?: CellResult; error?: string; code?: string; key?: string }) => {
+        w.on('message', (m: { ready?: boolean; ok?: boolean; result?: CellResult; error?: string; code?: string; key?: string; progress?: CellProgress; index?: number }) => {
           if (m.ready) return next();
+          if (m.progress) return opts.onProgress?.(m.index!, m.progress);
           if (m.ok) opts.onResult(m.result!);
           else failure ??= new CellFailed(m.key!, m.error ?? 'unknown error', m.code);
           next();

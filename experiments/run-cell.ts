@@ -19,6 +19,8 @@ import { makeVec } from '../envs/registry.js';
 import { feature } from '../envs/core.js';
 import { evaluateAgent, type UserOutcomes } from './evaluate.js';
 import { USER_COLUMNS } from './metrics.js';
+import type { CellProgress } from './progress.js';
+import { withSetupProgress } from '../agents/setup-progress.js';
 import type { Cell } from './cells.js';
 import { ResultFileError } from './results.js';
 
@@ -185,9 +187,28 @@ export class RewardShaping {
   }
 }
 
-export async function runCell(cell: Cell, opts: { keepCheckpoint?: boolean } = {}): Promise<CellResult> {
+export interface RunCellOptions {
+  keepCheckpoint?: boolean;
+  /**
+   * Progress, cumulative (experiments/progress.ts): called about 200 times over the training and every 8 vector
+   * steps of an evaluation, and once at the end. Step counts only: what it reports never changes the results.
+   */
+  onProgress?: (p: CellProgress) => void;
+}
+
+export async function runCell(cell: Cell, opts: RunCellOptions = {}): Promise<CellResult> {
   const t0 = performance.now(); // clock-ok (timing is reported, never used in results)
-  let agent = await makeAgent(cell.agentId, cell.agentParams, { envId: cell.envId, envParams: cell.envParams, seed: cell.seed });
+  const progress: CellProgress = { setupUserSteps: 0, trainUserSteps: 0, evalUserSteps: 0, evalUsers: 0 };
+  const report = opts.onProgress ? () => opts.onProgress!({ ...progress }) : null;
+  report?.();
+  let setupCalls = 0;
+  const build = () => makeAgent(cell.agentId, cell.agentParams, { envId: cell.envId, envParams: cell.envParams, seed: cell.seed });
+  let agent = report
+    ? await withSetupProgress((n) => {
+        progress.setupUserSteps += n;
+        if (++setupCalls % 16 === 0) report();
+      }, build)
+    : await build();
   if (cell.warmStart) {
     const f = join(cell.warmStart.checkpointDir, 'checkpoints', `${cell.label}-seed${cell.seed}.json`);
     if (!existsSync(f)) throw new ResultFileError(`warm start: no checkpoint ${f} (the source run must set saveCheckpoints through "egym run --save-checkpoints")`);
@@ -199,7 +220,25 @@ export async function runCell(cell: Cell, opts: { keepCheckpoint?: boolean } = {
   const B = cell.train.numEnvs;
   const totalSteps = cell.train.steps;
   const evalEvery = cell.eval.every > 0 ? Math.max(1, Math.ceil(cell.eval.every / B)) : 0;
-  const evaluate = (users: number, seed: number) => evaluateAgent(cell.envId, cell.envParams, agent, { users, seed, traceUsers: 3 });
+  const evaluate = (users: number, seed: number) => {
+    const baseSteps = progress.evalUserSteps;
+    const baseUsers = progress.evalUsers;
+    let calls = 0;
+    const o = evaluateAgent(cell.envId, cell.envParams, agent, {
+      users,
+      seed,
+      traceUsers: 3,
+      onProgress: report
+        ? (steps, done) => {
+            progress.evalUserSteps = baseSteps + steps;
+            progress.evalUsers = baseUsers + done;
+            if (++calls % 8 === 0) report();
+          }
+        : undefined,
+    });
+    report?.();
+    return o;
+  };
   let episodes = 0;
   let lastMetrics: Record<string, number> = {};
   const trainLog = new TrainLog(Math.max(1, Math.ceil(totalSteps / 200)), B);
@@ -215,13 +254,26 @@ export async function runCell(cell: Cell, opts: { keepCheckpoint?: boolean } = {
     while (done < totalSteps) {
       const chunk = evalEvery > 0 ? Math.min(evalEvery, totalSteps - done) : totalSteps - done;
       const at = done;
-      const r = trainAgent(learner, env, { steps: chunk, seed: 100000 + cell.seed, resume: done > 0, onUpdate: (m, t) => trainLog.add(m, at + t) });
+      const every = Math.max(1, Math.floor(totalSteps / 200));
+      const r = trainAgent(learner, env, {
+        steps: chunk,
+        seed: 100000 + cell.seed,
+        resume: done > 0,
+        onUpdate: (m, t) => trainLog.add(m, at + t),
+        onProgress: report
+          ? (t) => {
+              progress.trainUserSteps = (at + t) * B;
+              if ((at + t) % every === 0) report();
+            }
+          : undefined,
+      });
       episodes += r.episodes.length;
       if (Object.keys(r.metrics).length > 0) lastMetrics = r.metrics;
       done += chunk;
       if (evalEvery > 0) curve.push({ userSteps: done * B, means: means(evaluate(cell.eval.users, cell.eval.seed)) });
     }
   }
+  report?.();
   const trainSeconds = (performance.now() - t1) / 1000; // clock-ok
   const fin = evaluate(cell.final.users, cell.final.seed);
   const users: CellResult['final']['users'] = {};

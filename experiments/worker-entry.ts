@@ -10,7 +10,8 @@ parentPort!.on('message', async (msg: { cell: Cell; keepCheckpoint: boolean }) =
     // The cell's user modules register their agents and envs in this thread too (once per worker).
     const mods = await loadModules(msg.cell.modulePaths ?? [], '/');
     if (mods.some((m, i) => m.sha256 !== msg.cell.modules[i])) throw new EgymError('USAGE', `cell ${msg.cell.key}: a user module changed on disk during the run`);
-    const result = await runCell(msg.cell, { keepCheckpoint: msg.keepCheckpoint });
+    const index = msg.cell.index;
+    const result = await runCell(msg.cell, { keepCheckpoint: msg.keepCheckpoint, onProgress: (p) => parentPort!.postMessage({ progress: p, index }) });
     parentPort!.postMessage({ ok: true, result });
   } catch (e) {
     // The error crosses the thread boundary as data: its message, and its code when it is an EgymError.

@@ -47,6 +47,7 @@ export const supervisedAgents = (['supervised', 'adaptive-supervised'] as const)
     source: 'McMahan et al. 2013 (ad click prediction); Covington et al. 2016 (YouTube DNN ranking); Hidasi et al. 2016 (GRU4Rec)',
     oracle: false,
     usesTf: true,
+    setupUsers: (p) => p.logUsers,
     params: (id === 'supervised' ? supervisedParams : adaptiveSupervisedParams) as typeof supervisedParams | typeof adaptiveSupervisedParams,
     create: async (p, env, seed) => {
       const { SupervisedAgent } = await import('./agent.js');

@@ -8,6 +8,7 @@
  * item, P(shown) = (1 - epsilon) 1[item in the agent's slate] + epsilon K / N. Where the env has a choice model
  * the record also holds the true click probability of the item in its slate (for the Bayes-optimal AUC).
  */
+import { reportSetupSteps } from '../setup-progress.js';
 import type { Agent, AgentObservation } from '../api.js';
 import { observationOf } from '../loop.js';
 import { makeVec } from '../../envs/registry.js';
@@ -178,6 +179,9 @@ export function logImpressions(envId: string, envParams: Record<string, unknown>
       const ids = r0.observation.itemIds ? Int32Array.from(r0.observation.itemIds) : null;
       const wasActive = Uint8Array.from(active);
       const r = env.step(slates);
+      let stepped = 0;
+      for (let s = 0; s < b; s++) stepped += wasActive[s]!;
+      reportSetupSteps(stepped);
       for (let s = 0; s < b; s++) {
         if (!wasActive[s]) continue;
         for (let j = 0; j < K; j++) {

@@ -14,6 +14,7 @@ import { BACKEND_CHOICES } from '../../policies/backend-choices.js';
 import { runExperiment } from '../experiment.js';
 import { parseShard } from '../cells.js';
 import { summaryTable } from '../summary.js';
+import type { ProgressSnapshot } from '../progress.js';
 
 // TensorFlow.js (and what needs it: the backend, the pipeline, the agent benchmark) loads in the commands that use it.
 export const tfjsParts = async () => ({ ...(await import('../../policies/backend.js')), ...(await import('../../agents/supervised/pipeline.js')), ...(await import('../bench-agents.js')) });
@@ -100,13 +101,26 @@ export async function runSpec(raw0: unknown, a: RunArgs, base?: string): Promise
     process.stderr.write('\negym: interrupted: no new cell starts; the cells in flight finish and are saved (Ctrl-C again stops at once and loses them); run again to resume\n');
   };
   process.on('SIGINT', onSig);
-  const tty = process.stderr.isTTY && !a.quiet && !a.json;
-  const bar = tty ? new cliProgress.SingleBar({ format: 'cells {bar} {value}/{total} | ETA {eta_formatted} | {last}', hideCursor: true }, cliProgress.Presets.shades_classic) : null;
-  let started = false;
+  const show = !a.quiet && !a.json;
+  const tty = process.stderr.isTTY && show;
+  const bar = tty
+    ? new cliProgress.SingleBar({ format: '{bar} {pct}% | {done} of {total} user-steps | {rate}/s | ETA {eta} | cells {cells} | {last}', hideCursor: true, barsize: 24 }, cliProgress.Presets.shades_classic)
+    : null;
+  const meter = new ProgressMeter();
+  let last = '';
+  let lastRender = 0;
+  let timer: ReturnType<typeof setInterval> | null = null;
   if (a.out !== undefined && existsSync(a.out) && !statSync(a.out).isDirectory()) throw new UsageError(`--out ${a.out} is an existing file, not a directory; give a results folder`);
   try {
     const mb = a['memory-budget'];
     if (mb !== undefined && !(Number.isFinite(mb) && mb > 0)) throw new UsageError(`--memory-budget must be a positive number of GiB, got ${mb}`);
+    const render = () => {
+      lastRender = performance.now(); // clock-ok (progress display only)
+      const v = meter.view();
+      if (!v) return;
+      if (bar) bar.update(Math.round(v.fraction * 1000), { pct: (100 * v.fraction).toFixed(1), done: human(v.userSteps), total: human(v.totalUserSteps), rate: human(v.rate), eta: v.eta, cells: v.cells, last });
+      else process.stderr.write(`progress ${(100 * v.fraction).toFixed(1)}% | ${human(v.userSteps)} of ${human(v.totalUserSteps)} user-steps | ${human(v.rate)}/s | ETA ${v.eta} | cells ${v.cells}\n`);
+    };
     const r = await runExperiment(raw, {
       memoryBudget: mb !== undefined ? mb * 2 ** 30 : undefined,
       base,
@@ -117,18 +131,35 @@ export async function runSpec(raw0: unknown, a: RunArgs, base?: string): Promise
       quick: a.quick,
       saveCheckpoints: a['save-checkpoints'],
       stopped: () => stop,
-      onCell: (res, done, total) => {
-        const last = `${res.cell.label} seed ${res.cell.seed}: return ${(res.final.users.return.reduce((s: number, v) => s + (v ?? 0), 0) / res.final.users.return.length).toFixed(2)}`;
-        if (bar) {
-          if (!started) {
-            bar.start(total, done - 1, { last: '' });
-            started = true;
+      onProgress: show
+        ? (snap) => {
+            const first = !meter.started;
+            meter.add(snap);
+            // From the first second: the bar (a terminal, redrawn at most 4 times a second), or a plain line now and
+            // every 10 s (a pipe or a file). Drawn from the progress reports, so a run in this thread shows it too.
+            if (first) {
+              if (bar) bar.start(1000, 0, { pct: '0.0', done: '0', total: human(snap.totalUserSteps), rate: '-', eta: '-', cells: `0/${snap.cells}`, last: '' });
+              else process.stderr.write(`egym: ${snap.cells} cells to run, ${human(snap.totalUserSteps)} user-steps (evaluations estimated)\n`);
+              lastRender = performance.now(); // clock-ok (progress display only)
+              // Also on a timer, for stretches without reports (a model being fitted in a worker).
+              timer = setInterval(() => {
+                if (performance.now() - lastRender >= (bar ? 1000 : 10_000)) render(); // clock-ok (progress display only)
+              }, 1000);
+              timer.unref();
+            } else if (performance.now() - lastRender >= (bar ? 250 : 10_000)) render(); // clock-ok (progress display only)
           }
-          bar.update(done, { last });
-        } else if (!a.quiet && !a.json) process.stderr.write(`[${done}/${total}] ${last}\n`);
+        : undefined,
+      onCell: (res, done, total) => {
+        last = `${res.cell.label} seed ${res.cell.seed}: return ${(res.final.users.return.reduce((s: number, v) => s + (v ?? 0), 0) / res.final.users.return.length).toFixed(2)}`;
+        if (bar) render();
+        else if (show) process.stderr.write(`[${done}/${total}] ${last}\n`);
       },
     });
-    bar?.stop();
+    if (timer) clearInterval(timer);
+    if (bar) {
+      render();
+      bar.stop();
+    }
     if (a.json) {
       out(JSON.stringify({ runDir: r.runDir, ran: r.ran, skipped: r.skipped, complete: r.complete, summary: r.summary }, null, 2));
     } else if (a.quiet) {
@@ -140,6 +171,7 @@ export async function runSpec(raw0: unknown, a: RunArgs, base?: string): Promise
     }
     if (stop) process.exitCode = 130;
   } finally {
+    if (timer) clearInterval(timer);
     bar?.stop();
     process.off('SIGINT', onSig);
   }
@@ -160,4 +192,58 @@ export const runOptions = (y: Argv) =>
 
 export function out(s: string): void {
   process.stdout.write(s + '\n');
+}
+
+/** 1234567 -> "1.23M". */
+export function human(n: number): string {
+  if (!Number.isFinite(n)) return '-';
+  const a = Math.abs(n);
+  return a >= 1e9 ? `${(n / 1e9).toFixed(2)}G` : a >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : a >= 1e4 ? `${(n / 1e3).toFixed(1)}k` : `${Math.round(n)}`;
+}
+
+/** Seconds as "1h02m", "2m10s" or "45s". */
+export function duration(sec: number): string {
+  if (!Number.isFinite(sec) || sec < 0) return '-';
+  const s = Math.round(sec);
+  if (s >= 3600) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  if (s >= 60) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${s}s`;
+}
+
+/**
+ * Times the run's progress snapshots (the CLI's clock; results never see it): user-steps per second over the last
+ * 10 s, and the ETA from the cost-weighted fraction done, elapsed x (1 - f) / f.
+ */
+export class ProgressMeter {
+  private t0 = 0;
+  private latest: ProgressSnapshot | null = null;
+  private readonly window: { t: number; steps: number }[] = [];
+  get started(): boolean {
+    return this.latest !== null;
+  }
+  add(s: ProgressSnapshot): void {
+    const now = performance.now(); // clock-ok (progress display only)
+    if (!this.latest) this.t0 = now;
+    this.latest = s;
+    this.window.push({ t: now, steps: s.userSteps });
+    while (this.window.length > 2 && now - this.window[0]!.t > 10_000) this.window.shift();
+  }
+  view(): { fraction: number; userSteps: number; totalUserSteps: number; rate: number; eta: string; cells: string } | null {
+    const s = this.latest;
+    if (!s) return null;
+    const now = performance.now(); // clock-ok (progress display only)
+    const first = this.window[0]!;
+    const dt = (now - first.t) / 1000;
+    const rate = dt > 0 ? (s.userSteps - first.steps) / dt : NaN;
+    const elapsed = (now - this.t0) / 1000;
+    const f = s.fraction;
+    return {
+      fraction: f,
+      userSteps: s.userSteps,
+      totalUserSteps: s.totalUserSteps,
+      rate,
+      eta: f >= 1 ? '0s' : f > 0.001 ? duration((elapsed * (1 - f)) / f) : '-',
+      cells: `${s.cellsDone}/${s.cells}${s.inFlight > 0 ? ` (${s.inFlight} running)` : ''}`,
+    };
+  }
 }

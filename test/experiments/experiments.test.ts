@@ -170,6 +170,42 @@ describe('statistics against hand-computed values', () => {
 });
 
 describe('runner', () => {
+  it('progress in user-steps: a snapshot before any cell runs, then counts that add up to what ran (0 and 2 workers); results unchanged', async () => {
+    const { readCells } = await import('../../experiments/results.js');
+    for (const workers of [0, 2]) {
+      const snaps: import('../../experiments/progress.js').ProgressSnapshot[] = [];
+      let cellsAtFirst = -1;
+      const spec = tiny({ agents: [{ id: 'random' }, { id: 'q-learning' }, { id: 'supervised', params: { logUsers: 20, epochs: 1, hidden: 4 } }] });
+      const d = tmp();
+      const r = await runExperiment(spec, {
+        workers,
+        out: d,
+        onProgress: (s) => {
+          if (snaps.length === 0) cellsAtFirst = existsSync(join(d, 'cells')) ? readdirSync(join(d, 'cells')).length : 0;
+          snaps.push(s);
+        },
+      });
+      expect(cellsAtFirst).toBe(0);
+      expect(snaps[0]!).toMatchObject({ userSteps: 0, fraction: 0, cells: 6, cellsDone: 0 });
+      for (let i = 1; i < snaps.length; i++) {
+        expect(snaps[i]!.userSteps).toBeGreaterThanOrEqual(snaps[i - 1]!.userSteps);
+        expect(snaps[i]!.cellsDone).toBeGreaterThanOrEqual(snaps[i - 1]!.cellsDone);
+        expect(snaps[i]!.fraction).toBeLessThanOrEqual(1);
+      }
+      // Setup (the supervised agent's logged users) and training reported before the cells finished.
+      expect(snaps.some((s) => s.cellsDone === 0 && s.userSteps > 0)).toBe(true);
+      const end = snaps.at(-1)!;
+      expect(end).toMatchObject({ fraction: 1, cellsDone: 6, inFlight: 0 });
+      // Every cell's training (48 user-steps for the two learners' 2 seeds) and every evaluated user-step is counted.
+      const cells = [...readCells(d).values()];
+      const evalSteps = cells.reduce((a, c) => a + c.final.users.length!.reduce((x: number, v) => x + (v ?? 0), 0), 0);
+      expect(end.userSteps).toBeGreaterThan(evalSteps + 4 * 48);
+      expect(end.totalUserSteps).toBe(end.userSteps);
+      expect(read(d, 'summary.json')).toBe(read((await runExperiment(spec, { workers: 0, out: tmp() })).runDir, 'summary.json'));
+      expect(r.complete).toBe(true);
+    }
+  });
+
   it('1 and 2 workers give identical summary files', async () => {
     const d1 = tmp();
     const d2 = tmp();
