@@ -104,7 +104,7 @@ export async function runSpec(raw0: unknown, a: RunArgs, base?: string): Promise
   const show = !a.quiet && !a.json;
   const tty = process.stderr.isTTY && show;
   const bar = tty
-    ? new cliProgress.SingleBar({ format: '{bar} {pct}% | {done} of {total} user-steps | {rate}/s | ETA {eta} | cells {cells} | {last}', hideCursor: true, barsize: 24 }, cliProgress.Presets.shades_classic)
+    ? new cliProgress.SingleBar({ format: '{bar} {pct}% | {done} of {planned} user-steps | {rate}/s | ETA {left} | cells {cells} | {last}', hideCursor: true, barsize: 24 }, cliProgress.Presets.shades_classic)
     : null;
   const meter = new ProgressMeter();
   let last = '';
@@ -118,7 +118,7 @@ export async function runSpec(raw0: unknown, a: RunArgs, base?: string): Promise
       lastRender = performance.now(); // clock-ok (progress display only)
       const v = meter.view();
       if (!v) return;
-      if (bar) bar.update(Math.round(v.fraction * 1000), { pct: (100 * v.fraction).toFixed(1), done: human(v.userSteps), total: human(v.totalUserSteps), rate: human(v.rate), eta: v.eta, cells: v.cells, last });
+      if (bar) bar.update(Math.round(v.fraction * 1000), { pct: (100 * v.fraction).toFixed(1), done: human(v.userSteps), planned: human(v.totalUserSteps), rate: human(v.rate), left: v.eta, cells: v.cells, last });
       else process.stderr.write(`progress ${(100 * v.fraction).toFixed(1)}% | ${human(v.userSteps)} of ${human(v.totalUserSteps)} user-steps | ${human(v.rate)}/s | ETA ${v.eta} | cells ${v.cells}\n`);
     };
     const r = await runExperiment(raw, {
@@ -138,7 +138,7 @@ export async function runSpec(raw0: unknown, a: RunArgs, base?: string): Promise
             // From the first second: the bar (a terminal, redrawn at most 4 times a second), or a plain line now and
             // every 10 s (a pipe or a file). Drawn from the progress reports, so a run in this thread shows it too.
             if (first) {
-              if (bar) bar.start(1000, 0, { pct: '0.0', done: '0', total: human(snap.totalUserSteps), rate: '-', eta: '-', cells: `0/${snap.cells}`, last: '' });
+              if (bar) bar.start(1000, 0, { pct: '0.0', done: '0', planned: human(snap.totalUserSteps), rate: '-', left: '-', cells: `0/${snap.cells}`, last: '' });
               else process.stderr.write(`egym: ${snap.cells} cells to run, ${human(snap.totalUserSteps)} user-steps (evaluations estimated)\n`);
               lastRender = performance.now(); // clock-ok (progress display only)
               // Also on a timer, for stretches without reports (a model being fitted in a worker).
