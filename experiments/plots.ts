@@ -10,7 +10,7 @@ import type { Summary } from './summary.js';
 import { listMetrics } from './metrics.js';
 
 async function render(spec: Record<string, unknown>): Promise<string> {
-  const full = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', config: { font: 'sans-serif' }, ...spec } as unknown as TopLevelSpec;
+  const full = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', config: { font: 'sans-serif', legend: { labelLimit: 320 }, axis: { labelLimit: 320 } }, ...spec } as unknown as TopLevelSpec;
   const view = new vega.View(vega.parse(compile(full).spec), { renderer: 'none' });
   const svg = await view.toSVG();
   view.finalize();
@@ -30,26 +30,31 @@ export async function makePlots(s: Summary, results: CellResult[]): Promise<Reco
       height: 300,
       data: { values: curve },
       layer: [
-        { mark: { type: 'area', opacity: 0.2 }, encoding: { x: { field: 'steps', type: 'quantitative', title: 'training user-steps' }, y: { field: 'lo', type: 'quantitative', title: 'return' }, y2: { field: 'hi' }, color: { field: 'agent', type: 'nominal' } } },
-        { mark: { type: 'line', point: true }, encoding: { x: { field: 'steps', type: 'quantitative' }, y: { field: 'mean', type: 'quantitative' }, color: { field: 'agent', type: 'nominal' } } },
+        { mark: { type: 'line', point: true }, encoding: { x: { field: 'steps', type: 'quantitative', title: 'training user-steps' }, y: { field: 'mean', type: 'quantitative', title: 'return' }, color: { field: 'agent', type: 'nominal' } } },
+        { mark: { type: 'area', opacity: 0.2 }, encoding: { x: { field: 'steps', type: 'quantitative' }, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: { field: 'agent', type: 'nominal' } } },
       ],
     });
   }
   const plotted = new Set(listMetrics().filter((d) => d.plot).map((d) => d.key));
   for (const m of s.metrics) {
-    const rows = s.groups.filter((g) => g.metrics[m.key]).map((g) => ({ agent: groupName(g), mean: g.metrics[m.key]!.mean, lo: Number.isFinite(g.metrics[m.key]!.lo) ? g.metrics[m.key]!.lo : g.metrics[m.key]!.mean, hi: Number.isFinite(g.metrics[m.key]!.hi) ? g.metrics[m.key]!.hi : g.metrics[m.key]!.mean }));
+    const rows = s.groups
+      .filter((g) => g.metrics[m.key])
+      .map((g) => ({ agent: groupName(g), mean: g.metrics[m.key]!.mean, lo: Number.isFinite(g.metrics[m.key]!.lo) ? g.metrics[m.key]!.lo : g.metrics[m.key]!.mean, hi: Number.isFinite(g.metrics[m.key]!.hi) ? g.metrics[m.key]!.hi : g.metrics[m.key]!.mean }))
+      .sort((a, b) => b.mean - a.mean);
     if (rows.length === 0 || !plotted.has(m.key)) continue;
     plots[`final-${m.key}`] = await render({
-      title: `${m.label}: mean and 95% CI across seeds`,
+      title: `${m.label}: mean and 95% CI across seeds (sorted)`,
       width: 480,
       height: { step: 22 },
       data: { values: rows },
       layer: [
-        { mark: 'rule', encoding: { y: { field: 'agent', type: 'nominal', sort: null, title: null }, x: { field: 'lo', type: 'quantitative', title: m.label, scale: { zero: false } }, x2: { field: 'hi' } } },
-        { mark: { type: 'point', filled: true, size: 60 }, encoding: { y: { field: 'agent', type: 'nominal', sort: null }, x: { field: 'mean', type: 'quantitative' } } },
+        { mark: { type: 'rule', clip: true }, encoding: { y: { field: 'agent', type: 'nominal', sort: null, title: null }, x: { field: 'lo', type: 'quantitative', title: m.label, scale: { zero: false, domain: ciDomain(rows) } }, x2: { field: 'hi' } } },
+        { mark: { type: 'point', filled: true, size: 60, clip: true }, encoding: { y: { field: 'agent', type: 'nominal', sort: null }, x: { field: 'mean', type: 'quantitative' } } },
       ],
     });
   }
+  await aggregatePlots(s, results, plots);
+  await sweepPlots(s, plots, plotted);
   const surv = s.groups.flatMap((g) => g.survival.map((v, d) => ({ agent: groupName(g), day: d, alive: v })));
   if (surv.length > 0) {
     plots['survival'] = await render({
@@ -65,12 +70,18 @@ export async function makePlots(s: Summary, results: CellResult[]): Promise<Reco
   if (gaps.length > 0) {
     const capped = gaps.filter((_, i) => i % Math.max(1, Math.floor(gaps.length / 20000)) === 0);
     plots['return-gaps'] = await render({
-      title: 'Return gaps between sessions (days)',
+      title: 'Return gaps between sessions: share of each agent\'s gaps by length (days)',
       width: 560,
       height: 260,
       data: { values: capped },
-      mark: { type: 'bar', opacity: 0.6 },
-      encoding: { x: { field: 'gap', type: 'quantitative', bin: { maxbins: 40 }, title: 'days' }, y: { aggregate: 'count', type: 'quantitative', stack: null }, color: { field: 'agent', type: 'nominal' } },
+      transform: [
+        { bin: { maxbins: 40 }, field: 'gap', as: 'gap_bin' },
+        { aggregate: [{ op: 'count', as: 'n' }], groupby: ['agent', 'gap_bin', 'gap_bin_end'] },
+        { joinaggregate: [{ op: 'sum', field: 'n', as: 'total' }], groupby: ['agent'] },
+        { calculate: 'datum.n / datum.total', as: 'share' },
+      ],
+      mark: { type: 'line', point: true, strokeWidth: 1.5 },
+      encoding: { x: { field: 'gap_bin', type: 'quantitative', title: 'return gap (days, bin start)' }, y: { field: 'share', type: 'quantitative', title: "share of the agent's return gaps" }, color: { field: 'agent', type: 'nominal' } },
     });
   }
   const first = [...results].sort((a, b) => a.cell.index - b.cell.index)[0];
@@ -113,4 +124,127 @@ export async function makePlots(s: Summary, results: CellResult[]): Promise<Reco
     });
   }
   return plots;
+}
+
+/** An x domain around the means that one very wide interval cannot flatten: the means +- 3 median half-widths (clipped marks show the rest as cut). */
+function ciDomain(rows: { mean: number; lo: number; hi: number }[]): [number, number] | undefined {
+  const finite = rows.filter((r) => Number.isFinite(r.mean));
+  if (finite.length === 0) return undefined;
+  const half = finite.map((r) => (r.hi - r.lo) / 2).filter((w) => Number.isFinite(w) && w >= 0).sort((a, b) => a - b);
+  const med = half.length ? half[Math.floor(half.length / 2)]! : 0;
+  let lo = Math.min(...finite.map((r) => r.mean));
+  let hi = Math.max(...finite.map((r) => r.mean));
+  const margin = Math.max((hi - lo) * 0.05, 1e-9);
+  const pad = Math.max(3 * med, margin);
+  lo = Math.max(lo - pad, Math.min(...finite.map((r) => r.lo)) - margin);
+  hi = Math.min(hi + pad, Math.max(...finite.map((r) => r.hi)) + margin);
+  return lo < hi ? [lo, hi] : undefined;
+}
+
+/** Seed-level returns of each group, normalized by the floor and ceiling of the same seed and sweep point when the spec has both. */
+function seedScores(s: Summary, results: CellResult[]): { name: string; scores: number[]; normalized: boolean }[] {
+  const mean = (r: CellResult) => {
+    const v = r.final.users.return!.filter((x): x is number => x !== null);
+    return v.reduce((a, b) => a + b, 0) / v.length;
+  };
+  const at = new Map(results.map((r) => [`${r.cell.pointIndex}|${r.cell.label}|${r.cell.seed}`, mean(r)]));
+  const normalized = s.floor !== null && s.ceiling !== null;
+  return s.groups.map((g) => ({
+    name: groupName(g),
+    normalized,
+    scores: g.seeds
+      .map((seed) => {
+        const v = at.get(`${g.pointIndex}|${g.label}|${seed}`)!;
+        if (!normalized) return v;
+        const f = at.get(`${g.pointIndex}|${s.floor}|${seed}`);
+        const c = at.get(`${g.pointIndex}|${s.ceiling}|${seed}`);
+        return f === undefined || c === undefined || c === f ? NaN : (v - f) / (c - f);
+      })
+      .filter(Number.isFinite),
+  }));
+}
+
+/**
+ * rliable's aggregate views (Agarwal et al., NeurIPS 2021): the interquartile mean of the return with its
+ * stratified bootstrap CI, performance profiles (the share of seed-level scores above each threshold) and the
+ * probability of improvement over the baseline with its CI.
+ */
+async function aggregatePlots(s: Summary, results: CellResult[], plots: Record<string, string>): Promise<void> {
+  const iqm = s.groups
+    .filter((g) => g.metrics.return)
+    .map((g) => ({ agent: groupName(g), iqm: g.metrics.return!.iqm, lo: Number.isFinite(g.metrics.return!.iqmLo) ? g.metrics.return!.iqmLo : g.metrics.return!.iqm, hi: Number.isFinite(g.metrics.return!.iqmHi) ? g.metrics.return!.iqmHi : g.metrics.return!.iqm }))
+    .sort((a, b) => b.iqm - a.iqm);
+  if (iqm.length > 0) {
+    plots['aggregate-iqm'] = await render({
+      title: 'Interquartile mean of the return over seeds, 95% stratified bootstrap CI (rliable)',
+      width: 480,
+      height: { step: 22 },
+      data: { values: iqm },
+      layer: [
+        { mark: { type: 'rule', clip: true }, encoding: { y: { field: 'agent', type: 'nominal', sort: null, title: null }, x: { field: 'lo', type: 'quantitative', title: 'IQM of the return', scale: { zero: false, domain: ciDomain(iqm.map((r) => ({ mean: r.iqm, lo: r.lo, hi: r.hi }))) } }, x2: { field: 'hi' } } },
+        { mark: { type: 'point', filled: true, size: 60, clip: true }, encoding: { y: { field: 'agent', type: 'nominal', sort: null }, x: { field: 'iqm', type: 'quantitative' } } },
+      ],
+    });
+  }
+  const scores = seedScores(s, results).filter((g) => g.scores.length > 0);
+  const all = scores.flatMap((g) => g.scores);
+  if (all.length > 1) {
+    const lo = Math.min(...all);
+    const hi = Math.max(...all);
+    const taus = Array.from({ length: 41 }, (_, i) => lo + ((hi - lo) * i) / 40);
+    const rows = scores.flatMap((g) => taus.map((tau) => ({ agent: g.name, tau, share: g.scores.filter((x) => x > tau).length / g.scores.length })));
+    plots['performance-profile'] = await render({
+      title: `Performance profiles: share of seeds with a ${scores[0]!.normalized ? 'normalized score' : 'return'} above tau (rliable)`,
+      width: 560,
+      height: 280,
+      data: { values: rows },
+      mark: { type: 'line', interpolate: 'step-after', strokeWidth: 2 },
+      encoding: { x: { field: 'tau', type: 'quantitative', title: scores[0]!.normalized ? 'normalized score tau' : 'return tau' }, y: { field: 'share', type: 'quantitative', title: 'share of seeds above tau', scale: { domain: [0, 1] } }, color: { field: 'agent', type: 'nominal' } },
+    });
+  }
+  const poi = s.groups
+    .filter((g) => g.vsBaseline?.return)
+    .map((g) => ({ agent: groupName(g), p: g.vsBaseline!.return!.poi, lo: g.vsBaseline!.return!.poiLo, hi: g.vsBaseline!.return!.poiHi }))
+    .sort((a, b) => b.p - a.p);
+  if (poi.length > 0) {
+    plots['probability-of-improvement'] = await render({
+      title: `P(agent > ${s.baseline}) over seeds with its bootstrap CI (rliable)`,
+      width: 480,
+      height: { step: 22 },
+      data: { values: poi },
+      layer: [
+        { mark: 'rule', encoding: { y: { field: 'agent', type: 'nominal', sort: null, title: null }, x: { field: 'lo', type: 'quantitative', title: `P(agent > ${s.baseline})`, scale: { domain: [0, 1] } }, x2: { field: 'hi' } } },
+        { mark: { type: 'point', filled: true, size: 60 }, encoding: { y: { field: 'agent', type: 'nominal', sort: null }, x: { field: 'p', type: 'quantitative' } } },
+        { data: { values: [{ x: 0.5 }] }, mark: { type: 'rule', strokeDash: [4, 4], color: '#888' }, encoding: { x: { field: 'x', type: 'quantitative' } } },
+      ],
+    });
+  }
+}
+
+/** For a sweep: every plotted metric against each swept parameter, one line per agent with its 95% CI band. */
+async function sweepPlots(s: Summary, plots: Record<string, string>, plotted: Set<string>): Promise<void> {
+  const params = [...new Set(s.groups.flatMap((g) => Object.keys(g.point)))];
+  for (const param of params) {
+    const numeric = s.groups.every((g) => typeof g.point[param] === 'number' || g.point[param] === undefined);
+    for (const m of s.metrics) {
+      if (!plotted.has(m.key)) continue;
+      const rows = s.groups
+        .filter((g) => g.metrics[m.key] && g.point[param] !== undefined)
+        .map((g) => ({ agent: `${g.label}${g.oracle ? ' (oracle)' : ''}`, x: g.point[param] as number | string, mean: g.metrics[m.key]!.mean, lo: Number.isFinite(g.metrics[m.key]!.lo) ? g.metrics[m.key]!.lo : g.metrics[m.key]!.mean, hi: Number.isFinite(g.metrics[m.key]!.hi) ? g.metrics[m.key]!.hi : g.metrics[m.key]!.mean }));
+      if (rows.length === 0) continue;
+      const short = param.replace(/^.*\./, '');
+      const x = { field: 'x', type: numeric ? 'quantitative' : 'ordinal', title: param, ...(numeric && rows.every((r) => (r.x as number) > 0) && Math.max(...rows.map((r) => r.x as number)) / Math.min(...rows.map((r) => r.x as number)) >= 20 ? { scale: { type: 'log' } } : {}) };
+      const y = { type: 'quantitative', title: m.label, scale: { zero: false, domain: ciDomain(rows) } };
+      plots[`sweep-${short}-${m.key}`] = await render({
+        title: `${m.label} against ${short}: mean and 95% CI across seeds`,
+        width: 520,
+        height: 280,
+        data: { values: rows },
+        layer: [
+          { mark: { type: 'line', point: true, clip: true }, encoding: { x, y: { field: 'mean', ...y }, color: { field: 'agent', type: 'nominal' } } },
+          { mark: { type: 'area', opacity: 0.25, clip: true }, encoding: { x, y: { field: 'lo', ...y }, y2: { field: 'hi' }, color: { field: 'agent', type: 'nominal' } } },
+        ],
+      });
+    }
+  }
 }

@@ -35,12 +35,32 @@ export function reportHtml(s: Summary, plots: Record<string, string>, manifest: 
     .join('\n');
   const headline = `<table id="headline"><tr><th>agent</th><th>role</th><th>return (mean over seeds) [95% CI]</th><th>normalized score${s.floor && s.ceiling ? ` (${esc(s.floor)} = 0, ${esc(s.ceiling)} = 1)` : ''}</th><th>untrained return</th><th>IQM [bootstrap CI]</th><th>vs ${esc(s.baseline)}: paired diff over seeds</th><th>P(agent &gt; ${esc(s.baseline)})</th><th>p (Holm)</th></tr>
 ${headRows}</table>`;
+  const label = new Map(s.metrics.map((m) => [m.key, m.label]));
+  const caption = (name: string): string => {
+    const fixed: Record<string, string> = {
+      'learning-curves': 'Learning curves: return on held-out users during training',
+      'aggregate-iqm': 'Aggregate: interquartile mean of the return (rliable)',
+      'performance-profile': 'Performance profiles (rliable)',
+      'probability-of-improvement': `Probability of improvement over ${s.baseline} (rliable)`,
+      survival: 'Survival: users not churned by day',
+      'return-gaps': 'Return gaps between sessions',
+      'interest-drift': 'Interest drift of sampled users',
+    };
+    if (fixed[name]) return fixed[name]!;
+    let m = /^final-(.+)$/.exec(name);
+    if (m) return `Final ${label.get(m[1]!) ?? m[1]} per agent`;
+    m = /^sweep-(.+)-([^-]+)$/.exec(name);
+    if (m) return `${label.get(m[2]!) ?? m[2]} against ${m[1]}`;
+    m = /^training-(.+)$/.exec(name);
+    if (m) return `Training diagnostics: ${m[1]!.replace(/_/g, ' ').trim()}`;
+    return name;
+  };
   const figs = Object.entries(plots)
-    .map(([name, svg]) => `<figure id="${esc(name)}">${svg}<figcaption>${esc(name)}</figcaption></figure>`)
+    .map(([name, svg]) => `<figure id="${esc(name)}">${svg}<figcaption>${esc(caption(name))}</figcaption></figure>`)
     .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(s.experiment)}: engagement-gym report</title>
-<style>body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:4px 6px;vertical-align:top}th{background:#f4f4f4}small{color:#555}figure{margin:1.5em 0}pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}</style>
+<style>body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:4px 6px;vertical-align:top}th{background:#f4f4f4}small{color:#555;white-space:nowrap}figcaption{font-weight:bold;margin-top:.3em}summary{cursor:pointer;font-weight:bold;margin:1.5em 0 .5em}figure{margin:1.5em 0}pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}</style>
 </head><body>
 <h1>${esc(s.experiment)}</h1>
 <p>Env <code>${esc(s.env)}</code>. Every interval is over seeds (the unit of replication): each seed's value is its mean over the same held-out users. The normalized score is (agent - floor) / (ceiling - floor) per seed; the untrained return is the learning curve's first point; P(agent &gt; baseline) is rliable's probability of improvement over seeds with a bootstrap CI.</p>
@@ -50,8 +70,9 @@ ${headline}
 <table>${head}
 ${rows}</table>
 ${figs}
-<h2>Manifest</h2>
+<details><summary>Manifest: the resolved spec, versions, seeds and machine of this run</summary>
 <pre>${esc(JSON.stringify(manifest, null, 2))}</pre>
+</details>
 </body></html>
 `;
 }

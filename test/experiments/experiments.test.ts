@@ -221,6 +221,23 @@ describe('runner', () => {
     expect(html).toContain('tiny-test');
   });
 
+  it("the report: a headline table, rliable's aggregate plots, captions in words, the manifest folded; a sweep plots each metric against its parameter", async () => {
+    const d = tmp();
+    await runExperiment(tiny({ sweep: { grid: { 'env.params.casualShare': [0.2, 0.5, 0.8] } } }), { workers: 0, out: d });
+    const html = read(d, 'report.html');
+    expect(html).toContain('<table id="headline">');
+    for (const f of ['aggregate-iqm', 'performance-profile', 'probability-of-improvement', 'final-return', 'sweep-casualShare-return', 'sweep-casualShare-churned']) {
+      expect(existsSync(join(d, 'plots', `${f}.svg`))).toBe(true);
+      expect(html).toContain(`<figure id="${f}">`);
+    }
+    // Every figure has marks (paths), and its caption is words, not the file name.
+    expect(read(d, 'plots/sweep-casualShare-return.svg')).toMatch(/<path[^>]+d="M/);
+    expect(html).toContain('<figcaption>lifetime engagement (return) against casualShare</figcaption>');
+    expect(html).toContain('<figcaption>Aggregate: interquartile mean of the return (rliable)</figcaption>');
+    expect(html).not.toContain('<figcaption>final-return</figcaption>');
+    expect(html).toMatch(/<details><summary>Manifest[^<]*<\/summary>\s*<pre>/);
+  });
+
   it('shard + merge equals an unsharded run', async () => {
     const full = tmp();
     await runExperiment(tiny(), { workers: 0, out: full });
