@@ -4,12 +4,12 @@
  * then the manifest, and, once every cell is there, the summary, plots and report. Interrupting (Ctrl-C)
  * stops dispatching; finished cells are on disk and nothing is half-written.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Cell, expandCells, hash, shardCells } from './cells.js';
 import { runPool } from './pool.js';
 import { cellHashes, cellPath, cellToJsonl, manifest, readCells, ResultFileError, specToJson, writeAtomic } from './results.js';
-import type { CellResult } from './run-cell.js';
+import type { CellResult, CurvePoint } from './run-cell.js';
 import { type ResolvedSpec, resolveSpec } from './spec.js';
 import { type Summary, summarize, summaryCsv, summaryJson } from './summary.js';
 import { reportHtml } from './report.js';
@@ -97,12 +97,19 @@ export async function runExperiment(raw: unknown, opts: RunOptions): Promise<Run
   const writeManifest = () =>
     writeAtomic(join(runDir, 'manifest.json'), JSON.stringify(manifest(spec, runId, cells, results, { shard: opts.shard ? `${opts.shard.i}/${opts.shard.n}` : null }, cellHashes(runDir, results.keys())), null, 2) + '\n');
   writeManifest();
+  const byIndex = new Map(todo.map((c) => [c.index, c]));
   const progress = opts.onProgress && todo.length > 0 ? new RunProgress(todo, probeStepsPerUser(spec.env.id, spec.env.params)) : null;
   if (progress) opts.onProgress!(progress.snapshot());
   await runPool(todo, {
     workers: opts.workers,
     keepCheckpoint: opts.saveCheckpoints ?? false,
     stopped: opts.stopped,
+    // Learning-curve points of running cells, appended to live/<cell key>.jsonl as they are evaluated (egym serve
+    // draws them); the folder goes once the run is complete, the cell files holding the same points.
+    onCurvePoint: (index, p) => {
+      const c = byIndex.get(index);
+      if (c) appendLive(runDir, c, p);
+    },
     onProgress: progress
       ? (index, p) => {
           progress.update(index, p);
@@ -119,6 +126,7 @@ export async function runExperiment(raw: unknown, opts: RunOptions): Promise<Run
         delete r.checkpoint;
       }
       writeAtomic(cellPath(runDir, r.key), cellToJsonl(r));
+      rmSync(join(runDir, 'live', `${r.key}.jsonl`), { force: true });
       results.set(r.key, r);
       done++;
       opts.onCell?.(r, done, mine.length);
@@ -126,6 +134,7 @@ export async function runExperiment(raw: unknown, opts: RunOptions): Promise<Run
   });
   writeManifest();
   const complete = cells.every((c) => results.has(c.key));
+  if (complete) rmSync(join(runDir, 'live'), { recursive: true, force: true });
   const summary = complete ? await writeReport(runDir, spec, cells.map((c) => results.get(c.key)!)) : null;
   return { runDir, spec, cells, ran: todo.length, skipped: mine.length - todo.length, complete, summary };
 }
@@ -183,4 +192,11 @@ export async function mergeRuns(dirs: string[], out: string): Promise<{ complete
   const complete = cells.every((c) => results.has(c.key));
   const summary = complete ? await writeReport(out, spec!, cells.map((c) => results.get(c.key)!)) : null;
   return { complete, cells: results.size, total: cells.length, summary };
+}
+
+/** One learning-curve point of a running cell, appended as a JSON line (label, seed, sweep point, user-steps, means). */
+function appendLive(runDir: string, c: Cell, p: CurvePoint): void {
+  mkdirSync(join(runDir, 'live'), { recursive: true });
+  // The first point (the untrained agent) starts the file afresh: a cell rerun after an interruption starts over.
+  (p.userSteps === 0 ? writeFileSync : appendFileSync)(join(runDir, 'live', `${c.key}.jsonl`), JSON.stringify({ key: c.key, label: c.label, seed: c.seed, point: c.point, pointIndex: c.pointIndex, userSteps: p.userSteps, means: p.means }) + '\n');
 }

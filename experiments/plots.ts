@@ -248,3 +248,22 @@ async function sweepPlots(s: Summary, plots: Record<string, string>, plotted: Se
     }
   }
 }
+
+/** The live page's chart: each seed's learning curve so far, one colour per agent (and sweep point). */
+export async function learningCurveSvg(points: { label: string; seed: number; point: Record<string, unknown>; userSteps: number; return: number }[]): Promise<string> {
+  const rows = points.map((p) => ({ agent: groupName({ label: p.label, point: p.point, oracle: false }), run: `${p.label} ${JSON.stringify(p.point)} seed ${p.seed}`, steps: p.userSteps, return: p.return }));
+  if (rows.length === 0) return render({ title: 'Learning curves: no evaluation point yet', width: 560, height: 60, data: { values: [{ x: 0 }] }, mark: { type: 'text', text: 'waiting for the first evaluation points' }, encoding: {} });
+  return render({
+    title: 'Learning curves so far: return on held-out users, one line per seed',
+    width: 640,
+    height: 320,
+    data: { values: rows },
+    mark: { type: 'line', point: true, strokeWidth: 1.5 },
+    encoding: {
+      x: { field: 'steps', type: 'quantitative', title: 'training user-steps' },
+      y: { field: 'return', type: 'quantitative', title: 'return', scale: { zero: false } },
+      color: { field: 'agent', type: 'nominal' },
+      detail: { field: 'run', type: 'nominal' },
+    },
+  });
+}

@@ -6,7 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Cell } from './cells.js';
-import { runCell, type CellResult } from './run-cell.js';
+import { runCell, type CellResult, type CurvePoint } from './run-cell.js';
 import type { CellProgress } from './progress.js';
 import { EgymError, isCode } from '../envs/errors.js';
 import { agentSpec, resolveAgentParams } from '../agents/registry.js';
@@ -19,6 +19,8 @@ export interface PoolOptions {
   stopped?: () => boolean;
   /** A running cell's progress (experiments/progress.ts). */
   onProgress?: (index: number, p: CellProgress) => void;
+  /** A running cell's learning-curve point, as soon as it is evaluated. */
+  onCurvePoint?: (index: number, p: CurvePoint) => void;
 }
 
 /** A cell that failed in a worker thread; keeps the original error's code (a run-time error when it had none). */
@@ -70,7 +72,13 @@ export async function runPool(cells: Cell[], opts: PoolOptions): Promise<void> {
   if (opts.workers <= 0 || cells.length <= 1) {
     for (const c of cells) {
       if (opts.stopped?.()) return;
-      opts.onResult(await runCell(c, { keepCheckpoint: opts.keepCheckpoint, onProgress: opts.onProgress ? (p) => opts.onProgress!(c.index, p) : undefined }));
+      opts.onResult(
+        await runCell(c, {
+          keepCheckpoint: opts.keepCheckpoint,
+          onProgress: opts.onProgress ? (p) => opts.onProgress!(c.index, p) : undefined,
+          onCurvePoint: opts.onCurvePoint ? (p) => opts.onCurvePoint!(c.index, p) : undefined,
+        }),
+      );
     }
     return;
   }
@@ -92,9 +100,10 @@ export async function runPool(cells: Cell[], opts: PoolOptions): Promise<void> {
           }
           w.postMessage({ cell: c, keepCheckpoint: opts.keepCheckpoint });
         };
-        w.on('message', (m: { ready?: boolean; ok?: boolean; result?: CellResult; error?: string; code?: string; key?: string; progress?: CellProgress; index?: number }) => {
+        w.on('message', (m: { ready?: boolean; ok?: boolean; result?: CellResult; error?: string; code?: string; key?: string; progress?: CellProgress; curvePoint?: CurvePoint; index?: number }) => {
           if (m.ready) return next();
           if (m.progress) return opts.onProgress?.(m.index!, m.progress);
+          if (m.curvePoint) return opts.onCurvePoint?.(m.index!, m.curvePoint);
           if (m.ok) opts.onResult(m.result!);
           else failure ??= new CellFailed(m.key!, m.error ?? 'unknown error', m.code);
           next();

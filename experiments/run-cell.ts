@@ -194,6 +194,8 @@ export interface RunCellOptions {
    * steps of an evaluation, and once at the end. Step counts only: what it reports never changes the results.
    */
   onProgress?: (p: CellProgress) => void;
+  /** Each learning-curve point as soon as it is evaluated (the live page of `egym serve`). */
+  onCurvePoint?: (p: CurvePoint) => void;
 }
 
 export async function runCell(cell: Cell, opts: RunCellOptions = {}): Promise<CellResult> {
@@ -239,6 +241,11 @@ export async function runCell(cell: Cell, opts: RunCellOptions = {}): Promise<Ce
     report?.();
     return o;
   };
+  const addPoint = (userSteps: number) => {
+    const p: CurvePoint = { userSteps, means: means(evaluate(cell.eval.users, cell.eval.seed)) };
+    curve.push(p);
+    opts.onCurvePoint?.(p);
+  };
   let episodes = 0;
   let lastMetrics: Record<string, number> = {};
   const trainLog = new TrainLog(Math.max(1, Math.ceil(totalSteps / 200)), B);
@@ -246,10 +253,10 @@ export async function runCell(cell: Cell, opts: RunCellOptions = {}): Promise<Ce
   // An agent that neither observes nor updates cannot change with training: its curve is its untrained point.
   const learns = typeof agent.observe === 'function' || typeof agent.update === 'function';
   if (totalSteps > 0 && !learns) {
-    if (evalEvery > 0) curve.push({ userSteps: 0, means: means(evaluate(cell.eval.users, cell.eval.seed)) });
+    if (evalEvery > 0) addPoint(0);
   } else if (totalSteps > 0) {
     const env = makeVec(cell.envId, cell.envParams, { numEnvs: B });
-    if (evalEvery > 0) curve.push({ userSteps: 0, means: means(evaluate(cell.eval.users, cell.eval.seed)) });
+    if (evalEvery > 0) addPoint(0);
     let done = 0;
     while (done < totalSteps) {
       const chunk = evalEvery > 0 ? Math.min(evalEvery, totalSteps - done) : totalSteps - done;
@@ -270,7 +277,7 @@ export async function runCell(cell: Cell, opts: RunCellOptions = {}): Promise<Ce
       episodes += r.episodes.length;
       if (Object.keys(r.metrics).length > 0) lastMetrics = r.metrics;
       done += chunk;
-      if (evalEvery > 0) curve.push({ userSteps: done * B, means: means(evaluate(cell.eval.users, cell.eval.seed)) });
+      if (evalEvery > 0) addPoint(done * B);
     }
   }
   report?.();

@@ -11,7 +11,7 @@ parentPort!.on('message', async (msg: { cell: Cell; keepCheckpoint: boolean }) =
     const mods = await loadModules(msg.cell.modulePaths ?? [], '/');
     if (mods.some((m, i) => m.sha256 !== msg.cell.modules[i])) throw new EgymError('USAGE', `cell ${msg.cell.key}: a user module changed on disk during the run`);
     const index = msg.cell.index;
-    const result = await runCell(msg.cell, { keepCheckpoint: msg.keepCheckpoint, onProgress: (p) => parentPort!.postMessage({ progress: p, index }) });
+    const result = await runCell(msg.cell, { keepCheckpoint: msg.keepCheckpoint, onProgress: (p) => parentPort!.postMessage({ progress: p, index }), onCurvePoint: (p) => parentPort!.postMessage({ curvePoint: p, index }) });
     parentPort!.postMessage({ ok: true, result });
   } catch (e) {
     // The error crosses the thread boundary as data: its message, and its code when it is an EgymError.
