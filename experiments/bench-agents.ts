@@ -94,7 +94,7 @@ function run(agent: Agent, envId: string, B: number, steps: number): { dt: numbe
   return { dt: performance.now() - t0, envT, actT, learnT, userSteps: steps * B }; // clock-ok
 }
 
-export async function benchAgents(opts: { backends: BackendName[]; steps?: number; numEnvs?: number }): Promise<AgentBenchRow[]> {
+export async function benchAgents(opts: { backends: BackendName[]; steps?: number; numEnvs?: number; onRow?: (r: AgentBenchRow) => void }): Promise<AgentBenchRow[]> {
   const rows: AgentBenchRow[] = [];
   const B = opts.numEnvs ?? 64;
   for (const backend of opts.backends) {
@@ -123,6 +123,7 @@ export async function benchAgents(opts: { backends: BackendName[]; steps?: numbe
           updateGflops: (f.update - u0) / (r.learnT / 1000) / 1e9,
           peakGflops: peak,
         });
+        opts.onRow?.(rows.at(-1)!);
         (agent as unknown as { dispose(): void }).dispose();
       }
     }

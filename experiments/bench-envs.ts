@@ -85,7 +85,7 @@ function timeBatched(id: string, B: number, seconds: number): number {
   return (steps / (now - t0)) * 1000;
 }
 
-export function benchEnvs(opts: EnvBenchOptions = {}): EnvBenchRow[] {
+export function benchEnvs(opts: EnvBenchOptions & { onRow?: (r: EnvBenchRow) => void } = {}): EnvBenchRow[] {
   const seconds = opts.seconds ?? 1;
   const runs = opts.runs ?? 5;
   const B = opts.batch ?? 1024;
@@ -98,8 +98,11 @@ export function benchEnvs(opts: EnvBenchOptions = {}): EnvBenchRow[] {
     const single = Array.from({ length: runs }, () => timeSingle(id, seconds));
     timeBatched(id, B, seconds / 4);
     const batched = Array.from({ length: runs }, () => timeBatched(id, B, seconds));
-    rows.push({ env: id, params: {}, N: layout.N, K: layout.K, mode: 'single', batch: 1, stepsPerSecond: median(single), runs: single });
-    rows.push({ env: id, params: {}, N: layout.N, K: layout.K, mode: 'batched', batch: B, stepsPerSecond: median(batched), runs: batched });
+    const a: EnvBenchRow = { env: id, params: {}, N: layout.N, K: layout.K, mode: 'single', batch: 1, stepsPerSecond: median(single), runs: single };
+    const b: EnvBenchRow = { env: id, params: {}, N: layout.N, K: layout.K, mode: 'batched', batch: B, stepsPerSecond: median(batched), runs: batched };
+    rows.push(a, b);
+    opts.onRow?.(a);
+    opts.onRow?.(b);
   }
   return rows;
 }

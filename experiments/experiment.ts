@@ -125,6 +125,11 @@ export async function runExperiment(raw: unknown, opts: RunOptions): Promise<Run
         writeAtomic(join(runDir, 'checkpoints', `${r.cell.label}-seed${r.cell.seed}${Object.keys(r.cell.point).length ? `-p${r.cell.pointIndex}` : ''}.json`), JSON.stringify(r.checkpoint));
         delete r.checkpoint;
       }
+      if (r.trainUpdates) {
+        // Every learning update's scalars, one JSON line each (the cell file keeps them averaged over windows).
+        writeAtomic(join(runDir, 'train-logs', `${r.key}.jsonl`), r.trainUpdates.map((u) => JSON.stringify({ label: r.cell.label, seed: r.cell.seed, ...u })).join('\n') + '\n');
+        delete r.trainUpdates;
+      }
       writeAtomic(cellPath(runDir, r.key), cellToJsonl(r));
       rmSync(join(runDir, 'live', `${r.key}.jsonl`), { force: true });
       results.set(r.key, r);
@@ -171,6 +176,7 @@ export async function mergeRuns(dirs: string[], out: string): Promise<{ complete
   let spec: ResolvedSpec | null = null;
   let runId = '';
   const results = new Map<string, CellResult>();
+  const trainLogs = new Map<string, string>();
   for (const d of dirs) {
     const specFile = join(d, 'spec.json');
     if (!existsSync(specFile)) throw new ResultFileError(`merge: ${d} is not a run folder (no spec.json)`);
@@ -179,7 +185,11 @@ export async function mergeRuns(dirs: string[], out: string): Promise<{ complete
     if (spec && id !== runId) throw new ResultFileError(`merge: ${d} holds run ${id}, the others ${runId}: shards of different experiments cannot be merged`);
     spec = s;
     runId = id;
-    for (const [k, r] of readCells(d)) results.set(k, r);
+    for (const [k, r] of readCells(d)) {
+      results.set(k, r);
+      const log = join(d, 'train-logs', `${k}.jsonl`);
+      if (existsSync(log)) trainLogs.set(k, readFileSync(log, 'utf8'));
+    }
   }
   const cells = expandCells(spec!);
   checkRunDir(out, runId);
@@ -187,6 +197,8 @@ export async function mergeRuns(dirs: string[], out: string): Promise<{ complete
   for (const c of cells) {
     const r = results.get(c.key);
     if (r) writeAtomic(cellPath(out, c.key), cellToJsonl(r));
+    const log = trainLogs.get(c.key);
+    if (log !== undefined) writeAtomic(join(out, 'train-logs', `${c.key}.jsonl`), log);
   }
   writeAtomic(join(out, 'manifest.json'), JSON.stringify(manifest(spec!, runId, cells, results, { mergedFrom: dirs }, cellHashes(out, results.keys())), null, 2) + '\n');
   const complete = cells.every((c) => results.has(c.key));

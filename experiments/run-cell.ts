@@ -38,6 +38,13 @@ export interface CurvePoint {
   means: Record<string, number>;
 }
 
+/** One learning update's scalars: the update's number, the training user-steps when it ran, the agent's own names. */
+export interface TrainUpdate {
+  update: number;
+  userSteps: number;
+  metrics: Record<string, number>;
+}
+
 export interface TrainLogPoint {
   userSteps: number;
   /** Updates averaged into this point. */
@@ -51,6 +58,8 @@ const CLOCK_SCALAR = /sps|per_?sec|seconds|time/i;
 /** Averages update scalars over fixed windows of vector steps (deterministic: step counts only). */
 class TrainLog {
   readonly points: TrainLogPoint[] = [];
+  /** Every update's scalars, unaveraged (written to train-logs/<cell key>.jsonl, not to the cell file). */
+  readonly all: TrainUpdate[] = [];
   private sums = new Map<string, number>();
   private counts = new Map<string, number>();
   private updates = 0;
@@ -64,11 +73,14 @@ class TrainLog {
     if (end !== this.windowEnd) this.flush();
     this.windowEnd = end;
     this.updates++;
+    const kept: Record<string, number> = {};
     for (const [k, v] of Object.entries(m)) {
       if (typeof v !== 'number' || !Number.isFinite(v) || CLOCK_SCALAR.test(k)) continue;
+      kept[k] = v;
       this.sums.set(k, (this.sums.get(k) ?? 0) + v);
       this.counts.set(k, (this.counts.get(k) ?? 0) + 1);
     }
+    this.all.push({ update: this.all.length + 1, userSteps: (step + 1) * this.B, metrics: kept });
   }
   flush(): void {
     if (this.updates === 0) return;
@@ -105,6 +117,8 @@ export interface CellResult {
   /** Wall-clock facts: excluded from summaries (they differ between runs). */
   timing: { wallSeconds: number; trainUserStepsPerSecond: number };
   checkpoint?: AgentCheckpoint;
+  /** Every update's scalars (the runner writes them to train-logs/<key>.jsonl and drops them from the result). */
+  trainUpdates?: TrainUpdate[];
 }
 
 const nul = (v: number) => (Number.isFinite(v) ? v : null);
@@ -302,6 +316,7 @@ export async function runCell(cell: Cell, opts: RunCellOptions = {}): Promise<Ce
     backend: (agent as { backend?: { name: string } }).backend?.name ?? (agentSpec(cell.agentId).usesTf ? ((await import('../policies/backend.js')).backendInfo()?.name ?? null) : null),
     timing: { wallSeconds: (performance.now() - t0) / 1000, trainUserStepsPerSecond: trainSeconds > 0 ? (totalSteps * B) / trainSeconds : 0 }, // clock-ok
   };
+  if (trainLog.all.length > 0) result.trainUpdates = trainLog.all;
   if (opts.keepCheckpoint) result.checkpoint = agent.save();
   (agent as { dispose?: () => void }).dispose?.();
   agent = null as unknown as Agent;

@@ -48,7 +48,8 @@ export const benchCommand = (cli: Argv): Argv =>
         if (!Number.isSafeInteger(numEnvs) || numEnvs < 1 || !Number.isSafeInteger(userSteps) || userSteps < numEnvs || userSteps % numEnvs !== 0) {
           throw new UsageError(`bench agents: --user-steps (${userSteps}) must be a positive multiple of --num-envs (${numEnvs})`);
         }
-        const rows = await benchAgents({ backends: available, steps: userSteps / numEnvs, numEnvs });
+        if (!a.json) process.stderr.write(`bench agents: PPO and SlateQ on retention-v0 and interest-evolution-v0, backends ${available.join(', ')}; a line per row\n`);
+        const rows = await benchAgents({ backends: available, steps: userSteps / numEnvs, numEnvs, onRow: a.json ? undefined : (r) => process.stderr.write(`  ${r.agent} on ${r.env} (${r.backend}): ${Math.round(r.stepsPerSecond)} user-steps/s\n`) });
         const result = { command: `egym bench agents --user-steps ${userSteps} --num-envs ${numEnvs}`, machine: machineInfo(), rows };
         const where = save(result);
         out(a.json ? JSON.stringify(result, null, 2) : `${formatAgentBench(rows)}\n\n${where}`);
@@ -58,7 +59,8 @@ export const benchCommand = (cli: Argv): Argv =>
         throw new UsageError('bench: --seconds must be > 0, --runs >= 1 and --batch a positive integer');
       }
       for (const id of a.env ?? []) envSpec(id);
-      const rows = benchEnvs({ seconds: a.seconds, runs: a.runs, batch: a.batch, ...(a.env ? { envs: a.env } : {}) });
+      if (!a.json) process.stderr.write(`bench envs: ${a.runs} runs of ${a.seconds} s per env and mode (single user, batch of ${a.batch}); a line per row\n`);
+      const rows = benchEnvs({ seconds: a.seconds, runs: a.runs, batch: a.batch, ...(a.env ? { envs: a.env } : {}), onRow: a.json ? undefined : (r) => process.stderr.write(`  ${r.env} ${r.mode}: ${Math.round(r.stepsPerSecond)} steps/s\n`) });
       const result = { command: `egym bench envs --seconds ${a.seconds} --runs ${a.runs} --batch ${a.batch}`, machine: machineInfo(), rows };
       const where = save(result);
       if (a.json) out(JSON.stringify(result, null, 2));

@@ -5,6 +5,7 @@ import { envSpec } from '../../envs/registry.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../../policies/backend-choices.js';
 import type { ModelKind } from '../../agents/supervised/models.js';
 import { out, tfjsParts, UsageError } from './common.js';
+import { withSetupProgress } from '../../agents/setup-progress.js';
 
 export const pipelineCommand = (cli: Argv): Argv =>
   cli.command(
@@ -26,7 +27,20 @@ export const pipelineCommand = (cli: Argv): Argv =>
       if (!Number.isInteger(a.users) || a.users < 10) throw new UsageError('pipeline: --users must be an integer >= 10');
       const { initBackend, runPipeline } = await tfjsParts();
       const backend = await initBackend(a.backend);
-      const p = runPipeline({
+      // Progress from the first second: the logged user-steps as they run (then the models are fitted).
+      if (!a.json) process.stderr.write(`pipeline: logging ${a.users} users of ${a.env} with uniform random slates, then fitting the ${a.model} click and watch-time models\n`);
+      let logged = 0;
+      let shown = 0;
+      const p = await withSetupProgress(
+        (n) => {
+          logged += n;
+          if (!a.json && logged - shown >= 20_000) {
+            shown = logged;
+            process.stderr.write(`  logged ${logged} user-steps\n`);
+          }
+        },
+        async () =>
+          runPipeline({
         envId: a.env,
         users: a.users,
         seed: a.seed,
@@ -42,7 +56,8 @@ export const pipelineCommand = (cli: Argv): Argv =>
         patience: 3,
         fractions: { train: 0.7, val: 0.15 },
         trainSeed: 1,
-      });
+      }),
+      );
       const { click, watch, ...r } = p.report;
       if (a.json) return out(JSON.stringify({ backend: backend.name, ...p.report }, null, 2));
       out(

@@ -495,7 +495,8 @@ describe('training logs', () => {
       const cells = readdirSync(join(d, 'cells')).map((f) => JSON.parse(read(join(d, 'cells'), f).trim().split('\n')[0]!));
       const ppo = cells.find((c) => c.cell.label === 'ppo');
       const rnd = cells.find((c) => c.cell.label === 'random');
-      return { d, ppo: ppo.train.log as { userSteps: number; updates: number; metrics: Record<string, number> }[], rnd: rnd.train.log };
+      const full = read(join(d, 'train-logs'), `${ppo.key}.jsonl`).trim().split('\n').map((l) => JSON.parse(l) as { label: string; update: number; userSteps: number; metrics: Record<string, number> });
+      return { d, ppo: ppo.train.log as { userSteps: number; updates: number; metrics: Record<string, number> }[], rnd: rnd.train.log, full, rndFull: existsSync(join(d, 'train-logs', `${rnd.key}.jsonl`)) };
     };
     const a = await logs(0);
     // 40 vector steps, an update every 4: 10 updates, one per window (window = ceil(40 / 200) = 1 step).
@@ -505,10 +506,15 @@ describe('training logs', () => {
     for (const k of ['policy_loss', 'value_loss', 'entropy', 'approx_kl', 'clipfrac', 'explained_variance', 'learning_rate']) expect(Object.keys(a.ppo[0]!.metrics)).toContain(k);
     for (const p of a.ppo) for (const k of Object.keys(p.metrics)) expect(k).not.toMatch(/sps|time|sec/i);
     expect(a.rnd ?? []).toEqual([]);
+    // Every update, unaveraged, as JSON lines in train-logs/<cell key>.jsonl.
+    expect(a.full.map((u) => [u.label, u.update, u.userSteps])).toEqual(Array.from({ length: 10 }, (_, i) => ['ppo', i + 1, 16 * (i + 1)]));
+    expect(a.full[3]!.metrics).toEqual(a.ppo[3]!.metrics);
+    expect(a.rndFull).toBe(false);
     expect(existsSync(join(a.d, 'plots', 'training-ppo.svg'))).toBe(true);
     expect(read(a.d, 'report.html')).toContain('Training diagnostics of ppo');
     const b = await logs(2);
     expect(b.ppo).toEqual(a.ppo);
+    expect(b.full).toEqual(a.full);
   });
 });
 
