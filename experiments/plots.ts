@@ -8,9 +8,10 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import type { CellResult } from './run-cell.js';
 import type { Summary } from './summary.js';
 import { listMetrics } from './metrics.js';
+import { tInterval } from './stats.js';
 
 async function render(spec: Record<string, unknown>): Promise<string> {
-  const full = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', config: { font: 'sans-serif', legend: { labelLimit: 320 }, axis: { labelLimit: 320 } }, ...spec } as unknown as TopLevelSpec;
+  const full = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', config: { font: 'sans-serif', legend: { labelLimit: 320, symbolOpacity: 1 }, axis: { labelLimit: 320 } }, ...spec } as unknown as TopLevelSpec;
   const view = new vega.View(vega.parse(compile(full).spec), { renderer: 'none' });
   const svg = await view.toSVG();
   view.finalize();
@@ -55,15 +56,17 @@ export async function makePlots(s: Summary, results: CellResult[]): Promise<Reco
   }
   await aggregatePlots(s, results, plots);
   await sweepPlots(s, plots, plotted);
-  const surv = s.groups.flatMap((g) => g.survival.map((v, d) => ({ agent: groupName(g), day: d, alive: v })));
+  const surv = survivalRows(s, results);
   if (surv.length > 0) {
     plots['survival'] = await render({
-      title: 'Users not churned, by day',
+      title: 'Users not churned, by day: mean over seeds and 95% CI',
       width: 560,
       height: 280,
       data: { values: surv },
-      mark: { type: 'line', interpolate: 'step-after' },
-      encoding: { x: { field: 'day', type: 'quantitative' }, y: { field: 'alive', type: 'quantitative', title: 'share of users', scale: { domain: [0, 1] } }, color: { field: 'agent', type: 'nominal' } },
+      layer: [
+        { mark: { type: 'line', interpolate: 'step-after' }, encoding: { x: { field: 'day', type: 'quantitative' }, y: { field: 'alive', type: 'quantitative', title: 'share of users not churned', scale: { domain: [0, 1] } }, color: { field: 'agent', type: 'nominal', legend: { symbolType: 'stroke', symbolStrokeWidth: 3 } } } },
+        { mark: { type: 'area', interpolate: 'step-after', opacity: 0.15 }, encoding: { x: { field: 'day', type: 'quantitative' }, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: { field: 'agent', type: 'nominal', legend: { symbolType: 'stroke', symbolStrokeWidth: 3 } } } },
+      ],
     });
   }
   const gaps = results.flatMap((r) => r.final.returnGaps.map((g) => ({ agent: r.cell.label, gap: g })));
@@ -266,4 +269,32 @@ export async function learningCurveSvg(points: { label: string; seed: number; po
       detail: { field: 'run', type: 'nominal' },
     },
   });
+}
+
+/**
+ * Survival by day per group: each seed's share of its evaluated users not churned by day d (a user who churned on
+ * day x counts until x), then the mean over seeds with a 95% t-interval (the seed is the unit of replication).
+ */
+function survivalRows(s: Summary, results: CellResult[]): { agent: string; day: number; alive: number; lo: number; hi: number }[] {
+  const rows: { agent: string; day: number; alive: number; lo: number; hi: number }[] = [];
+  if (s.horizonDays === null) return rows;
+  const days = Math.ceil(s.horizonDays);
+  for (const g of s.groups) {
+    const cells = results.filter((r) => r.cell.pointIndex === g.pointIndex && r.cell.label === g.label);
+    const perSeed = cells
+      .map((r) => {
+        const last = r.final.users.lastDay ?? [];
+        const ch = r.final.users.churned ?? [];
+        const users = last.map((d, i) => [d, ch[i]] as const).filter(([d]) => d !== null) as (readonly [number, number | null])[];
+        if (users.length === 0) return null;
+        return Array.from({ length: days + 1 }, (_, d) => users.filter(([x, c]) => c === 0 || x >= d).length / users.length);
+      })
+      .filter((x): x is number[] => x !== null);
+    if (perSeed.length === 0) continue;
+    for (let d = 0; d <= days; d++) {
+      const ci = tInterval(perSeed.map((v) => v[d]!));
+      rows.push({ agent: groupName(g), day: d, alive: ci.mean, lo: Number.isFinite(ci.lo) ? Math.max(0, ci.lo) : ci.mean, hi: Number.isFinite(ci.hi) ? Math.min(1, ci.hi) : ci.mean });
+    }
+  }
+  return rows;
 }
