@@ -87,14 +87,24 @@ export async function makePlots(s: Summary, results: CellResult[]): Promise<Reco
       encoding: { x: { field: 'gap_bin', type: 'quantitative', title: 'return gap (days, bin start)' }, y: { field: 'share', type: 'quantitative', title: "share of the agent's return gaps" }, color: { field: 'agent', type: 'nominal' } },
     });
   }
-  const first = [...results].sort((a, b) => a.cell.index - b.cell.index)[0];
-  if (first && first.final.interestTrace.length > 0) {
-    const rows = first.final.interestTrace.flatMap(([u, t, ...th]) => th.slice(0, 5).map((v, k) => ({ user: `user ${u}`, t, topic: `topic ${k}`, interest: v })));
+  // Interest drift: the first traced user of each agent's first seed (the same user for every agent: paired).
+  const firsts = new Map<string, CellResult>();
+  for (const r of [...results].sort((a, b) => a.cell.index - b.cell.index)) {
+    const name = groupName({ label: r.cell.label, point: r.cell.point, oracle: r.cell.oracle });
+    if (!firsts.has(name) && r.final.interestTrace.length > 0) firsts.set(name, r);
+  }
+  const order = s.groups.map((g) => groupName(g)).filter((n) => firsts.has(n));
+  const drift = order.slice(0, 20).map((n) => [n, firsts.get(n)!] as const).flatMap(([name, r]) => {
+    const u0 = r.final.interestTrace[0]![0];
+    return r.final.interestTrace.filter((row) => row[0] === u0).flatMap(([, t, ...th]) => th.slice(0, 5).map((v, k) => ({ agent: name, t, topic: `topic ${k}`, interest: v })));
+  });
+  if (drift.length > 0) {
+    const r0 = [...firsts.values()][0]!;
     plots['interest-drift'] = await render({
-      title: `Topic interests of sampled users over time (${first.cell.label}, seed ${first.cell.seed}; first 5 topics)`,
-      data: { values: rows },
-      facet: { row: { field: 'user', type: 'nominal', title: null } },
-      spec: { width: 520, height: 110, mark: 'line', encoding: { x: { field: 't', type: 'quantitative', title: 'day (session starts) or step' }, y: { field: 'interest', type: 'quantitative' }, color: { field: 'topic', type: 'nominal' } } },
+      title: `Topic interests of one held-out user under each agent (user ${r0.final.interestTrace[0]![0]}, seed ${r0.cell.seed}; first 5 topics)`,
+      data: { values: drift },
+      facet: { row: { field: 'agent', type: 'nominal', title: null, sort: null } },
+      spec: { width: 520, height: 90, mark: 'line', encoding: { x: { field: 't', type: 'quantitative', title: 'day (session starts) or step' }, y: { field: 'interest', type: 'quantitative', scale: { domain: [-1, 1] } }, color: { field: 'topic', type: 'nominal' } } },
     });
   }
   // Training diagnostics: every logged update scalar of each learning agent, one line per seed, one panel per
