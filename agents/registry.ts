@@ -24,6 +24,8 @@ export interface AgentSpec<S extends ParamSchema<ParamShape> = ParamSchema<any>>
   usesTf?: boolean;
   /** Users the agent logs while it is built (supervised and off-policy agents): for progress and scheduling. */
   setupUsers?(p: ParamsOf<S>): number;
+  /** Time the agent's model fitting takes while it is built, relative to its logging (progress only). */
+  setupFitWeight?: number;
   /** The params schema (`defineParams`); `create` gets the resolved params, typed by it. */
   params: S;
   check?(p: ParamsOf<S>): void;

@@ -41,6 +41,15 @@ export function setupUsersOf(cell: Cell): number {
   }
 }
 
+/** Its model fitting while built, relative to its logging (the definition's setupFitWeight; 0 when unknown). */
+export function setupFitWeightOf(cell: Cell): number {
+  try {
+    return agentSpec(cell.agentId).setupFitWeight ?? 0;
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * A cell's expected cost in seconds on one core, for scheduling and progress only (results never depend on it):
  * training user-steps at about 3.7e-4 s each for TensorFlow.js learners (PPO, SlateQ, the supervised pipeline;

@@ -3,13 +3,14 @@
  * total planned over the cells this run executes. Training totals are known from the spec; an evaluation's
  * user-steps are not (users end their episodes when they end), so its plan is the evaluated users times an
  * estimate of steps per user: first from a short probe of the env (random slates, 16 users), then from the
- * evaluations finished so far; the users a supervised or off-policy agent logs while it is built count the same way.
+ * evaluations finished so far; the users a supervised or off-policy agent logs while it is built count the same way,
+ * and its model fitting counts in the fraction done by the share of epochs run, weighted against its logging.
  * The fraction done weights each cell by its expected cost (pool.ts), so that a
  * thousand cheap heuristic steps do not count like a thousand PPO steps; a running cell counts at most 99% until
  * its result arrives. No clock here: the CLI times the snapshots for steps per second and the ETA.
  */
 import type { Cell } from './cells.js';
-import { expectedCost, setupUsersOf } from './pool.js';
+import { expectedCost, setupFitWeightOf, setupUsersOf } from './pool.js';
 import { makeVec } from '../envs/registry.js';
 import { sampleDistinct, streamFromString } from '../envs/rng.js';
 
@@ -17,6 +18,8 @@ import { sampleDistinct, streamFromString } from '../envs/rng.js';
 export interface CellProgress {
   /** User-steps the agent ran while it was built (users logged by supervised and off-policy agents). */
   setupUserSteps: number;
+  /** Share (0 to 1) of the model fitting done while it was built. */
+  setupFit: number;
   trainUserSteps: number;
   evalUserSteps: number;
   /** Evaluated users whose episode ended. */
@@ -63,6 +66,8 @@ interface CellState {
   train: number;
   /** Users logged while the agent is built, and evaluated users: their user-steps are estimated. */
   setupUsers: number;
+  /** The fitting's weight relative to the logging (its planned work: setupUsers x steps per user x weight). */
+  fitWeight: number;
   evalUsersPlanned: number;
   p: CellProgress;
   done: boolean;
@@ -86,8 +91,9 @@ export class RunProgress {
         weight: Math.max(1e-9, expectedCost(c)),
         train,
         setupUsers: setupUsersOf(c),
+        fitWeight: setupFitWeightOf(c),
         evalUsersPlanned: c.final.users + curvePoints * c.eval.users,
-        p: { setupUserSteps: 0, trainUserSteps: 0, evalUserSteps: 0, evalUsers: 0 },
+        p: { setupUserSteps: 0, setupFit: 0, trainUserSteps: 0, evalUserSteps: 0, evalUsers: 0 },
         done: false,
         started: false,
       });
@@ -129,6 +135,9 @@ export class RunProgress {
     for (const s of this.cells.values()) {
       const done = s.p.setupUserSteps + s.p.trainUserSteps + s.p.evalUserSteps;
       const planned = s.train + (s.setupUsers + s.evalUsersPlanned) * perUser;
+      // The fitting counts in the fraction (not in user-steps): its share done times its planned weight.
+      const fit = s.setupUsers * perUser * s.fitWeight;
+      const work = done + Math.min(1, s.p.setupFit) * fit;
       userSteps += done;
       total += s.done ? done : Math.max(planned, done);
       w += s.weight;
@@ -137,7 +146,7 @@ export class RunProgress {
         cellsDone++;
       } else {
         if (s.started) inFlight++;
-        wDone += s.weight * Math.min(0.99, planned > 0 ? done / planned : 0);
+        wDone += s.weight * Math.min(0.99, planned + fit > 0 ? work / (planned + fit) : 0);
       }
     }
     return { userSteps, totalUserSteps: total, fraction: w > 0 ? wDone / w : 1, cells: this.cells.size, cellsDone, inFlight };

@@ -214,16 +214,23 @@ export interface RunCellOptions {
 
 export async function runCell(cell: Cell, opts: RunCellOptions = {}): Promise<CellResult> {
   const t0 = performance.now(); // clock-ok (timing is reported, never used in results)
-  const progress: CellProgress = { setupUserSteps: 0, trainUserSteps: 0, evalUserSteps: 0, evalUsers: 0 };
+  const progress: CellProgress = { setupUserSteps: 0, setupFit: 0, trainUserSteps: 0, evalUserSteps: 0, evalUsers: 0 };
   const report = opts.onProgress ? () => opts.onProgress!({ ...progress }) : null;
   report?.();
   let setupCalls = 0;
   const build = () => makeAgent(cell.agentId, cell.agentParams, { envId: cell.envId, envParams: cell.envParams, seed: cell.seed });
   let agent = report
-    ? await withSetupProgress((n) => {
-        progress.setupUserSteps += n;
-        if (++setupCalls % 16 === 0) report();
-      }, build)
+    ? await withSetupProgress(
+        (n) => {
+          progress.setupUserSteps += n;
+          if (++setupCalls % 16 === 0) report();
+        },
+        build,
+        (share) => {
+          progress.setupFit += share;
+          report();
+        },
+      )
     : await build();
   if (cell.warmStart) {
     const f = join(cell.warmStart.checkpointDir, 'checkpoints', `${cell.label}-seed${cell.seed}.json`);

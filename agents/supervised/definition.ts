@@ -48,6 +48,8 @@ export const supervisedAgents = (['supervised', 'adaptive-supervised'] as const)
     oracle: false,
     usesTf: true,
     setupUsers: (p) => p.logUsers,
+    // Fitting the click and watch models takes about 3 times as long as logging (flagship: about 30 s and 10 s).
+    setupFitWeight: 3,
     params: (id === 'supervised' ? supervisedParams : adaptiveSupervisedParams) as typeof supervisedParams | typeof adaptiveSupervisedParams,
     create: async (p, env, seed) => {
       const { SupervisedAgent } = await import('./agent.js');

@@ -159,6 +159,8 @@ export interface TrainOptions {
   patience: number;
   loss: 'bce' | 'mse';
   rng: Rng;
+  /** After each epoch (progress reporting). */
+  onEpoch?: (epoch: number) => void;
 }
 
 export interface TrainReport {
@@ -244,6 +246,7 @@ export function trainModel(model: PredictionModel, train: TrainData, val: TrainD
     }
     const valLoss = val.n > 0 ? evalLoss(model, val, opts.loss) : sum / train.n;
     history.push({ epoch, trainLoss: sum / train.n, valLoss });
+    opts.onEpoch?.(epoch);
     if (valLoss < best - 1e-6) {
       best = valLoss;
       bestEpoch = epoch;

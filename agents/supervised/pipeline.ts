@@ -4,6 +4,7 @@
  * and reports test AUC and log-loss of the click model next to the Bayes-optimal AUC on the same test
  * impressions (the env's true click probabilities), and the RMSE of the watch-time model.
  */
+import { reportSetupFit } from '../setup-progress.js';
 import type { Agent } from '../api.js';
 import type { Layout } from '../../envs/core.js';
 import { agentEnvInfo } from '../registry.js';
@@ -104,7 +105,24 @@ export function fitPipeline(raw: ImpressionLog, layout: Layout, opts: PipelineOp
   const cfg = { kind: opts.model, inputDim: fb.dim, hidden: opts.hidden, seqLen: fb.seqLen, seqDim: fb.seqDim, gruUnits: opts.gruUnits };
   const click = previous?.click ?? new PredictionModel({ ...cfg, head: 'sigmoid' }, rng);
   const trainOpts = { epochs: opts.epochs, batchSize: opts.batchSize, lr: opts.lr, patience: opts.patience, rng };
-  const clickReport = trainModel(click, dataOf(train, fb, norm, 'click', true), dataOf(val, fb, norm, 'click'), { ...trainOpts, loss: 'bce' });
+  // Progress of the fitting (agents/setup-progress.ts): each model's share in proportion to its training rows, an
+  // epoch at a time, the rest of it when early stopping ends it.
+  const watchRows = opts.watchModel ? clicked(train).n : 0;
+  const fitShare = (rows: number) => rows / (train.n + watchRows);
+  const fitting = (rows: number) => {
+    let reported = 0;
+    const perEpoch = fitShare(rows) / opts.epochs;
+    return {
+      onEpoch: () => {
+        reported += perEpoch;
+        reportSetupFit(perEpoch);
+      },
+      done: () => reportSetupFit(fitShare(rows) - reported),
+    };
+  };
+  const clickFit = fitting(train.n);
+  const clickReport = trainModel(click, dataOf(train, fb, norm, 'click', true), dataOf(val, fb, norm, 'click'), { ...trainOpts, loss: 'bce', onEpoch: clickFit.onEpoch });
+  clickFit.done();
   const testData = dataOf(test, fb, norm, 'click');
   const p = click.predict(testData.x, testData.n, testData.seq);
   let watch: PredictionModel | null = null;
@@ -116,7 +134,9 @@ export function fitPipeline(raw: ImpressionLog, layout: Layout, opts: PipelineOp
     const vaW = clicked(val);
     const teW = clicked(test);
     if (trW.n === 0) throw new EmptySplit('the training split has no clicks to fit the watch-time model on; log more users');
-    watchReport = trainModel(watch, dataOf(trW, fb, norm, 'watch', true), dataOf(vaW, fb, norm, 'watch'), { ...trainOpts, loss: 'mse' });
+    const watchFit = fitting(trW.n);
+    watchReport = trainModel(watch, dataOf(trW, fb, norm, 'watch', true), dataOf(vaW, fb, norm, 'watch'), { ...trainOpts, loss: 'mse', onEpoch: watchFit.onEpoch });
+    watchFit.done();
     const td = dataOf(teW, fb, norm, 'watch');
     watchRmse = td.n > 0 ? rmse(watch.predict(td.x, td.n, td.seq), td.y) : NaN;
   }

@@ -170,6 +170,23 @@ describe('statistics against hand-computed values', () => {
 });
 
 describe('runner', () => {
+  it("progress counts a supervised agent's model fitting by its epochs, weighted against its logging", async () => {
+    const { RunProgress } = await import('../../experiments/progress.js');
+    const cells = expandCells(resolveSpec(tiny({ agents: [{ id: 'supervised', params: { logUsers: 100 } }], seeds: 1 })));
+    const p = new RunProgress(cells, 10);
+    const at = (setupFit: number) => {
+      p.update(cells[0]!.index, { setupUserSteps: 1000, setupFit, trainUserSteps: 0, evalUserSteps: 0, evalUsers: 0 });
+      return p.snapshot().fraction;
+    };
+    // Planned: logging 100 users x 10 steps, the fitting 3x that, 48 training user-steps, and 24 final + 3 x 8
+    // learning-curve users x 10 steps: 1000 + 3000 + 48 + 480.
+    const total = 1000 + 3000 + 48 + 480;
+    expect(at(0)).toBeCloseTo(1000 / total, 9);
+    expect(at(0.5)).toBeCloseTo(2500 / total, 9);
+    expect(at(1)).toBeCloseTo(4000 / total, 9);
+    expect(p.snapshot().userSteps).toBe(1000);
+  });
+
   it('progress in user-steps: a snapshot before any cell runs, then counts that add up to what ran (0 and 2 workers); results unchanged', async () => {
     const { readCells } = await import('../../experiments/results.js');
     for (const workers of [0, 2]) {
