@@ -1,10 +1,10 @@
 /** `egym bench`. */
 import type { Argv } from 'yargs';
-import { envSpec } from '../../envs/registry.js';
+import { envSpec, listEnvs } from '../../envs/registry.js';
 import { benchEnvs, formatBenchTable, machineInfo, writeJsonAtomic } from '../bench-envs.js';
 import type { BackendName } from '../../policies/backend-choices.js';
 import { BACKEND_CHOICES } from '../../policies/backend-choices.js';
-import { out, tfjsParts, UsageError } from './common.js';
+import { duration, out, tfjsParts, UsageError } from './common.js';
 
 export const benchCommand = (cli: Argv): Argv =>
   cli.command(
@@ -59,7 +59,10 @@ export const benchCommand = (cli: Argv): Argv =>
         throw new UsageError('bench: --seconds must be > 0, --runs >= 1 and --batch a positive integer');
       }
       for (const id of a.env ?? []) envSpec(id);
-      if (!a.json) process.stderr.write(`bench envs: ${a.runs} runs of ${a.seconds} s per env and mode (single user, batch of ${a.batch}); a line per row\n`);
+      const envCount = a.env ? a.env.length : listEnvs().length;
+      // Each env: a quarter-second warm-up and the measured runs, single user and batched.
+      const planned = envCount * 2 * (a.runs + 0.25) * a.seconds;
+      if (!a.json) process.stderr.write(`bench envs: ${envCount} envs x 2 modes (single user, batch of ${a.batch}) x ${a.runs} runs of ${a.seconds} s: about ${duration(planned)}; a line per row\n`);
       const rows = benchEnvs({ seconds: a.seconds, runs: a.runs, batch: a.batch, ...(a.env ? { envs: a.env } : {}), onRow: a.json ? undefined : (r) => process.stderr.write(`  ${r.env} ${r.mode}: ${Math.round(r.stepsPerSecond)} steps/s\n`) });
       const result = { command: `egym bench envs --seconds ${a.seconds} --runs ${a.runs} --batch ${a.batch}`, machine: machineInfo(), rows };
       const where = save(result);

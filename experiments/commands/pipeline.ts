@@ -31,6 +31,8 @@ export const pipelineCommand = (cli: Argv): Argv =>
       if (!a.json) process.stderr.write(`pipeline: logging ${a.users} users of ${a.env} with uniform random slates, then fitting the ${a.model} click and watch-time models\n`);
       let logged = 0;
       let shown = 0;
+      let fitted = 0;
+      let fitShown = 0;
       const p = await withSetupProgress(
         (n) => {
           logged += n;
@@ -57,6 +59,13 @@ export const pipelineCommand = (cli: Argv): Argv =>
         fractions: { train: 0.7, val: 0.15 },
         trainSeed: 1,
       }),
+        (share) => {
+          fitted += share;
+          if (!a.json && fitted - fitShown >= 0.1 - 1e-9) {
+            fitShown = fitted;
+            process.stderr.write(`  models fitted: ${Math.round(100 * Math.min(1, fitted))}% (epochs up to --epochs ${a.epochs}; early stopping may end sooner)\n`);
+          }
+        },
       );
       const { click, watch, ...r } = p.report;
       if (a.json) return out(JSON.stringify({ backend: backend.name, ...p.report }, null, 2));
