@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { runExperiment } from '../../experiments/experiment.js';
 import { serve } from '../../experiments/serve.js';
 
+const ROOT_FILE = join(import.meta.dirname, '..', '..', 'package.json');
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser', process.env.CHROMIUM_PATH ?? ''].find((p) => p && existsSync(p));
 if (!CHROMIUM) console.log('browser tests skipped: no Chromium (apt-get install chromium, or set CHROMIUM_PATH); .ci/run installs it');
 
@@ -99,5 +100,30 @@ describe.skipIf(!CHROMIUM)('in Chromium', () => {
       await server.close();
       await running.catch(() => undefined);
     }
+  });
+});
+
+describe('egym serve without a browser', () => {
+  it('serves only files under the results folder: raw ../ and encoded %2e%2e paths are refused', async () => {
+    const { request } = await import('node:http');
+    const root = mkdtempSync(join(tmpdir(), 'egym-serve-'));
+    const s = await serve({ dir: root, port: 0 });
+    const get = (path: string) =>
+      new Promise<number>((ok, fail) => {
+        const u = new URL(s.url);
+        const req = request({ host: u.hostname, port: u.port, path, method: 'GET' }, (res) => {
+          res.resume();
+          ok(res.statusCode ?? 0);
+        });
+        req.on('error', fail);
+        req.end();
+      });
+    try {
+      expect(await get('/')).toBe(200);
+      for (const p of ['/files/../package.json', '/files/%2e%2e/package.json', '/files/..%2f..%2fetc%2fpasswd', '/run/../x/', '/files/' + encodeURIComponent(ROOT_FILE)]) expect(await get(p), p).toBe(404);
+    } finally {
+      await s.close();
+    }
+    await expect(serve({ dir: join(root, 'nope'), port: 0 })).rejects.toThrow(/is not a folder/);
   });
 });
