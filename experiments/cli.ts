@@ -19,6 +19,7 @@ import { pipelineCommand } from './commands/pipeline.js';
 import { calibrateCommand } from './commands/calibrate.js';
 import { demoCommand } from './commands/demo.js';
 import { serveCommand } from './commands/serve.js';
+import { workerCommand } from './commands/worker.js';
 
 export { readSpecFile, REPRODUCTIONS } from './commands/common.js';
 
@@ -29,7 +30,7 @@ export async function main(argv: string[]): Promise<number> {
     .scriptName('egym')
     .usage('$0 <command> [options]\n\nengagement-gym: user simulators, agents and experiments for long-horizon engagement in recommender systems.');
   // One module a command (experiments/commands/).
-  for (const add of [listCommand, runCommand, sweepCommand, exportPolicyCommand, reportCommand, mergeCommand, reproduceCommand, infoCommand, checkEnvCommand, benchCommand, pipelineCommand, calibrateCommand, demoCommand, serveCommand]) add(cli);
+  for (const add of [listCommand, runCommand, sweepCommand, exportPolicyCommand, reportCommand, mergeCommand, reproduceCommand, infoCommand, checkEnvCommand, benchCommand, pipelineCommand, calibrateCommand, demoCommand, serveCommand, workerCommand]) add(cli);
   cli
     .option('verbose', { type: 'boolean', default: false, describe: 'print stack traces on errors' })
     .demandCommand(1, 'name a command (see egym --help)')

@@ -33,6 +33,8 @@ export interface RunOptions {
   imports?: string[];
   /** Bytes a run may need at once (default: half of this machine's memory; experiments/memory.ts). */
   memoryBudget?: number;
+  /** Run the cells on a BullMQ queue at this Redis URL (experiments/queue.ts) instead of local workers. */
+  queue?: string;
   /** Progress in user-steps (experiments/progress.ts): once before any cell runs, then as cells report and finish. */
   onProgress?: (s: ProgressSnapshot) => void;
 }
@@ -100,23 +102,7 @@ export async function runExperiment(raw: unknown, opts: RunOptions): Promise<Run
   const byIndex = new Map(todo.map((c) => [c.index, c]));
   const progress = opts.onProgress && todo.length > 0 ? new RunProgress(todo, probeStepsPerUser(spec.env.id, spec.env.params)) : null;
   if (progress) opts.onProgress!(progress.snapshot());
-  await runPool(todo, {
-    workers: opts.workers,
-    keepCheckpoint: opts.saveCheckpoints ?? false,
-    stopped: opts.stopped,
-    // Learning-curve points of running cells, appended to live/<cell key>.jsonl as they are evaluated (egym serve
-    // draws them); the folder goes once the run is complete, the cell files holding the same points.
-    onCurvePoint: (index, p) => {
-      const c = byIndex.get(index);
-      if (c) appendLive(runDir, c, p);
-    },
-    onProgress: progress
-      ? (index, p) => {
-          progress.update(index, p);
-          opts.onProgress!(progress.snapshot());
-        }
-      : undefined,
-    onResult: (r) => {
+  const onResult = (r: CellResult) => {
       if (progress) {
         progress.finish(r.cell.index);
         opts.onProgress!(progress.snapshot());
@@ -135,8 +121,30 @@ export async function runExperiment(raw: unknown, opts: RunOptions): Promise<Run
       results.set(r.key, r);
       done++;
       opts.onCell?.(r, done, mine.length);
-    },
-  });
+    };
+  if (opts.queue) {
+    const { runOnQueue } = await import('./queue.js');
+    await runOnQueue(todo, { url: opts.queue, runId, keepCheckpoint: opts.saveCheckpoints ?? false, onResult, stopped: opts.stopped });
+  } else {
+    await runPool(todo, {
+      workers: opts.workers,
+      keepCheckpoint: opts.saveCheckpoints ?? false,
+      stopped: opts.stopped,
+      // Learning-curve points of running cells, appended to live/<cell key>.jsonl as they are evaluated (egym serve
+      // draws them); the folder goes once the run is complete, the cell files holding the same points.
+      onCurvePoint: (index, p) => {
+        const c = byIndex.get(index);
+        if (c) appendLive(runDir, c, p);
+      },
+      onProgress: progress
+        ? (index, p) => {
+            progress.update(index, p);
+            opts.onProgress!(progress.snapshot());
+          }
+        : undefined,
+      onResult,
+    });
+  }
   writeManifest();
   const complete = cells.every((c) => results.has(c.key));
   if (complete) rmSync(join(runDir, 'live'), { recursive: true, force: true });

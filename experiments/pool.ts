@@ -21,6 +21,8 @@ export interface PoolOptions {
   onProgress?: (index: number, p: CellProgress) => void;
   /** A running cell's learning-curve point, as soon as it is evaluated. */
   onCurvePoint?: (index: number, p: CurvePoint) => void;
+  /** Run even a single cell in a worker thread (keeps this thread's event loop free: the queue worker's lock). */
+  forceThreads?: boolean;
 }
 
 /** A cell that failed in a worker thread; keeps the original error's code (a run-time error when it had none). */
@@ -78,7 +80,7 @@ export function longestFirst(cells: Cell[]): Cell[] {
 }
 
 export async function runPool(cells: Cell[], opts: PoolOptions): Promise<void> {
-  if (opts.workers <= 0 || cells.length <= 1) {
+  if (opts.workers <= 0 || (cells.length <= 1 && !opts.forceThreads)) {
     for (const c of cells) {
       if (opts.stopped?.()) return;
       opts.onResult(

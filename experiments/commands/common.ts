@@ -74,6 +74,7 @@ export interface RunArgs {
   'save-checkpoints'?: boolean;
   import?: string[];
   'memory-budget'?: number;
+  queue?: string;
 }
 
 /** Set the TensorFlow.js backend of every agent that has one (it becomes part of the resolved spec). */
@@ -130,6 +131,7 @@ export async function runSpec(raw0: unknown, a: RunArgs, base?: string): Promise
       out: a.out,
       quick: a.quick,
       saveCheckpoints: a['save-checkpoints'],
+      queue: a.queue,
       stopped: () => stop,
       onProgress: show
         ? (snap) => {
@@ -188,6 +190,7 @@ export const runOptions = (y: Argv) =>
     .option('quiet', { type: 'boolean', default: false, describe: 'print only errors and the output folder' })
     .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' })
     .option('memory-budget', { type: 'number', describe: 'GiB the run may need at once (default: half of this machine\'s memory); checked before any cell runs' })
+    .option('queue', { type: 'string', describe: 'run the cells on a BullMQ queue at redis://HOST:PORT/DB, taken by egym worker processes (experiments/queue.ts)' })
     .option('import', { type: 'string', array: true, describe: 'user module(s) that register agents or envs (.js, or .ts with tsx), loaded first, in every worker too' });
 
 export function out(s: string): void {

@@ -1,0 +1,122 @@
+/**
+ * An elastic queue of cells on Redis (BullMQ). `egym run <spec> --queue redis://HOST:PORT/DB` enqueues the cells
+ * that its run folder lacks, one job per cell (job id = run id + cell key, so a second submission of the same spec
+ * finds the same jobs), and waits: each finished job's result comes back through Redis and the submitter writes
+ * it, exactly as a local run would. `egym worker redis://...` (any number, on any machine that reaches Redis; no
+ * shared filesystem) takes jobs one at a time and runs each cell in a worker thread, so its event loop stays free
+ * to renew the job's lock: a worker that dies (SIGKILL, a lost machine) stops renewing it, and after `lockMs` the
+ * job is stalled and goes back to the queue for another worker. Results that no submitter collected (it died) stay
+ * in Redis as completed jobs and the next submission of the spec collects them. A job that Redis lost (a restart
+ * without persistence) is enqueued again. Results are keyed by cell, so they are identical to a local run whatever
+ * the number of workers and the order they finish in.
+ */
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Cell } from './cells.js';
+import type { CellResult } from './run-cell.js';
+import { runPool } from './pool.js';
+import { EgymError, InvalidArgument } from '../envs/errors.js';
+
+export const QUEUE_NAME = 'egym-cells';
+
+/** redis://HOST:PORT/DB (DB optional) as connection options; anything else is a usage error naming the form. */
+export function parseRedisUrl(url: string): { host: string; port: number; db: number; maxRetriesPerRequest: null } {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new InvalidArgument(`queue: ${JSON.stringify(url)} is not a URL; use redis://HOST:PORT/DB`);
+  }
+  if (u.protocol !== 'redis:') throw new InvalidArgument(`queue: ${JSON.stringify(url)} is not a redis:// URL; use redis://HOST:PORT/DB`);
+  const port = u.port ? Number(u.port) : 6379;
+  const dbPart = u.pathname.replace(/^\//, '');
+  const db = dbPart === '' ? 0 : Number(dbPart);
+  if (!Number.isInteger(db) || db < 0 || db > 15) throw new InvalidArgument(`queue: database ${JSON.stringify(dbPart)} in ${url} must be an integer in [0, 15]`);
+  // maxRetriesPerRequest null: BullMQ's blocking commands wait through reconnections (a Redis restart).
+  return { host: u.hostname || '127.0.0.1', port, db, maxRetriesPerRequest: null };
+}
+
+export interface QueueRunOptions {
+  url: string;
+  runId: string;
+  keepCheckpoint: boolean;
+  onResult: (r: CellResult) => void;
+  /** Polled between checks: true stops waiting (Ctrl-C; the jobs stay queued for the next submission). */
+  stopped?: () => boolean;
+  /** How often the submitter checks its jobs (ms). */
+  pollMs?: number;
+}
+
+/** Enqueue the cells (or find their jobs) and hand each result to onResult as its job completes. */
+export async function runOnQueue(cells: Cell[], opts: QueueRunOptions): Promise<void> {
+  const connection = new Redis(parseRedisUrl(opts.url));
+  connection.on('error', () => undefined); // unreachable while Redis restarts: ioredis reconnects
+  const queue = new Queue(QUEUE_NAME, { connection });
+  const pending = new Map(cells.map((c) => [`${opts.runId}-${c.key}`, c]));
+  const add = (id: string, c: Cell) => queue.add('cell', { cell: c, keepCheckpoint: opts.keepCheckpoint }, { jobId: id, attempts: 3, removeOnComplete: false, removeOnFail: false });
+  try {
+    while (pending.size > 0 && !opts.stopped?.()) {
+      for (const [id, c] of [...pending]) {
+        let job;
+        try {
+          job = await queue.getJob(id);
+          if (!job) {
+            await add(id, c); // new, or lost by a Redis restart
+            continue;
+          }
+          const state = await job.getState();
+          if (state === 'completed') {
+            opts.onResult(job.returnvalue as CellResult);
+            pending.delete(id);
+            await job.remove(); // written by the submitter: Redis need not keep it
+          } else if (state === 'failed' && job.attemptsMade >= (job.opts.attempts ?? 1)) {
+            throw new EgymError('CELL_FAILED', `cell ${c.key} (${c.label}, seed ${c.seed}) failed on the queue ${job.attemptsMade} times: ${job.failedReason}`);
+          }
+        } catch (e) {
+          if (e instanceof EgymError) throw e;
+          // Redis unreachable (restarting): try again at the next check.
+        }
+      }
+      if (pending.size > 0) await new Promise((ok) => setTimeout(ok, opts.pollMs ?? 300));
+    }
+  } finally {
+    await queue.close().catch(() => undefined);
+    connection.disconnect();
+  }
+}
+
+export interface QueueWorkerOptions {
+  url: string;
+  /** Lock of a running job (ms): a worker that stops renewing it for this long has its job taken back. */
+  lockMs?: number;
+  onCell?: (c: Cell, r: CellResult) => void;
+}
+
+/** Take cells from the queue, one at a time, each in a worker thread; resolves when closed. */
+export function startQueueWorker(opts: QueueWorkerOptions): { close(): Promise<void>; closed: Promise<void> } {
+  const lock = opts.lockMs ?? 30_000;
+  const connection = new Redis(parseRedisUrl(opts.url));
+  connection.on('error', () => undefined);
+  const worker = new Worker(
+    QUEUE_NAME,
+    async (job) => {
+      const { cell, keepCheckpoint } = job.data as { cell: Cell; keepCheckpoint: boolean };
+      let result: CellResult | null = null;
+      await runPool([cell], { workers: 1, forceThreads: true, keepCheckpoint, onResult: (r) => (result = r) });
+      opts.onCell?.(cell, result!);
+      return result;
+    },
+    { connection, concurrency: 1, lockDuration: lock, stalledInterval: Math.max(500, Math.floor(lock / 2)), maxStalledCount: 3 },
+  );
+  worker.on('error', () => undefined); // connection errors while Redis restarts: BullMQ reconnects
+  let done!: () => void;
+  const closed = new Promise<void>((ok) => (done = ok));
+  return {
+    closed,
+    close: async () => {
+      await worker.close();
+      connection.disconnect();
+      done();
+    },
+  };
+}

@@ -1,0 +1,118 @@
+// The elastic queue against a real redis-server (the OS package; .ci/run installs it): egym worker processes take
+// cells from a BullMQ queue; one is killed with SIGKILL mid-run and another starts late; Redis is restarted
+// mid-sweep (no persistence: it loses its jobs); every cell ends up in the results once and the summary is
+// identical to a local run. A second submission reuses the finished cells, and results that no submitter
+// collected are collected by the next one.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runExperiment } from '../../experiments/experiment.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const REDIS = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p));
+if (!REDIS) console.log('queue test skipped: no redis-server (apt-get install redis-server); .ci/run installs it');
+
+const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
+const freePort = () =>
+  new Promise<number>((ok) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => ok(p));
+    });
+  });
+
+let port = 0;
+let redis: ChildProcess | null = null;
+const workers: ChildProcess[] = [];
+const startRedis = async () => {
+  redis = spawn(REDIS!, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  await sleep(500);
+};
+const stopRedis = async () => {
+  redis?.kill('SIGKILL');
+  await new Promise((ok) => (redis?.exitCode !== null ? ok(null) : redis?.once('exit', ok)));
+  redis = null;
+};
+/** An egym worker process; its stdout lines ("done <label> seed <s> (<key>)") collected. */
+function startWorker(url: string): { p: ChildProcess; done: string[] } {
+  const p = spawn(process.execPath, [join(ROOT, 'bin', 'egym.mjs'), 'worker', url, '--lock-ms', '3000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const done: string[] = [];
+  p.stdout!.on('data', (b: Buffer) => done.push(...b.toString().split('\n').filter((l) => l.startsWith('done '))));
+  workers.push(p);
+  return { p, done };
+}
+const cellCount = (d: string) => (existsSync(join(d, 'cells')) ? readdirSync(join(d, 'cells')).filter((f) => f.endsWith('.jsonl')).length : 0);
+
+const spec = (name: string, seeds: number) => ({
+  version: 2,
+  name,
+  env: { id: 'retention-v0', params: { horizonDays: 5 } },
+  agents: [{ id: 'random' }, { id: 'q-learning' }, { id: 'sarsa' }, { id: 'expected-sarsa' }],
+  seeds,
+  train: { userSteps: 192_000, numEnvs: 64 },
+  final: { users: 100 },
+});
+
+describe.skipIf(!REDIS)('queue on a real redis-server', () => {
+  beforeAll(async () => {
+    port = await freePort();
+    await startRedis();
+  });
+  afterAll(async () => {
+    for (const w of workers) w.kill('SIGKILL');
+    await stopRedis();
+  });
+
+  it('3 workers, one killed mid-run, one started late, Redis restarted mid-sweep: every cell once, the summary of a local run', async () => {
+    const url = `redis://127.0.0.1:${port}/0`;
+    const dir = mkdtempSync(join(tmpdir(), 'egym-queue-'));
+    const local = await runExperiment(spec('queue', 2), { workers: 0, out: join(dir, 'local') });
+    const out = join(dir, 'queued');
+    const a = startWorker(url);
+    const b = startWorker(url);
+    const submitted = runExperiment(spec('queue', 2), { workers: 0, out, queue: url });
+    // Worker a finishes a cell, then dies without a word in the middle of its next one.
+    for (let i = 0; i < 600 && a.done.length < 1; i++) await sleep(100);
+    expect(a.done.length).toBeGreaterThanOrEqual(1);
+    await sleep(300);
+    a.p.kill('SIGKILL');
+    await sleep(1000);
+    const c = startWorker(url); // a late worker
+    // Redis restarts (empty) once some cells are written.
+    for (let i = 0; i < 600 && cellCount(out) < 3; i++) await sleep(100);
+    await stopRedis();
+    await sleep(500);
+    await startRedis();
+    const r = await submitted;
+    expect(r.complete).toBe(true);
+    expect(cellCount(out)).toBe(8);
+    expect(readFileSync(join(out, 'summary.json'), 'utf8')).toBe(readFileSync(join(local.runDir, 'summary.json'), 'utf8'));
+    expect(b.done.length + c.done.length).toBeGreaterThan(0);
+    // A second submission of the same spec reuses every finished cell.
+    const again = await runExperiment(spec('queue', 2), { workers: 0, out, queue: url });
+    expect(again).toMatchObject({ ran: 0, skipped: 8, complete: true });
+  });
+
+  it('results that no submitter collected (it stopped) are collected by the next submission, not recomputed', async () => {
+    const url = `redis://127.0.0.1:${port}/0`;
+    for (const w of workers.splice(0)) w.kill('SIGKILL'); // the first test's workers
+    const dir = mkdtempSync(join(tmpdir(), 'egym-queue2-'));
+    const out = join(dir, 'queued');
+    let polls = 0;
+    // The first submitter enqueues and stops waiting at once (as if it died).
+    const first = await runExperiment(spec('queue-2', 1), { workers: 0, out, queue: url, stopped: () => ++polls > 1 });
+    expect(first.complete).toBe(false);
+    const w = startWorker(url);
+    for (let i = 0; i < 600 && w.done.length < 4; i++) await sleep(100);
+    expect(w.done).toHaveLength(4);
+    const second = await runExperiment(spec('queue-2', 1), { workers: 0, out, queue: url });
+    expect(second.complete).toBe(true);
+    expect(cellCount(out)).toBe(4);
+    await sleep(500);
+    expect(w.done).toHaveLength(4); // nothing ran again
+  });
+});
