@@ -113,8 +113,10 @@ export function startQueueWorker(opts: QueueWorkerOptions): { close(): Promise<v
   const closed = new Promise<void>((ok) => (done = ok));
   return {
     closed,
+    // The running cell is finished first (up to 10 s; then it is left to the lock, like a dead worker's), and the
+    // connection closed even when Redis is unreachable.
     close: async () => {
-      await worker.close();
+      await Promise.race([worker.close(), new Promise((ok) => setTimeout(ok, 10_000).unref())]);
       connection.disconnect();
       done();
     },

@@ -20,5 +20,7 @@ export const workerCommand = (cli: Argv): Argv =>
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       await w.closed;
+      // ioredis and BullMQ may keep timers of a connection that never came back: the worker is done.
+      process.exit(process.exitCode ?? 0);
     },
   );
