@@ -57,25 +57,28 @@ export async function runOnQueue(cells: Cell[], opts: QueueRunOptions): Promise<
   try {
     while (pending.size > 0 && !opts.stopped?.()) {
       for (const [id, c] of [...pending]) {
-        let job;
+        let result: CellResult | null = null;
         try {
-          job = await queue.getJob(id);
+          const job = await queue.getJob(id);
           if (!job) {
             await add(id, c); // new, or lost by a Redis restart
             continue;
           }
           const state = await job.getState();
-          if (state === 'completed') {
-            opts.onResult(job.returnvalue as CellResult);
-            pending.delete(id);
-            await job.remove(); // written by the submitter: Redis need not keep it
-          } else if (state === 'failed' && job.attemptsMade >= (job.opts.attempts ?? 1)) {
+          if (state === 'completed') result = job.returnvalue as CellResult;
+          else if (state === 'failed' && job.attemptsMade >= (job.opts.attempts ?? 1)) {
             throw new EgymError('CELL_FAILED', `cell ${c.key} (${c.label}, seed ${c.seed}) failed on the queue ${job.attemptsMade} times: ${job.failedReason}`);
           }
         } catch (e) {
           if (e instanceof EgymError) throw e;
           // Redis unreachable (restarting): try again at the next check.
         }
+        if (!result) continue;
+        // Written here, outside the Redis error handling: a failure to write is the run's error, never retried silently.
+        opts.onResult(result);
+        pending.delete(id);
+        // Written by the submitter: Redis need not keep it (if this fails, the job stays and is harmless).
+        await queue.remove(id).catch(() => undefined);
       }
       if (pending.size > 0) await new Promise((ok) => setTimeout(ok, opts.pollMs ?? 300));
     }
