@@ -189,7 +189,7 @@ setInterval(async () => {
   const r = await fetch('live.json', { cache: 'no-store' });
   const j = await r.json();
   document.getElementById('status').textContent = j.run.cellsDone + ' of ' + j.run.cells + ' cells done; ' + j.points.length + ' curve points';
-  document.getElementById('curve').src = 'live.svg?n=' + j.points.length + '&t=' + Date.now();
+  document.getElementById('curve').src = 'live.svg?n=' + j.points.length;
 }, 2000);
 </script>`,
             ),

@@ -1,31 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { makeAgent } from '../../agents/index.js';
-import { trainAgent } from '../../agents/loop.js';
-import { makeVec } from '../../envs/registry.js';
 import { sampleBeta } from '../../agents/bandits.js';
 import { streamFromString } from '../../envs/rng.js';
 import { meanOf } from '../helpers.js';
-
-/** Cumulative regret (expected reward of the best candidate minus the chosen one) at each step. */
-async function regretCurve(agentId: string, envId: string, steps: number, seed: number, params: Record<string, unknown> = {}): Promise<Float64Array> {
-  const agent = await makeAgent(agentId, params, { envId, envParams: { horizon: 1e6 }, seed });
-  const env = makeVec(envId, { horizon: 1e6 }, { numEnvs: 1 });
-  const curve = new Float64Array(steps);
-  let regret = 0;
-  let t = 0;
-  trainAgent(agent, env, {
-    steps,
-    seed,
-    onAct: (obs, actions) => {
-      const er = obs.hidden!(['expectedReward']).expectedReward!.data;
-      let best = -Infinity;
-      for (let i = 0; i < env.layout.N; i++) best = Math.max(best, er[i]!);
-      regret += best - er[actions[0]!]!;
-      curve[t++] = regret;
-    },
-  });
-  return curve;
-}
 
 describe('bandit building blocks', () => {
   it('Beta sampling has the right mean and variance', () => {

@@ -4,14 +4,9 @@ import { auc, logLoss, rmse } from '../../agents/supervised/metrics.js';
 import { logImpressions } from '../../agents/supervised/logging.js';
 import { dedupe, FeatureBuilder, ItemStats, Normalizer, splitByUser, subset } from '../../agents/supervised/preprocess.js';
 import { PredictionModel, trainModel, evalLoss } from '../../agents/supervised/models.js';
-import { dataOf, runPipeline } from '../../agents/supervised/pipeline.js';
-import { agentEnvInfo, makeAgent } from '../../agents/index.js';
-import { SupervisedAgent } from '../../agents/supervised/agent.js';
-import { trainAgent } from '../../agents/loop.js';
-import { makeVec } from '../../envs/registry.js';
+import { dataOf } from '../../agents/supervised/pipeline.js';
+import { agentEnvInfo } from '../../agents/index.js';
 import { statefulStream } from '../../envs/rng.js';
-import { evaluateAgent } from '../../experiments/evaluate.js';
-import { meanCi } from '../helpers.js';
 
 await initBackend('auto');
 const layout = agentEnvInfo('retention-v0').layout;

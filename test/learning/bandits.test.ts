@@ -2,8 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { makeAgent } from '../../agents/index.js';
 import { trainAgent } from '../../agents/loop.js';
 import { makeVec } from '../../envs/registry.js';
-import { sampleBeta } from '../../agents/bandits.js';
-import { streamFromString } from '../../envs/rng.js';
 import { meanOf } from '../helpers.js';
 
 /** Cumulative regret (expected reward of the best candidate minus the chosen one) at each step. */

@@ -1,21 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { initBackend, tf } from '../../policies/backend.js';
-import { auc, logLoss, rmse } from '../../agents/supervised/metrics.js';
-import { logImpressions } from '../../agents/supervised/logging.js';
-import { dedupe, FeatureBuilder, ItemStats, Normalizer, splitByUser, subset } from '../../agents/supervised/preprocess.js';
-import { PredictionModel, trainModel, evalLoss } from '../../agents/supervised/models.js';
-import { dataOf, runPipeline } from '../../agents/supervised/pipeline.js';
-import { agentEnvInfo, makeAgent } from '../../agents/index.js';
+import { initBackend } from '../../policies/backend.js';
+import { runPipeline } from '../../agents/supervised/pipeline.js';
+import { makeAgent } from '../../agents/index.js';
 import { SupervisedAgent } from '../../agents/supervised/agent.js';
 import { trainAgent } from '../../agents/loop.js';
 import { makeVec } from '../../envs/registry.js';
-import { statefulStream } from '../../envs/rng.js';
 import { evaluateAgent } from '../../experiments/evaluate.js';
 import { meanCi } from '../helpers.js';
 
 await initBackend('auto');
-const layout = agentEnvInfo('retention-v0').layout;
-const small = logImpressions('retention-v0', {}, null, { users: 60, seed: 3, epsilon: 1, behaviourSeed: 1 });
 
 describe('the supervised baseline on retention-v0', () => {
   it('MLP: test AUC at least 0.5 + 0.8 x (Bayes AUC - 0.5) on logged data (600 users)', () => {

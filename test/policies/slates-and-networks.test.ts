@@ -1,19 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { initBackend, tf } from '../../policies/backend.js';
-import { computeGae } from '../../agents/gae.js';
 import { gumbelTopK, plLogProb, plLogProbTf } from '../../policies/plackett-luce.js';
 import { Adam, clipByGlobalNorm, orthogonal } from '../../policies/nn.js';
 import { streamFromString } from '../../envs/rng.js';
-import { makeAgent } from '../../agents/index.js';
-import type { PpoAgent } from '../../agents/ppo.js';
-import type { SlateQAgent } from '../../agents/slateq.js';
-import { topKCorrection } from '../../agents/reinforce-topk.js';
-import { trainAgent } from '../../agents/loop.js';
-import { makeVec, make } from '../../envs/registry.js';
-import { policyEvaluation, startValue, valueIteration } from '../../agents/planning.js';
-import { evaluateAgent } from '../../experiments/evaluate.js';
-import { optimalMnlSlate, greedyMnlSlate, mnlSlateValue } from '../../policies/slates.js';
-import { meanCi } from '../helpers.js';
 
 await initBackend('wasm');
 
