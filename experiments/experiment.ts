@@ -122,6 +122,12 @@ export async function runExperiment(raw: unknown, opts: RunOptions): Promise<Run
       done++;
       opts.onCell?.(r, done, mine.length);
     };
+  // Once the last cell is dispatched, a finishing thread leaves a core free: load and warm the report's renderer
+  // then, so that little is left to do after the last cell (results do not depend on it).
+  let warming: Promise<void> | null = null;
+  const warmReport = () => {
+    warming ??= import('./plots.js').then((m) => m.warmPlots()).catch(() => undefined);
+  };
   if (opts.queue) {
     const { runOnQueue } = await import('./queue.js');
     await runOnQueue(todo, { url: opts.queue, runId, keepCheckpoint: opts.saveCheckpoints ?? false, onResult, stopped: opts.stopped });
@@ -143,11 +149,13 @@ export async function runExperiment(raw: unknown, opts: RunOptions): Promise<Run
           }
         : undefined,
       onResult,
+      onDrained: warmReport,
     });
   }
   writeManifest();
   const complete = cells.every((c) => results.has(c.key));
   if (complete) rmSync(join(runDir, 'live'), { recursive: true, force: true });
+  await warming;
   const summary = complete ? await writeReport(runDir, spec, cells.map((c) => results.get(c.key)!)) : null;
   return { runDir, spec, cells, ran: todo.length, skipped: mine.length - todo.length, complete, summary };
 }

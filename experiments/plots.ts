@@ -18,6 +18,16 @@ async function render(spec: Record<string, unknown>): Promise<string> {
   return svg;
 }
 
+/**
+ * Load the renderer and compile its code paths once (a line chart with a band, a dot plot with error bars), so
+ * that a report written afterwards renders at full speed. The runner calls it while the last cells still run.
+ */
+export async function warmPlots(): Promise<void> {
+  const values = [0, 1, 2].map((x) => ({ x, y: x * x, lo: x - 1, hi: x + 1, g: x % 2 ? 'a' : 'b' }));
+  await render({ data: { values }, layer: [{ mark: 'errorband', encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: { field: 'g' } } }, { mark: 'line', encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' }, color: { field: 'g' } } }] });
+  await render({ data: { values }, layer: [{ mark: 'rule', encoding: { y: { field: 'g', type: 'nominal' }, x: { field: 'lo', type: 'quantitative' }, x2: { field: 'hi' } } }, { mark: 'point', encoding: { y: { field: 'g', type: 'nominal' }, x: { field: 'y', type: 'quantitative' } } }] });
+}
+
 const groupName = (g: { label: string; point: Record<string, unknown>; oracle: boolean }) =>
   `${g.label}${g.oracle ? ' (oracle)' : ''}${Object.keys(g.point).length ? ' ' + Object.entries(g.point).map(([k, v]) => `${k.replace(/^.*\./, '')}=${String(v)}`).join(',') : ''}`;
 

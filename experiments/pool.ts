@@ -23,6 +23,11 @@ export interface PoolOptions {
   onCurvePoint?: (index: number, p: CurvePoint) => void;
   /** Run even a single cell in a worker thread (keeps this thread's event loop free: the queue worker's lock). */
   forceThreads?: boolean;
+  /**
+   * Called once, with several threads, when the last cell has been dispatched: from then on threads finish and
+   * leave cores free (the runner loads and warms the report's plotting then, overlapping it with the last cells).
+   */
+  onDrained?: () => void;
 }
 
 /** A cell that failed in a worker thread; keeps the original error's code (a run-time error when it had none). */
@@ -79,6 +84,66 @@ export function longestFirst(cells: Cell[]): Cell[] {
     .map((x) => x.c);
 }
 
+type ThreadMessage = { ready?: boolean; ok?: boolean; result?: CellResult; error?: string; code?: string; key?: string; progress?: CellProgress; curvePoint?: CurvePoint; index?: number };
+
+/**
+ * One worker thread that runs cells one at a time and stays up between them (TensorFlow.js and the modules load
+ * once per thread, not once per cell). A cell that throws comes back as a CellFailed rejection and the thread
+ * stays usable; a crashed thread rejects its cell and every later one with its own error.
+ */
+export class CellThread {
+  private readonly worker: Worker;
+  private readonly ready: Promise<void>;
+  private crash: Error | null = null;
+  private current: { resolve: (r: CellResult) => void; reject: (e: Error) => void; index: number; onProgress?: (p: CellProgress) => void; onCurvePoint?: (p: CurvePoint) => void } | null = null;
+
+  constructor() {
+    // Built (dist/*.js): the compiled entry; from the TypeScript sources: worker.mjs registers tsx first.
+    this.worker = new Worker(import.meta.url.endsWith('.js') ? new URL('./worker-entry.js', import.meta.url) : new URL('./worker.mjs', import.meta.url));
+    let isReady!: () => void;
+    let failed!: (e: Error) => void;
+    this.ready = new Promise<void>((ok, bad) => ((isReady = ok), (failed = bad)));
+    this.ready.catch(() => undefined);
+    this.worker.on('message', (m: ThreadMessage) => {
+      if (m.ready) return isReady();
+      const c = this.current;
+      if (!c) return;
+      if (m.progress) return c.onProgress?.(m.progress);
+      if (m.curvePoint) return c.onCurvePoint?.(m.curvePoint);
+      this.current = null;
+      if (m.ok) c.resolve(m.result!);
+      else c.reject(new CellFailed(m.key!, m.error ?? 'unknown error', m.code));
+    });
+    const die = (e: Error) => {
+      this.crash ??= e;
+      failed(this.crash);
+      const c = this.current;
+      this.current = null;
+      c?.reject(this.crash);
+    };
+    this.worker.on('error', die);
+    this.worker.on('exit', (code) => die(new EgymError('CELL_FAILED', `a cell worker thread exited (code ${code})`)));
+  }
+
+  /** Run one cell in this thread (one at a time). */
+  async run(cell: Cell, opts: { keepCheckpoint: boolean; onProgress?: (p: CellProgress) => void; onCurvePoint?: (p: CurvePoint) => void }): Promise<CellResult> {
+    if (this.current) throw new EgymError('USAGE', 'CellThread.run: a cell is already running in this thread');
+    await this.ready;
+    if (this.crash) throw this.crash;
+    return new Promise<CellResult>((resolve, reject) => {
+      this.current = { resolve, reject, index: cell.index, onProgress: opts.onProgress, onCurvePoint: opts.onCurvePoint };
+      this.worker.postMessage({ cell, keepCheckpoint: opts.keepCheckpoint });
+    });
+  }
+
+  /** Stop the thread (a running cell is abandoned). */
+  async terminate(): Promise<void> {
+    this.crash ??= new EgymError('CELL_FAILED', 'the cell worker thread was stopped');
+    this.worker.removeAllListeners('exit');
+    await this.worker.terminate();
+  }
+}
+
 export async function runPool(cells: Cell[], opts: PoolOptions): Promise<void> {
   if (opts.workers <= 0 || (cells.length <= 1 && !opts.forceThreads)) {
     for (const c of cells) {
@@ -96,34 +161,35 @@ export async function runPool(cells: Cell[], opts: PoolOptions): Promise<void> {
   const queue = longestFirst(cells);
   const n = Math.min(opts.workers, cells.length);
   let failure: Error | null = null; // the first failure: a CellFailed, or a worker's own crash
-  const workers: Worker[] = [];
+  let drained = false;
   await Promise.all(
-    Array.from({ length: n }, () => {
-      // Built (dist/*.js): the compiled entry; from the TypeScript sources: worker.mjs registers tsx first.
-      const w = new Worker(import.meta.url.endsWith('.js') ? new URL('./worker-entry.js', import.meta.url) : new URL('./worker.mjs', import.meta.url));
-      workers.push(w);
-      return new Promise<void>((resolve) => {
-        const next = () => {
+    Array.from({ length: n }, async () => {
+      const thread = new CellThread();
+      try {
+        for (;;) {
           const c = failure || opts.stopped?.() ? undefined : queue.shift();
-          if (!c) {
-            void w.terminate().then(() => resolve());
-            return;
+          if (!c) break;
+          if (queue.length === 0 && !drained && n > 1) {
+            // Nothing left to dispatch: the threads that finish from now on leave a core free for the caller.
+            drained = true;
+            opts.onDrained?.();
           }
-          w.postMessage({ cell: c, keepCheckpoint: opts.keepCheckpoint });
-        };
-        w.on('message', (m: { ready?: boolean; ok?: boolean; result?: CellResult; error?: string; code?: string; key?: string; progress?: CellProgress; curvePoint?: CurvePoint; index?: number }) => {
-          if (m.ready) return next();
-          if (m.progress) return opts.onProgress?.(m.index!, m.progress);
-          if (m.curvePoint) return opts.onCurvePoint?.(m.index!, m.curvePoint);
-          if (m.ok) opts.onResult(m.result!);
-          else failure ??= new CellFailed(m.key!, m.error ?? 'unknown error', m.code);
-          next();
-        });
-        w.on('error', (e) => {
-          failure ??= e;
-          resolve();
-        });
-      });
+          try {
+            opts.onResult(
+              await thread.run(c, {
+                keepCheckpoint: opts.keepCheckpoint,
+                onProgress: opts.onProgress ? (p) => opts.onProgress!(c.index, p) : undefined,
+                onCurvePoint: opts.onCurvePoint ? (p) => opts.onCurvePoint!(c.index, p) : undefined,
+              }),
+            );
+          } catch (e) {
+            failure ??= e as Error;
+            if (!(e instanceof CellFailed)) break; // the thread itself is gone
+          }
+        }
+      } finally {
+        await thread.terminate();
+      }
     }),
   );
   if (failure) throw failure;

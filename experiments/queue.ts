@@ -14,7 +14,7 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Cell } from './cells.js';
 import type { CellResult } from './run-cell.js';
-import { runPool } from './pool.js';
+import { CellFailed, CellThread, longestFirst } from './pool.js';
 import { EgymError, InvalidArgument } from '../envs/errors.js';
 
 export const QUEUE_NAME = 'egym-cells';
@@ -52,7 +52,8 @@ export async function runOnQueue(cells: Cell[], opts: QueueRunOptions): Promise<
   const connection = new Redis(parseRedisUrl(opts.url));
   connection.on('error', () => undefined); // unreachable while Redis restarts: ioredis reconnects
   const queue = new Queue(QUEUE_NAME, { connection });
-  const pending = new Map(cells.map((c) => [`${opts.runId}-${c.key}`, c]));
+  // Enqueued longest expected first (the queue is FIFO), so that no long cell starts last and holds the sweep.
+  const pending = new Map(longestFirst(cells).map((c) => [`${opts.runId}-${c.key}`, c]));
   const add = (id: string, c: Cell) => queue.add('cell', { cell: c, keepCheckpoint: opts.keepCheckpoint }, { jobId: id, attempts: 3, removeOnComplete: false, removeOnFail: false });
   try {
     while (pending.size > 0 && !opts.stopped?.()) {
@@ -100,13 +101,25 @@ export function startQueueWorker(opts: QueueWorkerOptions): { close(): Promise<v
   const lock = opts.lockMs ?? 30_000;
   const connection = new Redis(parseRedisUrl(opts.url));
   connection.on('error', () => undefined);
+  // One thread for the worker's life (TensorFlow.js loads once), replaced if it crashes.
+  let thread: CellThread | null = null;
   const worker = new Worker(
     QUEUE_NAME,
     async (job) => {
       const { cell, keepCheckpoint } = job.data as { cell: Cell; keepCheckpoint: boolean };
-      let result: CellResult | null = null;
-      await runPool([cell], { workers: 1, forceThreads: true, keepCheckpoint, onResult: (r) => (result = r) });
-      opts.onCell?.(cell, result!);
+      thread ??= new CellThread();
+      let result: CellResult;
+      try {
+        result = await thread.run(cell, { keepCheckpoint });
+      } catch (e) {
+        if (!(e instanceof CellFailed)) {
+          const dead = thread;
+          thread = null;
+          await dead.terminate().catch(() => undefined);
+        }
+        throw e;
+      }
+      opts.onCell?.(cell, result);
       return result;
     },
     { connection, concurrency: 1, lockDuration: lock, stalledInterval: Math.max(500, Math.floor(lock / 2)), maxStalledCount: 3 },
@@ -120,6 +133,7 @@ export function startQueueWorker(opts: QueueWorkerOptions): { close(): Promise<v
     // connection closed even when Redis is unreachable.
     close: async () => {
       await Promise.race([worker.close(), new Promise((ok) => setTimeout(ok, 10_000).unref())]);
+      await thread?.terminate().catch(() => undefined);
       connection.disconnect();
       done();
     },

@@ -4,15 +4,15 @@ import { envSpec, listEnvs } from '../../envs/registry.js';
 import { benchEnvs, formatBenchTable, machineInfo, writeJsonAtomic } from '../bench-envs.js';
 import type { BackendName } from '../../policies/backend-choices.js';
 import { BACKEND_CHOICES } from '../../policies/backend-choices.js';
-import { duration, out, tfjsParts, UsageError } from './common.js';
+import { duration, out, readSpecFile, tfjsParts, UsageError } from './common.js';
 
 export const benchCommand = (cli: Argv): Argv =>
   cli.command(
     'bench <what>',
-    'Benchmark env steps per second (envs) or agent training throughput per backend (agents)',
+    'Benchmark env steps per second (envs), agent training throughput per backend (agents), or a sweep\'s wall time against workers, local and on the queue (scaling)',
     (y) =>
       y
-        .positional('what', { choices: ['envs', 'agents'] as const, demandOption: true })
+        .positional('what', { choices: ['envs', 'agents', 'scaling'] as const, demandOption: true })
         .option('seconds', { type: 'number', default: 1, describe: 'envs: seconds per measured run' })
         .option('runs', { type: 'number', default: 5, describe: 'envs: measured runs per row (median reported)' })
         .option('batch', { type: 'number', default: 1024, describe: 'envs: users per batch' })
@@ -20,17 +20,42 @@ export const benchCommand = (cli: Argv): Argv =>
         .option('backends', { type: 'string', array: true, describe: 'agents: backends to measure (default: every available one)' })
         .option('user-steps', { type: 'number', default: 32768, describe: 'agents: measured user-steps per row (a multiple of --num-envs)' })
         .option('num-envs', { type: 'number', default: 64, describe: 'agents: users stepped together' })
+        .option('spec', { type: 'string', default: 'experiments/specs/flagship.json', describe: 'scaling: the spec file to run' })
+        .option('full', { type: 'boolean', default: false, describe: 'scaling: run the full spec (default: its --quick version)' })
+        .option('workers', { type: 'number', array: true, describe: 'scaling: local worker counts (default: 1 2)' })
+        .option('reps', { type: 'number', default: 3, describe: 'scaling: repetitions of each configuration, interleaved (median reported)' })
+        .option('queue', { type: 'string', describe: 'scaling: also run through the Redis queue at this URL (redis://HOST:PORT/DB; its jobs are removed as collected)' })
+        .option('queue-workers', { type: 'number', array: true, describe: 'scaling: egym worker process counts on the queue (default: 1 2)' })
         .option('out', { type: 'string', describe: 'write the JSON results here (nothing is written without it; the committed tables are results/bench/<what>.json)' })
         .option('json', { type: 'boolean', default: false })
         .example('$0 bench envs', 'the env table, printed')
         .example('$0 bench envs --out results/bench/envs.json', "regenerate the README's committed env table")
-        .example('$0 bench agents --backends wasm cpu', 'PPO and SlateQ training throughput per backend'),
+        .example('$0 bench agents --backends wasm cpu', 'PPO and SlateQ training throughput per backend')
+        .example('$0 bench scaling --queue redis://127.0.0.1:6379/0 --out results/bench/scaling.json', "the README's scaling table: the quick flagship with 1 and 2 workers, locally and on the queue"),
     async (a) => {
       const outPath = a.out;
       const save = (result: unknown) => {
         if (outPath !== undefined) writeJsonAtomic(outPath, result);
         return outPath !== undefined ? `written to ${outPath}` : `not written (add --out FILE to keep it; the committed table is results/bench/${a.what}.json)`;
       };
+      if (a.what === 'scaling') {
+        const counts = (xs: number[] | undefined, flag: string) => {
+          const v = xs ?? [1, 2];
+          if (v.length === 0 || v.some((x) => !Number.isInteger(x) || x < 1 || x > 256)) throw new UsageError(`bench scaling: ${flag} must list integers in [1, 256] (got ${JSON.stringify(xs)})`);
+          return v;
+        };
+        const workers = counts(a.workers, '--workers');
+        const queueWorkers = counts(a['queue-workers'], '--queue-workers');
+        if (!Number.isInteger(a.reps) || a.reps < 1 || a.reps > 100) throw new UsageError(`bench scaling: --reps must be an integer in [1, 100] (got ${a.reps})`);
+        readSpecFile(a.spec); // a missing or invalid spec is named before anything runs
+        if (a.queue) (await import('../queue.js')).parseRedisUrl(a.queue);
+        const { benchScaling, formatScaling } = await import('../bench-scaling.js');
+        if (!a.json) process.stderr.write(`bench scaling: ${a.spec}${a.full ? '' : ' --quick'}, local workers ${workers.join(', ')}${a.queue ? `, queue workers ${queueWorkers.join(', ')}` : ''}, ${a.reps} runs each; a line per run\n`);
+        const result = await benchScaling({ spec: a.spec, quick: !a.full, workers, reps: a.reps, queue: a.queue, queueWorkers, onLine: a.json ? undefined : (l) => process.stderr.write(l + '\n') });
+        const where = save(result);
+        out(a.json ? JSON.stringify(result, null, 2) : `${formatScaling(result)}\n\n${where}`);
+        return;
+      }
       if (a.what === 'agents') {
         const { initBackend, benchAgents, formatAgentBench } = await tfjsParts();
         const available: BackendName[] = [];

@@ -81,6 +81,28 @@ describe('egym CLI (spawned)', () => {
     expect(readdirSync(cwd)).toEqual([]);
   });
 
+  it('bench scaling times separate runs per worker count, checks their summaries agree, and refuses bad counts', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'egym-scaling-'));
+    const spec = join(dir, 'spec.json');
+    writeFileSync(spec, JSON.stringify({ version: 2, name: 'scaling-test', env: { id: 'retention-v0', params: { horizonDays: 2 } }, agents: [{ id: 'random' }, { id: 'ucb1' }], seeds: 2, train: { userSteps: 32, numEnvs: 4 }, eval: { every: 0, users: 4 }, final: { users: 8 } }));
+    const out = join(dir, 'scaling.json');
+    const r = spawnSync(process.execPath, [BIN, 'bench', 'scaling', '--spec', spec, '--full', '--workers', '1', '2', '--reps', '1', '--out', out], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status).toBe(0);
+    const j = JSON.parse(readFileSync(out, 'utf8'));
+    expect(j.cells).toBe(4);
+    expect(j.summarySha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(j.rows.map((x: { mode: string; workers: number }) => `${x.mode}:${x.workers}`)).toEqual(['local:1', 'local:2']);
+    expect(j.rows[0].speedup).toBe(1);
+    expect(j.rows[1].medianSeconds).toBeGreaterThan(0);
+    expect(j.queueOverhead).toBeNull();
+    expect(r.stdout).toMatch(/\| local \| 2 \|/);
+    for (const bad of [['--workers', '0'], ['--reps', '0'], ['--queue', 'http://x'], ['--spec', join(dir, 'none.json')]]) {
+      const b = egym('bench', 'scaling', '--spec', spec, ...bad);
+      expect(b.code).toBe(2);
+      expect(b.stderr).toMatch(/--workers must list integers in \[1, 256\]|--reps must be an integer in \[1, 100\]|not a redis:\/\/ URL|does not exist/);
+    }
+  }, 120_000);
+
   it('run --help shows the options and examples; every command has --help', () => {
     const r = egym('run', '--help');
     expect(r.code).toBe(0);

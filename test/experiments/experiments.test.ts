@@ -668,6 +668,47 @@ describe('scheduling', () => {
   });
 });
 
+describe('cell threads', () => {
+  it('one thread runs cell after cell, as in this thread; a failing cell is a CellFailed and the thread goes on', async () => {
+    const { CellThread, CellFailed } = await import('../../experiments/pool.js');
+    const { runCell } = await import('../../experiments/run-cell.js');
+    const all = expandCells(resolveSpec(tiny()));
+    const cells = [all[0]!, all.find((c) => c.agentId === 'ucb1')!]; // random, then the learner (curve points)
+    const thread = new CellThread();
+    try {
+      const a = await thread.run(cells[0]!, { keepCheckpoint: false });
+      const bad = { ...cells[1]!, agentParams: { bogus: 1 } };
+      const e = await thread.run(bad, { keepCheckpoint: false }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(CellFailed);
+      expect((e as Error).message).toMatch(/bogus/);
+      const points: number[] = [];
+      const b = await thread.run(cells[1]!, { keepCheckpoint: false, onCurvePoint: (p) => points.push(p.userSteps) });
+      expect(points.length).toBeGreaterThan(1);
+      for (const [c, r] of [[cells[0]!, a], [cells[1]!, b]] as const) {
+        const here = await runCell(c, { keepCheckpoint: false });
+        expect(JSON.stringify(r.final)).toBe(JSON.stringify(here.final));
+      }
+    } finally {
+      await thread.terminate();
+    }
+  }, 60_000);
+
+  it('the pool says once, before the last cell ends, that nothing is left to dispatch', async () => {
+    const { runPool } = await import('../../experiments/pool.js');
+    const cells = expandCells(resolveSpec(tiny({ seeds: 3 })));
+    let got = 0;
+    const drainedAt: number[] = [];
+    await runPool(cells, { workers: 2, keepCheckpoint: false, onResult: () => got++, onDrained: () => drainedAt.push(got) });
+    expect(got).toBe(cells.length);
+    expect(drainedAt).toHaveLength(1);
+    expect(drainedAt[0]).toBeLessThan(cells.length);
+    // One worker, or none: nothing to overlap, never called.
+    const none: number[] = [];
+    await runPool(cells.slice(0, 2), { workers: 1, keepCheckpoint: false, onResult: () => undefined, onDrained: () => none.push(1) });
+    expect(none).toEqual([]);
+  }, 60_000);
+});
+
 describe('oracle flags come from the agent definitions', () => {
   it("the resolved spec marks an agent oracle exactly when the built agent reads hidden state (SlateQ's choiceModel env included)", async () => {
     const agents = [{ id: 'random' }, { id: 'ceiling-oracle' }, { id: 'slateq', label: 'sq-env', params: { choiceModel: 'env', hidden: 8 } }, { id: 'slateq', label: 'sq-learned', params: { choiceModel: 'learned', hidden: 8 } }, { id: 'myopic-oracle' }];

@@ -1,0 +1,201 @@
+/**
+ * `egym bench scaling`: how a sweep's wall time falls with workers. Each measured run is a separate `egym run`
+ * process on a fresh output folder (so nothing is resumed), timed from its start to its exit, report included;
+ * the configurations are interleaved (1, 2, 1, 2, ...) so that a slow spell of the machine does not favour one,
+ * and the median of the repetitions is reported. Every run's summary.json must be byte-identical, or the
+ * benchmark fails: scaling that changes results is not scaling.
+ *
+ * With `queue`, the same spec is also run through the Redis queue (experiments/queue.ts) with 1, 2, ... `egym
+ * worker` processes started beforehand, and the queue's overhead per cell is measured on a spec of many tiny
+ * cells: (time through the queue with one worker - time with one local worker thread) / cells.
+ *
+ * Wall-clock time is the measurement here: this is a benchmark, not library code whose results could depend on it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { machineInfo } from './bench-envs.js';
+import { EgymError } from '../envs/errors.js';
+
+/** The egym command of this package (bin/egym.mjs next to its package.json; from the sources or installed). */
+export function egymBin(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const p = join(dir, 'package.json');
+    if (existsSync(p) && (JSON.parse(readFileSync(p, 'utf8')) as { name?: string }).name === 'engagement-gym') return join(dir, 'bin', 'egym.mjs');
+    const up = dirname(dir);
+    if (up === dir) throw new EgymError('USAGE', 'bench scaling: cannot find the engagement-gym package (bin/egym.mjs)');
+    dir = up;
+  }
+}
+
+export interface ScalingRow {
+  mode: 'local' | 'queue';
+  workers: number;
+  /** Seconds of each repetition, in the order run. */
+  seconds: number[];
+  medianSeconds: number;
+  cellsPerMinute: number;
+  /** Median time with 1 worker of the same mode / this median. */
+  speedup: number | null;
+}
+
+export interface ScalingResult {
+  command: string;
+  machine: Record<string, unknown>;
+  spec: string;
+  quick: boolean;
+  cells: number;
+  summarySha256: string;
+  rows: ScalingRow[];
+  queueOverhead: { cells: number; localSeconds: number; queueSeconds: number; perCellMs: number } | null;
+}
+
+export interface ScalingOptions {
+  spec: string;
+  quick: boolean;
+  workers: number[];
+  reps: number;
+  queue?: string;
+  queueWorkers?: number[];
+  /** Tiny cells for the queue-overhead measurement. */
+  overheadCells?: number;
+  onLine?: (line: string) => void;
+}
+
+function now(): number {
+  return performance.now(); // clock-ok: a benchmark's measurement
+}
+
+function exitOf(p: ChildProcess, what: string): Promise<void> {
+  let err = '';
+  p.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
+  return new Promise((ok, bad) => {
+    p.on('error', bad);
+    p.on('exit', (code, sig) => (code === 0 ? ok() : bad(new EgymError('CELL_FAILED', `bench scaling: ${what} exited with ${code ?? sig}: ${err.trim()}`))));
+  });
+}
+
+/** One timed `egym run` on a fresh folder: its seconds and its summary's SHA-256. */
+async function timedRun(spec: string, args: string[], what: string): Promise<{ seconds: number; sha: string; cells: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'egym-scaling-'));
+  try {
+    const t = now();
+    await exitOf(spawn(process.execPath, [egymBin(), 'run', spec, '--out', dir, '--quiet', ...args], { stdio: ['ignore', 'ignore', 'pipe'] }), what);
+    const seconds = (now() - t) / 1000;
+    const summary = readFileSync(join(dir, 'summary.json'));
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { cells?: unknown[] };
+    return { seconds, sha: createHash('sha256').update(summary).digest('hex'), cells: manifest.cells?.length ?? 0 };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Start n `egym worker` processes on the queue; stop() ends them with SIGTERM and waits. */
+async function startWorkers(url: string, n: number): Promise<{ stop(): Promise<void> }> {
+  const procs = Array.from({ length: n }, () => spawn(process.execPath, [egymBin(), 'worker', url], { stdio: ['ignore', 'ignore', 'ignore'] }));
+  // Connected and waiting for jobs before the clock starts (their threads load TensorFlow.js at their first cell,
+  // as a local worker thread does).
+  await new Promise((ok) => setTimeout(ok, 2000));
+  return {
+    stop: async () => {
+      await Promise.all(
+        procs.map(
+          (p) =>
+            new Promise<void>((ok) => {
+              if (p.exitCode !== null || p.signalCode !== null) return ok();
+              p.on('exit', () => ok());
+              p.kill('SIGTERM');
+            }),
+        ),
+      );
+    },
+  };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+export async function benchScaling(o: ScalingOptions): Promise<ScalingResult> {
+  const say = o.onLine ?? (() => undefined);
+  const quickArgs = o.quick ? ['--quick'] : [];
+  const times = new Map<string, number[]>();
+  let sha = '';
+  let cells = 0;
+  const record = (key: string, r: { seconds: number; sha: string; cells: number }, what: string) => {
+    if (sha && r.sha !== sha) throw new EgymError('CELL_FAILED', `bench scaling: ${what} wrote a different summary.json than the first run (${r.sha.slice(0, 12)} vs ${sha.slice(0, 12)})`);
+    sha = r.sha;
+    cells = r.cells;
+    times.set(key, [...(times.get(key) ?? []), r.seconds]);
+    say(`  ${what}: ${r.seconds.toFixed(1)} s`);
+  };
+  const queueWorkers = o.queue ? (o.queueWorkers ?? [1, 2]) : [];
+  for (let rep = 0; rep < o.reps; rep++) {
+    for (const w of o.workers) {
+      const what = `local, ${w} worker${w === 1 ? '' : 's'}, run ${rep + 1}/${o.reps}`;
+      record(`local:${w}`, await timedRun(o.spec, [...quickArgs, '--workers', String(w)], what), what);
+    }
+    for (const w of queueWorkers) {
+      const what = `queue, ${w} egym worker${w === 1 ? '' : 's'}, run ${rep + 1}/${o.reps}`;
+      const workers = await startWorkers(o.queue!, w);
+      try {
+        record(`queue:${w}`, await timedRun(o.spec, [...quickArgs, '--queue', o.queue!], what), what);
+      } finally {
+        await workers.stop();
+      }
+    }
+  }
+  const rows: ScalingRow[] = [];
+  for (const [mode, list] of [['local', o.workers], ['queue', queueWorkers]] as const) {
+    const base = times.get(`${mode}:1`);
+    for (const w of list) {
+      const s = times.get(`${mode}:${w}`)!;
+      const m = median(s);
+      rows.push({ mode, workers: w, seconds: s.map((x) => Math.round(x * 10) / 10), medianSeconds: Math.round(m * 10) / 10, cellsPerMinute: Math.round((cells / m) * 600) / 10, speedup: base ? Math.round((median(base) / m) * 100) / 100 : null });
+    }
+  }
+  let queueOverhead: ScalingResult['queueOverhead'] = null;
+  if (o.queue) {
+    // Many tiny cells (random agent, no training, 20 users each): what is left is the per-cell cost of the path.
+    const n = o.overheadCells ?? 40;
+    const dir = mkdtempSync(join(tmpdir(), 'egym-overhead-'));
+    try {
+      const tiny = join(dir, 'tiny.json');
+      writeFileSync(tiny, JSON.stringify({ version: 2, name: 'queue-overhead', env: { id: 'retention-v1' }, agents: [{ id: 'random' }], seeds: n, train: { userSteps: 0, numEnvs: 1 }, eval: { every: 0, users: 1, seed: 1 }, final: { users: 20, seed: 2 } }));
+      const local: number[] = [];
+      const queued: number[] = [];
+      for (let rep = 0; rep < o.reps; rep++) {
+        local.push((await timedRun(tiny, ['--workers', '1'], 'tiny cells, local')).seconds);
+        const workers = await startWorkers(o.queue, 1);
+        try {
+          queued.push((await timedRun(tiny, ['--queue', o.queue], 'tiny cells, queue')).seconds);
+        } finally {
+          await workers.stop();
+        }
+        say(`  ${n} tiny cells, run ${rep + 1}/${o.reps}: ${local.at(-1)!.toFixed(1)} s local, ${queued.at(-1)!.toFixed(1)} s through the queue`);
+      }
+      const l = median(local);
+      const q = median(queued);
+      queueOverhead = { cells: n, localSeconds: Math.round(l * 10) / 10, queueSeconds: Math.round(q * 10) / 10, perCellMs: Math.round(((q - l) / n) * 1000) };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const cmd = ['egym bench scaling', o.spec, o.quick ? '--quick' : '', `--workers ${o.workers.join(' ')}`, `--reps ${o.reps}`, o.queue ? `--queue ${o.queue} --queue-workers ${queueWorkers.join(' ')}` : ''].filter(Boolean).join(' ');
+  return { command: cmd, machine: machineInfo(), spec: o.spec, quick: o.quick, cells, summarySha256: sha, rows, queueOverhead };
+}
+
+export function formatScaling(r: ScalingResult): string {
+  const lines = ['| path | workers | median s | runs (s) | cells/min | speedup |', '|---|---|---|---|---|---|'];
+  for (const x of r.rows) lines.push(`| ${x.mode} | ${x.workers} | ${x.medianSeconds} | ${x.seconds.join(', ')} | ${x.cellsPerMinute} | ${x.speedup === null ? '' : `${x.speedup}x`} |`);
+  if (r.queueOverhead) {
+    const q = r.queueOverhead;
+    lines.push('', `Queue overhead: ${q.cells} tiny cells in ${q.localSeconds} s on one local worker thread, ${q.queueSeconds} s through the queue with one egym worker: ${q.perCellMs} ms per cell.`);
+  }
+  return lines.join('\n');
+}
