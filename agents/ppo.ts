@@ -14,7 +14,7 @@
  * ordered slate (policies/plackett-luce.ts). Evaluation is deterministic (top-K scores) unless exploring.
  */
 import type { PpoParams } from './ppo-definition.js';
-import { tf, type BackendInfo, initBackend, type BackendChoice } from '../policies/backend.js';
+import { tf, type BackendInfo, agentBackend, type BackendChoice } from '../policies/backend.js';
 import { Adam, clipByGlobalNorm, RunningNorm } from '../policies/nn.js';
 import { gumbelTopK, plLogProb, plLogProbTf, topOrdered } from '../policies/plackett-luce.js';
 import { SlateScorer, ValueNet } from '../policies/scorer.js';
@@ -40,7 +40,7 @@ export class PpoAgent extends BaseAgent<PpoParams> {
   readonly backend: BackendInfo;
 
   static async create(p: PpoParams, env: AgentEnvInfo, seed: number): Promise<PpoAgent> {
-    return new PpoAgent(p, env, seed, await initBackend(p.backend as BackendChoice));
+    return new PpoAgent(p, env, seed, await agentBackend(p.backend as BackendChoice));
   }
   actor: SlateScorer;
   critic: ValueNet;

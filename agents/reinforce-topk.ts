@@ -17,7 +17,7 @@ import { reportSetupSteps } from './setup-progress.js';
 import type { ReinforceTopKParams } from './reinforce-topk-definition.js';
 import { makeVec } from '../envs/registry.js';
 import { sampleDistinct, streamFromString } from '../envs/rng.js';
-import { tf, type BackendInfo, initBackend, type BackendChoice } from '../policies/backend.js';
+import { tf, type BackendInfo, agentBackend, type BackendChoice } from '../policies/backend.js';
 import { Adam, RunningNorm } from '../policies/nn.js';
 import { gumbelTopK, topOrdered } from '../policies/plackett-luce.js';
 import { SlateScorer } from '../policies/scorer.js';
@@ -127,7 +127,7 @@ export class ReinforceTopKAgent extends BaseAgent<ReinforceTopKParams> {
   report: Record<string, number> = {};
 
   static async create(p: ReinforceTopKParams, env: AgentEnvInfo, seed: number, makeBehaviour: (id: string, seed: number) => Promise<Agent>): Promise<ReinforceTopKAgent> {
-    const backend = await initBackend(p.backend as BackendChoice);
+    const backend = await agentBackend(p.backend as BackendChoice);
     const agent = new ReinforceTopKAgent(p, env, seed, backend);
     const b = p.behaviour;
     const behaviour = b === 'random' ? null : await makeBehaviour(b, seed);

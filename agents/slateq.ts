@@ -32,7 +32,7 @@
  * (a user replaced at the horizon) the learned model's weights are used for it.
  */
 import type { SlateQParams } from './slateq-definition.js';
-import { tf, type BackendInfo, initBackend, type BackendChoice } from '../policies/backend.js';
+import { tf, type BackendInfo, agentBackend, type BackendChoice } from '../policies/backend.js';
 import { Adam, clipByGlobalNorm, RunningNorm } from '../policies/nn.js';
 import { SlateScorer, ValueNet } from '../policies/scorer.js';
 import { LearnedChoiceModel } from '../policies/choice-model.js';
@@ -89,7 +89,7 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
   flops = { inference: 0, update: 0 };
 
   static async create(p: SlateQParams, env: AgentEnvInfo, seed: number): Promise<SlateQAgent> {
-    return new SlateQAgent(p, env, seed, await initBackend(p.backend as BackendChoice));
+    return new SlateQAgent(p, env, seed, await agentBackend(p.backend as BackendChoice));
   }
 
   constructor(p: SlateQParams, env: AgentEnvInfo, seed: number, backend: BackendInfo) {

@@ -2,14 +2,21 @@
  * The TensorFlow.js backend layer: picks the fastest backend available at run time and reports it.
  *
  * Order (`auto`): `tensorflow-gpu` (@tensorflow/tfjs-node-gpu, CUDA), `tensorflow` (@tensorflow/tfjs-node),
- * `wasm` (@tensorflow/tfjs-backend-wasm, SIMD, one thread in Node), `cpu` (pure JS). The two native packages
- * are optional peer dependencies: a plain `npm ci` never downloads libtensorflow; a user with a CUDA machine
- * runs `npm install @tensorflow/tfjs-node-gpu` and gets the GPU path. Measured facts behind this module
+ * `wasm` (@tensorflow/tfjs-backend-wasm, SIMD, one thread in Node), `cpu` (pure JS). The two native packages are
+ * optional peer dependencies: a plain `npm ci` never downloads libtensorflow; a user with a CUDA machine runs
+ * `npm install @tensorflow/tfjs-node-gpu` and gets that GPU path.
+ *
+ * `webgpu` (@tensorflow/tfjs-backend-webgpu on Dawn: the `webgpu` package's prebuilt dawn.node, optional peer
+ * dependencies too) starts when asked for by name, and `auto` never picks it: in Node it can only read results
+ * back asynchronously (see {@link WEBGPU_SYNC_READS}), and the agents act synchronously, so no agent runs on it.
+ * `egym bench dense` measures it against wasm on the networks' dense layers, reading asynchronously. Measured facts behind this module
  * (../shared/reference/deps-probe.md): wasm trains about 10x faster than cpu with a custom dense gradient
  * ({@link dense}); wasm's gradient of `gather` is missing and `gather` with batchDims returns wrong values,
  * so pick log-probabilities with oneHot x logSoftmax; wasm threads do not work in Node.
  */
 import * as tf from '@tensorflow/tfjs';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { BackendUnavailable, InvalidArgument } from '../envs/errors.js';
 
 import { BACKEND_CHOICES, type BackendChoice, type BackendName } from './backend-choices.js';
@@ -24,6 +31,8 @@ export interface BackendInfo {
   tfBackend: string;
   tfjsVersion: string;
   attempts: { candidate: BackendName; ok: boolean; error?: string }[];
+  /** The GPU adapter, when the backend is webgpu. */
+  adapter?: WebGpuAdapterInfo;
 }
 
 let current: BackendInfo | null = null;
@@ -51,6 +60,101 @@ async function tryImport(spec: string): Promise<unknown> {
   return import(spec);
 }
 
+/** What Dawn reports of an adapter (GPUAdapterInfo; `isFallbackAdapter` where Dawn has it). */
+export interface WebGpuAdapterInfo {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** A software adapter (CPU): lavapipe, SwiftShader. */
+  software: boolean;
+}
+
+/** Library folders where a Linux program finds the Vulkan loader (LD_LIBRARY_PATH first). */
+function vulkanLoaderPath(): string | null {
+  const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu', '/lib64', '/usr/local/lib'];
+  for (const d of dirs) if (existsSync(join(d, 'libvulkan.so.1'))) return join(d, 'libvulkan.so.1');
+  return null;
+}
+
+type Gpu = { requestAdapter(o?: Record<string, unknown>): Promise<GpuAdapter | null> };
+type GpuAdapter = { info?: Record<string, unknown>; isFallbackAdapter?: boolean; features: Set<string>; limits: Record<string, number>; requestDevice(d: Record<string, unknown>): Promise<unknown> };
+let gpu: Gpu | null = null;
+
+/**
+ * The WebGPU adapter Dawn finds here, or a BackendUnavailable that says exactly why there is none: the optional
+ * packages are not installed; on Linux, no Vulkan loader (Dawn reaches GPUs through Vulkan; without the loader it
+ * finds nothing); or Dawn enumerated no adapter. Checked before dawn.node loads, so a machine without Vulkan
+ * prints nothing.
+ */
+export async function webgpuAdapter(): Promise<{ adapter: GpuAdapter; info: WebGpuAdapterInfo }> {
+  if (process.platform === 'linux' && !vulkanLoaderPath()) {
+    throw new BackendUnavailable('no Vulkan loader (libvulkan.so.1) on this machine: Dawn reaches a GPU on Linux through Vulkan; install the OS package libvulkan1 and the GPU vendor\'s Vulkan driver (NVIDIA: its driver\'s Vulkan ICD; a CPU-only test: mesa-vulkan-drivers)');
+  }
+  let mod: { create: (flags: string[]) => Gpu; globals: Record<string, unknown> };
+  try {
+    mod = (await tryImport('webgpu')) as typeof mod;
+    await tryImport('@tensorflow/tfjs-backend-webgpu');
+  } catch (e) {
+    throw new BackendUnavailable(`the optional packages webgpu and @tensorflow/tfjs-backend-webgpu are not installed or do not load here (${String((e as Error).message).split('\n')[0]}); npm install webgpu @tensorflow/tfjs-backend-webgpu@4.22.0`);
+  }
+  // The WebGPU constants (GPUBufferUsage, GPUMapMode, GPUShaderStage...) that the backend reads as globals.
+  for (const [k, v] of Object.entries(mod.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+  gpu ??= mod.create([]);
+  // tfjs's WebGPU backend looks for navigator.gpu (a browser's); Node 20 has no navigator, Node 21+ one without gpu.
+  const g = globalThis as { navigator?: { gpu?: unknown } };
+  if (!g.navigator) g.navigator = { gpu };
+  else if (!g.navigator.gpu) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) throw new BackendUnavailable('Dawn found no WebGPU adapter (the Vulkan loader is there, but no Vulkan driver offers a device)');
+  const i = adapter.info ?? {};
+  const str = (k: string) => (typeof i[k] === 'string' ? (i[k] as string) : '');
+  const software = adapter.isFallbackAdapter === true || i.isFallbackAdapter === true || /llvmpipe|lavapipe|swiftshader|software/i.test(`${str('device')} ${str('description')} ${str('architecture')}`);
+  return { adapter, info: { vendor: str('vendor'), architecture: str('architecture'), device: str('device'), description: str('description'), software } };
+}
+
+let webgpuInfo: WebGpuAdapterInfo | null = null;
+
+/**
+ * Why no agent runs on webgpu in Node. tfjs-backend-webgpu reads a tensor synchronously (dataSync, which every
+ * agent's act() uses: the env loop is synchronous, Gymnasium-style) by drawing the GPU buffer into an
+ * OffscreenCanvas, a browser API that Node lacks; and WebGPU itself has no synchronous read (mapAsync only), whose
+ * completion dawn.node delivers through Node's event loop, which a synchronous wait would block.
+ */
+export const WEBGPU_SYNC_READS =
+  'the webgpu backend reads GPU results only asynchronously in Node (tfjs-backend-webgpu reads synchronously through OffscreenCanvas, a browser API; WebGPU has only mapAsync), and the agents act synchronously; use wasm, tensorflow or tensorflow-gpu for agents, and egym bench dense to measure webgpu';
+
+/** The backend an agent or the supervised pipeline trains on: initBackend, except that webgpu is refused up front. */
+export async function agentBackend(requested: BackendChoice = 'auto'): Promise<BackendInfo> {
+  if (requested === 'webgpu') throw new BackendUnavailable(`backend "webgpu" cannot run agents: ${WEBGPU_SYNC_READS}`);
+  return initBackend(requested);
+}
+
+/** Register tfjs's WebGPU backend on Dawn's adapter (its own registration looks for a browser's navigator.gpu). */
+async function startWebgpu(): Promise<void> {
+  const { adapter, info } = await webgpuAdapter();
+  const wg = (await tryImport('@tensorflow/tfjs-backend-webgpu')) as { WebGPUBackend: new (device: unknown, info: unknown) => tf.KernelBackend };
+  if (!tf.findBackendFactory('webgpu')) {
+    tf.registerBackend('webgpu', async () => {
+      const l = adapter.limits;
+      const device = await adapter.requestDevice({
+        requiredFeatures: adapter.features.has('timestamp-query') ? ['timestamp-query'] : [],
+        requiredLimits: {
+          maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+          maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+          maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+          maxBufferSize: l.maxBufferSize,
+          maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
+          maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+        },
+      });
+      return new wg.WebGPUBackend(device, adapter.info);
+    }, 0);
+  }
+  webgpuInfo = info;
+  if (!(await tf.setBackend('webgpu'))) throw new BackendUnavailable('setBackend(webgpu) returned false');
+}
+
 /**
  * Select a backend (once per process; later calls with the same request return the same info). `auto`
  * walks the order above; a named backend that is not available is an error naming what is installed.
@@ -71,7 +175,9 @@ export async function initBackend(requested: BackendChoice = 'auto'): Promise<Ba
       continue;
     }
     try {
-      if (native) {
+      if (cand === 'webgpu') {
+        await startWebgpu();
+      } else if (native) {
         await tryImport(cand === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node');
         if (!(await tf.setBackend('tensorflow'))) throw new BackendUnavailable('setBackend(tensorflow) returned false');
       } else {
@@ -80,7 +186,7 @@ export async function initBackend(requested: BackendChoice = 'auto'): Promise<Ba
       }
       await tf.ready();
       attempts.push({ candidate: cand, ok: true });
-      current = { requested, name: cand, tfBackend: tf.getBackend(), tfjsVersion: tf.version.tfjs, attempts };
+      current = { requested, name: cand, tfBackend: tf.getBackend(), tfjsVersion: tf.version.tfjs, attempts, ...(cand === 'webgpu' && webgpuInfo ? { adapter: webgpuInfo } : {}) };
       return current;
     } catch (e) {
       const err = e as { code?: string; message?: string };
@@ -92,7 +198,7 @@ export async function initBackend(requested: BackendChoice = 'auto'): Promise<Ba
   throw new BackendUnavailable(
     requested === 'auto'
       ? `no TensorFlow.js backend could start (${why})`
-      : `backend "${requested}" is not available (${why}); install ${requested === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : requested === 'tensorflow' ? '@tensorflow/tfjs-node' : 'the package'} or use --backend auto`,
+      : `backend "${requested}" is not available (${why}); ${requested === 'webgpu' ? 'fix what it names' : `install ${requested === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : requested === 'tensorflow' ? '@tensorflow/tfjs-node' : 'the package'}`} or use --backend auto`,
   );
 }
 

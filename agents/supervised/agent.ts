@@ -13,7 +13,7 @@
 import type { SupervisedParams } from './definition.js';
 import { sampleDistinct, statefulStream } from '../../envs/rng.js';
 import { optimalMnlSlate, topK } from '../../policies/slates.js';
-import { type BackendChoice, type BackendInfo, initBackend } from '../../policies/backend.js';
+import { type BackendChoice, type BackendInfo, agentBackend } from '../../policies/backend.js';
 import { type Agent, type AgentContext, type AgentEnvInfo, type AgentObservation, assertFiniteObservation, BaseAgent, IncompatibleEnv, type Transitions } from '../api.js';
 import { LogBuilder, type ImpressionLog } from './logging.js';
 import { type ModelKind, PredictionModel } from './models.js';
@@ -79,7 +79,7 @@ export class SupervisedAgent extends BaseAgent<SupervisedParams> {
 
   /** Steps 1-4: select the backend, log, fit. */
   async init(deps: SupervisedDeps): Promise<this> {
-    this.backend = await initBackend(this.params.backend);
+    this.backend = await agentBackend(this.params.backend);
     const b = this.params.behaviour;
     const behaviour = b === 'random' ? null : await deps.makeBehaviour(b, this.seed);
     this.pipeline = runPipeline(this.options(behaviour, this.seed, this.params.epochs));

@@ -9,17 +9,18 @@ import { duration, out, readSpecFile, tfjsParts, UsageError } from './common.js'
 export const benchCommand = (cli: Argv): Argv =>
   cli.command(
     'bench <what>',
-    'Benchmark env steps per second (envs), agent training throughput per backend (agents), or a sweep\'s wall time against workers, local and on the queue (scaling)',
+    'Benchmark env steps per second (envs), agent training throughput per backend (agents), a dense network\'s training step per backend and batch size (dense: where webgpu overtakes wasm), or a sweep\'s wall time against workers, local and on the queue (scaling)',
     (y) =>
       y
-        .positional('what', { choices: ['envs', 'agents', 'scaling'] as const, demandOption: true })
-        .option('seconds', { type: 'number', default: 1, describe: 'envs: seconds per measured run' })
+        .positional('what', { choices: ['envs', 'agents', 'dense', 'scaling'] as const, demandOption: true })
+        .option('seconds', { type: 'number', default: 1, describe: 'envs: seconds per measured run; dense: per batch size' })
         .option('runs', { type: 'number', default: 5, describe: 'envs: measured runs per row (median reported)' })
         .option('batch', { type: 'number', default: 1024, describe: 'envs: users per batch' })
         .option('env', { type: 'string', array: true, describe: 'envs: only these envs' })
         .option('backends', { type: 'string', array: true, describe: 'agents: backends to measure (default: every available one)' })
         .option('user-steps', { type: 'number', default: 32768, describe: 'agents: measured user-steps per row (a multiple of --num-envs)' })
         .option('num-envs', { type: 'number', default: 64, describe: 'agents: users stepped together' })
+        .option('batches', { type: 'number', array: true, describe: 'dense: rows per training step (default: 256 1024 4096 16384 65536)' })
         .option('spec', { type: 'string', default: 'experiments/specs/flagship.json', describe: 'scaling: the spec file to run' })
         .option('full', { type: 'boolean', default: false, describe: 'scaling: run the full spec (default: its --quick version)' })
         .option('workers', { type: 'number', array: true, describe: 'scaling: local worker counts (default: 1 2)' })
@@ -31,6 +32,7 @@ export const benchCommand = (cli: Argv): Argv =>
         .example('$0 bench envs', 'the env table, printed')
         .example('$0 bench envs --out results/bench/envs.json', "regenerate the README's committed env table")
         .example('$0 bench agents --backends wasm cpu', 'PPO and SlateQ training throughput per backend')
+        .example('$0 bench dense --backends wasm webgpu', 'a dense training step per batch size on wasm and on WebGPU (Dawn), and where WebGPU overtakes')
         .example('$0 bench scaling --queue redis://127.0.0.1:6379/0 --out results/bench/scaling.json', "the README's scaling table: the quick flagship with 1 and 2 workers, locally and on the queue"),
     async (a) => {
       const outPath = a.out;
@@ -56,11 +58,36 @@ export const benchCommand = (cli: Argv): Argv =>
         out(a.json ? JSON.stringify(result, null, 2) : `${formatScaling(result)}\n\n${where}`);
         return;
       }
+      if (a.what === 'dense') {
+        const batches = a.batches ?? [256, 1024, 4096, 16384, 65536];
+        if (batches.length === 0 || batches.some((b) => !Number.isInteger(b) || b < 1 || b > 1_048_576)) throw new UsageError(`bench dense: --batches must list integers in [1, 1048576] (got ${JSON.stringify(a.batches)})`);
+        if (!(a.seconds > 0 && a.seconds <= 60)) throw new UsageError(`bench dense: --seconds must be in (0, 60] (got ${a.seconds})`);
+        const { initBackend } = await import('../../policies/backend.js');
+        const available: BackendName[] = [];
+        const skipped: string[] = [];
+        for (const b of (a.backends ?? ['wasm', 'webgpu', 'tensorflow-gpu', 'tensorflow']) as BackendName[]) {
+          if (!BACKEND_CHOICES.includes(b) || (b as string) === 'auto') throw new UsageError(`bench dense: unknown backend ${JSON.stringify(b)}; allowed: tensorflow-gpu, webgpu, tensorflow, wasm, cpu`);
+          try {
+            await initBackend(b);
+            available.push(b);
+          } catch (e) {
+            if (a.backends) throw e;
+            skipped.push(`${b}: ${(e as Error).message}`);
+          }
+        }
+        const { benchDense, formatDenseBench } = await import('../bench-dense.js');
+        if (!a.json) process.stderr.write(`bench dense: backends ${available.join(', ')}; batches ${batches.join(', ')}; a line per row\n${skipped.map((x) => `  skipped ${x}\n`).join('')}`);
+        const res = await benchDense({ backends: available, batches, seconds: a.seconds, onRow: a.json ? undefined : (r) => process.stderr.write(`  ${r.backend} (${r.device}), batch ${r.batch}: ${r.msPerStep.toFixed(2)} ms per step\n`) });
+        const result = { command: `egym bench dense --backends ${available.join(' ')} --batches ${batches.join(' ')} --seconds ${a.seconds}`, machine: machineInfo(), skipped, ...res };
+        const where = save(result);
+        out(a.json ? JSON.stringify(result, null, 2) : `${formatDenseBench(res)}\n\n${where}`);
+        return;
+      }
       if (a.what === 'agents') {
         const { initBackend, benchAgents, formatAgentBench } = await tfjsParts();
         const available: BackendName[] = [];
         for (const b of (a.backends ?? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']) as BackendName[]) {
-          if (!BACKEND_CHOICES.includes(b) || (b as string) === 'auto') throw new UsageError(`bench agents: unknown backend ${JSON.stringify(b)}; allowed: tensorflow-gpu, tensorflow, wasm, cpu`);
+          if (!BACKEND_CHOICES.includes(b) || (b as string) === 'auto') throw new UsageError(`bench agents: unknown backend ${JSON.stringify(b)}; allowed: tensorflow-gpu, webgpu, tensorflow, wasm, cpu`);
           try {
             await initBackend(b);
             available.push(b);

@@ -25,8 +25,8 @@ export const pipelineCommand = (cli: Argv): Argv =>
     async (a) => {
       envSpec(a.env);
       if (!Number.isInteger(a.users) || a.users < 10) throw new UsageError('pipeline: --users must be an integer >= 10');
-      const { initBackend, runPipeline } = await tfjsParts();
-      const backend = await initBackend(a.backend);
+      const { agentBackend, runPipeline } = await tfjsParts();
+      const backend = await agentBackend(a.backend);
       // Progress from the first second: the logged user-steps as they run (then the models are fitted).
       if (!a.json) process.stderr.write(`pipeline: logging ${a.users} users of ${a.env} with uniform random slates, then fitting the ${a.model} click and watch-time models\n`);
       let logged = 0;
