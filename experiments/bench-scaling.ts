@@ -41,6 +41,12 @@ export interface ScalingRow {
   cellsPerMinute: number;
   /** Median time with 1 worker of the same mode / this median. */
   speedup: number | null;
+  /**
+   * The same ratio within each repetition (the 1-worker run and this one, run minutes apart), and their median:
+   * steadier than the ratio of medians when the machine's speed drifts between repetitions.
+   */
+  pairedSpeedups: number[];
+  medianPairedSpeedup: number | null;
 }
 
 export interface ScalingResult {
@@ -121,6 +127,21 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
+/** Rows from the measured seconds per configuration ("local:2", "queue:1", ...), in the order they ran. */
+export function scalingRows(times: Map<string, number[]>, cells: number, workers: number[], queueWorkers: number[]): ScalingRow[] {
+  const rows: ScalingRow[] = [];
+  for (const [mode, list] of [['local', workers], ['queue', queueWorkers]] as const) {
+    const base = times.get(`${mode}:1`);
+    for (const w of list) {
+      const s = times.get(`${mode}:${w}`)!;
+      const m = median(s);
+      const paired = base ? s.map((x, i) => Math.round((base[i]! / x) * 100) / 100) : [];
+      rows.push({ mode, workers: w, seconds: s.map((x) => Math.round(x * 10) / 10), medianSeconds: Math.round(m * 10) / 10, cellsPerMinute: Math.round((cells / m) * 600) / 10, speedup: base ? Math.round((median(base) / m) * 100) / 100 : null, pairedSpeedups: paired, medianPairedSpeedup: base ? Math.round(median(paired.length ? paired : [1]) * 100) / 100 : null });
+    }
+  }
+  return rows;
+}
+
 export async function benchScaling(o: ScalingOptions): Promise<ScalingResult> {
   const say = o.onLine ?? (() => undefined);
   const quickArgs = o.quick ? ['--quick'] : [];
@@ -150,15 +171,7 @@ export async function benchScaling(o: ScalingOptions): Promise<ScalingResult> {
       }
     }
   }
-  const rows: ScalingRow[] = [];
-  for (const [mode, list] of [['local', o.workers], ['queue', queueWorkers]] as const) {
-    const base = times.get(`${mode}:1`);
-    for (const w of list) {
-      const s = times.get(`${mode}:${w}`)!;
-      const m = median(s);
-      rows.push({ mode, workers: w, seconds: s.map((x) => Math.round(x * 10) / 10), medianSeconds: Math.round(m * 10) / 10, cellsPerMinute: Math.round((cells / m) * 600) / 10, speedup: base ? Math.round((median(base) / m) * 100) / 100 : null });
-    }
-  }
+  const rows = scalingRows(times, cells, o.workers, queueWorkers);
   let queueOverhead: ScalingResult['queueOverhead'] = null;
   if (o.queue) {
     // Many tiny cells (random agent, no training, 20 users each): what is left is the per-cell cost of the path.
@@ -191,8 +204,8 @@ export async function benchScaling(o: ScalingOptions): Promise<ScalingResult> {
 }
 
 export function formatScaling(r: ScalingResult): string {
-  const lines = ['| path | workers | median s | runs (s) | cells/min | speedup |', '|---|---|---|---|---|---|'];
-  for (const x of r.rows) lines.push(`| ${x.mode} | ${x.workers} | ${x.medianSeconds} | ${x.seconds.join(', ')} | ${x.cellsPerMinute} | ${x.speedup === null ? '' : `${x.speedup}x`} |`);
+  const lines = ['| path | workers | median s | runs (s) | cells/min | speedup (medians) | speedup per repetition (median) |', '|---|---|---|---|---|---|---|'];
+  for (const x of r.rows) lines.push(`| ${x.mode} | ${x.workers} | ${x.medianSeconds} | ${x.seconds.join(', ')} | ${x.cellsPerMinute} | ${x.speedup === null ? '' : `${x.speedup}x`} | ${x.pairedSpeedups.length ? `${x.pairedSpeedups.join(', ')} (${x.medianPairedSpeedup}x)` : ''} |`);
   if (r.queueOverhead) {
     const q = r.queueOverhead;
     lines.push('', `Queue overhead: ${q.cells} tiny cells in ${q.localSeconds} s on one local worker thread, ${q.queueSeconds} s through the queue with one egym worker: ${q.perCellMs} ms per cell.`);

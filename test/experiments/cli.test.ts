@@ -93,6 +93,8 @@ describe('egym CLI (spawned)', () => {
     expect(j.summarySha256).toMatch(/^[0-9a-f]{64}$/);
     expect(j.rows.map((x: { mode: string; workers: number }) => `${x.mode}:${x.workers}`)).toEqual(['local:1', 'local:2']);
     expect(j.rows[0].speedup).toBe(1);
+    expect(j.rows[1].pairedSpeedups).toHaveLength(1);
+    expect(j.rows[1].medianPairedSpeedup).toBe(j.rows[1].pairedSpeedups[0]);
     expect(j.rows[1].medianSeconds).toBeGreaterThan(0);
     expect(j.queueOverhead).toBeNull();
     expect(r.stdout).toMatch(/\| local \| 2 \|/);
