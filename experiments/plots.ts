@@ -119,6 +119,7 @@ export async function makePlots(s: Summary, results: CellResult[]): Promise<Reco
   }
   // Training diagnostics: every logged update scalar of each learning agent, one line per seed, one panel per
   // scalar (independent y scales), so a plateau or a collapse shows without rerunning.
+  const SPS_PANEL = 'SPS: training user-steps/s (wall clock)';
   const COUNTERS = new Set(['iteration', 'gradient_steps', 'replay', 'retrains', 'windowImpressions', 'skipped']);
   const byLabel = new Map<string, { seed: number; steps: number; scalar: string; value: number }[]>();
   for (const r of [...results].sort((a, b) => a.cell.index - b.cell.index)) {
@@ -127,6 +128,8 @@ export async function makePlots(s: Summary, results: CellResult[]): Promise<Reco
     const name = groupName({ label: r.cell.label, point: r.cell.point, oracle: r.cell.oracle });
     const rows = byLabel.get(name) ?? byLabel.set(name, []).get(name)!;
     for (const p of log) for (const [k, v] of Object.entries(p.metrics)) if (!COUNTERS.has(k)) rows.push({ seed: r.cell.seed, steps: p.userSteps, scalar: k, value: v });
+    // CleanRL's SPS, from the cell's wall-clock timing (the one panel that differs between runs).
+    for (const p of r.timing.sps ?? []) rows.push({ seed: r.cell.seed, steps: p.userSteps, scalar: SPS_PANEL, value: p.sps });
   }
   for (const [name, rows] of byLabel) {
     plots[`training-${name.replace(/[^A-Za-z0-9_-]+/g, '_')}`] = await render({

@@ -93,6 +93,23 @@ class TrainLog {
   }
 }
 
+/** Training user-steps per second of training so far (CleanRL's SPS), one point per window of vector steps. */
+class SpsLog {
+  readonly points: { userSteps: number; sps: number }[] = [];
+  private lastWindow = -1;
+  constructor(
+    private readonly window: number,
+    private readonly B: number,
+  ) {}
+  add(step: number, seconds: number): void {
+    const w = Math.floor(step / this.window);
+    const p = { userSteps: (step + 1) * this.B, sps: seconds > 0 ? ((step + 1) * this.B) / seconds : 0 };
+    if (w === this.lastWindow) this.points[this.points.length - 1] = p;
+    else this.points.push(p);
+    this.lastWindow = w;
+  }
+}
+
 export interface CellResult {
   format: 'engagement-gym/cell';
   version: 1;
@@ -114,8 +131,12 @@ export interface CellResult {
    */
   train: { userSteps: number; episodes: number; lastMetrics: Record<string, number>; log?: TrainLogPoint[] };
   backend: string | null;
-  /** Wall-clock facts: excluded from summaries (they differ between runs). */
-  timing: { wallSeconds: number; trainUserStepsPerSecond: number };
+  /**
+   * Wall-clock facts: excluded from summaries (they differ between runs). `sps`: CleanRL's SPS, training
+   * user-steps per second of training so far (evaluations excluded), at the end of each of the training log's
+   * windows (at most 200 points); absent for agents that do not update.
+   */
+  timing: { wallSeconds: number; trainUserStepsPerSecond: number; sps?: { userSteps: number; sps: number }[] };
   checkpoint?: AgentCheckpoint;
   /** Every update's scalars (the runner writes them to train-logs/<key>.jsonl and drops them from the result). */
   trainUpdates?: TrainUpdate[];
@@ -270,6 +291,9 @@ export async function runCell(cell: Cell, opts: RunCellOptions = {}): Promise<Ce
   let episodes = 0;
   let lastMetrics: Record<string, number> = {};
   const trainLog = new TrainLog(Math.max(1, Math.ceil(totalSteps / 200)), B);
+  // CleanRL's SPS at the end of each training-log window (wall clock: kept in the cell's timing, never in results).
+  const sps = new SpsLog(Math.max(1, Math.ceil(totalSteps / 200)), B);
+  let trainedMs = 0;
   const t1 = performance.now(); // clock-ok
   // An agent that neither observes nor updates cannot change with training: its curve is its untrained point.
   const learns = typeof agent.observe === 'function' || typeof agent.update === 'function';
@@ -283,11 +307,15 @@ export async function runCell(cell: Cell, opts: RunCellOptions = {}): Promise<Ce
       const chunk = evalEvery > 0 ? Math.min(evalEvery, totalSteps - done) : totalSteps - done;
       const at = done;
       const every = Math.max(1, Math.floor(totalSteps / 200));
+      const chunkStart = performance.now(); // clock-ok (SPS: reported, never used in results)
       const r = trainAgent(learner, env, {
         steps: chunk,
         seed: 100000 + cell.seed,
         resume: done > 0,
-        onUpdate: (m, t) => trainLog.add(m, at + t),
+        onUpdate: (m, t) => {
+          trainLog.add(m, at + t);
+          sps.add(at + t, (trainedMs + performance.now() - chunkStart) / 1000); // clock-ok
+        },
         onProgress: report
           ? (t) => {
               progress.trainUserSteps = (at + t) * B;
@@ -295,6 +323,7 @@ export async function runCell(cell: Cell, opts: RunCellOptions = {}): Promise<Ce
             }
           : undefined,
       });
+      trainedMs += performance.now() - chunkStart; // clock-ok
       episodes += r.episodes.length;
       if (Object.keys(r.metrics).length > 0) lastMetrics = r.metrics;
       done += chunk;
@@ -321,7 +350,7 @@ export async function runCell(cell: Cell, opts: RunCellOptions = {}): Promise<Ce
     },
     train: { userSteps: totalSteps * B, episodes, lastMetrics, log: (trainLog.flush(), trainLog.points) },
     backend: (agent as { backend?: { name: string } }).backend?.name ?? (agentSpec(cell.agentId).usesTf ? ((await import('../policies/backend.js')).backendInfo()?.name ?? null) : null),
-    timing: { wallSeconds: (performance.now() - t0) / 1000, trainUserStepsPerSecond: trainSeconds > 0 ? (totalSteps * B) / trainSeconds : 0 }, // clock-ok
+    timing: { wallSeconds: (performance.now() - t0) / 1000, trainUserStepsPerSecond: trainSeconds > 0 ? (totalSteps * B) / trainSeconds : 0, ...(sps.points.length > 0 ? { sps: sps.points } : {}) }, // clock-ok
   };
   if (trainLog.all.length > 0) result.trainUpdates = trainLog.all;
   if (opts.keepCheckpoint) result.checkpoint = agent.save();

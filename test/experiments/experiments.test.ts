@@ -513,7 +513,8 @@ describe('training logs', () => {
       const ppo = cells.find((c) => c.cell.label === 'ppo');
       const rnd = cells.find((c) => c.cell.label === 'random');
       const full = read(join(d, 'train-logs'), `${ppo.key}.jsonl`).trim().split('\n').map((l) => JSON.parse(l) as { label: string; update: number; userSteps: number; metrics: Record<string, number> });
-      return { d, ppo: ppo.train.log as { userSteps: number; updates: number; metrics: Record<string, number> }[], rnd: rnd.train.log, full, rndFull: existsSync(join(d, 'train-logs', `${rnd.key}.jsonl`)) };
+      const timingOf = (key: string) => read(join(d, 'cells'), readdirSync(join(d, 'cells')).find((f) => f.startsWith(key))!).trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.type === 'timing');
+      return { d, ppo: ppo.train.log as { userSteps: number; updates: number; metrics: Record<string, number> }[], rnd: rnd.train.log, full, rndFull: existsSync(join(d, 'train-logs', `${rnd.key}.jsonl`)), sps: timingOf(ppo.key).sps as { userSteps: number; sps: number }[], rndSps: timingOf(rnd.key).sps };
     };
     const a = await logs(0);
     // 40 vector steps, an update every 4: 10 updates, one per window (window = ceil(40 / 200) = 1 step).
@@ -529,6 +530,12 @@ describe('training logs', () => {
     expect(a.rndFull).toBe(false);
     expect(existsSync(join(a.d, 'plots', 'training-ppo.svg'))).toBe(true);
     expect(read(a.d, 'report.html')).toContain('Training diagnostics of ppo');
+    // CleanRL's SPS, from the clock, stays in the cell's timing line (never in the log or the summary) and is plotted.
+    expect(a.sps.map((p) => p.userSteps)).toEqual(a.ppo.map((p) => p.userSteps));
+    expect(a.sps.every((p) => p.sps > 0 && Number.isFinite(p.sps))).toBe(true);
+    expect(a.rndSps).toBeUndefined();
+    expect(read(join(a.d, 'plots'), 'training-ppo.svg')).toContain('SPS: training user-steps/s (wall clock)');
+    expect(read(a.d, 'summary.json')).not.toMatch(/sps/i);
     const b = await logs(2);
     expect(b.ppo).toEqual(a.ppo);
     expect(b.full).toEqual(a.full);
