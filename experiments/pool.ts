@@ -21,8 +21,6 @@ export interface PoolOptions {
   onProgress?: (index: number, p: CellProgress) => void;
   /** A running cell's learning-curve point, as soon as it is evaluated. */
   onCurvePoint?: (index: number, p: CurvePoint) => void;
-  /** Run even a single cell in a worker thread (keeps this thread's event loop free: the queue worker's lock). */
-  forceThreads?: boolean;
   /**
    * Called once, with several threads, when the last cell has been dispatched: from then on threads finish and
    * leave cores free (the runner loads and warms the report's plotting then, overlapping it with the last cells).
@@ -145,7 +143,7 @@ export class CellThread {
 }
 
 export async function runPool(cells: Cell[], opts: PoolOptions): Promise<void> {
-  if (opts.workers <= 0 || (cells.length <= 1 && !opts.forceThreads)) {
+  if (opts.workers <= 0 || cells.length <= 1) {
     for (const c of cells) {
       if (opts.stopped?.()) return;
       opts.onResult(

@@ -9,10 +9,12 @@
  * `webgpu` (@tensorflow/tfjs-backend-webgpu on Dawn: the `webgpu` package's prebuilt dawn.node, optional peer
  * dependencies too) starts when asked for by name, and `auto` never picks it: in Node it can only read results
  * back asynchronously (see {@link WEBGPU_SYNC_READS}), and the agents act synchronously, so no agent runs on it.
- * `egym bench dense` measures it against wasm on the networks' dense layers, reading asynchronously. Measured facts behind this module
- * (../shared/reference/deps-probe.md): wasm trains about 10x faster than cpu with a custom dense gradient
- * ({@link dense}); wasm's gradient of `gather` is missing and `gather` with batchDims returns wrong values,
- * so pick log-probabilities with oneHot x logSoftmax; wasm threads do not work in Node.
+ * `egym bench dense` measures it against wasm on the networks' dense layers, reading asynchronously.
+ *
+ * Measured facts behind this module (../shared/reference/deps-probe.md): wasm trains about 10x faster than cpu
+ * with a custom dense gradient ({@link dense}); wasm's gradient of `gather` is missing and `gather` with
+ * batchDims returns wrong values, so pick log-probabilities with oneHot x logSoftmax; wasm threads do not work
+ * in Node.
  */
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';

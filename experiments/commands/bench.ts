@@ -17,7 +17,7 @@ export const benchCommand = (cli: Argv): Argv =>
         .option('runs', { type: 'number', default: 5, describe: 'envs: measured runs per row (median reported)' })
         .option('batch', { type: 'number', default: 1024, describe: 'envs: users per batch' })
         .option('env', { type: 'string', array: true, describe: 'envs: only these envs' })
-        .option('backends', { type: 'string', array: true, describe: 'agents: backends to measure (default: every available one)' })
+        .option('backends', { type: 'string', array: true, describe: 'agents, dense: backends to measure (default: every available one)' })
         .option('user-steps', { type: 'number', default: 32768, describe: 'agents: measured user-steps per row (a multiple of --num-envs)' })
         .option('num-envs', { type: 'number', default: 64, describe: 'agents: users stepped together' })
         .option('batches', { type: 'number', array: true, describe: 'dense: rows per training step (default: 256 1024 4096 16384 65536)' })
