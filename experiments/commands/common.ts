@@ -36,6 +36,7 @@ export const REPRODUCTIONS: Record<string, string> = {
   'adaptive-drift': 'adaptive-drift.json',
   'slateq-noclick': 'slateq-noclick.json',
   'ppo-study': 'ppo-study.json',
+  'ppo-knobs': 'ppo-knobs.json',
 };
 
 /**
