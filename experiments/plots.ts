@@ -119,7 +119,7 @@ export async function makePlots(s: Summary, results: CellResult[]): Promise<Reco
   }
   // Training diagnostics: every logged update scalar of each learning agent, one line per seed, one panel per
   // scalar (independent y scales), so a plateau or a collapse shows without rerunning.
-  const SPS_PANEL = 'SPS: training user-steps/s (wall clock)';
+  const SPS_PANEL = 'SPS (wall clock)';
   const COUNTERS = new Set(['iteration', 'gradient_steps', 'replay', 'retrains', 'windowImpressions', 'skipped']);
   const byLabel = new Map<string, { seed: number; steps: number; scalar: string; value: number }[]>();
   for (const r of [...results].sort((a, b) => a.cell.index - b.cell.index)) {

@@ -534,7 +534,7 @@ describe('training logs', () => {
     expect(a.sps.map((p) => p.userSteps)).toEqual(a.ppo.map((p) => p.userSteps));
     expect(a.sps.every((p) => p.sps > 0 && Number.isFinite(p.sps))).toBe(true);
     expect(a.rndSps).toBeUndefined();
-    expect(read(join(a.d, 'plots'), 'training-ppo.svg')).toContain('SPS: training user-steps/s (wall clock)');
+    expect(read(join(a.d, 'plots'), 'training-ppo.svg')).toContain('SPS (wall clock)');
     expect(read(a.d, 'summary.json')).not.toMatch(/sps/i);
     const b = await logs(2);
     expect(b.ppo).toEqual(a.ppo);
