@@ -45,6 +45,8 @@ export interface QueueRunOptions {
   stopped?: () => boolean;
   /** How often the submitter checks its jobs (ms). */
   pollMs?: number;
+  /** Every this many checks, each pending job is looked at on its own (lost jobs enqueued again); 10 by default. */
+  fullScanEvery?: number;
 }
 
 /** Enqueue the cells (or find their jobs) and hand each result to onResult as its job completes. */
@@ -55,26 +57,45 @@ export async function runOnQueue(cells: Cell[], opts: QueueRunOptions): Promise<
   // Enqueued longest expected first (the queue is FIFO), so that no long cell starts last and holds the sweep.
   const pending = new Map(longestFirst(cells).map((c) => [`${opts.runId}-${c.key}`, c]));
   const add = (id: string, c: Cell) => queue.add('cell', { cell: c, keepCheckpoint: opts.keepCheckpoint }, { jobId: id, attempts: 3, removeOnComplete: false, removeOnFail: false });
+  // Per-job checks (getJob + getState for every pending cell: add the missing ones, collect, see failures) run at
+  // the first round and then every `fullEvery` rounds; the rounds between read the completed and failed lists in
+  // bulk, so a poll costs Redis a few calls, not two per pending cell.
+  const fullEvery = opts.fullScanEvery ?? 10;
+  const failedOut = (c: Cell, job: { attemptsMade: number; failedReason?: string }) =>
+    new EgymError('CELL_FAILED', `cell ${c.key} (${c.label}, seed ${c.seed}) failed on the queue ${job.attemptsMade} times: ${job.failedReason}`);
   try {
-    while (pending.size > 0 && !opts.stopped?.()) {
-      for (const [id, c] of [...pending]) {
-        let result: CellResult | null = null;
-        try {
-          const job = await queue.getJob(id);
-          if (!job) {
-            await add(id, c); // new, or lost by a Redis restart
-            continue;
+    for (let round = 0; pending.size > 0 && !opts.stopped?.(); round++) {
+      const results: [string, CellResult][] = [];
+      try {
+        if (round % fullEvery === 0) {
+          for (const [id, c] of pending) {
+            const job = await queue.getJob(id);
+            if (!job) {
+              await add(id, c); // new, or lost by a Redis restart
+              continue;
+            }
+            const state = await job.getState();
+            if (state === 'completed') results.push([id, job.returnvalue as CellResult]);
+            else if (state === 'failed' && job.attemptsMade >= (job.opts.attempts ?? 1)) throw failedOut(c, job);
           }
-          const state = await job.getState();
-          if (state === 'completed') result = job.returnvalue as CellResult;
-          else if (state === 'failed' && job.attemptsMade >= (job.opts.attempts ?? 1)) {
-            throw new EgymError('CELL_FAILED', `cell ${c.key} (${c.label}, seed ${c.seed}) failed on the queue ${job.attemptsMade} times: ${job.failedReason}`);
+        } else {
+          // Ids only (other runs' uncollected results are not fetched), then this run's finished jobs one by one.
+          for (const id of await queue.getRanges(['completed'])) {
+            if (!pending.has(id)) continue;
+            const job = await queue.getJob(id);
+            if (job) results.push([id, job.returnvalue as CellResult]);
           }
-        } catch (e) {
-          if (e instanceof EgymError) throw e;
-          // Redis unreachable (restarting): try again at the next check.
+          for (const id of await queue.getRanges(['failed'])) {
+            const c = pending.get(id);
+            const job = c ? await queue.getJob(id) : undefined;
+            if (c && job && job.attemptsMade >= (job.opts.attempts ?? 1)) throw failedOut(c, job);
+          }
         }
-        if (!result) continue;
+      } catch (e) {
+        if (e instanceof EgymError) throw e;
+        // Redis unreachable (restarting): what was read is kept; the rest at the next check.
+      }
+      for (const [id, result] of results) {
         // Written here, outside the Redis error handling: a failure to write is the run's error, never retried silently.
         opts.onResult(result);
         pending.delete(id);

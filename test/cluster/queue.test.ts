@@ -10,6 +10,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runExperiment } from '../../experiments/experiment.js';
+import { expandCells } from '../../experiments/cells.js';
+import { resolveSpec } from '../../experiments/spec.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const REDIS = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p));
@@ -95,6 +97,25 @@ describe.skipIf(!REDIS)('queue on a real redis-server', () => {
     // A second submission of the same spec reuses every finished cell.
     const again = await runExperiment(spec('queue', 2), { workers: 0, out, queue: url });
     expect(again).toMatchObject({ ran: 0, skipped: 8, complete: true });
+  });
+
+  it('a check reads the job lists in bulk: each pending job is read on its own only every tenth check', async () => {
+    const { runOnQueue } = await import('../../experiments/queue.js');
+    const { Redis } = await import('ioredis');
+    const cells = expandCells(resolveSpec(spec('queue-bulk', 30))); // 120 cells, no worker: all stay pending
+    const r = new Redis({ host: '127.0.0.1', port, db: 3 });
+    await r.config('RESETSTAT');
+    let checks = 0;
+    await runOnQueue(cells, { url: `redis://127.0.0.1:${port}/3`, runId: 'bulk-test', keepCheckpoint: false, onResult: () => undefined, stopped: () => ++checks > 20, pollMs: 5 });
+    const stats = await r.info('commandstats');
+    const calls = (cmd: string) => Number(new RegExp(`cmdstat_${cmd}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+    // 20 checks: per-job reads (HGETALL) at the 1st (which also enqueues) and the 11th, about 2 x 120, where a
+    // per-job read at every check would make 20 x 120.
+    expect(calls('hgetall')).toBeGreaterThanOrEqual(120);
+    expect(calls('hgetall')).toBeLessThan(4 * 120);
+    expect(await r.keys('bull:egym-cells:bulk-test-*')).not.toHaveLength(0); // the jobs were enqueued
+    await r.flushdb();
+    r.disconnect();
   });
 
   it('results that no submitter collected (it stopped) are collected by the next submission, not recomputed', async () => {
