@@ -60,7 +60,7 @@ export async function runOnQueue(cells: Cell[], opts: QueueRunOptions): Promise<
   // Per-job checks (getJob + getState for every pending cell: add the missing ones, collect, see failures) run at
   // the first round and then every `fullEvery` rounds; the rounds between read the completed and failed lists in
   // bulk, so a poll costs Redis a few calls, not two per pending cell.
-  const fullEvery = opts.fullScanEvery ?? 10;
+  const fullEvery = Math.max(1, Math.floor(opts.fullScanEvery ?? 10));
   const failedOut = (c: Cell, job: { attemptsMade: number; failedReason?: string }) =>
     new EgymError('CELL_FAILED', `cell ${c.key} (${c.label}, seed ${c.seed}) failed on the queue ${job.attemptsMade} times: ${job.failedReason}`);
   try {
