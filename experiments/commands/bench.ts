@@ -6,6 +6,27 @@ import type { BackendName } from '../../policies/backend-choices.js';
 import { BACKEND_CHOICES } from '../../policies/backend-choices.js';
 import { duration, out, readSpecFile, tfjsParts, UsageError } from './common.js';
 
+/**
+ * The backends a benchmark runs on: each named one must start (its error is the command's); without names, every
+ * default that starts, and why the others did not.
+ */
+async function startBackends(what: string, named: string[] | undefined, defaults: BackendName[]): Promise<{ available: BackendName[]; skipped: string[] }> {
+  const { initBackend } = await import('../../policies/backend.js');
+  const available: BackendName[] = [];
+  const skipped: string[] = [];
+  for (const b of (named ?? defaults) as BackendName[]) {
+    if (!BACKEND_CHOICES.includes(b) || (b as string) === 'auto') throw new UsageError(`bench ${what}: unknown backend ${JSON.stringify(b)}; allowed: tensorflow-gpu, webgpu, tensorflow, wasm, cpu`);
+    try {
+      await initBackend(b);
+      available.push(b);
+    } catch (e) {
+      if (named) throw e;
+      skipped.push(`${b}: ${(e as Error).message}`);
+    }
+  }
+  return { available, skipped };
+}
+
 export const benchCommand = (cli: Argv): Argv =>
   cli.command(
     'bench <what>',
@@ -62,19 +83,7 @@ export const benchCommand = (cli: Argv): Argv =>
         const batches = a.batches ?? [256, 1024, 4096, 16384, 65536];
         if (batches.length === 0 || batches.some((b) => !Number.isInteger(b) || b < 1 || b > 1_048_576)) throw new UsageError(`bench dense: --batches must list integers in [1, 1048576] (got ${JSON.stringify(a.batches)})`);
         if (!(a.seconds > 0 && a.seconds <= 60)) throw new UsageError(`bench dense: --seconds must be in (0, 60] (got ${a.seconds})`);
-        const { initBackend } = await import('../../policies/backend.js');
-        const available: BackendName[] = [];
-        const skipped: string[] = [];
-        for (const b of (a.backends ?? ['wasm', 'webgpu', 'tensorflow-gpu', 'tensorflow']) as BackendName[]) {
-          if (!BACKEND_CHOICES.includes(b) || (b as string) === 'auto') throw new UsageError(`bench dense: unknown backend ${JSON.stringify(b)}; allowed: tensorflow-gpu, webgpu, tensorflow, wasm, cpu`);
-          try {
-            await initBackend(b);
-            available.push(b);
-          } catch (e) {
-            if (a.backends) throw e;
-            skipped.push(`${b}: ${(e as Error).message}`);
-          }
-        }
+        const { available, skipped } = await startBackends('dense', a.backends, ['wasm', 'webgpu', 'tensorflow-gpu', 'tensorflow']);
         const { benchDense, formatDenseBench } = await import('../bench-dense.js');
         if (!a.json) process.stderr.write(`bench dense: backends ${available.join(', ')}; batches ${batches.join(', ')}; a line per row\n${skipped.map((x) => `  skipped ${x}\n`).join('')}`);
         const res = await benchDense({ backends: available, batches, seconds: a.seconds, onRow: a.json ? undefined : (r) => process.stderr.write(`  ${r.backend} (${r.device}), batch ${r.batch}: ${r.msPerStep.toFixed(2)} ms per step\n`) });
@@ -84,17 +93,8 @@ export const benchCommand = (cli: Argv): Argv =>
         return;
       }
       if (a.what === 'agents') {
-        const { initBackend, benchAgents, formatAgentBench } = await tfjsParts();
-        const available: BackendName[] = [];
-        for (const b of (a.backends ?? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']) as BackendName[]) {
-          if (!BACKEND_CHOICES.includes(b) || (b as string) === 'auto') throw new UsageError(`bench agents: unknown backend ${JSON.stringify(b)}; allowed: tensorflow-gpu, webgpu, tensorflow, wasm, cpu`);
-          try {
-            await initBackend(b);
-            available.push(b);
-          } catch (e) {
-            if (a.backends) throw e;
-          }
-        }
+        const { benchAgents, formatAgentBench } = await tfjsParts();
+        const { available } = await startBackends('agents', a.backends, ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
         const userSteps = a['user-steps'];
         const numEnvs = a['num-envs'];
         if (!Number.isSafeInteger(numEnvs) || numEnvs < 1 || !Number.isSafeInteger(userSteps) || userSteps < numEnvs || userSteps % numEnvs !== 0) {
