@@ -2,6 +2,7 @@
  * `egym bench envs`: env steps per second, single-user and batched, random slates, median of several runs.
  * Benchmarks read the clock (this file only); library code never does.
  */
+import { median } from 'simple-statistics';
 import { cpus } from 'node:os';
 import { writeAtomic } from './results.js';
 import { listEnvs, make, makeVec } from '../envs/registry.js';
@@ -34,12 +35,6 @@ function slatePool(N: number, K: number): Int32Array {
   const pool = new Int32Array(POOL * K);
   for (let i = 0; i < POOL; i++) sampleDistinct(rng, N, K, pool, i * K);
   return pool;
-}
-
-function median(x: number[]): number {
-  const s = [...x].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 function timeSingle(id: string, seconds: number): number {

@@ -17,6 +17,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from 'simple-statistics';
 import { machineInfo } from './bench-envs.js';
 import { EgymError } from '../envs/errors.js';
 
@@ -121,11 +122,6 @@ async function startWorkers(url: string, n: number): Promise<{ stop(): Promise<v
     },
   };
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 /** Rows from the measured seconds per configuration ("local:2", "queue:1", ...), in the order they ran. */
 export function scalingRows(times: Map<string, number[]>, cells: number, workers: number[], queueWorkers: number[]): ScalingRow[] {
