@@ -13,24 +13,19 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { median } from 'simple-statistics';
 import { machineInfo } from './bench-envs.js';
+import { packageRoot } from './results.js';
 import { EgymError } from '../envs/errors.js';
 
 /** The egym command of this package (bin/egym.mjs next to its package.json; from the sources or installed). */
 export function egymBin(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const p = join(dir, 'package.json');
-    if (existsSync(p) && (JSON.parse(readFileSync(p, 'utf8')) as { name?: string }).name === 'engagement-gym') return join(dir, 'bin', 'egym.mjs');
-    const up = dirname(dir);
-    if (up === dir) throw new EgymError('USAGE', 'bench scaling: cannot find the engagement-gym package (bin/egym.mjs)');
-    dir = up;
-  }
+  const root = packageRoot();
+  if (!root) throw new EgymError('USAGE', 'bench scaling: cannot find the engagement-gym package (bin/egym.mjs)');
+  return join(root, 'bin', 'egym.mjs');
 }
 
 export interface ScalingRow {

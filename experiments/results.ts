@@ -203,15 +203,20 @@ export function cellHashes(runDir: string, keys: Iterable<string>): Map<string, 
  * from the sources, from dist/ and from an installed copy under node_modules).
  */
 export function packageJson(): { name: string; version: string } {
+  const root = packageRoot();
+  if (!root) return { name: 'engagement-gym', version: 'unknown' };
+  const j = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version?: string };
+  return { name: 'engagement-gym', version: j.version ?? '0.0.0' };
+}
+
+/** The folder of engagement-gym's own package.json (see packageJson), or null if none is found. */
+export function packageRoot(): string | null {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const p = join(dir, 'package.json');
-    if (existsSync(p)) {
-      const j = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string };
-      if (j.name === 'engagement-gym') return { name: j.name, version: j.version ?? '0.0.0' };
-    }
+    if (existsSync(p) && (JSON.parse(readFileSync(p, 'utf8')) as { name?: string }).name === 'engagement-gym') return dir;
     const up = dirname(dir);
-    if (up === dir) return { name: 'engagement-gym', version: 'unknown' };
+    if (up === dir) return null;
     dir = up;
   }
 }
