@@ -23,6 +23,7 @@ export const ppoParams = defineParams({
   maxGradNorm: param.number({ default: 0.5, min: 0, max: 1e6, minExclusive: true, description: 'global gradient norm clip' }),
   hidden: param.int({ default: 64, min: 1, max: 4096, description: 'hidden units of the actor and critic' }),
   hidden2: param.int({ default: 0, min: 0, max: 4096, description: 'second per-candidate layer of the scorer (0: thin head)' }),
+  episodeHistory: param.boolean({ default: false, description: 'append to the user features their running mean over the episode so far and log(1 + steps) (policies/history.ts)' }),
   normalizeObs: param.boolean({ default: true, description: 'running mean/std observation normalization' }),
   normalizeReward: param.boolean({ default: true, description: 'scale rewards by the running std of discounted returns' }),
   backend: param.enum({ default: 'auto', values: BACKEND_CHOICES, description: 'TensorFlow.js backend' }),

@@ -20,7 +20,9 @@ import { gumbelTopK, plLogProb, plLogProbTf, topOrdered } from '../policies/plac
 import { SlateScorer, ValueNet } from '../policies/scorer.js';
 import { type AgentContext, type AgentEnvInfo, type AgentObservation, assertFiniteObservation, assertFiniteTransitions, BaseAgent, PerUserStreams, type Transitions } from './api.js';
 import { computeGae } from './gae.js';
+import { EpisodeHistory, type HistoryState } from '../policies/history.js';
 import { InvalidArgument } from '../envs/errors.js';
+import type { VecObservation } from '../envs/core.js';
 
 export interface PpoMetrics {
   [k: string]: number;
@@ -67,6 +69,11 @@ export class PpoAgent extends BaseAgent<PpoParams> {
   private cWork = new Float32Array(0);
   private gWork = new Float64Array(0);
   private readonly evalStreams: PerUserStreams;
+  /** Episode-history features (episodeHistory): the training slots' and the evaluation slots' own. */
+  private readonly history: { train: EpisodeHistory; eval: EpisodeHistory } | null;
+  /** Width of the user rows the networks see (U, plus the history columns). */
+  private readonly Ua: number;
+  private hWork = new Float32Array(0);
   /** Forward / backward FLOPs performed (for throughput accounting). */
   flops = { inference: 0, update: 0 };
 
@@ -76,10 +83,13 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     this.backend = backend;
     const { U, F } = env.layout;
     const H = p.hidden;
-    this.actor = new SlateScorer(U, F, H, p.hidden2, 0.01, this.rng, 'actor');
-    this.critic = new ValueNet(U, F, H, this.rng, 'critic');
+    this.history = p.episodeHistory ? { train: new EpisodeHistory(U), eval: new EpisodeHistory(U) } : null;
+    const Ua = U + (this.history ? this.history.train.extra : 0);
+    this.Ua = Ua;
+    this.actor = new SlateScorer(Ua, F, H, p.hidden2, 0.01, this.rng, 'actor');
+    this.critic = new ValueNet(Ua, F, H, this.rng, 'critic');
     this.opt = new Adam([...this.actor.params.vars, ...this.critic.params.vars], p.lr, 1e-5);
-    this.userNorm = new RunningNorm(U);
+    this.userNorm = new RunningNorm(Ua);
     this.candNorm = new RunningNorm(F);
     this.evalStreams = new PerUserStreams(seed, 'ppo-eval');
   }
@@ -90,9 +100,9 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     if (this.B !== 0 && this.t !== 0) throw new InvalidArgument(`ppo: the number of envs changed from ${this.B} to ${B} in the middle of a rollout`);
     this.B = B;
     const M = this.params.numSteps;
-    const { U, N, F, K } = this.env.layout;
+    const { N, F, K } = this.env.layout;
     this.buf = {
-      user: new Float32Array(M * B * U),
+      user: new Float32Array(M * B * this.Ua),
       cand: new Float32Array(M * B * N * F),
       slates: new Int32Array(M * B * K),
       logp: new Float32Array(M * B),
@@ -105,9 +115,20 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     this.discReturn = new Float64Array(B);
   }
 
-  /** Normalized copies of the observation's user and candidate rows for all B slots. */
+  /**
+   * The user rows the networks see: the observation's own, or with the episode-history columns (`commit`: the
+   * rows join the history; `keepOwner`: a finished user's final observation). Without history, obs.user.
+   */
+  private userRows(obs: AgentObservation | (VecObservation & { userIndex: Float64Array; firstStep: Uint8Array }), B: number, training: boolean, opts: { commit: boolean; keepOwner?: boolean }): Float32Array {
+    if (!this.history) return obs.user;
+    if (this.hWork.length < B * this.Ua) this.hWork = new Float32Array(B * this.Ua);
+    return (training ? this.history.train : this.history.eval).augment(obs, B, this.hWork, opts);
+  }
+
+  /** Normalized copies of the user rows (width Ua) and the candidate rows for all B slots. */
   private normalize(obs: { user: Float32Array; candidates: Float32Array }, B: number, update: boolean): { u: Float32Array; c: Float32Array } {
-    const { U, N, F } = this.env.layout;
+    const { N, F } = this.env.layout;
+    const U = this.Ua;
     if (this.uWork.length !== B * U) this.uWork = new Float32Array(B * U);
     if (this.cWork.length !== B * N * F) this.cWork = new Float32Array(B * N * F);
     if (update && this.params.normalizeObs) {
@@ -126,7 +147,8 @@ export class PpoAgent extends BaseAgent<PpoParams> {
 
   /** Logits [B*N] and values [B] for normalized inputs. */
   private forward(u: Float32Array, c: Float32Array, B: number, withValue: boolean): { logits: Float32Array; values: Float32Array | null } {
-    const { U, N, F } = this.env.layout;
+    const { N, F } = this.env.layout;
+    const U = this.Ua;
     const res = tf.tidy(() => {
       const ut = tf.tensor2d(u, [B, U]);
       const ct = tf.tensor2d(c, [B * N, F]);
@@ -151,11 +173,12 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     assertFiniteObservation(this.id, obs, obs.B, obs.active);
     const B = obs.B;
     const out = this.out(B);
-    const { N, K, U, F } = this.env.layout;
+    const { N, K, F } = this.env.layout;
+    const U = this.Ua;
     if (this.gWork.length !== N) this.gWork = new Float64Array(N);
     const training = ctx.training;
     if (training) this.ensure(B);
-    const { u, c } = this.normalize(obs, B, training);
+    const { u, c } = this.normalize({ user: this.userRows(obs, B, training, { commit: true }), candidates: obs.candidates }, B, training);
     const { logits, values } = this.forward(u, c, B, training);
     for (let s = 0; s < B; s++) {
       if (!obs.active[s]) continue;
@@ -209,11 +232,14 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     }
     if (truncSlots.length > 0) {
       // Bootstrap truncated episodes from the value of their final observation (normalized with the current stats).
-      const { U, N, F } = this.env.layout;
+      const { N, F } = this.env.layout;
+      const U = this.Ua;
+      // The finished users' final rows, with the history they had (their episode's, not the next user's).
+      const finalUser = this.userRows({ ...tr.finalObservation, userIndex: tr.obs.userIndex, firstStep: tr.obs.firstStep }, B, true, { commit: false, keepOwner: true });
       const fu = new Float32Array(truncSlots.length * U);
       const fc = new Float32Array(truncSlots.length * N * F);
       truncSlots.forEach((s, i) => {
-        fu.set(tr.finalObservation.user.subarray(s * U, (s + 1) * U), i * U);
+        fu.set(finalUser.subarray(s * U, (s + 1) * U), i * U);
         fc.set(tr.finalObservation.candidates.subarray(s * N * F, (s + 1) * N * F), i * N * F);
       });
       const nu = this.params.normalizeObs ? this.userNorm.apply(fu, truncSlots.length, new Float32Array(fu.length)) : fu;
@@ -225,7 +251,7 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     }
     this.t++;
     if (this.t === this.params.numSteps) {
-      const { u, c } = this.normalize(tr.next, B, false);
+      const { u, c } = this.normalize({ user: this.userRows(tr.next, B, true, { commit: false }), candidates: tr.next.candidates }, B, false);
       const { values } = this.forward(u, c, B, true);
       b.lastValues.set(values!);
     }
@@ -238,7 +264,8 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     this.iteration++;
     const p = this.params;
     const B = this.B;
-    const { U, N, F, K } = this.env.layout;
+    const { N, F, K } = this.env.layout;
+    const U = this.Ua;
     const b = this.buf;
     if (p.annealLr) {
       const iters = Math.max(1, Math.floor(p.totalSteps / (M * B)));
@@ -357,8 +384,13 @@ export class PpoAgent extends BaseAgent<PpoParams> {
   }
 
   /** The critic's value of observations (raw features; normalized with the current statistics). */
-  criticValue(obs: { user: Float32Array; candidates: Float32Array }, B: number): Float32Array {
-    const { u, c } = this.normalize(obs, B, false);
+  criticValue(obs: { user: Float32Array; candidates: Float32Array; userIndex?: Float64Array; firstStep?: Uint8Array }, B: number): Float32Array {
+    let user = obs.user;
+    if (this.history) {
+      if (!obs.userIndex || !obs.firstStep) throw new InvalidArgument('ppo.criticValue: with episodeHistory the observation needs userIndex and firstStep');
+      user = this.userRows({ ...obs, itemIds: null, userIndex: obs.userIndex, firstStep: obs.firstStep }, B, false, { commit: false });
+    }
+    const { u, c } = this.normalize({ user, candidates: obs.candidates }, B, false);
     return this.forward(u, c, B, true).values!;
   }
 
@@ -367,6 +399,7 @@ export class PpoAgent extends BaseAgent<PpoParams> {
    * in, one score per candidate out, normalization folded in (policies/export.ts). Greedy slate: top-K scores.
    */
   async exportPolicy(dir: string): Promise<{ modelJson: string; weights: string }> {
+    if (this.history) throw new InvalidArgument('ppo.exportPolicy: a policy trained with episodeHistory reads the episode history, which the exported model (user and candidate rows in) cannot; train with episodeHistory false to export');
     const { scorerModel, saveLayersModel } = await import('../policies/export.js');
     const norm = this.params.normalizeObs;
     const model = scorerModel(this.actor, norm ? this.userNorm : null, norm ? this.candNorm : null, this.env.layout.N);
@@ -392,6 +425,7 @@ export class PpoAgent extends BaseAgent<PpoParams> {
       iteration: this.iteration,
       buf: b ? Object.fromEntries(Object.entries(b).map(([k, v]) => [k, Array.from(v as ArrayLike<number>)])) : null,
       evalStreams: this.evalStreams.state(),
+      history: this.history ? { train: this.history.train.state(), eval: this.history.eval.state() } : null,
     };
   }
 
@@ -409,6 +443,7 @@ export class PpoAgent extends BaseAgent<PpoParams> {
       iteration: number;
       buf: Record<string, number[]> | null;
       evalStreams: ReturnType<PerUserStreams['state']>;
+      history?: { train: HistoryState; eval: HistoryState } | null;
     };
     this.actor.params.setWeights(st.actor);
     this.critic.params.setWeights(st.critic);
@@ -427,6 +462,10 @@ export class PpoAgent extends BaseAgent<PpoParams> {
       for (const [k, v] of Object.entries(st.buf)) b[k]!.set(v);
     }
     this.evalStreams.load(st.evalStreams);
+    if (this.history && st.history) {
+      this.history.train.load(st.history.train);
+      this.history.eval.load(st.history.eval);
+    }
   }
 
   dispose(): void {

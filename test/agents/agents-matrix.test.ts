@@ -32,12 +32,15 @@ function run(agent: Agent, envId: string, steps: number, seed: number, env = mak
   return { actions, returns: res.episodes.map((e) => e.return), env };
 }
 
-const make = (id: string, envId: string, seed = 5) => makeAgent(id, FAST[id] ?? {}, { envId, envParams: SHORT[envId], seed });
+/** Agents checked again with other params: PPO with its episode-history features (per-slot state). */
+const VARIANTS: { id: string; label: string; params: Record<string, unknown> }[] = [{ id: 'ppo', label: 'ppo with episodeHistory', params: { ...FAST.ppo, episodeHistory: true } }];
 
 describe('every agent x every compatible env', () => {
-  for (const { id } of listAgents()) {
+  const cases = [...listAgents().map(({ id }) => ({ id, label: id, params: FAST[id] ?? {} })), ...VARIANTS];
+  for (const { id, label, params } of cases) {
+    const make = (aid: string, envId: string, seed = 5) => makeAgent(aid, params, { envId, envParams: SHORT[envId], seed });
     for (const { id: envId } of listEnvs()) {
-      it(`${id} on ${envId}: deterministic, and save -> load -> continue equals uninterrupted`, async () => {
+      it(`${label} on ${envId}: deterministic, and save -> load -> continue equals uninterrupted`, async () => {
         let a1: Agent;
         try {
           a1 = await make(id, envId);
