@@ -16,7 +16,8 @@ import {
   type AgentEnvInfo,
 } from './api.js';
 import { defineParams, NO_PARAMS, param, type ParamsOf, type ResolvedParams } from '../envs/params.js';
-import { type AgentSpec, defineAgent } from './registry.js';
+import { type AgentSpec, defineAgent, envParamsFor } from './registry.js';
+import { interestEvolutionEnv } from '../envs/interest-evolution.js';
 import { InvalidArgument } from '../envs/errors.js';
 
 /** Uniform slates without repetition (per-user streams: batch-size independent). */
@@ -284,6 +285,54 @@ export class CeilingOracleAgent extends BaseAgent<ParamsOf<typeof ceilingOracleP
   }
 }
 
+export const budgetOracleParams = defineParams({
+  budgetPrice: param.number({ default: 1.3, min: 0, max: 1e4, description: 'lambda: watch minutes one minute of time budget is worth (tuned on users disjoint from evaluation)' }),
+});
+
+/**
+ * budget-oracle: the ceiling of interest-evolution-v0, from its hidden state. The return is the minutes watched
+ * before the time budget runs out, so a stationary policy earns about b_0 E[minutes per step] / E[budget spent
+ * per step] (renewal-reward), and by Dinkelbach's argument the slate that maximizes
+ * E[minutes - lambda budget spent] at lambda = the best ratio maximizes the ratio. Each step it serves the exact
+ * MNL slate (policies/slates.ts) with the true choice scores for the outcome values
+ *   click on i: w_i - lambda (w_i - qualityFactor w_i q_i),   no click: -lambda stepPenalty,
+ * shifted so that the no-click value is 0 (w_i: the watch time min(budget, L); q_i: the true quality). lambda
+ * (`budgetPrice`) is tuned on users disjoint from evaluation (experiments/tune-ceiling.ts).
+ */
+export class BudgetOracleAgent extends BaseAgent<ParamsOf<typeof budgetOracleParams>> {
+  readonly id = 'budget-oracle';
+  override readonly oracle = true;
+  private readonly model: { qualityFactor: number; stepPenalty: number };
+  private work = new Float64Array(0);
+  private value = new Float64Array(0);
+  constructor(p: ParamsOf<typeof budgetOracleParams>, env: AgentEnvInfo, seed: number) {
+    super(p, env, seed);
+    const ep = envParamsFor(env, interestEvolutionEnv);
+    if (!ep) throw new IncompatibleEnv(this.id, env.envId, 'it is the ceiling of interest-evolution-v0 (its value is minutes per minute of the time budget)');
+    this.model = { qualityFactor: ep.qualityFactor, stepPenalty: ep.stepPenalty };
+  }
+  act(obs: AgentObservation): Int32Array {
+    const out = this.out(obs.B);
+    const { N, K } = this.env.layout;
+    const lambda = this.params.budgetPrice;
+    const { qualityFactor, stepPenalty } = this.model;
+    const h = hiddenOf(this.id, obs, ['choiceScore', 'noClickScore', 'expectedReward', 'quality']);
+    const w = h.expectedReward!.data;
+    const q = h.quality!.data;
+    if (this.work.length !== N) this.work = new Float64Array(N);
+    if (this.value.length < obs.B * N) this.value = new Float64Array(obs.B * N);
+    for (let s = 0; s < obs.B; s++) {
+      if (!obs.active[s]) continue;
+      for (let i = 0; i < N; i++) {
+        const k = s * N + i;
+        this.value[k] = w[k]! - lambda * (w[k]! - qualityFactor * w[k]! * q[k]!) + lambda * stepPenalty;
+      }
+      optimalMnlSlate(h.choiceScore!.data, this.value, s * N, N, K, h.noClickScore!.data[s]!, out, s * K, this.work);
+    }
+    return out;
+  }
+}
+
 /**
  * content-oracle: top-K by the hidden `contentQuality` of retention-v1, the part of true quality that the
  * observable content (topic, embedding) predicts. It is the reference for learners that score candidates by a
@@ -476,6 +525,14 @@ export const baselineAgents: AgentSpec[] = [
     oracle: true,
     params: ceilingOracleParams,
     create: (p, env, seed) => new CeilingOracleAgent(p, env, seed),
+  }),
+  defineAgent({
+    id: 'budget-oracle',
+    description: 'exact MNL slate for minutes watched - budgetPrice x time budget spent, from the true qualities and choice scores: the ceiling of interest-evolution-v0',
+    source: "engagement-gym's own; Dinkelbach (1967) fractional programming over the renewal-reward ratio, exact MNL slates as myopic-oracle",
+    oracle: true,
+    params: budgetOracleParams,
+    create: (p, env, seed) => new BudgetOracleAgent(p, env, seed),
   }),
   defineAgent({
     id: 'content-oracle',

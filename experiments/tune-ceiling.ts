@@ -1,9 +1,11 @@
 /**
- * Tuning the ceiling oracle's satisfactionWeight on users disjoint from every evaluation population:
- * population 777 (the runner's held-out populations are 1000 and 2000, training 100000 + seed, logging
- * 1000000 + seed), world 0. Writes results/bench/ceiling-tuning.json.
+ * Tuning a ceiling oracle's one weight on users disjoint from every evaluation population: population 777 (the
+ * runner's held-out populations are 1000 and 2000, training 100000 + seed, logging 1000000 + seed).
+ * - retention-v1 (world 0): ceiling-oracle's satisfactionWeight; writes results/bench/ceiling-tuning.json.
+ * - interest-evolution-v0 (the SlateQ paper's N 10, K 3): budget-oracle's budgetPrice; writes
+ *   results/bench/budget-oracle-tuning.json.
  *
- *   npx tsx experiments/tune-ceiling.ts [--users 600] [--env retention-v1]
+ *   npx tsx experiments/tune-ceiling.ts [--users 600] [--env retention-v1 | interest-evolution-v0]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import '../agents/index.js';
@@ -18,15 +20,23 @@ const arg = (name: string, d: string) => {
 const envId = arg('env', 'retention-v1');
 const users = Number(arg('users', '600'));
 const POPULATION = 777;
-const weights = [0, 5, 10, 15, 20, 25, 30, 45, 60, 120];
-const rows: { satisfactionWeight: number; meanReturn: number }[] = [];
-for (const w of weights) {
-  const a = await makeAgent('ceiling-oracle', { satisfactionWeight: w }, { envId, envParams: { worldSeed: 0 }, seed: 0 });
-  const o = evaluateAgent(envId, { worldSeed: 0 }, a, { users, seed: POPULATION });
-  rows.push({ satisfactionWeight: w, meanReturn: mean(o.return) });
-  console.log(`satisfactionWeight ${String(w).padStart(4)}: mean lifetime return ${mean(o.return).toFixed(1)}`);
+const setups: Record<string, { agent: string; param: string; grid: number[]; envParams: Record<string, unknown>; file: string }> = {
+  'retention-v1': { agent: 'ceiling-oracle', param: 'satisfactionWeight', grid: [0, 5, 10, 15, 20, 25, 30, 45, 60, 120], envParams: { worldSeed: 0 }, file: 'ceiling-tuning.json' },
+  'interest-evolution-v0': { agent: 'budget-oracle', param: 'budgetPrice', grid: [0, 0.5, 1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.8, 2, 3], envParams: { numCandidates: 10, slateSize: 3 }, file: 'budget-oracle-tuning.json' },
+};
+const setup = setups[envId];
+if (!setup) throw new Error(`--env: one of ${Object.keys(setups).join(', ')}`);
+const rows: Record<string, number>[] = [];
+for (const w of setup.grid) {
+  const a = await makeAgent(setup.agent, { [setup.param]: w }, { envId, envParams: setup.envParams, seed: 0 });
+  const o = evaluateAgent(envId, setup.envParams, a, { users, seed: POPULATION });
+  rows.push({ [setup.param]: w, meanReturn: mean(o.return) });
+  console.log(`${setup.param} ${String(w).padStart(4)}: mean return ${mean(o.return).toFixed(1)}`);
 }
-const best = rows.reduce((a, b) => (b.meanReturn > a.meanReturn ? b : a));
-console.log(`best: ${best.satisfactionWeight}`);
+const best = rows.reduce((a, b) => (b.meanReturn! > a.meanReturn! ? b : a));
+console.log(`best: ${best[setup.param]}`);
 mkdirSync('results/bench', { recursive: true });
-writeFileSync('results/bench/ceiling-tuning.json', JSON.stringify({ envId, world: 0, population: POPULATION, users, rows, best: best.satisfactionWeight }, null, 2) + '\n');
+// retention-v1's file keeps the layout it had before interest-evolution-v0 joined it.
+const head = envId === 'retention-v1' ? { envId, world: 0 } : { envId, envParams: setup.envParams, agent: setup.agent };
+const out = { ...head, population: POPULATION, users, rows, best: best[setup.param] };
+writeFileSync(`results/bench/${setup.file}`, JSON.stringify(out, null, 2) + '\n');
