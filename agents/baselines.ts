@@ -6,6 +6,7 @@ import type { FeatureSpec, HiddenBlock } from '../envs/core.js';
 import { sampleDistinct } from '../envs/rng.js';
 import { optimalMnlSlate, topK } from '../policies/slates.js';
 import {
+  type AgentContext,
   type AgentObservation,
   BaseAgent,
   IncompatibleEnv,
@@ -499,6 +500,85 @@ export class FeatureRankAgent extends BaseAgent<ParamsOf<typeof featureRankParam
   }
 }
 
+export const revealedQualityParams = defineParams({
+  prior: param.number({ default: 0, min: -1e6, max: 1e6, description: 'score of a topic whose quality this user has not been shown yet' }),
+});
+
+/** Per slot: the user it belongs to, and the sum and count of the qualities revealed per topic in its episode. */
+interface RevealedState {
+  owners: number[];
+  sums: number[];
+  counts: number[];
+}
+
+/**
+ * revealed-quality: an observable heuristic for envs whose responses reveal the quality of the shown items
+ * (interest-evolution-v0, as in RecSim): per user, the mean quality revealed so far for each topic, read from
+ * the previous step's response block; candidates are ranked by their topic's mean, unseen topics by `prior`.
+ * Nothing is learned across users; it is the within-episode memory that a feed ranker could keep.
+ */
+export class RevealedQualityAgent extends BaseAgent<ParamsOf<typeof revealedQualityParams>> {
+  readonly id = 'revealed-quality';
+  private readonly topic: FeatureSpec;
+  private readonly resp: { offset: number; entries: number; stride: number; quality: number; topic: number };
+  private readonly T: number;
+  /** Training and evaluation slots hold different users: each has its own state. */
+  private states: { train: RevealedState; eval: RevealedState } = { train: { owners: [], sums: [], counts: [] }, eval: { owners: [], sums: [], counts: [] } };
+  private score = new Float64Array(0);
+  constructor(p: ParamsOf<typeof revealedQualityParams>, env: AgentEnvInfo, seed: number) {
+    super(p, env, seed);
+    this.topic = requireFeature(this.id, env, 'candidates', ['topic']);
+    if (this.topic.kind !== 'onehot') throw new IncompatibleEnv(this.id, env.envId, 'its candidate feature "topic" must be one-hot');
+    const r = requireFeature(this.id, env, 'user', ['response']);
+    const fields = r.fields ?? [];
+    const qi = fields.indexOf('quality');
+    const ti = fields.indexOf('topic');
+    if (r.kind !== 'history' || !r.stride || qi < 0 || ti < 0) throw new IncompatibleEnv(this.id, env.envId, 'its user feature "response" must be a history block with the fields "quality" and "topic"');
+    this.resp = { offset: r.offset, entries: r.size / r.stride, stride: r.stride, quality: qi, topic: ti };
+    this.T = this.topic.size;
+  }
+  act(obs: AgentObservation, ctx: AgentContext): Int32Array {
+    const out = this.out(obs.B);
+    const { N, K, U, F } = this.env.layout;
+    const T = this.T;
+    const st = ctx.training ? this.states.train : this.states.eval;
+    if (this.score.length !== N) this.score = new Float64Array(N);
+    for (let s = 0; s < obs.B; s++) {
+      if (!obs.active[s]) continue;
+      const user = obs.userIndex[s]!;
+      if (obs.firstStep[s] === 1 || st.owners[s] !== user) {
+        st.owners[s] = user;
+        for (let t = 0; t < T; t++) {
+          st.sums[s * T + t] = 0;
+          st.counts[s * T + t] = 0;
+        }
+      }
+      const { offset, entries, stride, quality, topic } = this.resp;
+      for (let j = 0; j < entries; j++) {
+        const o = s * U + offset + j * stride;
+        const t = obs.user[o + topic]!;
+        if (t >= 0 && t < T && Number.isInteger(t)) {
+          st.sums[s * T + t]! += obs.user[o + quality]!;
+          st.counts[s * T + t]! += 1;
+        }
+      }
+      for (let i = 0; i < N; i++) {
+        const t = topicOf(obs.candidates, s, i, N, F, this.topic);
+        const n = t >= 0 ? st.counts[s * T + t]! : 0;
+        this.score[i] = n > 0 ? st.sums[s * T + t]! / n : this.params.prior;
+      }
+      topK(this.score, 0, N, K, out, s * K);
+    }
+    return out;
+  }
+  protected override getState(): unknown {
+    return this.states;
+  }
+  protected override setState(x: unknown): void {
+    const st = x as { train: RevealedState; eval: RevealedState };
+    this.states = { train: { owners: [...st.train.owners], sums: [...st.train.sums], counts: [...st.train.counts] }, eval: { owners: [...st.eval.owners], sums: [...st.eval.sums], counts: [...st.eval.counts] } };
+  }
+}
 
 /** The baseline and oracle agents' definitions (registered by agents/index.ts). */
 export const baselineAgents: AgentSpec[] = [
@@ -525,6 +605,14 @@ export const baselineAgents: AgentSpec[] = [
     oracle: true,
     params: ceilingOracleParams,
     create: (p, env, seed) => new CeilingOracleAgent(p, env, seed),
+  }),
+  defineAgent({
+    id: 'revealed-quality',
+    description: "observable heuristic: candidates ranked by the mean quality this user's responses revealed so far for their topic (unseen topics: prior)",
+    source: "baseline (a per-user memory of revealed quality; RecSim's responses reveal the quality of shown documents)",
+    oracle: false,
+    params: revealedQualityParams,
+    create: (p, env, seed) => new RevealedQualityAgent(p, env, seed),
   }),
   defineAgent({
     id: 'budget-oracle',

@@ -195,3 +195,35 @@ describe('budget-oracle, the ceiling of interest-evolution-v0', () => {
     await expect(makeAgent('budget-oracle', {}, { envId: 'retention-v1', seed: 0 })).rejects.toThrow(/agent budget-oracle cannot run on retention-v1: it is the ceiling of interest-evolution-v0/);
   });
 });
+
+describe('revealed-quality, the observable heuristic of interest-evolution-v0', () => {
+  it("ranks candidates by the mean quality the user's responses revealed for their topic, unseen topics at the prior", async () => {
+    const env = makeVec('interest-evolution-v0', { numCandidates: 4, slateSize: 2 }, { numEnvs: 1 });
+    const { U, N, F } = env.layout;
+    const a = await makeAgent('revealed-quality', { prior: 0.5 }, { envId: 'interest-evolution-v0', envParams: { numCandidates: 4, slateSize: 2 }, seed: 0 });
+    const ctx = a.context(false);
+    const cands = new Float32Array(N * F);
+    [3, 7, 9, 12].forEach((t, i) => (cands[i * F + t] = 1));
+    const obs = (resp: number[][], first: number) => {
+      const user = new Float32Array(U);
+      resp.forEach((r, j) => user.set(r, 20 + 4 * j));
+      return { B: 1, user, candidates: cands, itemIds: null, active: Uint8Array.of(1), userIndex: Float64Array.of(4), firstStep: Uint8Array.of(first) };
+    };
+    // First step: nothing revealed, every topic at the prior: the first two candidates (ties keep order).
+    expect(Array.from(a.act(obs([[0, 0, 0, -1], [0, 0, 0, -1]], 1), ctx))).toEqual([0, 1]);
+    // Topic 7 revealed at -1, topic 9 at 2 and then 1 (mean 1.5): 9 first, then the unseen ones at 0.5.
+    expect(Array.from(a.act(obs([[1, 4, -1, 7], [0, 0, 2, 9]], 0), ctx))).toEqual([2, 0]);
+    expect(Array.from(a.act(obs([[0, 0, 1, 9], [0, 0, -3, 3]], 0), ctx))).toEqual([2, 3]);
+    // A new user starts from nothing.
+    expect(Array.from(a.act(obs([[0, 0, 0, -1], [0, 0, 0, -1]], 1), ctx))).toEqual([0, 1]);
+  });
+
+  it('beats random by far on the same users (N 10, K 3)', async () => {
+    const envParams = { numCandidates: 10, slateSize: 3 };
+    const ret = async (id: string) => evaluateAgent('interest-evolution-v0', envParams, await makeAgent(id, {}, { envId: 'interest-evolution-v0', envParams, seed: 0 }), { users: 200, seed: 31 }).return;
+    const r = await ret('random');
+    const h = await ret('revealed-quality');
+    const diff = Array.from(h, (x, i) => x - r[i]!);
+    expect(meanOf(diff) - 4 * (sdOf(diff) / Math.sqrt(diff.length))).toBeGreaterThan(50);
+  });
+});
