@@ -37,6 +37,7 @@ export const REPRODUCTIONS: Record<string, string> = {
   'slateq-noclick': 'slateq-noclick.json',
   'ppo-study': 'ppo-study.json',
   'ppo-knobs': 'ppo-knobs.json',
+  'recsim-ppo': 'recsim-ppo.json',
 };
 
 /**
