@@ -11,7 +11,7 @@
  * ValueNet: an MLP on [user features, mean of the candidate features] -> a scalar.
  * Init: orthogonal, hidden gain sqrt(2), heads 0.01 (policy) / 1 (value, Q), zero biases (CleanRL).
  */
-import { dense, denseData, tf } from './backend.js';
+import { dense, denseData, matMulData, tf } from './backend.js';
 import type { Rng } from '../envs/rng.js';
 import { Mlp, orthogonal, ParamSet } from './nn.js';
 
@@ -46,9 +46,8 @@ export class SlateScorer {
       const [Wu, Wc, b1] = v as [tf.Variable, tf.Variable, tf.Variable];
       const B = user.shape[0];
       const H = this.hidden;
-      const zeroH = tf.zeros([H]);
       const pu = tf.reshape(denseData(user, Wu, b1), [B, 1, H]);
-      const pc = tf.reshape(denseData(cands, Wc, zeroH), [B, N, H]);
+      const pc = tf.reshape(matMulData(cands, Wc), [B, N, H]);
       let h = tf.reshape(tf.relu(tf.add(pu, pc)), [B * N, H]) as tf.Tensor2D;
       if (this.hidden2 > 0) h = tf.relu(dense(h, v[3]!, v[4]!)) as tf.Tensor2D;
       return tf.reshape(dense(h, v[v.length - 2]!, v[v.length - 1]!), [B, N]) as tf.Tensor2D;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { initBackend, tf } from '../../policies/backend.js';
+import { denseData, initBackend, matMulData, tf, weightGrad } from '../../policies/backend.js';
 import { gumbelTopK, plLogProb, plLogProbTf } from '../../policies/plackett-luce.js';
 import { Adam, clipByGlobalNorm, orthogonal } from '../../policies/nn.js';
 import { streamFromString } from '../../envs/rng.js';
@@ -92,6 +92,33 @@ describe('Plackett-Luce slates', () => {
 });
 
 describe('network plumbing', () => {
+  it('the weight gradient with one output column is (x^T) dy bit for bit, without transposing x', () => {
+    for (const R of [3, 1000, 40960]) {
+      const x = tf.randomNormal([R, 64], 0, 1, 'float32', R) as tf.Tensor2D;
+      const dy = tf.randomNormal([R, 1], 0, 1, 'float32', R + 1) as tf.Tensor2D;
+      const want = tf.matMul(tf.transpose(x), dy);
+      const got = weightGrad(x, dy);
+      expect(got.shape).toEqual([64, 1]);
+      expect(Array.from(got.dataSync())).toEqual(Array.from(want.dataSync()));
+      // Several output columns take the transpose path.
+      const dy3 = tf.randomNormal([R, 3], 0, 1, 'float32', R + 2) as tf.Tensor2D;
+      expect(Array.from(weightGrad(x, dy3).dataSync())).toEqual(Array.from(tf.matMul(tf.transpose(x), dy3).dataSync()));
+      tf.dispose([x, dy, want, got, dy3]);
+    }
+  });
+
+  it('matMulData is x W with the gradient of a zero-bias dense layer, bit for bit', () => {
+    const x = tf.randomNormal([500, 13], 0, 1, 'float32', 7) as tf.Tensor2D;
+    const W = tf.variable(tf.randomNormal([13, 64], 0, 1, 'float32', 8));
+    const dy = tf.randomNormal([500, 64], 0, 1, 'float32', 9);
+    const zero = tf.zeros([64]);
+    const a = tf.variableGrads(() => tf.sum(tf.mul(matMulData(x, W), dy)) as tf.Scalar, [W]);
+    const b = tf.variableGrads(() => tf.sum(tf.mul(denseData(x, W, zero), dy)) as tf.Scalar, [W]);
+    expect(Array.from(a.grads[W.name]!.dataSync())).toEqual(Array.from(b.grads[W.name]!.dataSync()));
+    expect(Array.from(matMulData(x, W).dataSync())).toEqual(Array.from(tf.matMul(x, W).dataSync()));
+    tf.dispose([x, W, dy, zero, a.value, b.value, ...Object.values(a.grads), ...Object.values(b.grads)]);
+  });
+
   it('orthogonal init has orthonormal columns times the gain', () => {
     const w = orthogonal(streamFromString('o'), 6, 4, 2);
     for (let a = 0; a < 4; a++) {
