@@ -12,6 +12,9 @@
  * The policy is a slate policy: a SlateScorer scores every candidate, stochastic slates are Gumbel top-K
  * samples from the agent's seeded stream and their log-probability is the Plackett-Luce probability of the
  * ordered slate (policies/plackett-luce.ts). Evaluation is deterministic (top-K scores) unless exploring.
+ * With `episodeHistory` both networks also see each user's running mean of its rows over the episode so far
+ * and log(1 + steps) (policies/history.ts): on interest-evolution-v0 the hidden time budget, which the value of
+ * a state mostly depends on, is a function of that history (README: the recsim-ppo study).
  */
 import type { PpoParams } from './ppo-definition.js';
 import { tf, type BackendInfo, agentBackend, type BackendChoice } from '../policies/backend.js';
