@@ -8,9 +8,9 @@
  * such summaries; these are the cheap fixed ones (mean and count; the sum is their product).
  *
  * A slot's history restarts when the observation marks its first step, or when another user occupies it.
- * Each act call commits the current row of every active slot once; `peek` builds the features of an
- * observation without committing (the next observation of a rollout's last step, a truncated episode's final
- * observation).
+ * Each act call commits the current row of every active slot once; `augment` without `commit` builds the
+ * features of an observation without changing the history (the next observation of a rollout's last step; with
+ * `keepOwner`, a truncated episode's final observation).
  */
 import { InvalidArgument } from '../envs/errors.js';
 
