@@ -190,7 +190,8 @@ export async function benchScaling(o: ScalingOptions): Promise<ScalingResult> {
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  const cmd = ['egym bench scaling', o.spec, o.quick ? '--quick' : '', `--workers ${o.workers.join(' ')}`, `--reps ${o.reps}`, o.queue ? `--queue ${o.queue} --queue-workers ${queueWorkers.join(' ')}` : ''].filter(Boolean).join(' ');
+  // The command line that repeats this measurement (the spec is an option; quick is the default, --full is not).
+  const cmd = ['egym bench scaling', `--spec ${o.spec}`, o.quick ? '' : '--full', `--workers ${o.workers.join(' ')}`, `--reps ${o.reps}`, o.queue ? `--queue ${o.queue} --queue-workers ${queueWorkers.join(' ')}` : ''].filter(Boolean).join(' ');
   return { command: cmd, machine: machineInfo(), spec: o.spec, quick: o.quick, cells, summarySha256: sha, rows, queueOverhead };
 }
 
