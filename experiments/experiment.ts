@@ -129,6 +129,8 @@ export async function runExperiment(raw: unknown, opts: RunOptions): Promise<Run
     warming ??= import('./plots.js').then((m) => m.warmPlots()).catch(() => undefined);
   };
   if (opts.queue) {
+    // The cells run in other processes: the renderer can warm up while this one waits for them.
+    warmReport();
     const { runOnQueue } = await import('./queue.js');
     await runOnQueue(todo, { url: opts.queue, runId, keepCheckpoint: opts.saveCheckpoints ?? false, onResult, stopped: opts.stopped });
   } else {

@@ -49,6 +49,14 @@ export interface QueueRunOptions {
   fullScanEvery?: number;
 }
 
+/**
+ * The ids of every job in one of the queue's finished lists. All of them: BullMQ's getRanges reads only the two
+ * newest unless given the range (0, -1 is the whole list), which once left a check collecting 2 results at most.
+ */
+export async function jobIds(queue: Queue, list: 'completed' | 'failed'): Promise<string[]> {
+  return queue.getRanges([list], 0, -1);
+}
+
 /** Enqueue the cells (or find their jobs) and hand each result to onResult as its job completes. */
 export async function runOnQueue(cells: Cell[], opts: QueueRunOptions): Promise<void> {
   const connection = new Redis(parseRedisUrl(opts.url));
@@ -80,12 +88,12 @@ export async function runOnQueue(cells: Cell[], opts: QueueRunOptions): Promise<
           }
         } else {
           // Ids only (other runs' uncollected results are not fetched), then this run's finished jobs one by one.
-          for (const id of await queue.getRanges(['completed'])) {
+          for (const id of await jobIds(queue, 'completed')) {
             if (!pending.has(id)) continue;
             const job = await queue.getJob(id);
             if (job) results.push([id, job.returnvalue as CellResult]);
           }
-          for (const id of await queue.getRanges(['failed'])) {
+          for (const id of await jobIds(queue, 'failed')) {
             const c = pending.get(id);
             const job = c ? await queue.getJob(id) : undefined;
             if (c && job && job.attemptsMade >= (job.opts.attempts ?? 1)) throw failedOut(c, job);
@@ -122,8 +130,9 @@ export function startQueueWorker(opts: QueueWorkerOptions): { close(): Promise<v
   const lock = opts.lockMs ?? 30_000;
   const connection = new Redis(parseRedisUrl(opts.url));
   connection.on('error', () => undefined);
-  // One thread for the worker's life (TensorFlow.js loads once), replaced if it crashes.
-  let thread: CellThread | null = null;
+  // One thread for the worker's life (TensorFlow.js loads once), replaced if it crashes; started now, so that the
+  // first cell does not wait for it.
+  let thread: CellThread | null = new CellThread();
   const worker = new Worker(
     QUEUE_NAME,
     async (job) => {

@@ -118,6 +118,30 @@ describe.skipIf(!REDIS)('queue on a real redis-server', () => {
     r.disconnect();
   });
 
+  it('a bulk check sees every finished job, not only the newest two', async () => {
+    const { jobIds } = await import('../../experiments/queue.js');
+    const { Queue, Worker } = await import('bullmq');
+    const { Redis } = await import('ioredis');
+    const connection = new Redis({ host: '127.0.0.1', port, db: 4, maxRetriesPerRequest: null });
+    const q = new Queue('egym-jobids-test', { connection });
+    for (let i = 0; i < 7; i++) await q.add('j', { i, fail: i >= 5 }, { jobId: `j${i}`, removeOnComplete: false, removeOnFail: false });
+    const w = new Worker(
+      'egym-jobids-test',
+      async (job) => {
+        if ((job.data as { fail: boolean }).fail) throw new Error('no');
+        return job.data;
+      },
+      { connection },
+    );
+    while ((await q.getJobCounts('completed', 'failed')).completed! + (await q.getJobCounts('completed', 'failed')).failed! < 7) await new Promise((ok) => setTimeout(ok, 20));
+    await w.close();
+    expect((await jobIds(q, 'completed')).sort()).toEqual(['j0', 'j1', 'j2', 'j3', 'j4']);
+    expect((await jobIds(q, 'failed')).sort()).toEqual(['j5', 'j6']);
+    await q.obliterate({ force: true });
+    await q.close();
+    connection.disconnect();
+  });
+
   it('results that no submitter collected (it stopped) are collected by the next submission, not recomputed', async () => {
     const url = `redis://127.0.0.1:${port}/0`;
     for (const w of workers.splice(0)) w.kill('SIGKILL'); // the first test's workers
