@@ -12,6 +12,7 @@ import '../agents/index.js';
 import { makeAgent } from '../agents/registry.js';
 import { evaluateAgent } from './evaluate.js';
 import { mean } from './stats.js';
+import { InvalidArgument } from '../envs/errors.js';
 
 const arg = (name: string, d: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -25,7 +26,7 @@ const setups: Record<string, { agent: string; param: string; grid: number[]; env
   'interest-evolution-v0': { agent: 'budget-oracle', param: 'budgetPrice', grid: [0, 0.5, 1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.8, 2, 3], envParams: { numCandidates: 10, slateSize: 3 }, file: 'budget-oracle-tuning.json' },
 };
 const setup = setups[envId];
-if (!setup) throw new Error(`--env: one of ${Object.keys(setups).join(', ')}`);
+if (!setup) throw new InvalidArgument(`tune-ceiling --env: ${envId} is not one of ${Object.keys(setups).join(', ')}`);
 const rows: Record<string, number>[] = [];
 for (const w of setup.grid) {
   const a = await makeAgent(setup.agent, { [setup.param]: w }, { envId, envParams: setup.envParams, seed: 0 });
