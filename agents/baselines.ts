@@ -5,6 +5,7 @@
 import type { FeatureSpec, HiddenBlock } from '../envs/core.js';
 import { sampleDistinct } from '../envs/rng.js';
 import { optimalMnlSlate, topK } from '../policies/slates.js';
+import { SlotBlocks, type SlotState } from '../policies/history.js';
 import {
   type AgentContext,
   type AgentObservation,
@@ -504,13 +505,6 @@ export const revealedQualityParams = defineParams({
   prior: param.number({ default: 0, min: -1e6, max: 1e6, description: 'score of a topic whose quality this user has not been shown yet' }),
 });
 
-/** Per slot: the user it belongs to, and the sum and count of the qualities revealed per topic in its episode. */
-interface RevealedState {
-  owners: number[];
-  sums: number[];
-  counts: number[];
-}
-
 /**
  * revealed-quality: an observable heuristic for envs whose responses reveal the quality of the shown items
  * (interest-evolution-v0, as in RecSim): per user, the mean quality revealed so far for each topic, read from
@@ -522,8 +516,11 @@ export class RevealedQualityAgent extends BaseAgent<ParamsOf<typeof revealedQual
   private readonly topic: FeatureSpec;
   private readonly resp: { offset: number; entries: number; stride: number; quality: number; topic: number };
   private readonly T: number;
-  /** Training and evaluation slots hold different users: each has its own state. */
-  private states: { train: RevealedState; eval: RevealedState } = { train: { owners: [], sums: [], counts: [] }, eval: { owners: [], sums: [], counts: [] } };
+  /**
+   * Per slot, for its user's episode: the sum of the qualities revealed per topic (T), then their counts (T).
+   * Training and evaluation slots hold different users: each has its own.
+   */
+  private readonly slots: { train: SlotBlocks; eval: SlotBlocks };
   private score = new Float64Array(0);
   constructor(p: ParamsOf<typeof revealedQualityParams>, env: AgentEnvInfo, seed: number) {
     super(p, env, seed);
@@ -536,47 +533,46 @@ export class RevealedQualityAgent extends BaseAgent<ParamsOf<typeof revealedQual
     if (r.kind !== 'history' || !r.stride || qi < 0 || ti < 0) throw new IncompatibleEnv(this.id, env.envId, 'its user feature "response" must be a history block with the fields "quality" and "topic"');
     this.resp = { offset: r.offset, entries: r.size / r.stride, stride: r.stride, quality: qi, topic: ti };
     this.T = this.topic.size;
+    this.slots = { train: new SlotBlocks(2 * this.T), eval: new SlotBlocks(2 * this.T) };
   }
   act(obs: AgentObservation, ctx: AgentContext): Int32Array {
     const out = this.out(obs.B);
     const { N, K, U, F } = this.env.layout;
     const T = this.T;
-    const st = ctx.training ? this.states.train : this.states.eval;
+    const slots = ctx.training ? this.slots.train : this.slots.eval;
+    slots.ensure(obs.B);
+    const v = slots.values;
     if (this.score.length !== N) this.score = new Float64Array(N);
     for (let s = 0; s < obs.B; s++) {
       if (!obs.active[s]) continue;
-      const user = obs.userIndex[s]!;
-      if (obs.firstStep[s] === 1 || st.owners[s] !== user) {
-        st.owners[s] = user;
-        for (let t = 0; t < T; t++) {
-          st.sums[s * T + t] = 0;
-          st.counts[s * T + t] = 0;
-        }
-      }
+      slots.claim(s, obs.userIndex[s]!, obs.firstStep[s] === 1);
+      const sums = s * 2 * T;
+      const counts = sums + T;
       const { offset, entries, stride, quality, topic } = this.resp;
       for (let j = 0; j < entries; j++) {
         const o = s * U + offset + j * stride;
         const t = obs.user[o + topic]!;
         if (t >= 0 && t < T && Number.isInteger(t)) {
-          st.sums[s * T + t]! += obs.user[o + quality]!;
-          st.counts[s * T + t]! += 1;
+          v[sums + t]! += obs.user[o + quality]!;
+          v[counts + t]! += 1;
         }
       }
       for (let i = 0; i < N; i++) {
         const t = topicOf(obs.candidates, s, i, N, F, this.topic);
-        const n = t >= 0 ? st.counts[s * T + t]! : 0;
-        this.score[i] = n > 0 ? st.sums[s * T + t]! / n : this.params.prior;
+        const n = t >= 0 ? v[counts + t]! : 0;
+        this.score[i] = n > 0 ? v[sums + t]! / n : this.params.prior;
       }
       topK(this.score, 0, N, K, out, s * K);
     }
     return out;
   }
   protected override getState(): unknown {
-    return this.states;
+    return { train: this.slots.train.state(), eval: this.slots.eval.state() };
   }
   protected override setState(x: unknown): void {
-    const st = x as { train: RevealedState; eval: RevealedState };
-    this.states = { train: { owners: [...st.train.owners], sums: [...st.train.sums], counts: [...st.train.counts] }, eval: { owners: [...st.eval.owners], sums: [...st.eval.sums], counts: [...st.eval.counts] } };
+    const st = x as { train: SlotState; eval: SlotState };
+    this.slots.train.load(st.train, this.id);
+    this.slots.eval.load(st.eval, this.id);
   }
 }
 

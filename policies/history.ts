@@ -14,41 +14,64 @@
  */
 import { InvalidArgument } from '../envs/errors.js';
 
-export interface HistoryState {
+/** Checkpointed per-slot blocks: the owner of each slot and its block of values, row-major. */
+export interface SlotState {
   owners: number[];
-  counts: number[];
-  sums: number[];
+  values: number[];
 }
+
+/**
+ * One block of `width` numbers per slot, owned by the user in that slot: zeroed when the slot's user is at its
+ * first step or another user takes the slot. The per-user memory of EpisodeHistory and of agents that keep
+ * within-episode statistics (revealed-quality).
+ */
+export class SlotBlocks {
+  private owners = new Float64Array(0);
+  /** Slot s's block is values[s * width, (s + 1) * width). */
+  values = new Float64Array(0);
+
+  constructor(readonly width: number) {}
+
+  /** Room for B slots (new slots have no owner). */
+  ensure(B: number): void {
+    if (this.owners.length >= B) return;
+    const owners = new Float64Array(B).fill(-1);
+    owners.set(this.owners);
+    const values = new Float64Array(B * this.width);
+    values.set(this.values);
+    this.owners = owners;
+    this.values = values;
+  }
+
+  /** Slot s now serves `user` (at its first step if `first`): a new owner or a first step zeroes the block. */
+  claim(s: number, user: number, first: boolean): void {
+    if (!first && this.owners[s] === user) return;
+    this.owners[s] = user;
+    this.values.fill(0, s * this.width, (s + 1) * this.width);
+  }
+
+  state(): SlotState {
+    return { owners: Array.from(this.owners), values: Array.from(this.values) };
+  }
+
+  load(s: SlotState, what: string): void {
+    if (s.values.length !== s.owners.length * this.width) throw new InvalidArgument(`${what}: checkpointed per-slot state has inconsistent sizes`);
+    this.owners = Float64Array.from(s.owners);
+    this.values = Float64Array.from(s.values);
+  }
+}
+
+export type HistoryState = SlotState;
 
 export class EpisodeHistory {
   /** Extra feature columns appended to each user row. */
   readonly extra: number;
-  private owners = new Float64Array(0);
-  private counts = new Float64Array(0);
-  private sums = new Float64Array(0);
+  /** Per slot: the sums of the episode's user rows (U), then the number of rows committed. */
+  private readonly slots: SlotBlocks;
 
   constructor(readonly U: number) {
     this.extra = U + 1;
-  }
-
-  private ensure(B: number): void {
-    if (this.owners.length >= B) return;
-    const owners = new Float64Array(B).fill(-1);
-    owners.set(this.owners);
-    const counts = new Float64Array(B);
-    counts.set(this.counts);
-    const sums = new Float64Array(B * this.U);
-    sums.set(this.sums);
-    this.owners = owners;
-    this.counts = counts;
-    this.sums = sums;
-  }
-
-  private restartIfNew(s: number, user: number, first: boolean): void {
-    if (!first && this.owners[s] === user) return;
-    this.owners[s] = user;
-    this.counts[s] = 0;
-    this.sums.fill(0, s * this.U, (s + 1) * this.U);
+    this.slots = new SlotBlocks(U + 1);
   }
 
   /**
@@ -60,33 +83,32 @@ export class EpisodeHistory {
     const U = this.U;
     const W = U + this.extra;
     if (out.length < B * W) throw new InvalidArgument(`EpisodeHistory.augment: out holds ${out.length} values, needs ${B * W}`);
-    this.ensure(B);
+    this.slots.ensure(B);
+    const v = this.slots.values;
     for (let s = 0; s < B; s++) {
-      if (!opts.keepOwner) this.restartIfNew(s, obs.userIndex[s]!, obs.firstStep[s] === 1);
-      const n = this.counts[s]!;
+      if (!opts.keepOwner) this.slots.claim(s, obs.userIndex[s]!, obs.firstStep[s] === 1);
+      const b = s * (U + 1);
+      const n = v[b + U]!;
       const o = s * W;
       for (let j = 0; j < U; j++) {
         const x = obs.user[s * U + j]!;
         out[o + j] = x;
-        out[o + U + j] = (this.sums[s * U + j]! + x) / (n + 1);
+        out[o + U + j] = (v[b + j]! + x) / (n + 1);
       }
       out[o + 2 * U] = Math.log1p(n);
       if (opts.commit && (!obs.active || obs.active[s])) {
-        for (let j = 0; j < U; j++) this.sums[s * U + j]! += obs.user[s * U + j]!;
-        this.counts[s] = n + 1;
+        for (let j = 0; j < U; j++) v[b + j]! += obs.user[s * U + j]!;
+        v[b + U] = n + 1;
       }
     }
     return out;
   }
 
   state(): HistoryState {
-    return { owners: Array.from(this.owners), counts: Array.from(this.counts), sums: Array.from(this.sums) };
+    return this.slots.state();
   }
 
   load(s: HistoryState): void {
-    if (s.sums.length !== s.owners.length * this.U || s.counts.length !== s.owners.length) throw new InvalidArgument('EpisodeHistory: checkpointed history has inconsistent sizes');
-    this.owners = Float64Array.from(s.owners);
-    this.counts = Float64Array.from(s.counts);
-    this.sums = Float64Array.from(s.sums);
+    this.slots.load(s, 'EpisodeHistory');
   }
 }

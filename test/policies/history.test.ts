@@ -55,7 +55,7 @@ describe('episode-history features', () => {
     h.augment(obs([[3, 5]], [3], [0]), 1, a, { commit: true });
     g.augment(obs([[3, 5]], [3], [0]), 1, b, { commit: true });
     expect(Array.from(b)).toEqual(Array.from(a));
-    expect(() => g.load({ owners: [1], counts: [1], sums: [1] })).toThrow(InvalidArgument);
+    expect(() => g.load({ owners: [1], values: [1] })).toThrow(InvalidArgument);
     expect(() => h.augment(obs([[1, 1]], [3], [0]), 1, new Float32Array(4), { commit: false })).toThrow(/needs 5/);
   });
 });
