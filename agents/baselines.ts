@@ -250,6 +250,25 @@ export class PopularityAgent extends BaseAgent<ParamsOf<typeof popularityParams>
  * converts a unit of satisfaction into lifetime minutes; its default was tuned on users disjoint from every
  * evaluation population (README: "Tuning the ceiling"). An oracle: it reads hidden state, and marks itself so.
  */
+/**
+ * The exact MNL slate of every active slot for per-candidate values the caller writes into `values(B, N)`, under
+ * the hidden choice scores (the oracles that shape a value: ceiling-oracle, budget-oracle).
+ */
+class MnlSlates {
+  private work = new Float64Array(0);
+  private value = new Float64Array(0);
+  /** The B x N value buffer to fill (slot s, candidate i at s N + i). */
+  values(B: number, N: number): Float64Array {
+    if (this.work.length !== N) this.work = new Float64Array(N);
+    if (this.value.length < B * N) this.value = new Float64Array(B * N);
+    return this.value;
+  }
+  serve(obs: AgentObservation, N: number, K: number, h: Record<string, HiddenBlock>, out: Int32Array): Int32Array {
+    for (let s = 0; s < obs.B; s++) if (obs.active[s]) optimalMnlSlate(h.choiceScore!.data, this.value, s * N, N, K, h.noClickScore!.data[s]!, out, s * K, this.work);
+    return out;
+  }
+}
+
 export const ceilingOracleParams = defineParams({
   satisfactionWeight: param.number({ default: 20, min: 0, max: 1e6, description: 'lifetime minutes per unit of satisfaction gained (tuned on users disjoint from evaluation)' }),
 });
@@ -257,8 +276,7 @@ export const ceilingOracleParams = defineParams({
 export class CeilingOracleAgent extends BaseAgent<ParamsOf<typeof ceilingOracleParams>> {
   readonly id = 'ceiling-oracle';
   override readonly oracle = true;
-  private work = new Float64Array(0);
-  private value = new Float64Array(0);
+  private readonly mnl = new MnlSlates();
   constructor(p: ParamsOf<typeof ceilingOracleParams>, env: AgentEnvInfo, seed: number) {
     super(p, env, seed);
     for (const h of ['choiceScore', 'noClickScore', 'expectedReward', 'quality', 'satisfaction']) {
@@ -273,17 +291,9 @@ export class CeilingOracleAgent extends BaseAgent<ParamsOf<typeof ceilingOracleP
     const er = h.expectedReward!.data;
     const q = h.quality!.data;
     const sat = h.satisfaction!.data;
-    if (this.work.length !== N) {
-      this.work = new Float64Array(N);
-      this.value = new Float64Array(obs.B * N);
-    }
-    if (this.value.length < obs.B * N) this.value = new Float64Array(obs.B * N);
-    for (let s = 0; s < obs.B; s++) {
-      if (!obs.active[s]) continue;
-      for (let i = 0; i < N; i++) this.value[s * N + i] = er[s * N + i]! + w * (q[s * N + i]! - sat[s]!);
-      optimalMnlSlate(h.choiceScore!.data, this.value, s * N, N, K, h.noClickScore!.data[s]!, out, s * K, this.work);
-    }
-    return out;
+    const value = this.mnl.values(obs.B, N);
+    for (let s = 0; s < obs.B; s++) if (obs.active[s]) for (let i = 0; i < N; i++) value[s * N + i] = er[s * N + i]! + w * (q[s * N + i]! - sat[s]!);
+    return this.mnl.serve(obs, N, K, h, out);
   }
 }
 
@@ -305,8 +315,7 @@ export class BudgetOracleAgent extends BaseAgent<ParamsOf<typeof budgetOraclePar
   readonly id = 'budget-oracle';
   override readonly oracle = true;
   private readonly model: { qualityFactor: number; stepPenalty: number };
-  private work = new Float64Array(0);
-  private value = new Float64Array(0);
+  private readonly mnl = new MnlSlates();
   constructor(p: ParamsOf<typeof budgetOracleParams>, env: AgentEnvInfo, seed: number) {
     super(p, env, seed);
     const ep = envParamsFor(env, interestEvolutionEnv);
@@ -321,17 +330,15 @@ export class BudgetOracleAgent extends BaseAgent<ParamsOf<typeof budgetOraclePar
     const h = hiddenOf(this.id, obs, ['choiceScore', 'noClickScore', 'expectedReward', 'quality']);
     const w = h.expectedReward!.data;
     const q = h.quality!.data;
-    if (this.work.length !== N) this.work = new Float64Array(N);
-    if (this.value.length < obs.B * N) this.value = new Float64Array(obs.B * N);
+    const value = this.mnl.values(obs.B, N);
     for (let s = 0; s < obs.B; s++) {
       if (!obs.active[s]) continue;
       for (let i = 0; i < N; i++) {
         const k = s * N + i;
-        this.value[k] = w[k]! - lambda * (w[k]! - qualityFactor * w[k]! * q[k]!) + lambda * stepPenalty;
+        value[k] = w[k]! - lambda * (w[k]! - qualityFactor * w[k]! * q[k]!) + lambda * stepPenalty;
       }
-      optimalMnlSlate(h.choiceScore!.data, this.value, s * N, N, K, h.noClickScore!.data[s]!, out, s * K, this.work);
     }
-    return out;
+    return this.mnl.serve(obs, N, K, h, out);
   }
 }
 
