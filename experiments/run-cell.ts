@@ -132,7 +132,9 @@ export interface CellResult {
   train: { userSteps: number; episodes: number; lastMetrics: Record<string, number>; log?: TrainLogPoint[] };
   backend: string | null;
   /**
-   * Wall-clock facts: excluded from summaries (they differ between runs). `sps`: CleanRL's SPS, training
+   * Wall-clock facts: excluded from summaries (they differ between runs). `wallSeconds`: the whole cell (building
+   * the agent, training, every evaluation). `trainUserStepsPerSecond`: training user-steps per second of training
+   * alone (the learning-curve evaluations between training chunks excluded; 0 without training). `sps`: CleanRL's SPS, training
    * user-steps per second of training so far (evaluations excluded), at the end of each of the training log's
    * windows (at most 200 points); absent for agents that do not update.
    */
@@ -294,7 +296,6 @@ export async function runCell(cell: Cell, opts: RunCellOptions = {}): Promise<Ce
   // CleanRL's SPS at the end of each training-log window (wall clock: kept in the cell's timing, never in results).
   const sps = new SpsLog(Math.max(1, Math.ceil(totalSteps / 200)), B);
   let trainedMs = 0;
-  const t1 = performance.now(); // clock-ok
   // An agent that neither observes nor updates cannot change with training: its curve is its untrained point.
   const learns = typeof agent.observe === 'function' || typeof agent.update === 'function';
   if (totalSteps > 0 && !learns) {
@@ -331,7 +332,8 @@ export async function runCell(cell: Cell, opts: RunCellOptions = {}): Promise<Ce
     }
   }
   report?.();
-  const trainSeconds = (performance.now() - t1) / 1000; // clock-ok
+  // Training alone: the learning-curve evaluations between the chunks are not training.
+  const trainSeconds = trainedMs / 1000;
   const fin = evaluate(cell.final.users, cell.final.seed);
   const users: CellResult['final']['users'] = {};
   for (const [k, a] of Object.entries(userColumns(fin))) users[k] = Array.from(a, nul);
