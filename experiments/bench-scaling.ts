@@ -9,6 +9,13 @@
  * worker` processes started beforehand, and the queue's overhead per cell is measured on a spec of many tiny
  * cells: (time through the queue with one worker - time with one local worker thread) / cells.
  *
+ * Each run also gives its cell-seconds: the sum over its cells of each cell's own wall time (timing.wallSeconds in
+ * the cell files). They split a speedup into its two causes: speedup = workers x (utilization ratio) / contention,
+ * where utilization = cell-seconds / (workers x run seconds) is the share of the run during which the workers were
+ * running cells (what scheduling and the serial start and report decide), and contention = cell-seconds with w
+ * workers / cell-seconds with 1 (how much slower the same cells run side by side: shared cores, caches, memory
+ * bandwidth and the runtime's own threads). Scheduling can raise the first; only less work per cell lowers the second.
+ *
  * Wall-clock time is the measurement here: this is a benchmark, not library code whose results could depend on it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -18,7 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { median } from 'simple-statistics';
 import { machineInfo } from './bench-envs.js';
-import { packageRoot } from './results.js';
+import { packageRoot, readCells } from './results.js';
 import { EgymError } from '../envs/errors.js';
 
 /** The egym command of this package (bin/egym.mjs next to its package.json; from the sources or installed). */
@@ -43,6 +50,19 @@ export interface ScalingRow {
    */
   pairedSpeedups: number[];
   medianPairedSpeedup: number | null;
+  /** Sum of the cells' own wall times (timing.wallSeconds) of each repetition, and their median. */
+  cellSeconds: number[];
+  medianCellSeconds: number;
+  /** Median over repetitions of cell-seconds / (workers x run seconds): the share of the run the workers were busy. */
+  utilization: number;
+  /** Median cell-seconds / the same mode's median with 1 worker: how much slower the cells ran side by side. */
+  contention: number | null;
+}
+
+/** One measured run: its wall seconds and the sum of its cells' own wall times. */
+export interface TimedRun {
+  seconds: number;
+  cellSeconds: number;
 }
 
 export interface ScalingResult {
@@ -81,8 +101,8 @@ function exitOf(p: ChildProcess, what: string): Promise<void> {
   });
 }
 
-/** One timed `egym run` on a fresh folder: its seconds and its summary's SHA-256. */
-async function timedRun(spec: string, args: string[], what: string): Promise<{ seconds: number; sha: string; cells: number }> {
+/** One timed `egym run` on a fresh folder: its seconds, its cell-seconds and its summary's SHA-256. */
+async function timedRun(spec: string, args: string[], what: string): Promise<TimedRun & { sha: string; cells: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'egym-scaling-'));
   try {
     const t = now();
@@ -90,7 +110,9 @@ async function timedRun(spec: string, args: string[], what: string): Promise<{ s
     const seconds = (now() - t) / 1000;
     const summary = readFileSync(join(dir, 'summary.json'));
     const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { cells?: unknown[] };
-    return { seconds, sha: createHash('sha256').update(summary).digest('hex'), cells: manifest.cells?.length ?? 0 };
+    let cellSeconds = 0;
+    for (const c of readCells(dir).values()) cellSeconds += c.timing.wallSeconds;
+    return { seconds, cellSeconds, sha: createHash('sha256').update(summary).digest('hex'), cells: manifest.cells?.length ?? 0 };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -118,16 +140,34 @@ async function startWorkers(url: string, n: number): Promise<{ stop(): Promise<v
   };
 }
 
-/** Rows from the measured seconds per configuration ("local:2", "queue:1", ...), in the order they ran. */
-export function scalingRows(times: Map<string, number[]>, cells: number, workers: number[], queueWorkers: number[]): ScalingRow[] {
+/** Rows from the measured runs per configuration ("local:2", "queue:1", ...), in the order they ran. */
+export function scalingRows(runs: Map<string, TimedRun[]>, cells: number, workers: number[], queueWorkers: number[]): ScalingRow[] {
+  const r2 = (x: number) => Math.round(x * 100) / 100;
+  const r1 = (x: number) => Math.round(x * 10) / 10;
   const rows: ScalingRow[] = [];
   for (const [mode, list] of [['local', workers], ['queue', queueWorkers]] as const) {
-    const base = times.get(`${mode}:1`);
+    const base = runs.get(`${mode}:1`)?.map((x) => x.seconds);
+    const baseCells = runs.get(`${mode}:1`)?.map((x) => x.cellSeconds);
     for (const w of list) {
-      const s = times.get(`${mode}:${w}`)!;
+      const rs = runs.get(`${mode}:${w}`)!;
+      const s = rs.map((x) => x.seconds);
+      const cs = rs.map((x) => x.cellSeconds);
       const m = median(s);
-      const paired = base ? s.map((x, i) => Math.round((base[i]! / x) * 100) / 100) : [];
-      rows.push({ mode, workers: w, seconds: s.map((x) => Math.round(x * 10) / 10), medianSeconds: Math.round(m * 10) / 10, cellsPerMinute: Math.round((cells / m) * 600) / 10, speedup: base ? Math.round((median(base) / m) * 100) / 100 : null, pairedSpeedups: paired, medianPairedSpeedup: base ? Math.round(median(paired.length ? paired : [1]) * 100) / 100 : null });
+      const paired = base ? s.map((x, i) => r2(base[i]! / x)) : [];
+      rows.push({
+        mode,
+        workers: w,
+        seconds: s.map(r1),
+        medianSeconds: r1(m),
+        cellsPerMinute: r1((cells / m) * 60),
+        speedup: base ? r2(median(base) / m) : null,
+        pairedSpeedups: paired,
+        medianPairedSpeedup: base ? r2(median(paired.length ? paired : [1])) : null,
+        cellSeconds: cs.map(r1),
+        medianCellSeconds: r1(median(cs)),
+        utilization: r2(median(rs.map((x) => x.cellSeconds / (w * x.seconds)))),
+        contention: baseCells ? r2(median(cs) / median(baseCells)) : null,
+      });
     }
   }
   return rows;
@@ -136,15 +176,15 @@ export function scalingRows(times: Map<string, number[]>, cells: number, workers
 export async function benchScaling(o: ScalingOptions): Promise<ScalingResult> {
   const say = o.onLine ?? (() => undefined);
   const quickArgs = o.quick ? ['--quick'] : [];
-  const times = new Map<string, number[]>();
+  const runs = new Map<string, TimedRun[]>();
   let sha = '';
   let cells = 0;
-  const record = (key: string, r: { seconds: number; sha: string; cells: number }, what: string) => {
+  const record = (key: string, r: TimedRun & { sha: string; cells: number }, what: string) => {
     if (sha && r.sha !== sha) throw new EgymError('CELL_FAILED', `bench scaling: ${what} wrote a different summary.json than the first run (${r.sha.slice(0, 12)} vs ${sha.slice(0, 12)})`);
     sha = r.sha;
     cells = r.cells;
-    times.set(key, [...(times.get(key) ?? []), r.seconds]);
-    say(`  ${what}: ${r.seconds.toFixed(1)} s`);
+    runs.set(key, [...(runs.get(key) ?? []), { seconds: r.seconds, cellSeconds: r.cellSeconds }]);
+    say(`  ${what}: ${r.seconds.toFixed(1)} s (cells ${r.cellSeconds.toFixed(1)} s)`);
   };
   const queueWorkers = o.queue ? (o.queueWorkers ?? [1, 2]) : [];
   for (let rep = 0; rep < o.reps; rep++) {
@@ -162,7 +202,7 @@ export async function benchScaling(o: ScalingOptions): Promise<ScalingResult> {
       }
     }
   }
-  const rows = scalingRows(times, cells, o.workers, queueWorkers);
+  const rows = scalingRows(runs, cells, o.workers, queueWorkers);
   let queueOverhead: ScalingResult['queueOverhead'] = null;
   if (o.queue) {
     // Many tiny cells (random agent, no training, 20 users each): what is left is the per-cell cost of the path.
@@ -196,8 +236,8 @@ export async function benchScaling(o: ScalingOptions): Promise<ScalingResult> {
 }
 
 export function formatScaling(r: ScalingResult): string {
-  const lines = ['| path | workers | median s | runs (s) | cells/min | speedup (medians) | speedup per repetition (median) |', '|---|---|---|---|---|---|---|'];
-  for (const x of r.rows) lines.push(`| ${x.mode} | ${x.workers} | ${x.medianSeconds} | ${x.seconds.join(', ')} | ${x.cellsPerMinute} | ${x.speedup === null ? '' : `${x.speedup}x`} | ${x.pairedSpeedups.length ? `${x.pairedSpeedups.join(', ')} (${x.medianPairedSpeedup}x)` : ''} |`);
+  const lines = ['| path | workers | median s | runs (s) | cells/min | speedup (medians) | speedup per repetition (median) | cell-seconds (median) | utilization | contention |', '|---|---|---|---|---|---|---|---|---|---|'];
+  for (const x of r.rows) lines.push(`| ${x.mode} | ${x.workers} | ${x.medianSeconds} | ${x.seconds.join(', ')} | ${x.cellsPerMinute} | ${x.speedup === null ? '' : `${x.speedup}x`} | ${x.pairedSpeedups.length ? `${x.pairedSpeedups.join(', ')} (${x.medianPairedSpeedup}x)` : ''} | ${x.medianCellSeconds} | ${x.utilization} | ${x.contention === null ? '' : `${x.contention}x`} |`);
   if (r.queueOverhead) {
     const q = r.queueOverhead;
     lines.push('', `Queue overhead: ${q.cells} tiny cells in ${q.localSeconds} s on one local worker thread, ${q.queueSeconds} s through the queue with one egym worker: ${q.perCellMs} ms per cell.`);

@@ -96,6 +96,14 @@ describe('egym CLI (spawned)', () => {
     expect(j.rows[1].pairedSpeedups).toHaveLength(1);
     expect(j.rows[1].medianPairedSpeedup).toBe(j.rows[1].pairedSpeedups[0]);
     expect(j.rows[1].medianSeconds).toBeGreaterThan(0);
+    // Cell-seconds are read back from each run's cell files; the 1-worker row is its own contention reference.
+    for (const row of j.rows) {
+      expect(row.cellSeconds).toHaveLength(1);
+      expect(row.medianCellSeconds).toBeGreaterThan(0);
+      expect(row.utilization).toBeGreaterThan(0);
+    }
+    expect(j.rows[0].contention).toBe(1);
+    expect(j.rows[1].contention).toBeGreaterThan(0);
     expect(j.queueOverhead).toBeNull();
     expect(r.stdout).toMatch(/\| local \| 2 \|/);
     for (const bad of [['--workers', '0'], ['--reps', '0'], ['--queue', 'http://x'], ['--spec', join(dir, 'none.json')]]) {

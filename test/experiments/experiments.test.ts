@@ -673,6 +673,24 @@ describe('scheduling', () => {
     const seeds = order.filter((c) => c.agentId === 'random').map((c) => c.index);
     expect(seeds).toEqual([...seeds].sort((a, b) => a - b));
   });
+  it('bench scaling splits a speedup into worker utilization and contention (speedup = workers x utilization ratio / contention)', async () => {
+    const { scalingRows } = await import('../../experiments/bench-scaling.js');
+    // 1 worker: 100 s runs with 95 cell-seconds; 2 workers: 60 s runs whose cells took 110 s in all (they ran
+    // 110 / 95 = 1.16x slower side by side) while the workers were busy 110 / 120 of the run.
+    const runs = new Map([
+      ['local:1', [{ seconds: 100, cellSeconds: 95 }, { seconds: 110, cellSeconds: 104.5 }]],
+      ['local:2', [{ seconds: 60, cellSeconds: 110 }, { seconds: 66, cellSeconds: 121 }]],
+    ]);
+    const [one, two] = scalingRows(runs, 32, [1, 2], []);
+    expect(one!.contention).toBe(1);
+    expect(one!.utilization).toBe(0.95);
+    expect(two!.utilization).toBe(0.92);
+    expect(two!.contention).toBe(1.16);
+    expect(two!.pairedSpeedups).toEqual([1.67, 1.67]);
+    expect(two!.cellSeconds).toEqual([110, 121]);
+    expect(two!.medianCellSeconds).toBe(115.5);
+    expect(two!.cellsPerMinute).toBe(30.5);
+  });
 });
 
 describe('cell threads', () => {
