@@ -7,7 +7,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Cell, expandCells, hash, shardCells } from './cells.js';
-import { runPool } from './pool.js';
+import { type Isolation, runPool } from './pool.js';
 import { cellHashes, cellPath, cellToJsonl, manifest, readCells, ResultFileError, specToJson, writeAtomic } from './results.js';
 import type { CellResult, CurvePoint } from './run-cell.js';
 import { type ResolvedSpec, resolveSpec } from './spec.js';
@@ -22,6 +22,8 @@ export interface RunOptions {
   /** Run folder (default results/<name>/run-<hash of the resolved spec>). */
   out?: string;
   workers: number;
+  /** Where the workers run cells: child processes (default) or threads of this process (experiments/pool.ts). */
+  isolation?: Isolation;
   shard?: { i: number; n: number } | null;
   saveCheckpoints?: boolean;
   quick?: boolean;
@@ -136,6 +138,7 @@ export async function runExperiment(raw: unknown, opts: RunOptions): Promise<Run
   } else {
     await runPool(todo, {
       workers: opts.workers,
+      isolation: opts.isolation,
       keepCheckpoint: opts.saveCheckpoints ?? false,
       stopped: opts.stopped,
       // Learning-curve points of running cells, appended to live/<cell key>.jsonl as they are evaluated (egym serve

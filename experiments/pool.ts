@@ -1,10 +1,12 @@
 /**
- * Runs cells on a pool of worker threads (one TensorFlow.js backend per worker), or in this thread with
- * workers = 0. Results are handed to `onResult` as they complete; what a run writes does not depend on the
+ * Runs cells on a pool of workers (child processes by default, or worker threads; one TensorFlow.js backend per
+ * worker), or in this thread with workers = 0. Results are handed to `onResult` as they complete; what a run writes does not depend on the
  * order (files are keyed by cell and the summary is computed over cells sorted by index), so the output is
  * bit-identical whatever the number of workers.
  */
 import { Worker } from 'node:worker_threads';
+import { fork, type Serializable } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { Cell } from './cells.js';
 import { runCell, type CellResult, type CurvePoint } from './run-cell.js';
 import type { CellProgress } from './progress.js';
@@ -13,6 +15,12 @@ import { agentSpec, resolveAgentParams } from '../agents/registry.js';
 
 export interface PoolOptions {
   workers: number;
+  /**
+   * Where the workers run cells (default 'process'): child processes, or threads of this process. Measured with
+   * `egym bench scaling` on the quick flagship, two cells side by side ran 1.13x slower than alone in two processes
+   * and 1.32x slower as two threads of one process (README: Parallel, sharded, resumable).
+   */
+  isolation?: Isolation;
   keepCheckpoint: boolean;
   onResult: (r: CellResult) => void;
   /** Polled between cells: true stops dispatching (Ctrl-C). */
@@ -84,25 +92,31 @@ export function longestFirst(cells: Cell[]): Cell[] {
 
 type ThreadMessage = { ready?: boolean; ok?: boolean; result?: CellResult; error?: string; code?: string; key?: string; progress?: CellProgress; curvePoint?: CurvePoint; index?: number };
 
+/** Where a pool's cells run: worker threads of this process, or child processes (one Node process each). */
+export type Isolation = 'thread' | 'process';
+
 /**
- * One worker thread that runs cells one at a time and stays up between them (TensorFlow.js and the modules load
- * once per thread, not once per cell). A cell that throws comes back as a CellFailed rejection and the thread
- * stays usable; a crashed thread rejects its cell and every later one with its own error.
+ * One worker that runs cells one at a time and stays up between them (TensorFlow.js and the modules load once per
+ * worker, not once per cell): a worker thread of this process, or a child process forked with an IPC channel. Both
+ * run experiments/worker-entry and exchange the same messages (structured clones), so a cell's result does not
+ * depend on which. A cell that throws comes back as a CellFailed rejection and the worker stays usable; a crashed
+ * worker rejects its cell and every later one with its own error.
  */
-export class CellThread {
-  private readonly worker: Worker;
+export class CellWorker {
+  private readonly post: (m: unknown) => void;
+  private readonly stop: () => Promise<void>;
   private readonly ready: Promise<void>;
   private crash: Error | null = null;
   private current: { resolve: (r: CellResult) => void; reject: (e: Error) => void; index: number; onProgress?: (p: CellProgress) => void; onCurvePoint?: (p: CurvePoint) => void } | null = null;
 
-  constructor() {
+  constructor(readonly isolation: Isolation) {
     // Built (dist/*.js): the compiled entry; from the TypeScript sources: worker.mjs registers tsx first.
-    this.worker = new Worker(import.meta.url.endsWith('.js') ? new URL('./worker-entry.js', import.meta.url) : new URL('./worker.mjs', import.meta.url));
+    const entry = import.meta.url.endsWith('.js') ? new URL('./worker-entry.js', import.meta.url) : new URL('./worker.mjs', import.meta.url);
     let isReady!: () => void;
     let failed!: (e: Error) => void;
     this.ready = new Promise<void>((ok, bad) => ((isReady = ok), (failed = bad)));
     this.ready.catch(() => undefined);
-    this.worker.on('message', (m: ThreadMessage) => {
+    const onMessage = (m: ThreadMessage) => {
       if (m.ready) return isReady();
       const c = this.current;
       if (!c) return;
@@ -111,7 +125,7 @@ export class CellThread {
       this.current = null;
       if (m.ok) c.resolve(m.result!);
       else c.reject(new CellFailed(m.key!, m.error ?? 'unknown error', m.code));
-    });
+    };
     const die = (e: Error) => {
       this.crash ??= e;
       failed(this.crash);
@@ -119,26 +133,57 @@ export class CellThread {
       this.current = null;
       c?.reject(this.crash);
     };
-    this.worker.on('error', die);
-    this.worker.on('exit', (code) => die(new EgymError('CELL_FAILED', `a cell worker thread exited (code ${code})`)));
+    if (isolation === 'thread') {
+      const worker = new Worker(entry);
+      worker.on('message', onMessage);
+      worker.on('error', die);
+      worker.on('exit', (code) => die(new EgymError('CELL_FAILED', `a cell worker thread exited (code ${code})`)));
+      this.post = (m) => worker.postMessage(m);
+      this.stop = async () => {
+        worker.removeAllListeners('exit');
+        await worker.terminate();
+      };
+    } else {
+      // The child's own Node flags are its defaults, but for the heap limits the caller set; its output is ours.
+      const execArgv = process.execArgv.filter((a) => /^--max-(old|semi)-space-size=/.test(a));
+      const child = fork(fileURLToPath(entry), [], { serialization: 'advanced', execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      child.on('message', (m) => onMessage(m as ThreadMessage));
+      child.on('error', die);
+      child.on('exit', (code, signal) => die(new EgymError('CELL_FAILED', `a cell worker process exited (${signal ?? `code ${code}`})`)));
+      this.post = (m) => child.send(m as Serializable);
+      this.stop = async () => {
+        child.removeAllListeners('exit');
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        await new Promise<void>((ok) => {
+          child.once('exit', () => ok());
+          child.kill('SIGTERM');
+        });
+      };
+    }
   }
 
-  /** Run one cell in this thread (one at a time). */
+  /** Run one cell in this worker (one at a time). */
   async run(cell: Cell, opts: { keepCheckpoint: boolean; onProgress?: (p: CellProgress) => void; onCurvePoint?: (p: CurvePoint) => void }): Promise<CellResult> {
-    if (this.current) throw new EgymError('USAGE', 'CellThread.run: a cell is already running in this thread');
+    if (this.current) throw new EgymError('USAGE', `CellWorker.run: a cell is already running in this ${this.isolation}`);
     await this.ready;
     if (this.crash) throw this.crash;
     return new Promise<CellResult>((resolve, reject) => {
       this.current = { resolve, reject, index: cell.index, onProgress: opts.onProgress, onCurvePoint: opts.onCurvePoint };
-      this.worker.postMessage({ cell, keepCheckpoint: opts.keepCheckpoint });
+      this.post({ cell, keepCheckpoint: opts.keepCheckpoint });
     });
   }
 
-  /** Stop the thread (a running cell is abandoned). */
+  /** Stop the worker (a running cell is abandoned). */
   async terminate(): Promise<void> {
-    this.crash ??= new EgymError('CELL_FAILED', 'the cell worker thread was stopped');
-    this.worker.removeAllListeners('exit');
-    await this.worker.terminate();
+    this.crash ??= new EgymError('CELL_FAILED', `the cell worker ${this.isolation} was stopped`);
+    await this.stop();
+  }
+}
+
+/** A cell worker on a thread of this process (the queue's `egym worker` runs one). */
+export class CellThread extends CellWorker {
+  constructor() {
+    super('thread');
   }
 }
 
@@ -162,7 +207,7 @@ export async function runPool(cells: Cell[], opts: PoolOptions): Promise<void> {
   let drained = false;
   await Promise.all(
     Array.from({ length: n }, async () => {
-      const thread = new CellThread();
+      const thread = new CellWorker(opts.isolation ?? 'process');
       try {
         for (;;) {
           const c = failure || opts.stopped?.() ? undefined : queue.shift();

@@ -1,21 +1,37 @@
-/** Runs cells sent by the pool, one at a time, and posts each result back. */
+/**
+ * Runs cells sent by the pool, one at a time, and posts each result back. The same entry serves a worker thread
+ * (messages through parentPort) and a child process forked with an IPC channel (process.send; the pool's
+ * CellProcess), so a cell runs the same code either way.
+ */
 import { parentPort } from 'node:worker_threads';
 import { runCell } from './run-cell.js';
 import { loadModules } from './plugins.js';
 import { EgymError } from '../envs/errors.js';
 import type { Cell } from './cells.js';
 
-parentPort!.on('message', async (msg: { cell: Cell; keepCheckpoint: boolean }) => {
+type Message = { cell: Cell; keepCheckpoint: boolean };
+const port = parentPort
+  ? { on: (f: (m: Message) => void) => parentPort!.on('message', f), post: (m: unknown) => parentPort!.postMessage(m) }
+  : { on: (f: (m: Message) => void) => process.on('message', f), post: (m: unknown) => process.send!(m) };
+if (!parentPort) {
+  if (!process.send) throw new EgymError('USAGE', 'worker-entry: start it as a worker thread or as a child process with an IPC channel');
+  // A child process: Ctrl-C reaches the whole process group, and it is the runner's to act on (it stops dispatching
+  // and ends its workers); a parent that is gone leaves nothing to report to.
+  process.on('SIGINT', () => undefined);
+  process.on('disconnect', () => process.exit(0));
+}
+
+port.on(async (msg: Message) => {
   try {
     // The cell's user modules register their agents and envs in this thread too (once per worker).
     const mods = await loadModules(msg.cell.modulePaths ?? [], '/');
     if (mods.some((m, i) => m.sha256 !== msg.cell.modules[i])) throw new EgymError('USAGE', `cell ${msg.cell.key}: a user module changed on disk during the run`);
     const index = msg.cell.index;
-    const result = await runCell(msg.cell, { keepCheckpoint: msg.keepCheckpoint, onProgress: (p) => parentPort!.postMessage({ progress: p, index }), onCurvePoint: (p) => parentPort!.postMessage({ curvePoint: p, index }) });
-    parentPort!.postMessage({ ok: true, result });
+    const result = await runCell(msg.cell, { keepCheckpoint: msg.keepCheckpoint, onProgress: (p) => port.post({ progress: p, index }), onCurvePoint: (p) => port.post({ curvePoint: p, index }) });
+    port.post({ ok: true, result });
   } catch (e) {
     // The error crosses the thread boundary as data: its message, and its code when it is an EgymError.
-    parentPort!.postMessage({ ok: false, error: (e as Error).message, code: (e as { code?: unknown }).code, key: msg.cell.key });
+    port.post({ ok: false, error: (e as Error).message, code: (e as { code?: unknown }).code, key: msg.cell.key });
   }
 });
-parentPort!.postMessage({ ready: true });
+port.post({ ready: true });

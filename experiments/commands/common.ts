@@ -38,6 +38,7 @@ export const REPRODUCTIONS: Record<string, string> = {
   'ppo-study': 'ppo-study.json',
   'ppo-knobs': 'ppo-knobs.json',
   'recsim-ppo': 'recsim-ppo.json',
+  'retention-v0-deep': 'retention-v0-deep.json',
 };
 
 /**
@@ -68,6 +69,7 @@ export function readSpecFile(path: string): unknown {
 export interface RunArgs {
   backend?: string;
   workers?: number;
+  isolation?: string;
   shard?: string;
   out?: string;
   quick?: boolean;
@@ -129,6 +131,7 @@ export async function runSpec(raw0: unknown, a: RunArgs, base?: string): Promise
       base,
       imports: a.import,
       workers,
+      isolation: a.isolation as 'process' | 'thread' | undefined,
       shard,
       out: a.out,
       quick: a.quick,
@@ -183,7 +186,8 @@ export async function runSpec(raw0: unknown, a: RunArgs, base?: string): Promise
 
 export const runOptions = (y: Argv) =>
   y
-    .option('workers', { type: 'number', describe: 'worker threads (default: the number of cores; 0 runs in this thread)' })
+    .option('workers', { type: 'number', describe: 'workers that run cells side by side (default: the number of cores; 0 runs them in this thread)' })
+    .option('isolation', { choices: ['process', 'thread'], describe: 'workers as child processes (default: side by side they slow each other less) or as threads of this process' })
     .option('backend', { choices: BACKEND_CHOICES, describe: 'TensorFlow.js backend of every agent that uses one (default: each agent\'s own, auto)' })
     .option('shard', { type: 'string', describe: 'run shard i of n ("i/n", 0-based): a deterministic subset of the cells' })
     .option('out', { type: 'string', describe: 'run folder (default results/<experiment>/run-<spec hash>)' })

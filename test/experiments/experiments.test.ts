@@ -223,13 +223,17 @@ describe('runner', () => {
     }
   });
 
-  it('1 and 2 workers give identical summary files', async () => {
+  it('1 and 2 workers, processes or threads, give identical summary files', async () => {
     const d1 = tmp();
     const d2 = tmp();
+    const d3 = tmp();
     const r1 = await runExperiment(tiny(), { workers: 1, out: d1 });
     await runExperiment(tiny(), { workers: 2, out: d2 });
+    // Workers as threads of this process instead of child processes: the same files.
+    await runExperiment(tiny(), { workers: 2, isolation: 'thread', out: d3 });
     expect(r1.complete).toBe(true);
     expect(read(d2, 'summary.json')).toBe(read(d1, 'summary.json'));
+    expect(read(d3, 'summary.json')).toBe(read(d1, 'summary.json'));
     expect(read(d2, 'summary.csv')).toBe(read(d1, 'summary.csv'));
     for (const f of ['manifest.json', 'spec.json', 'report.html', 'plots/learning-curves.svg', 'plots/survival.svg', 'plots/final-return.svg']) expect(existsSync(join(d1, f))).toBe(true);
     expect(readdirSync(join(d1, 'cells'))).toHaveLength(4);
@@ -694,29 +698,33 @@ describe('scheduling', () => {
 });
 
 describe('cell threads', () => {
-  it('one thread runs cell after cell, as in this thread; a failing cell is a CellFailed and the thread goes on', async () => {
-    const { CellThread, CellFailed } = await import('../../experiments/pool.js');
-    const { runCell } = await import('../../experiments/run-cell.js');
-    const all = expandCells(resolveSpec(tiny()));
-    const cells = [all[0]!, all.find((c) => c.agentId === 'ucb1')!]; // random, then the learner (curve points)
-    const thread = new CellThread();
-    try {
-      const a = await thread.run(cells[0]!, { keepCheckpoint: false });
-      const bad = { ...cells[1]!, agentParams: { bogus: 1 } };
-      const e = await thread.run(bad, { keepCheckpoint: false }).catch((x: unknown) => x);
-      expect(e).toBeInstanceOf(CellFailed);
-      expect((e as Error).message).toMatch(/bogus/);
-      const points: number[] = [];
-      const b = await thread.run(cells[1]!, { keepCheckpoint: false, onCurvePoint: (p) => points.push(p.userSteps) });
-      expect(points.length).toBeGreaterThan(1);
-      for (const [c, r] of [[cells[0]!, a], [cells[1]!, b]] as const) {
-        const here = await runCell(c, { keepCheckpoint: false });
-        expect(JSON.stringify(r.final)).toBe(JSON.stringify(here.final));
+  for (const isolation of ['thread', 'process'] as const) {
+    it(`one ${isolation} runs cell after cell, as in this thread; a failing cell is a CellFailed and the ${isolation} goes on`, async () => {
+      const { CellWorker, CellFailed } = await import('../../experiments/pool.js');
+      const { runCell } = await import('../../experiments/run-cell.js');
+      const all = expandCells(resolveSpec(tiny()));
+      const cells = [all[0]!, all.find((c) => c.agentId === 'ucb1')!]; // random, then the learner (curve points)
+      const worker = new CellWorker(isolation);
+      try {
+        const a = await worker.run(cells[0]!, { keepCheckpoint: false });
+        const bad = { ...cells[1]!, agentParams: { bogus: 1 } };
+        const e = await worker.run(bad, { keepCheckpoint: false }).catch((x: unknown) => x);
+        expect(e).toBeInstanceOf(CellFailed);
+        expect((e as Error).message).toMatch(/bogus/);
+        const points: number[] = [];
+        const b = await worker.run(cells[1]!, { keepCheckpoint: false, onCurvePoint: (p) => points.push(p.userSteps) });
+        expect(points.length).toBeGreaterThan(1);
+        for (const [c, r] of [[cells[0]!, a], [cells[1]!, b]] as const) {
+          const here = await runCell(c, { keepCheckpoint: false });
+          expect(JSON.stringify(r.final)).toBe(JSON.stringify(here.final));
+        }
+      } finally {
+        await worker.terminate();
       }
-    } finally {
-      await thread.terminate();
-    }
-  }, 60_000);
+      // Stopped: the worker refuses further cells with its own error.
+      await expect(worker.run(cells[0]!, { keepCheckpoint: false })).rejects.toThrow(new RegExp(`cell worker ${isolation} was stopped`));
+    }, 60_000);
+  }
 
   it('the pool says once, before the last cell ends, that nothing is left to dispatch', async () => {
     const { runPool } = await import('../../experiments/pool.js');
