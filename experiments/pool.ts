@@ -1,8 +1,8 @@
 /**
  * Runs cells on a pool of workers (child processes by default, or worker threads; one TensorFlow.js backend per
- * worker), or in this thread with workers = 0. Results are handed to `onResult` as they complete; what a run writes does not depend on the
- * order (files are keyed by cell and the summary is computed over cells sorted by index), so the output is
- * bit-identical whatever the number of workers.
+ * worker), or in this thread with workers = 0. Results are handed to `onResult` as they complete; what a run
+ * writes does not depend on the order (files are keyed by cell and the summary is computed over cells sorted by
+ * index), so the output is bit-identical whatever the number of workers and wherever they run.
  */
 import { Worker } from 'node:worker_threads';
 import { fork, type Serializable } from 'node:child_process';

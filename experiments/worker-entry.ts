@@ -1,7 +1,7 @@
 /**
  * Runs cells sent by the pool, one at a time, and posts each result back. The same entry serves a worker thread
  * (messages through parentPort) and a child process forked with an IPC channel (process.send; the pool's
- * CellProcess), so a cell runs the same code either way.
+ * CellWorker with isolation 'process'), so a cell runs the same code either way.
  */
 import { parentPort } from 'node:worker_threads';
 import { runCell } from './run-cell.js';
@@ -23,14 +23,14 @@ if (!parentPort) {
 
 port.on(async (msg: Message) => {
   try {
-    // The cell's user modules register their agents and envs in this thread too (once per worker).
+    // The cell's user modules register their agents and envs in this worker too (once per worker).
     const mods = await loadModules(msg.cell.modulePaths ?? [], '/');
     if (mods.some((m, i) => m.sha256 !== msg.cell.modules[i])) throw new EgymError('USAGE', `cell ${msg.cell.key}: a user module changed on disk during the run`);
     const index = msg.cell.index;
     const result = await runCell(msg.cell, { keepCheckpoint: msg.keepCheckpoint, onProgress: (p) => port.post({ progress: p, index }), onCurvePoint: (p) => port.post({ curvePoint: p, index }) });
     port.post({ ok: true, result });
   } catch (e) {
-    // The error crosses the thread boundary as data: its message, and its code when it is an EgymError.
+    // The error crosses the thread or process boundary as data: its message, and its code when it is an EgymError.
     port.post({ ok: false, error: (e as Error).message, code: (e as { code?: unknown }).code, key: msg.cell.key });
   }
 });

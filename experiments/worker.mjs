@@ -1,4 +1,5 @@
-// Worker-thread entry: tsx's loader does not reach worker threads on Node 20, so register it here first.
+// Cell worker entry from the TypeScript sources (a worker thread or a child process): tsx's loader does not reach
+// worker threads on Node 20, nor a forked child started without it, so register it here first.
 import { register } from 'tsx/esm/api';
 
 register();
