@@ -2,9 +2,14 @@
 import type { Argv } from 'yargs';
 import { join } from 'node:path';
 import { envSpec, listEnvs, make } from '../../envs/registry.js';
-import { describeAllowed } from '../../envs/params.js';
+import { describeAllowed, type ParamSpec } from '../../envs/params.js';
 import { agentSpec, listAgents } from '../../agents/index.js';
 import { out, UsageError } from './common.js';
+
+/** One entry per parameter: name, allowed values and default, then its description. */
+function printParams(specs: readonly ParamSpec[]): void {
+  for (const p of specs) out(`  ${p.name.padEnd(22)}${describeAllowed(p)}, default ${JSON.stringify(p.default)}\n  ${''.padEnd(22)}${p.description}`);
+}
 
 export const infoCommand = (cli: Argv): Argv =>
   cli.command(
@@ -21,7 +26,7 @@ export const infoCommand = (cli: Argv): Argv =>
         const g = agentSpec(a.id as string);
         if (a.json) return out(JSON.stringify({ id: g.id, description: g.description, source: g.source, oracle: g.oracle, params: g.params.specs }, null, 2));
         out(`${g.id}${g.oracle ? ' [oracle]' : ''}: ${g.description}\nsource: ${g.source}\n\nparameters:`);
-        for (const p of g.params.specs) out(`  ${p.name.padEnd(22)}${describeAllowed(p)}, default ${JSON.stringify(p.default)}\n  ${''.padEnd(22)}${p.description}`);
+        printParams(g.params.specs);
         return;
       }
       if (!listEnvs().some((e) => e.id === a.id) && !/-v\d+$/.test(String(a.id))) {
@@ -33,7 +38,7 @@ export const infoCommand = (cli: Argv): Argv =>
         return out(JSON.stringify({ id: spec.id, description: spec.description, source: spec.source, params: spec.params.specs, card: spec.card, observationSpace: env.observationSpace.toJSON(), actionSpace: env.actionSpace.toJSON() }, null, 2));
       }
       out(`${spec.id}: ${spec.description}\nsource: ${spec.source}\n\nparameters:`);
-      for (const p of spec.params.specs) out(`  ${p.name.padEnd(22)}${describeAllowed(p)}, default ${JSON.stringify(p.default)}\n  ${''.padEnd(22)}${p.description}`);
+      printParams(spec.params.specs);
       out(`\nobservation: ${env.observationSpace.describe()}\naction: ${env.actionSpace.describe()}`);
     },
   );
