@@ -7,14 +7,15 @@
  *
  * With `queue`, the same spec is also run through the Redis queue (experiments/queue.ts) with 1, 2, ... `egym
  * worker` processes started beforehand, and the queue's overhead per cell is measured on a spec of many tiny
- * cells: (time through the queue with one worker - time with one local worker thread) / cells.
+ * cells: (time through the queue with one worker - time with one local worker) / cells.
  *
  * Each run also gives its cell-seconds: the sum over its cells of each cell's own wall time (timing.wallSeconds in
  * the cell files). They split a speedup into its two causes: speedup = workers x (utilization ratio) / contention,
  * where utilization = cell-seconds / (workers x run seconds) is the share of the run during which the workers were
  * running cells (what scheduling and the serial start and report decide), and contention = cell-seconds with w
  * workers / cell-seconds with 1 (how much slower the same cells run side by side: shared cores, caches, memory
- * bandwidth and the runtime's own threads). Scheduling can raise the first; only less work per cell lowers the second.
+ * bandwidth and the runtime's own threads). Scheduling can raise the first; less work per
+ * cell, or workers that share less (processes rather than threads of one process), lowers the second.
  *
  * Wall-clock time is the measurement here: this is a benchmark, not library code whose results could depend on it.
  */
@@ -122,7 +123,7 @@ async function timedRun(spec: string, args: string[], what: string): Promise<Tim
 async function startWorkers(url: string, n: number): Promise<{ stop(): Promise<void> }> {
   const procs = Array.from({ length: n }, () => spawn(process.execPath, [egymBin(), 'worker', url], { stdio: ['ignore', 'ignore', 'ignore'] }));
   // Connected and waiting for jobs before the clock starts (their threads load TensorFlow.js at their first cell,
-  // as a local worker thread does).
+  // as a local worker does).
   await new Promise((ok) => setTimeout(ok, 2000));
   return {
     stop: async () => {
@@ -240,7 +241,7 @@ export function formatScaling(r: ScalingResult): string {
   for (const x of r.rows) lines.push(`| ${x.mode} | ${x.workers} | ${x.medianSeconds} | ${x.seconds.join(', ')} | ${x.cellsPerMinute} | ${x.speedup === null ? '' : `${x.speedup}x`} | ${x.pairedSpeedups.length ? `${x.pairedSpeedups.join(', ')} (${x.medianPairedSpeedup}x)` : ''} | ${x.medianCellSeconds} | ${x.utilization} | ${x.contention === null ? '' : `${x.contention}x`} |`);
   if (r.queueOverhead) {
     const q = r.queueOverhead;
-    lines.push('', `Queue overhead: ${q.cells} tiny cells in ${q.localSeconds} s on one local worker thread, ${q.queueSeconds} s through the queue with one egym worker: ${q.perCellMs} ms per cell.`);
+    lines.push('', `Queue overhead: ${q.cells} tiny cells in ${q.localSeconds} s on one local worker, ${q.queueSeconds} s through the queue with one egym worker: ${q.perCellMs} ms per cell.`);
   }
   return lines.join('\n');
 }

@@ -1,6 +1,6 @@
 /**
  * User modules (plugins): files that register agents, envs or anything else on import, loaded by
- * `egym run --import FILE` and a spec's `modules` list, in the main thread and in every worker thread, so user
+ * `egym run --import FILE` and a spec's `modules` list, in the main thread and in every worker (thread or process), so user
  * agents and envs run exactly like built-in ones. `.js`/`.mjs` files load on plain Node; `.ts` files need tsx
  * (a development dependency of this repo; `npm i -D tsx` in a user project). A module's content hash is part of
  * every cell's key, so an edited plugin is never mistaken for finished cells of the old one.

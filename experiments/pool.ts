@@ -36,7 +36,7 @@ export interface PoolOptions {
   onDrained?: () => void;
 }
 
-/** A cell that failed in a worker thread; keeps the original error's code (a run-time error when it had none). */
+/** A cell that failed in a worker; keeps the original error's code (a run-time error when it had none). */
 export class CellFailed extends EgymError {
   constructor(key: string, message: string, code?: string) {
     super(isCode(code) ? code : 'CELL_FAILED', `cell ${key}: ${message}`);
