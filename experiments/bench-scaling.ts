@@ -122,8 +122,8 @@ async function timedRun(spec: string, args: string[], what: string): Promise<Tim
 /** Start n `egym worker` processes on the queue; stop() ends them with SIGTERM and waits. */
 async function startWorkers(url: string, n: number): Promise<{ stop(): Promise<void> }> {
   const procs = Array.from({ length: n }, () => spawn(process.execPath, [egymBin(), 'worker', url], { stdio: ['ignore', 'ignore', 'ignore'] }));
-  // Connected and waiting for jobs before the clock starts (their threads load TensorFlow.js at their first cell,
-  // as a local worker does).
+  // Connected and waiting for jobs before the clock starts (each starts its cell thread at once; a local run starts
+  // its workers after the clock starts, so the queue rows do not pay that start-up).
   await new Promise((ok) => setTimeout(ok, 2000));
   return {
     stop: async () => {
