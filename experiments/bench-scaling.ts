@@ -147,8 +147,9 @@ export function scalingRows(runs: Map<string, TimedRun[]>, cells: number, worker
   const r1 = (x: number) => Math.round(x * 10) / 10;
   const rows: ScalingRow[] = [];
   for (const [mode, list] of [['local', workers], ['queue', queueWorkers]] as const) {
-    const base = runs.get(`${mode}:1`)?.map((x) => x.seconds);
-    const baseCells = runs.get(`${mode}:1`)?.map((x) => x.cellSeconds);
+    const one = runs.get(`${mode}:1`);
+    const base = one?.map((x) => x.seconds);
+    const baseCells = one?.map((x) => x.cellSeconds);
     for (const w of list) {
       const rs = runs.get(`${mode}:${w}`)!;
       const s = rs.map((x) => x.seconds);
