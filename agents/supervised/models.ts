@@ -7,10 +7,10 @@
  * - gru: a GRU (Cho et al. 2014) over the last-k interactions, its final state concatenated with the
  *   impression features, then Dense(hidden, ReLU) -> Dense(1) -> head. The recurrent family used by
  *   session-based recommenders (GRU4Rec, Hidasi et al. 2016).
- * Dense layers use the custom-gradient `dense` of policies/backend.ts (fast on wasm). Weights are initialized
+ * Dense layers use the custom-gradient `dense` and `denseData` of policies/backend.ts (fast on wasm). Weights are initialized
  * from the agent's seeded stream (Glorot uniform, zero biases), never from tfjs's unseeded random ops.
  */
-import { dense, tf } from '../../policies/backend.js';
+import { dense, denseData, tf } from '../../policies/backend.js';
 import type { Rng } from '../../envs/rng.js';
 import { EgymError, NonFiniteValue } from '../../envs/errors.js';
 
@@ -97,9 +97,12 @@ export class PredictionModel {
         }
         input = tf.concat([x, h], 1) as tf.Tensor2D;
       }
+      // Without a GRU the first layer's input is data: denseData skips its gradient (a product as large as the
+      // layer's, thrown away). The weights' gradients are the same, bit for bit.
+      const first = this.cfg.kind === 'gru' ? dense : denseData;
       let out: tf.Tensor2D;
-      if (this.cfg.kind === 'logistic') out = dense(input, this.v('out_W'), this.v('out_b'));
-      else out = dense(tf.relu(dense(input, this.v('h_W'), this.v('h_b'))) as tf.Tensor2D, this.v('out_W'), this.v('out_b'));
+      if (this.cfg.kind === 'logistic') out = first(input, this.v('out_W'), this.v('out_b'));
+      else out = dense(tf.relu(first(input, this.v('h_W'), this.v('h_b'))) as tf.Tensor2D, this.v('out_W'), this.v('out_b'));
       return tf.reshape(out, [-1]) as tf.Tensor1D;
     });
   }

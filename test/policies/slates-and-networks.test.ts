@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { denseData, initBackend, matMulData, tf, weightGrad } from '../../policies/backend.js';
+import { columnSum, denseData, initBackend, matMulData, tf, transpose2d, weightGrad } from '../../policies/backend.js';
 import { gumbelTopK, plLogProb, plLogProbTf } from '../../policies/plackett-luce.js';
 import { Adam, clipByGlobalNorm, orthogonal } from '../../policies/nn.js';
 import { streamFromString } from '../../envs/rng.js';
@@ -105,6 +105,36 @@ describe('network plumbing', () => {
       expect(Array.from(weightGrad(x, dy3).dataSync())).toEqual(Array.from(tf.matMul(tf.transpose(x), dy3).dataSync()));
       tf.dispose([x, dy, want, got, dy3]);
     }
+  });
+
+  it('transpose2d and columnSum on wasm equal the backend\'s Transpose and Sum bit for bit', () => {
+    expect(tf.getBackend()).toBe('wasm');
+    for (const [R, C, seed] of [
+      [1024, 63, 1],
+      [1024, 128, 2],
+      [37, 5, 3],
+      [1, 7, 4],
+      [300, 33, 5],
+    ] as const) {
+      // Magnitudes spread over six decades, so that the order of float32 additions shows in the sums.
+      const x = tf.tidy(() => tf.mul(tf.randomNormal([R, C], 0, 1, 'float32', seed), tf.pow(10, tf.randomUniform([R, C], -3, 3, 'float32', seed + 100)))) as tf.Tensor2D;
+      const t = transpose2d(x);
+      expect(t.shape).toEqual([C, R]);
+      expect(Array.from(t.dataSync())).toEqual(Array.from(tf.transpose(x).dataSync()));
+      const s = columnSum(x);
+      expect(s.shape).toEqual([C]);
+      expect(Array.from(s.dataSync())).toEqual(Array.from(tf.sum(x, 0).dataSync()));
+      tf.dispose([x, t, s]);
+    }
+    // The dense layer's gradients are those of the backend's kernels: dW = matMul(transpose(x), dy), db = sum(dy, 0).
+    const x = tf.randomNormal([200, 9], 0, 1, 'float32', 11) as tf.Tensor2D;
+    const W = tf.variable(tf.randomNormal([9, 16], 0, 1, 'float32', 12));
+    const b = tf.variable(tf.randomNormal([16], 0, 1, 'float32', 13));
+    const dy = tf.randomNormal([200, 16], 0, 1, 'float32', 14) as tf.Tensor2D;
+    const g = tf.variableGrads(() => tf.sum(tf.mul(denseData(x, W, b), dy)) as tf.Scalar, [W, b]);
+    expect(Array.from(g.grads[W.name]!.dataSync())).toEqual(Array.from(tf.matMul(tf.transpose(x), dy).dataSync()));
+    expect(Array.from(g.grads[b.name]!.dataSync())).toEqual(Array.from(tf.sum(dy, 0).dataSync()));
+    tf.dispose([x, W, b, dy, g.value, ...Object.values(g.grads)]);
   });
 
   it('matMulData is x W with the gradient of a zero-bias dense layer, bit for bit', () => {
