@@ -17,6 +17,13 @@
  * bandwidth and the runtime's own threads). Scheduling can raise the first; less work per
  * cell, or workers that share less (processes rather than threads of one process), lowers the second.
  *
+ * The cores' own contention is measured next to it, with no egym code involved: a probe loop that keeps 8
+ * independent multiply-add chains over a 16 KB array (no memory traffic past the first-level cache, no allocation,
+ * no garbage collection) is timed as one process alone and as w copies started together, interleaved with the runs.
+ * Its slowdown (median side-by-side time / median alone time) is what the machine itself takes from w busy
+ * processes, shared execution units or clocks (two virtual cores on one physical core, for one); w / slowdown is
+ * then the most speedup any compute-bound work can get from w workers here.
+ *
  * Wall-clock time is the measurement here: this is a benchmark, not library code whose results could depend on it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -58,6 +65,12 @@ export interface ScalingRow {
   utilization: number;
   /** Median cell-seconds / the same mode's median with 1 worker: how much slower the cells ran side by side. */
   contention: number | null;
+  /**
+   * The probe loop's slowdown with this many copies side by side (the cores' own contention; null with 1 worker or
+   * without a probe), and workers / it: the speedup compute-bound work could reach at best on this machine.
+   */
+  coreSlowdown: number | null;
+  coreCeiling: number | null;
 }
 
 /** One measured run: its wall seconds and the sum of its cells' own wall times. */
@@ -75,6 +88,8 @@ export interface ScalingResult {
   summarySha256: string;
   rows: ScalingRow[];
   queueOverhead: { cells: number; localSeconds: number; queueSeconds: number; perCellMs: number } | null;
+  /** The probe loop's seconds alone and with w copies side by side (each copy's own time), per repetition. */
+  coreProbe: { kernel: string; alone: number[]; sideBySide: Record<string, number[]> } | null;
 }
 
 export interface ScalingOptions {
@@ -119,6 +134,36 @@ async function timedRun(spec: string, args: string[], what: string): Promise<Tim
   }
 }
 
+/** The probe loop (see the header): about a second on one core of a 2 GHz machine. Prints its own seconds. */
+const PROBE_PASSES = 1_000_000;
+export const PROBE_KERNEL = `js: 8 independent multiply-add chains over a 16 KB Float64Array, ${PROBE_PASSES.toLocaleString('en')} passes (no allocation, no memory traffic past L1)`;
+const PROBE_SOURCE = `function probe(passes) {
+  const a = new Float64Array(2048);
+  for (let i = 0; i < 2048; i++) a[i] = 1 + i * 1e-6;
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+  for (let r = 0; r < passes; r++) for (let i = 0; i < 2048; i += 8) { s0 += a[i] * 1.0000001; s1 += a[i + 1] * 0.9999999; s2 += a[i + 2] * 1.0000002; s3 += a[i + 3] * 0.9999998; s4 += a[i + 4] * 1.0000003; s5 += a[i + 5] * 0.9999997; s6 += a[i + 6] * 1.0000004; s7 += a[i + 7] * 0.9999996; }
+  return s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7;
+}
+probe(1000);
+const t = performance.now();
+const check = probe(PASSES) > 0;
+process.stdout.write(JSON.stringify({ seconds: (performance.now() - t) / 1000, check }));`.replace('PASSES', String(PROBE_PASSES));
+
+/** The probe loop in n processes started together: each one's own seconds. */
+export async function probeCores(n: number): Promise<number[]> {
+  return Promise.all(
+    Array.from({ length: n }, async () => {
+      const p = spawn(process.execPath, ['-e', PROBE_SOURCE], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let text = '';
+      p.stdout!.on('data', (d: Buffer) => (text += d.toString()));
+      await exitOf(p, 'the core probe');
+      const r = JSON.parse(text) as { seconds: number; check: boolean };
+      if (!(r.seconds > 0) || !r.check) throw new EgymError('CELL_FAILED', `bench scaling: the core probe printed ${text.slice(0, 200)}`);
+      return r.seconds;
+    }),
+  );
+}
+
 /** Start n `egym worker` processes on the queue; stop() ends them with SIGTERM and waits. */
 async function startWorkers(url: string, n: number): Promise<{ stop(): Promise<void> }> {
   const procs = Array.from({ length: n }, () => spawn(process.execPath, [egymBin(), 'worker', url], { stdio: ['ignore', 'ignore', 'ignore'] }));
@@ -142,7 +187,7 @@ async function startWorkers(url: string, n: number): Promise<{ stop(): Promise<v
 }
 
 /** Rows from the measured runs per configuration ("local:2", "queue:1", ...), in the order they ran. */
-export function scalingRows(runs: Map<string, TimedRun[]>, cells: number, workers: number[], queueWorkers: number[]): ScalingRow[] {
+export function scalingRows(runs: Map<string, TimedRun[]>, cells: number, workers: number[], queueWorkers: number[], probe: ScalingResult['coreProbe'] = null): ScalingRow[] {
   const r2 = (x: number) => Math.round(x * 100) / 100;
   const r1 = (x: number) => Math.round(x * 10) / 10;
   const rows: ScalingRow[] = [];
@@ -169,10 +214,19 @@ export function scalingRows(runs: Map<string, TimedRun[]>, cells: number, worker
         medianCellSeconds: r1(median(cs)),
         utilization: r2(median(rs.map((x) => x.cellSeconds / (w * x.seconds)))),
         contention: baseCells ? r2(median(cs) / median(baseCells)) : null,
+        ...coreColumns(probe, w),
       });
     }
   }
   return rows;
+}
+
+/** The probe's slowdown with w copies side by side and w / it (nulls with 1 worker or without a probe). */
+function coreColumns(probe: ScalingResult['coreProbe'], w: number): { coreSlowdown: number | null; coreCeiling: number | null } {
+  const side = probe?.sideBySide[String(w)];
+  if (!probe || w === 1 || !side?.length || !probe.alone.length) return { coreSlowdown: null, coreCeiling: null };
+  const slow = median(side) / median(probe.alone);
+  return { coreSlowdown: Math.round(slow * 100) / 100, coreCeiling: Math.round((w / slow) * 100) / 100 };
 }
 
 export async function benchScaling(o: ScalingOptions): Promise<ScalingResult> {
@@ -189,7 +243,14 @@ export async function benchScaling(o: ScalingOptions): Promise<ScalingResult> {
     say(`  ${what}: ${r.seconds.toFixed(1)} s (cells ${r.cellSeconds.toFixed(1)} s)`);
   };
   const queueWorkers = o.queue ? (o.queueWorkers ?? [1, 2]) : [];
+  const probe = { kernel: PROBE_KERNEL, alone: [] as number[], sideBySide: {} as Record<string, number[]> };
+  const probeCounts = [...new Set([...o.workers, ...queueWorkers])].filter((w) => w > 1).sort((a, b) => a - b);
   for (let rep = 0; rep < o.reps; rep++) {
+    if (probeCounts.length) {
+      probe.alone.push(...(await probeCores(1)));
+      for (const w of probeCounts) (probe.sideBySide[String(w)] ??= []).push(...(await probeCores(w)));
+      say(`  core probe, run ${rep + 1}/${o.reps}: ${probe.alone.at(-1)!.toFixed(2)} s alone${probeCounts.map((w) => `, ${w} side by side ${probe.sideBySide[String(w)]!.slice(-w).map((x) => x.toFixed(2)).join(' ')} s`).join('')}`);
+    }
     for (const w of o.workers) {
       const what = `local, ${w} worker${w === 1 ? '' : 's'}, run ${rep + 1}/${o.reps}`;
       record(`local:${w}`, await timedRun(o.spec, [...quickArgs, '--workers', String(w)], what), what);
@@ -204,7 +265,8 @@ export async function benchScaling(o: ScalingOptions): Promise<ScalingResult> {
       }
     }
   }
-  const rows = scalingRows(runs, cells, o.workers, queueWorkers);
+  const coreProbe = probeCounts.length ? probe : null;
+  const rows = scalingRows(runs, cells, o.workers, queueWorkers, coreProbe);
   let queueOverhead: ScalingResult['queueOverhead'] = null;
   if (o.queue) {
     // Many tiny cells (random agent, no training, 20 users each): what is left is the per-cell cost of the path.
@@ -234,12 +296,14 @@ export async function benchScaling(o: ScalingOptions): Promise<ScalingResult> {
   }
   // The command line that repeats this measurement (the spec is an option; quick is the default, --full is not).
   const cmd = ['egym bench scaling', `--spec ${o.spec}`, o.quick ? '' : '--full', `--workers ${o.workers.join(' ')}`, `--reps ${o.reps}`, o.queue ? `--queue ${o.queue} --queue-workers ${queueWorkers.join(' ')}` : ''].filter(Boolean).join(' ');
-  return { command: cmd, machine: machineInfo(), spec: o.spec, quick: o.quick, cells, summarySha256: sha, rows, queueOverhead };
+  return { command: cmd, machine: machineInfo(), spec: o.spec, quick: o.quick, cells, summarySha256: sha, rows, queueOverhead, coreProbe };
 }
 
 export function formatScaling(r: ScalingResult): string {
-  const lines = ['| path | workers | median s | runs (s) | cells/min | speedup (medians) | speedup per repetition (median) | cell-seconds (median) | utilization | contention |', '|---|---|---|---|---|---|---|---|---|---|'];
-  for (const x of r.rows) lines.push(`| ${x.mode} | ${x.workers} | ${x.medianSeconds} | ${x.seconds.join(', ')} | ${x.cellsPerMinute} | ${x.speedup === null ? '' : `${x.speedup}x`} | ${x.pairedSpeedups.length ? `${x.pairedSpeedups.join(', ')} (${x.medianPairedSpeedup}x)` : ''} | ${x.medianCellSeconds} | ${x.utilization} | ${x.contention === null ? '' : `${x.contention}x`} |`);
+  const x_ = (v: number | null) => (v === null ? '' : `${v}x`);
+  const lines = ['| path | workers | median s | runs (s) | cells/min | speedup (medians) | speedup per repetition (median) | cell-seconds (median) | utilization | contention | cores\' own slowdown | ceiling (workers / it) |', '|---|---|---|---|---|---|---|---|---|---|---|---|'];
+  for (const x of r.rows) lines.push(`| ${x.mode} | ${x.workers} | ${x.medianSeconds} | ${x.seconds.join(', ')} | ${x.cellsPerMinute} | ${x_(x.speedup)} | ${x.pairedSpeedups.length ? `${x.pairedSpeedups.join(', ')} (${x.medianPairedSpeedup}x)` : ''} | ${x.medianCellSeconds} | ${x.utilization} | ${x_(x.contention)} | ${x_(x.coreSlowdown)} | ${x_(x.coreCeiling)} |`);
+  if (r.coreProbe) lines.push('', `Core probe (${r.coreProbe.kernel}): ${r.coreProbe.alone.map((x) => x.toFixed(2)).join(', ')} s alone; ${Object.entries(r.coreProbe.sideBySide).map(([w, xs]) => `${w} side by side: ${xs.map((x) => x.toFixed(2)).join(', ')} s`).join('; ')}.`);
   if (r.queueOverhead) {
     const q = r.queueOverhead;
     lines.push('', `Queue overhead: ${q.cells} tiny cells in ${q.localSeconds} s on one local worker, ${q.queueSeconds} s through the queue with one egym worker: ${q.perCellMs} ms per cell.`);

@@ -105,7 +105,14 @@ describe('egym CLI (spawned)', () => {
     expect(j.rows[0].contention).toBe(1);
     expect(j.rows[1].contention).toBeGreaterThan(0);
     expect(j.queueOverhead).toBeNull();
+    // The core probe ran alone and as two copies together, each copy timing itself.
+    expect(j.coreProbe.alone).toHaveLength(1);
+    expect(j.coreProbe.sideBySide['2']).toHaveLength(2);
+    expect(j.rows[0].coreSlowdown).toBeNull();
+    expect(j.rows[1].coreSlowdown).toBeGreaterThan(0);
+    expect(j.rows[1].coreCeiling).toBeCloseTo(2 / j.rows[1].coreSlowdown, 1);
     expect(r.stdout).toMatch(/\| local \| 2 \|/);
+    expect(r.stdout).toMatch(/Core probe \(js: 8 independent multiply-add chains/);
     for (const bad of [['--workers', '0'], ['--reps', '0'], ['--queue', 'http://x'], ['--spec', join(dir, 'none.json')]]) {
       const b = egym('bench', 'scaling', '--spec', spec, ...bad);
       expect(b.code).toBe(2);

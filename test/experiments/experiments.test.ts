@@ -685,7 +685,13 @@ describe('scheduling', () => {
       ['local:1', [{ seconds: 100, cellSeconds: 95 }, { seconds: 110, cellSeconds: 104.5 }]],
       ['local:2', [{ seconds: 60, cellSeconds: 110 }, { seconds: 66, cellSeconds: 121 }]],
     ]);
-    const [one, two] = scalingRows(runs, 32, [1, 2], []);
+    // The probe loop: 1.0 s alone, 1.1 and 1.2 s as two copies side by side (median 1.15: the cores' own 1.15x).
+    const probe = { kernel: 'k', alone: [1.0, 1.0], sideBySide: { '2': [1.1, 1.2, 1.2, 1.1] } };
+    const [one, two] = scalingRows(runs, 32, [1, 2], [], probe);
+    expect(one!.coreSlowdown).toBeNull();
+    expect(two!.coreSlowdown).toBe(1.15);
+    expect(two!.coreCeiling).toBe(1.74);
+    expect(scalingRows(runs, 32, [1, 2], [])[1]!.coreSlowdown).toBeNull();
     expect(one!.contention).toBe(1);
     expect(one!.utilization).toBe(0.95);
     expect(two!.utilization).toBe(0.92);
