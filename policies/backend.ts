@@ -217,9 +217,9 @@ interface WasmInternals {
 
 /**
  * A float32 tensor's values where the wasm backend keeps them, as a view into its heap (no copy); null on
- * other backends. dataSync() would copy them into a new ArrayBuffer every call, and freeing those buffers is
- * work for V8's helper threads, which find no free core when two workers run side by side. The view is valid
- * until the next allocation in the heap (a new tensor may move it): read it before making one.
+ * other backends. dataSync() would copy them into a new ArrayBuffer on every call (a training step's worth of
+ * garbage for V8 to collect). The view is valid until the next allocation in the heap (a new tensor may move it):
+ * read it before making one.
  */
 function wasmValues(x: tf.Tensor): Float32Array | null {
   if (x.dtype !== 'float32' || tf.getBackend() !== 'wasm') return null;
