@@ -24,6 +24,12 @@
  * processes, shared execution units or clocks (two virtual cores on one physical core, for one); w / slowdown is
  * then the most speedup any compute-bound work can get from w workers here.
  *
+ * A local run's CPU time (user + system, of the run and its worker processes: the children's times Linux keeps for
+ * a process that waited for them) gives the cores it kept busy, CPU seconds / run seconds. More than 1 with one
+ * worker means the worker's runtime threads (garbage collection, compilation) and the runner use the other cores
+ * too; the same CPU seconds spread over all the machine's cores then bound any speedup: at most cores / (cores
+ * busy with 1 worker), and less where side by side the same work takes more CPU.
+ *
  * Wall-clock time is the measurement here: this is a benchmark, not library code whose results could depend on it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -71,12 +77,18 @@ export interface ScalingRow {
    */
   coreSlowdown: number | null;
   coreCeiling: number | null;
+  /** Median over repetitions of CPU seconds / run seconds (local runs on Linux; null elsewhere and on the queue). */
+  coresBusy: number | null;
+  /** min(workers, cores) / the 1-worker run's coresBusy: the most speedup the 1-worker run's CPU time allows. */
+  cpuBound: number | null;
 }
 
 /** One measured run: its wall seconds and the sum of its cells' own wall times. */
 export interface TimedRun {
   seconds: number;
   cellSeconds: number;
+  /** CPU seconds of the run and its workers (null where unknown). */
+  cpuSeconds?: number | null;
 }
 
 export interface ScalingResult {
@@ -117,18 +129,37 @@ function exitOf(p: ChildProcess, what: string): Promise<void> {
   });
 }
 
-/** One timed `egym run` on a fresh folder: its seconds, its cell-seconds and its summary's SHA-256. */
+/**
+ * CPU seconds (user + system) of this process's children that have exited and been waited for, their own waited-for
+ * children included: fields 16 and 17 of /proc/self/stat, in clock ticks of 1/100 s (Linux's USER_HZ). Null where
+ * there is no /proc.
+ */
+export function childrenCpuSeconds(): number | null {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state)
+    const ticks = Number(f[13]) + Number(f[14]);
+    return Number.isFinite(ticks) ? ticks / 100 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** One timed `egym run` on a fresh folder: its seconds, its cell-seconds, its CPU seconds and its summary's SHA-256. */
 async function timedRun(spec: string, args: string[], what: string): Promise<TimedRun & { sha: string; cells: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'egym-scaling-'));
   try {
+    const cpu0 = childrenCpuSeconds();
     const t = now();
     await exitOf(spawn(process.execPath, [egymBin(), 'run', spec, '--out', dir, '--quiet', ...args], { stdio: ['ignore', 'ignore', 'pipe'] }), what);
     const seconds = (now() - t) / 1000;
+    const cpu1 = childrenCpuSeconds();
     const summary = readFileSync(join(dir, 'summary.json'));
     const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { cells?: unknown[] };
     let cellSeconds = 0;
     for (const c of readCells(dir).values()) cellSeconds += c.timing.wallSeconds;
-    return { seconds, cellSeconds, sha: createHash('sha256').update(summary).digest('hex'), cells: manifest.cells?.length ?? 0 };
+    const cpuSeconds = cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null;
+    return { seconds, cellSeconds, cpuSeconds, sha: createHash('sha256').update(summary).digest('hex'), cells: manifest.cells?.length ?? 0 };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -187,7 +218,7 @@ async function startWorkers(url: string, n: number): Promise<{ stop(): Promise<v
 }
 
 /** Rows from the measured runs per configuration ("local:2", "queue:1", ...), in the order they ran. */
-export function scalingRows(runs: Map<string, TimedRun[]>, cells: number, workers: number[], queueWorkers: number[], probe: ScalingResult['coreProbe'] = null): ScalingRow[] {
+export function scalingRows(runs: Map<string, TimedRun[]>, cells: number, workers: number[], queueWorkers: number[], probe: ScalingResult['coreProbe'] = null, cores = 0): ScalingRow[] {
   const r2 = (x: number) => Math.round(x * 100) / 100;
   const r1 = (x: number) => Math.round(x * 10) / 10;
   const rows: ScalingRow[] = [];
@@ -195,11 +226,15 @@ export function scalingRows(runs: Map<string, TimedRun[]>, cells: number, worker
     const one = runs.get(`${mode}:1`);
     const base = one?.map((x) => x.seconds);
     const baseCells = one?.map((x) => x.cellSeconds);
+    // Cores busy: CPU seconds / run seconds, for a mode whose runs all have their CPU time (the local runs).
+    const busy = (rs: TimedRun[] | undefined) => (mode === 'local' && rs?.length && rs.every((x) => typeof x.cpuSeconds === 'number') ? median(rs.map((x) => x.cpuSeconds! / x.seconds)) : null);
+    const busyOne = busy(one);
     for (const w of list) {
       const rs = runs.get(`${mode}:${w}`)!;
       const s = rs.map((x) => x.seconds);
       const cs = rs.map((x) => x.cellSeconds);
       const m = median(s);
+      const busyW = busy(rs);
       const paired = base ? s.map((x, i) => r2(base[i]! / x)) : [];
       rows.push({
         mode,
@@ -215,6 +250,8 @@ export function scalingRows(runs: Map<string, TimedRun[]>, cells: number, worker
         utilization: r2(median(rs.map((x) => x.cellSeconds / (w * x.seconds)))),
         contention: baseCells ? r2(median(cs) / median(baseCells)) : null,
         ...coreColumns(probe, w),
+        coresBusy: busyW === null ? null : r2(busyW),
+        cpuBound: busyOne === null || !(cores > 0) || w === 1 ? null : r2(Math.min(w, cores) / busyOne),
       });
     }
   }
@@ -239,8 +276,8 @@ export async function benchScaling(o: ScalingOptions): Promise<ScalingResult> {
     if (sha && r.sha !== sha) throw new EgymError('CELL_FAILED', `bench scaling: ${what} wrote a different summary.json than the first run (${r.sha.slice(0, 12)} vs ${sha.slice(0, 12)})`);
     sha = r.sha;
     cells = r.cells;
-    runs.set(key, [...(runs.get(key) ?? []), { seconds: r.seconds, cellSeconds: r.cellSeconds }]);
-    say(`  ${what}: ${r.seconds.toFixed(1)} s (cells ${r.cellSeconds.toFixed(1)} s)`);
+    runs.set(key, [...(runs.get(key) ?? []), { seconds: r.seconds, cellSeconds: r.cellSeconds, cpuSeconds: r.cpuSeconds }]);
+    say(`  ${what}: ${r.seconds.toFixed(1)} s (cells ${r.cellSeconds.toFixed(1)} s${typeof r.cpuSeconds === 'number' ? `, CPU ${r.cpuSeconds.toFixed(1)} s` : ''})`);
   };
   const queueWorkers = o.queue ? (o.queueWorkers ?? [1, 2]) : [];
   const probe = { kernel: PROBE_KERNEL, alone: [] as number[], sideBySide: {} as Record<string, number[]> };
@@ -266,7 +303,7 @@ export async function benchScaling(o: ScalingOptions): Promise<ScalingResult> {
     }
   }
   const coreProbe = probeCounts.length ? probe : null;
-  const rows = scalingRows(runs, cells, o.workers, queueWorkers, coreProbe);
+  const rows = scalingRows(runs, cells, o.workers, queueWorkers, coreProbe, Number(machineInfo().cores) || 0);
   let queueOverhead: ScalingResult['queueOverhead'] = null;
   if (o.queue) {
     // Many tiny cells (random agent, no training, 20 users each): what is left is the per-cell cost of the path.
@@ -301,8 +338,8 @@ export async function benchScaling(o: ScalingOptions): Promise<ScalingResult> {
 
 export function formatScaling(r: ScalingResult): string {
   const x_ = (v: number | null) => (v === null ? '' : `${v}x`);
-  const lines = ['| path | workers | median s | runs (s) | cells/min | speedup (medians) | speedup per repetition (median) | cell-seconds (median) | utilization | contention | cores\' own slowdown | ceiling (workers / it) |', '|---|---|---|---|---|---|---|---|---|---|---|---|'];
-  for (const x of r.rows) lines.push(`| ${x.mode} | ${x.workers} | ${x.medianSeconds} | ${x.seconds.join(', ')} | ${x.cellsPerMinute} | ${x_(x.speedup)} | ${x.pairedSpeedups.length ? `${x.pairedSpeedups.join(', ')} (${x.medianPairedSpeedup}x)` : ''} | ${x.medianCellSeconds} | ${x.utilization} | ${x_(x.contention)} | ${x_(x.coreSlowdown)} | ${x_(x.coreCeiling)} |`);
+  const lines = ['| path | workers | median s | runs (s) | cells/min | speedup (medians) | speedup per repetition (median) | cell-seconds (median) | utilization | contention | cores\' own slowdown | ceiling (workers / it) | cores busy | CPU bound |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|'];
+  for (const x of r.rows) lines.push(`| ${x.mode} | ${x.workers} | ${x.medianSeconds} | ${x.seconds.join(', ')} | ${x.cellsPerMinute} | ${x_(x.speedup)} | ${x.pairedSpeedups.length ? `${x.pairedSpeedups.join(', ')} (${x.medianPairedSpeedup}x)` : ''} | ${x.medianCellSeconds} | ${x.utilization} | ${x_(x.contention)} | ${x_(x.coreSlowdown)} | ${x_(x.coreCeiling)} | ${x.coresBusy ?? ''} | ${x_(x.cpuBound)} |`);
   if (r.coreProbe) lines.push('', `Core probe (${r.coreProbe.kernel}): ${r.coreProbe.alone.map((x) => x.toFixed(2)).join(', ')} s alone; ${Object.entries(r.coreProbe.sideBySide).map(([w, xs]) => `${w} side by side: ${xs.map((x) => x.toFixed(2)).join(', ')} s`).join('; ')}.`);
   if (r.queueOverhead) {
     const q = r.queueOverhead;

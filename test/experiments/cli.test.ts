@@ -113,6 +113,9 @@ describe('egym CLI (spawned)', () => {
     expect(j.rows[1].coreCeiling).toBeCloseTo(2 / j.rows[1].coreSlowdown, 1);
     expect(r.stdout).toMatch(/\| local \| 2 \|/);
     expect(r.stdout).toMatch(/Core probe \(js: 8 independent multiply-add chains/);
+    // The runs' CPU seconds (Linux): some CPU was used, and the 2-worker row is bounded by the 1-worker run's.
+    expect(j.rows[0].coresBusy).toBeGreaterThan(0);
+    expect(j.rows[1].cpuBound).toBeCloseTo(Math.min(2, j.machine.cores) / j.rows[0].coresBusy, 1);
     for (const bad of [['--workers', '0'], ['--reps', '0'], ['--queue', 'http://x'], ['--spec', join(dir, 'none.json')]]) {
       const b = egym('bench', 'scaling', '--spec', spec, ...bad);
       expect(b.code).toBe(2);

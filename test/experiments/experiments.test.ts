@@ -692,6 +692,16 @@ describe('scheduling', () => {
     expect(two!.coreSlowdown).toBe(1.15);
     expect(two!.coreCeiling).toBe(1.74);
     expect(scalingRows(runs, 32, [1, 2], [])[1]!.coreSlowdown).toBeNull();
+    // Without CPU times there are no cores-busy columns; with them, 1 worker kept 1.1 cores busy (110 and 121 CPU s),
+    // so 2 workers on 2 cores can be at most 2 / 1.1 = 1.82x faster.
+    expect(two!.coresBusy).toBeNull();
+    const withCpu = new Map([...runs].map(([k, rs]) => [k, rs.map((x) => ({ ...x, cpuSeconds: x.seconds * (k === 'local:1' ? 1.1 : 1.9) }))]));
+    const [c1, c2] = scalingRows(withCpu, 32, [1, 2], [], null, 2);
+    expect(c1!.coresBusy).toBe(1.1);
+    expect(c1!.cpuBound).toBeNull();
+    expect(c2!.coresBusy).toBe(1.9);
+    expect(c2!.cpuBound).toBe(1.82);
+    expect(scalingRows(withCpu, 32, [1, 2], [], null, 4)[1]!.cpuBound).toBe(1.82); // min(workers, cores)
     expect(one!.contention).toBe(1);
     expect(one!.utilization).toBe(0.95);
     expect(two!.utilization).toBe(0.92);
