@@ -239,17 +239,6 @@ export class PopularityAgent extends BaseAgent<ParamsOf<typeof popularityParams>
   }
 }
 
-
-/**
- * ceiling-oracle: the best hidden-state policy we could build for multi-session envs with a satisfaction
- * state (retention-v0, retention-v1). It serves the exact MNL slate (Dinkelbach, as myopic-oracle) for a
- * shaped one-step value that adds to the expected watch minutes the long-term worth of what a click does to
- * the hidden satisfaction:
- *     value_i = E[minutes | click i] + satisfactionWeight x (q_i - S),
- * where q_i is the true quality, S the user's satisfaction (a click moves S toward q_i). satisfactionWeight
- * converts a unit of satisfaction into lifetime minutes; its default was tuned on users disjoint from every
- * evaluation population (README: "Tuning the ceiling"). An oracle: it reads hidden state, and marks itself so.
- */
 /**
  * The exact MNL slate of every active slot for per-candidate values the caller writes into `values(B, N)`, under
  * the hidden choice scores (the oracles that shape a value: ceiling-oracle, budget-oracle).
@@ -269,6 +258,16 @@ class MnlSlates {
   }
 }
 
+/**
+ * ceiling-oracle: the best hidden-state policy we could build for multi-session envs with a satisfaction
+ * state (retention-v0, retention-v1). It serves the exact MNL slate (Dinkelbach, as myopic-oracle) for a
+ * shaped one-step value that adds to the expected watch minutes the long-term worth of what a click does to
+ * the hidden satisfaction:
+ *     value_i = E[minutes | click i] + satisfactionWeight x (q_i - S),
+ * where q_i is the true quality, S the user's satisfaction (a click moves S toward q_i). satisfactionWeight
+ * converts a unit of satisfaction into lifetime minutes; its default was tuned on users disjoint from every
+ * evaluation population (README: "Tuning the ceiling"). An oracle: it reads hidden state, and marks itself so.
+ */
 export const ceilingOracleParams = defineParams({
   satisfactionWeight: param.number({ default: 20, min: 0, max: 1e6, description: 'lifetime minutes per unit of satisfaction gained (tuned on users disjoint from evaluation)' }),
 });

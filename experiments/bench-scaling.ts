@@ -303,7 +303,8 @@ export async function benchScaling(o: ScalingOptions): Promise<ScalingResult> {
     }
   }
   const coreProbe = probeCounts.length ? probe : null;
-  const rows = scalingRows(runs, cells, o.workers, queueWorkers, coreProbe, Number(machineInfo().cores) || 0);
+  const machine = machineInfo();
+  const rows = scalingRows(runs, cells, o.workers, queueWorkers, coreProbe, Number(machine.cores) || 0);
   let queueOverhead: ScalingResult['queueOverhead'] = null;
   if (o.queue) {
     // Many tiny cells (random agent, no training, 20 users each): what is left is the per-cell cost of the path.
@@ -333,7 +334,7 @@ export async function benchScaling(o: ScalingOptions): Promise<ScalingResult> {
   }
   // The command line that repeats this measurement (the spec is an option; quick is the default, --full is not).
   const cmd = ['egym bench scaling', `--spec ${o.spec}`, o.quick ? '' : '--full', `--workers ${o.workers.join(' ')}`, `--reps ${o.reps}`, o.queue ? `--queue ${o.queue} --queue-workers ${queueWorkers.join(' ')}` : ''].filter(Boolean).join(' ');
-  return { command: cmd, machine: machineInfo(), spec: o.spec, quick: o.quick, cells, summarySha256: sha, rows, queueOverhead, coreProbe };
+  return { command: cmd, machine, spec: o.spec, quick: o.quick, cells, summarySha256: sha, rows, queueOverhead, coreProbe };
 }
 
 export function formatScaling(r: ScalingResult): string {
