@@ -4,6 +4,7 @@
  *
  *   act(observation, ctx) -> slates (Int32Array B x K)   choose a slate for every active slot
  *   observe(transitions)                                 learners see what happened (s, a, r, s')
+ *   feedback(clicked, stepped, ctx)                      optional: what was clicked, in training and evaluation
  *   update()                                             optional extra learning step (returns metrics)
  *   onEpisodeEnd(slot, userIndex)                        optional per-user episode hook
  *   save() / load(checkpoint)                            JSON-serializable state, including RNG state
@@ -95,6 +96,11 @@ export interface Agent {
   context(training: boolean, explore?: boolean): AgentContext;
   act(obs: AgentObservation, ctx: AgentContext): Int32Array;
   observe?(t: Transitions): void;
+  /**
+   * What each slot's user clicked (slate position, -1 for none) in the slate the agent just served, in training
+   * and in evaluation, before `observe`: the feedback a deployed recommender sees, for per-user state.
+   */
+  feedback?(clicked: Int32Array, stepped: Uint8Array, ctx: AgentContext): void;
   update?(): Record<string, number> | void;
   onEpisodeEnd?(slot: number, userIndex: number): void;
   save(): AgentCheckpoint;

@@ -92,6 +92,7 @@ export function trainAgent(agent: Agent, env: VectorEnv, opts: TrainOptions): Tr
     const r = env.step(actions);
     userIndex.set(r.userIndex);
     firstStep.set(r.final.mask);
+    agent.feedback?.(r.clicked, stepped, ctx);
     if (agent.observe || opts.onStep) {
       const tr: Transitions = {
         obs: observationOf(env, active, prevUsers, prevFirst, prev),

@@ -24,6 +24,8 @@ export const ppoParams = defineParams({
   hidden: param.int({ default: 64, min: 1, max: 4096, description: 'hidden units of the actor and critic' }),
   hidden2: param.int({ default: 0, min: 0, max: 4096, description: 'second per-candidate layer of the scorer (0: thin head)' }),
   episodeHistory: param.boolean({ default: false, description: 'append to the user features their running mean over the episode so far and log(1 + steps) (policies/history.ts)' }),
+  consumedHistory: param.boolean({ default: false, description: 'append to the user features the mean and a moving average of the features of the items this user consumed so far in the episode, and log(1 + clicks) (policies/history.ts ConsumedHistory)' }),
+  consumedRate: param.number({ default: 0.1, min: 0, max: 1, minExclusive: true, description: 'rate of the consumed-item moving average' }),
   normalizeObs: param.boolean({ default: true, description: 'running mean/std observation normalization' }),
   normalizeReward: param.boolean({ default: true, description: 'scale rewards by the running std of discounted returns' }),
   backend: param.enum({ default: 'auto', values: BACKEND_CHOICES, description: 'TensorFlow.js backend' }),

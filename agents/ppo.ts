@@ -15,6 +15,10 @@
  * With `episodeHistory` both networks also see each user's running mean of its rows over the episode so far
  * and log(1 + steps) (policies/history.ts): on interest-evolution-v0 the hidden time budget, which the value of
  * a state mostly depends on, is a function of that history (README: the recsim-ppo study).
+ * With `consumedHistory` they also see the mean and a moving average of the candidate features of the items each
+ * user clicked so far in the episode, and log(1 + clicks) (policies/history.ts ConsumedHistory; the agent keeps
+ * them from its own feedback, in training and evaluation): on retention-v0 and v1 the hidden satisfaction is a
+ * moving average of the quality of what the user consumed, which no single observation holds.
  */
 import type { PpoParams } from './ppo-definition.js';
 import { tf, type BackendInfo, agentBackend, type BackendChoice } from '../policies/backend.js';
@@ -23,7 +27,7 @@ import { gumbelTopK, plLogProb, plLogProbTf, topOrdered } from '../policies/plac
 import { SlateScorer, ValueNet } from '../policies/scorer.js';
 import { type AgentContext, type AgentEnvInfo, type AgentObservation, assertFiniteObservation, assertFiniteTransitions, BaseAgent, PerUserStreams, type Transitions } from './api.js';
 import { computeGae } from './gae.js';
-import { EpisodeHistory, type HistoryState } from '../policies/history.js';
+import { ConsumedHistory, EpisodeHistory, type HistoryState } from '../policies/history.js';
 import { InvalidArgument } from '../envs/errors.js';
 import type { VecObservation } from '../envs/core.js';
 
@@ -74,9 +78,12 @@ export class PpoAgent extends BaseAgent<PpoParams> {
   private readonly evalStreams: PerUserStreams;
   /** Episode-history features (episodeHistory): the training slots' and the evaluation slots' own. */
   private readonly history: { train: EpisodeHistory; eval: EpisodeHistory } | null;
+  /** Consumed-item features (consumedHistory): the training slots' and the evaluation slots' own. */
+  private readonly consumed: { train: ConsumedHistory; eval: ConsumedHistory } | null;
   /** Width of the user rows the networks see (U, plus the history columns). */
   private readonly Ua: number;
   private hWork = new Float32Array(0);
+  private hWork2 = new Float32Array(0);
   /** Forward / backward FLOPs performed (for throughput accounting). */
   flops = { inference: 0, update: 0 };
 
@@ -84,10 +91,11 @@ export class PpoAgent extends BaseAgent<PpoParams> {
   constructor(p: PpoParams, env: AgentEnvInfo, seed: number, backend: BackendInfo) {
     super(p, env, seed);
     this.backend = backend;
-    const { U, F } = env.layout;
+    const { U, F, K } = env.layout;
     const H = p.hidden;
     this.history = p.episodeHistory ? { train: new EpisodeHistory(U), eval: new EpisodeHistory(U) } : null;
-    const Ua = U + (this.history ? this.history.train.extra : 0);
+    this.consumed = p.consumedHistory ? { train: new ConsumedHistory(F, K, p.consumedRate), eval: new ConsumedHistory(F, K, p.consumedRate) } : null;
+    const Ua = U + (this.history ? this.history.train.extra : 0) + (this.consumed ? this.consumed.train.extra : 0);
     this.Ua = Ua;
     this.actor = new SlateScorer(Ua, F, H, p.hidden2, 0.01, this.rng, 'actor');
     this.critic = new ValueNet(Ua, F, H, this.rng, 'critic');
@@ -123,9 +131,24 @@ export class PpoAgent extends BaseAgent<PpoParams> {
    * rows join the history; `keepOwner`: a finished user's final observation). Without history, obs.user.
    */
   private userRows(obs: AgentObservation | (VecObservation & { userIndex: Float64Array; firstStep: Uint8Array }), B: number, training: boolean, opts: { commit: boolean; keepOwner?: boolean }): Float32Array {
-    if (!this.history) return obs.user;
+    if (!this.history && !this.consumed) return obs.user;
     if (this.hWork.length < B * this.Ua) this.hWork = new Float32Array(B * this.Ua);
-    return (training ? this.history.train : this.history.eval).augment(obs, B, this.hWork, opts);
+    let rows = obs.user;
+    let W = this.env.layout.U;
+    if (this.history) {
+      const W1 = W + this.history.train.extra;
+      const out = this.consumed ? (this.hWork2.length < B * W1 ? (this.hWork2 = new Float32Array(B * W1)) : this.hWork2) : this.hWork;
+      rows = (training ? this.history.train : this.history.eval).augment(obs, B, out, opts);
+      W = W1;
+    }
+    if (this.consumed) rows = (training ? this.consumed.train : this.consumed.eval).augment(rows, W, obs, B, this.hWork, { keepOwner: opts.keepOwner });
+    return rows;
+  }
+
+  /** What each slot's user clicked in the slate just served (consumed-item features; train and evaluation). */
+  feedback(clicked: Int32Array, stepped: Uint8Array, ctx: AgentContext): void {
+    if (!this.consumed) return;
+    (ctx.training ? this.consumed.train : this.consumed.eval).consume(clicked, clicked.length, stepped);
   }
 
   /** Normalized copies of the user rows (width Ua) and the candidate rows for all B slots. */
@@ -192,6 +215,7 @@ export class PpoAgent extends BaseAgent<PpoParams> {
         topOrdered(this.gWork, N, K, out, s * K);
       }
     }
+    if (this.consumed) (training ? this.consumed.train : this.consumed.eval).serve(obs.candidates, N, out, B, obs.active);
     if (training) {
       const t = this.t;
       const b = this.buf;
@@ -389,8 +413,8 @@ export class PpoAgent extends BaseAgent<PpoParams> {
   /** The critic's value of observations (raw features; normalized with the current statistics). */
   criticValue(obs: { user: Float32Array; candidates: Float32Array; userIndex?: Float64Array; firstStep?: Uint8Array }, B: number): Float32Array {
     let user = obs.user;
-    if (this.history) {
-      if (!obs.userIndex || !obs.firstStep) throw new InvalidArgument('ppo.criticValue: with episodeHistory the observation needs userIndex and firstStep');
+    if (this.history || this.consumed) {
+      if (!obs.userIndex || !obs.firstStep) throw new InvalidArgument('ppo.criticValue: with episodeHistory or consumedHistory the observation needs userIndex and firstStep');
       user = this.userRows({ ...obs, itemIds: null, userIndex: obs.userIndex, firstStep: obs.firstStep }, B, false, { commit: false });
     }
     const { u, c } = this.normalize({ user, candidates: obs.candidates }, B, false);
@@ -402,7 +426,7 @@ export class PpoAgent extends BaseAgent<PpoParams> {
    * in, one score per candidate out, normalization folded in (policies/export.ts). Greedy slate: top-K scores.
    */
   async exportPolicy(dir: string): Promise<{ modelJson: string; weights: string }> {
-    if (this.history) throw new InvalidArgument('ppo.exportPolicy: a policy trained with episodeHistory reads the episode history, which the exported model (user and candidate rows in) cannot; train with episodeHistory false to export');
+    if (this.history || this.consumed) throw new InvalidArgument('ppo.exportPolicy: a policy trained with episodeHistory or consumedHistory reads the episode history, which the exported model (user and candidate rows in) cannot; train with both false to export');
     const { scorerModel, saveLayersModel } = await import('../policies/export.js');
     const norm = this.params.normalizeObs;
     const model = scorerModel(this.actor, norm ? this.userNorm : null, norm ? this.candNorm : null, this.env.layout.N);
@@ -429,6 +453,7 @@ export class PpoAgent extends BaseAgent<PpoParams> {
       buf: b ? Object.fromEntries(Object.entries(b).map(([k, v]) => [k, Array.from(v as ArrayLike<number>)])) : null,
       evalStreams: this.evalStreams.state(),
       history: this.history ? { train: this.history.train.state(), eval: this.history.eval.state() } : null,
+      consumed: this.consumed ? { train: this.consumed.train.state(), eval: this.consumed.eval.state() } : null,
     };
   }
 
@@ -447,6 +472,7 @@ export class PpoAgent extends BaseAgent<PpoParams> {
       buf: Record<string, number[]> | null;
       evalStreams: ReturnType<PerUserStreams['state']>;
       history?: { train: HistoryState; eval: HistoryState } | null;
+      consumed?: { train: HistoryState; eval: HistoryState } | null;
     };
     this.actor.params.setWeights(st.actor);
     this.critic.params.setWeights(st.critic);
@@ -468,6 +494,10 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     if (this.history && st.history) {
       this.history.train.load(st.history.train);
       this.history.eval.load(st.history.eval);
+    }
+    if (this.consumed && st.consumed) {
+      this.consumed.train.load(st.consumed.train);
+      this.consumed.eval.load(st.consumed.eval);
     }
   }
 

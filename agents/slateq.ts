@@ -28,6 +28,8 @@
  *   envs, zero elsewhere (RecSim's setting and the paper's, for the reproduction).
  * - Huber loss, replay buffer, target networks copied every `targetUpdate` user-steps, epsilon-greedy
  *   exploration with uniform random slates.
+ * - `consumedHistory`: the user rows also carry the mean and a moving average of the features of the items the
+ *   user clicked so far in the episode (policies/history.ts ConsumedHistory), kept from the agent's feedback.
  * Truncated transitions bootstrap; where the env's choice scores of a final observation are unavailable
  * (a user replaced at the horizon) the learned model's weights are used for it.
  */
@@ -41,6 +43,7 @@ import { epsilonAt } from '../policies/schedules.js';
 import { sampleDistinct } from '../envs/rng.js';
 import { type AgentContext, type AgentEnvInfo, type AgentObservation, assertFiniteObservation, assertFiniteTransitions, BaseAgent, IncompatibleEnv, PerUserStreams, type Transitions } from './api.js';
 import { InvalidArgument } from '../envs/errors.js';
+import { ConsumedHistory, type HistoryState } from '../policies/history.js';
 
 type ChoiceKind = 'env' | 'learned' | 'position0';
 type Rule = 'topk' | 'greedy' | 'optimal';
@@ -59,6 +62,12 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
   readonly candNorm: RunningNorm;
   readonly learned: LearnedChoiceModel;
   private readonly evalStreams: PerUserStreams;
+  /** Consumed-item features (consumedHistory): the training slots' and the evaluation slots' own. */
+  private readonly consumed: { train: ConsumedHistory; eval: ConsumedHistory } | null;
+  /** Width of the user rows the networks see (U, plus the consumed-item columns). */
+  private readonly Ua: number;
+  /** The training slots' user rows of the last act (width Ua), stored with their transitions. */
+  private actRows = new Float32Array(0);
   /** User-steps seen while training. */
   steps = 0;
   gradientSteps = 0;
@@ -104,29 +113,32 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
     this.choice = want === 'auto' ? (env.layout.choice === 'position0' ? 'position0' : 'learned') : (want as ChoiceKind);
     this.oracle = this.choice === 'env';
     const H = p.hidden;
-    this.q = new SlateScorer(U, F, H, p.hidden2, 1, this.rng, 'q');
-    this.qTarget = new SlateScorer(U, F, H, p.hidden2, 1, this.rng, 'qt');
+    this.consumed = p.consumedHistory ? { train: new ConsumedHistory(F, K, p.consumedRate), eval: new ConsumedHistory(F, K, p.consumedRate) } : null;
+    const Ua = U + (this.consumed ? this.consumed.train.extra : 0);
+    this.Ua = Ua;
+    this.q = new SlateScorer(Ua, F, H, p.hidden2, 1, this.rng, 'q');
+    this.qTarget = new SlateScorer(Ua, F, H, p.hidden2, 1, this.rng, 'qt');
     this.qTarget.params.copyFrom(this.q.params);
     const nc = p.noClickValue;
     if (nc === 'learned' && this.choice === 'position0') throw new IncompatibleEnv('slateq', env.envId, 'noClickValue "learned" needs a choice model with a no-click option (the env consumes position 0)');
     const learnedNoClick = nc === 'learned' || (nc === 'auto' && env.multiSession && this.choice !== 'position0');
-    this.q0 = learnedNoClick ? new ValueNet(U, F, H, this.rng, 'q0') : null;
-    this.q0Target = learnedNoClick ? new ValueNet(U, F, H, this.rng, 'q0t') : null;
+    this.q0 = learnedNoClick ? new ValueNet(Ua, F, H, this.rng, 'q0') : null;
+    this.q0Target = learnedNoClick ? new ValueNet(Ua, F, H, this.rng, 'q0t') : null;
     if (this.q0) this.q0Target!.params.copyFrom(this.q0.params);
     this.opt = new Adam(this.q0 ? [...this.q.params.vars, ...this.q0.params.vars] : this.q.params.vars, p.lr, 1e-5);
-    this.userNorm = new RunningNorm(U);
+    this.userNorm = new RunningNorm(Ua);
     this.candNorm = new RunningNorm(F);
-    this.learned = new LearnedChoiceModel(F, U, K, 0.01);
+    this.learned = new LearnedChoiceModel(F, Ua, K, 0.01);
     this.evalStreams = new PerUserStreams(seed, 'slateq-eval');
     this.cap = p.replaySize;
     const C = this.cap;
     this.rb = {
-      user: new Float32Array(C * U),
+      user: new Float32Array(C * Ua),
       cand: new Float32Array(C * N * F),
       slate: new Int32Array(C * K),
       clicked: new Int32Array(C),
       reward: new Float32Array(C),
-      nextUser: new Float32Array(C * U),
+      nextUser: new Float32Array(C * Ua),
       nextCand: new Float32Array(C * N * F),
       nextSlate: new Int32Array(C * K),
       hasNextSlate: new Uint8Array(C),
@@ -137,7 +149,8 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
   }
 
   private norm(user: ArrayLike<number>, cand: ArrayLike<number>, n: number): { u: Float32Array; c: Float32Array } {
-    const { U, N, F } = this.env.layout;
+    const { N, F } = this.env.layout;
+    const U = this.Ua;
     const u = new Float32Array(n * U);
     const c = new Float32Array(n * N * F);
     this.userNorm.apply(user, n, u);
@@ -146,7 +159,8 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
   }
 
   private qValues(net: SlateScorer, u: Float32Array, c: Float32Array, n: number): Float32Array {
-    const { U, N, F } = this.env.layout;
+    const { N, F } = this.env.layout;
+    const U = this.Ua;
     const t = tf.tidy(() => net.scores(tf.tensor2d(u, [n, U]), tf.tensor2d(c, [n * N, F]), N));
     const out = t.dataSync() as Float32Array;
     t.dispose();
@@ -157,7 +171,8 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
   /** No-click values Q0 (n) of a value net, or zeros without one. */
   private noClickValues(net: ValueNet | null, u: Float32Array, c: Float32Array, n: number): Float32Array {
     if (!net) return new Float32Array(n);
-    const { U, N, F } = this.env.layout;
+    const { N, F } = this.env.layout;
+    const U = this.Ua;
     const t = tf.tidy(() => net.values(tf.tensor2d(u, [n, U]), tf.tensor2d(c, [n * N, F]), N));
     const out = t.dataSync() as Float32Array;
     t.dispose();
@@ -176,7 +191,8 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
 
   /** Choice weights v (n x N) and v0 (n) for raw observations (normalized features for the learned model). */
   private weights(n: number, hidden: Float64Array | Float32Array | null, hidden0: Float64Array | Float32Array | null, uNorm: Float32Array, cNorm: Float32Array, v: Float64Array, v0: Float64Array): void {
-    const { U, N, F } = this.env.layout;
+    const { N, F } = this.env.layout;
+    const U = this.Ua;
     for (let s = 0; s < n; s++) {
       if (this.choice === 'env' && hidden && hidden0 && !Number.isNaN(hidden0[s]!)) {
         for (let i = 0; i < N; i++) v[s * N + i] = hidden[s * N + i]!;
@@ -217,15 +233,18 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
     const B = obs.B;
     const out = this.out(B);
     const { N, K } = this.env.layout;
+    const rows = this.userRows(obs.user, obs, B, ctx.training, false);
     if (ctx.training) {
-      this.userNorm.update(obs.user, B);
+      if (this.actRows.length !== B * this.Ua) this.actRows = new Float32Array(B * this.Ua);
+      this.actRows.set(rows.subarray(0, B * this.Ua));
+      this.userNorm.update(rows, B);
       this.candNorm.update(obs.candidates, B * N);
       if (this.pending.length !== B) {
         this.pending = new Int32Array(B).fill(-1);
         this.lastSlate = new Int32Array(B * K);
       }
     }
-    const { u, c } = this.norm(obs.user, obs.candidates, B);
+    const { u, c } = this.norm(rows, obs.candidates, B);
     const qv = this.shifted(this.qValues(this.q, u, c, B), this.noClickValues(this.q0, u, c, B), B);
     if (this.wWork.length !== B * N) {
       this.wWork = new Float64Array(B * N);
@@ -256,13 +275,30 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
         this.lastSlate.set(out.subarray(s * K, (s + 1) * K), s * K);
       }
     }
+    if (this.consumed) (ctx.training ? this.consumed.train : this.consumed.eval).serve(obs.candidates, N, out, B, obs.active);
     return out;
+  }
+
+  /**
+   * The user rows the networks see (B x Ua): the observation's own, or with the consumed-item columns
+   * (`keepOwner`: a finished user's final observation, with the history it had).
+   */
+  private userRows(user: Float32Array, obs: { userIndex: Float64Array; firstStep: Uint8Array }, B: number, training: boolean, keepOwner: boolean): Float32Array {
+    if (!this.consumed) return user;
+    const U = this.env.layout.U;
+    return (training ? this.consumed.train : this.consumed.eval).augment(user, U, obs, B, new Float32Array(B * this.Ua), { keepOwner });
+  }
+
+  /** What each slot's user clicked in the slate just served (consumed-item features; train and evaluation). */
+  feedback(clicked: Int32Array, stepped: Uint8Array, ctx: AgentContext): void {
+    if (!this.consumed) return;
+    (ctx.training ? this.consumed.train : this.consumed.eval).consume(clicked, clicked.length, stepped);
   }
 
   observe(t: Transitions): void {
     assertFiniteTransitions(this.id, t);
     const B = t.obs.B;
-    const { U, N, F, K } = this.env.layout;
+    const { N, F, K } = this.env.layout;
     const needW = this.choice === 'env';
     let hid: Float64Array | Float32Array | null = null;
     let hid0: Float64Array | Float32Array | null = null;
@@ -272,7 +308,12 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
       hid0 = h.noClickScore!.data as Float64Array;
     }
     const learnChoice = this.choice === 'learned' || this.choice === 'env';
-    const { u: nu, c: nc } = learnChoice ? this.norm(t.obs.user, t.obs.candidates, B) : { u: new Float32Array(0), c: new Float32Array(0) };
+    const U = this.Ua;
+    const rows = this.consumed ? this.actRows : t.obs.user;
+    // The next rows include this step's click; a finished user's final rows keep the history it had.
+    const finalRows = this.consumed ? this.userRows(t.finalObservation.user, t.obs, B, true, true) : t.finalObservation.user;
+    const nextRows = this.consumed ? this.userRows(t.next.user, t.next, B, true, false) : t.next.user;
+    const { u: nu, c: nc } = learnChoice ? this.norm(rows, t.obs.candidates, B) : { u: new Float32Array(0), c: new Float32Array(0) };
     for (let s = 0; s < B; s++) {
       if (!t.stepped[s]) continue;
       this.steps++;
@@ -285,13 +326,13 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
       this.head = (this.head + 1) % this.cap;
       this.size = Math.min(this.size + 1, this.cap);
       const rb = this.rb;
-      rb.user.set(t.obs.user.subarray(s * U, (s + 1) * U), i * U);
+      rb.user.set(rows.subarray(s * U, (s + 1) * U), i * U);
       rb.cand.set(t.obs.candidates.subarray(s * N * F, (s + 1) * N * F), i * N * F);
       rb.slate.set(t.actions.subarray(s * K, (s + 1) * K), i * K);
       rb.clicked[i] = clicked;
       rb.reward[i] = t.rewards[s]! * this.params.rewardScale;
       const nobs = ended ? t.finalObservation : t.next;
-      rb.nextUser.set(nobs.user.subarray(s * U, (s + 1) * U), i * U);
+      rb.nextUser.set((ended ? finalRows : nextRows).subarray(s * U, (s + 1) * U), i * U);
       rb.nextCand.set(nobs.candidates.subarray(s * N * F, (s + 1) * N * F), i * N * F);
       rb.terminal[i] = t.terminated[s] === 1 ? 1 : 0;
       rb.hasNextSlate[i] = 0;
@@ -347,7 +388,8 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
 
   private trainStep(): { loss: number; meanQ: number; meanY: number; noClickShare: number; meanQ0: number } {
     const p = this.params;
-    const { U, N, F, K } = this.env.layout;
+    const { N, F, K } = this.env.layout;
+    const U = this.Ua;
     const mb = p.batchSize;
     const rb = this.rb;
     const idx = new Int32Array(mb);
@@ -441,6 +483,7 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
       pending: Array.from(this.pending),
       lastSlate: Array.from(this.lastSlate),
       evalStreams: this.evalStreams.state(),
+      consumed: this.consumed ? { train: this.consumed.train.state(), eval: this.consumed.eval.state() } : null,
     };
   }
 
@@ -466,6 +509,11 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
     this.pending = Int32Array.from(st.pending as number[]);
     this.lastSlate = Int32Array.from(st.lastSlate as number[]);
     this.evalStreams.load(st.evalStreams as ReturnType<PerUserStreams['state']>);
+    const cs = st.consumed as { train: HistoryState; eval: HistoryState } | null | undefined;
+    if (this.consumed && cs) {
+      this.consumed.train.load(cs.train);
+      this.consumed.eval.load(cs.eval);
+    }
   }
 
   dispose(): void {

@@ -83,6 +83,7 @@ function run(agent: Agent, envId: string, B: number, steps: number): { dt: numbe
       finalObservation: r.final.observation,
       stepped,
     };
+    agent.feedback?.(r.clicked, stepped, ctx);
     agent.observe?.(tr);
     agent.update?.();
     users.set(r.userIndex);

@@ -168,6 +168,7 @@ function runBatch(env: VectorEnv, agent: Agent, explore: boolean, seed: number, 
     }
     const chosenItems = acc.shown ? Int32Array.from(actions, (a, k) => obs.itemIds![Math.floor(k / K) * N + a]!) : null;
     const r = env.step(actions);
+    agent.feedback?.(r.clicked, active, ctx);
     for (let s = 0; s < B; s++) {
       if (!active[s]) continue;
       steps[s]! += 1;

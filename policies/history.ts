@@ -112,3 +112,109 @@ export class EpisodeHistory {
     this.slots.load(s, 'EpisodeHistory');
   }
 }
+
+/**
+ * Consumed-item features: per slot, the mean of the candidate feature rows of the items the slot's user
+ * consumed (clicked) so far in the episode, an exponential moving average of them (rate `rate`, bias-corrected
+ * as Adam's moments are, so the first click gives that click's row) and log(1 + clicks). The average of
+ * watched items' features is the user representation of YouTube's candidate generator (Covington et al. 2016);
+ * the moving average weights recent consumption more. An agent learns them from its own feedback: which slate
+ * it served (`serve`, at act time) and which position was clicked (`consume`, from the transitions in training
+ * and from `Agent.feedback` in evaluation), so a recommender could keep them in production.
+ *
+ * A slot's block restarts when the observation marks its first step or another user occupies it (`augment`
+ * without `keepOwner`), as EpisodeHistory's.
+ */
+export class ConsumedHistory {
+  /** Extra feature columns appended to each user row: mean (F), moving average (F), log(1 + clicks). */
+  readonly extra: number;
+  /** Per slot: sums of consumed rows (F), the moving average before bias correction (F), clicks. */
+  private readonly slots: SlotBlocks;
+  /** Per slot, the feature rows of the slate it was last served (K x F). */
+  private served = new Float32Array(0);
+
+  constructor(
+    readonly F: number,
+    readonly K: number,
+    readonly rate: number,
+  ) {
+    if (!(rate > 0 && rate <= 1)) throw new InvalidArgument(`ConsumedHistory: rate must be in (0, 1], got ${rate}`);
+    this.extra = 2 * F + 1;
+    this.slots = new SlotBlocks(2 * F + 1);
+  }
+
+  /** Remember the feature rows of the slates served to B slots (candidates B x N x F, slates B x K). */
+  serve(candidates: Float32Array, N: number, slates: Int32Array, B: number, active: Uint8Array): void {
+    const { F, K } = this;
+    if (this.served.length < B * K * F) {
+      const grown = new Float32Array(B * K * F);
+      grown.set(this.served);
+      this.served = grown;
+    }
+    for (let s = 0; s < B; s++) {
+      if (!active[s]) continue;
+      for (let k = 0; k < K; k++) {
+        const i = slates[s * K + k]!;
+        this.served.set(candidates.subarray((s * N + i) * F, (s * N + i + 1) * F), (s * K + k) * F);
+      }
+    }
+  }
+
+  /** Slot s's user consumed position `clicked` (-1: nothing) of the slate it was last served. */
+  consume(clicked: Int32Array, B: number, stepped: Uint8Array): void {
+    const { F } = this;
+    const W = 2 * F + 1;
+    this.slots.ensure(B);
+    const v = this.slots.values;
+    const a = this.rate;
+    for (let s = 0; s < B; s++) {
+      const pos = clicked[s]!;
+      if (!stepped[s] || pos < 0) continue;
+      if (pos >= this.K) throw new InvalidArgument(`ConsumedHistory.consume: slot ${s} clicked position ${pos}, the slate holds ${this.K}`);
+      const b = s * W;
+      const row = (s * this.K + pos) * F;
+      for (let j = 0; j < F; j++) {
+        const x = this.served[row + j]!;
+        v[b + j]! += x;
+        v[b + F + j] = (1 - a) * v[b + F + j]! + a * x;
+      }
+      v[b + 2 * F]! += 1;
+    }
+  }
+
+  /**
+   * Rows [rows (W0), consumed mean (F), moving average (F), log(1 + clicks)] for B slots into out. `rows` are
+   * the user rows the agent has so far (width W0). With `keepOwner` (a finished user's final observation) the
+   * slot's block is used as it stands.
+   */
+  augment(rows: Float32Array, W0: number, obs: { userIndex: Float64Array; firstStep: Uint8Array }, B: number, out: Float32Array, opts: { keepOwner?: boolean }): Float32Array {
+    const { F } = this;
+    const Wb = 2 * F + 1;
+    const W = W0 + this.extra;
+    if (out.length < B * W) throw new InvalidArgument(`ConsumedHistory.augment: out holds ${out.length} values, needs ${B * W}`);
+    this.slots.ensure(B);
+    const v = this.slots.values;
+    for (let s = 0; s < B; s++) {
+      if (!opts.keepOwner) this.slots.claim(s, obs.userIndex[s]!, obs.firstStep[s] === 1);
+      const b = s * Wb;
+      const o = s * W;
+      for (let j = 0; j < W0; j++) out[o + j] = rows[s * W0 + j]!;
+      const n = v[b + 2 * F]!;
+      const corr = n > 0 ? 1 / (1 - (1 - this.rate) ** n) : 0;
+      for (let j = 0; j < F; j++) {
+        out[o + W0 + j] = n > 0 ? v[b + j]! / n : 0;
+        out[o + W0 + F + j] = v[b + F + j]! * corr;
+      }
+      out[o + W0 + 2 * F] = Math.log1p(n);
+    }
+    return out;
+  }
+
+  state(): HistoryState {
+    return this.slots.state();
+  }
+
+  load(s: HistoryState): void {
+    this.slots.load(s, 'ConsumedHistory');
+  }
+}

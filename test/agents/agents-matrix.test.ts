@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { IncompatibleEnv, listAgents, makeAgent } from '../../agents/index.js';
-import type { Agent } from '../../agents/api.js';
+import { type Agent, type AgentContext, type AgentObservation, BaseAgent, type Transitions } from '../../agents/api.js';
 import { trainAgent } from '../../agents/loop.js';
 import { listEnvs, makeVec } from '../../envs/registry.js';
 import { evaluateAgent } from '../../experiments/evaluate.js';
@@ -32,8 +32,12 @@ function run(agent: Agent, envId: string, steps: number, seed: number, env = mak
   return { actions, returns: res.episodes.map((e) => e.return), env };
 }
 
-/** Agents checked again with other params: PPO with its episode-history features (per-slot state). */
-const VARIANTS: { id: string; label: string; params: Record<string, unknown> }[] = [{ id: 'ppo', label: 'ppo with episodeHistory', params: { ...FAST.ppo, episodeHistory: true } }];
+/** Agents checked again with other params: the deep agents with their per-slot history features (episode and consumed items). */
+const VARIANTS: { id: string; label: string; params: Record<string, unknown> }[] = [
+  { id: 'ppo', label: 'ppo with episodeHistory', params: { ...FAST.ppo, episodeHistory: true } },
+  { id: 'ppo', label: 'ppo with episodeHistory and consumedHistory', params: { ...FAST.ppo, episodeHistory: true, consumedHistory: true } },
+  { id: 'slateq', label: 'slateq with consumedHistory', params: { ...FAST.slateq, consumedHistory: true } },
+];
 
 describe('every agent x every compatible env', () => {
   const cases = [...listAgents().map(({ id }) => ({ id, label: id, params: FAST[id] ?? {} })), ...VARIANTS];
@@ -101,6 +105,45 @@ describe('every agent x every compatible env', () => {
     await expect(makeAgent('q-learning', { gamma: 2 }, { envId: 'retention-v0', seed: 0 })).rejects.toThrow(/param "gamma" = 2 is out of range: allowed a number in \[0, 1\] \(default 0.9\)/);
     await expect(makeAgent('random', {}, { envId: 'retention-v0', seed: -2 })).rejects.toThrow(/seed must be a non-negative integer/);
     await expect(makeAgent('value-iteration', {}, { envId: 'retention-v0', seed: 0 })).rejects.toThrow(/agent value-iteration cannot run on retention-v0: the env exposes no exact model/);
+  });
+
+  it('training and evaluation report every click to feedback (before observe in training)', async () => {
+    const info = (await makeAgent('random', {}, { envId: 'retention-v0', envParams: SHORT['retention-v0'], seed: 0 })).env;
+    class Recorder extends BaseAgent {
+      readonly id = 'recorder';
+      log: { training: boolean; clicks: number }[] = [];
+      observed = 0;
+      act(obs: AgentObservation): Int32Array {
+        const out = this.out(obs.B);
+        for (let s = 0; s < obs.B; s++) for (let k = 0; k < 5; k++) out[s * 5 + k] = k;
+        return out;
+      }
+      feedback(clicked: Int32Array, stepped: Uint8Array, ctx: AgentContext): void {
+        let c = 0;
+        for (let s = 0; s < clicked.length; s++) if (stepped[s] && clicked[s]! >= 0) c++;
+        this.log.push({ training: ctx.training, clicks: c });
+      }
+      observe(t: Transitions): void {
+        this.observed++;
+        let c = 0;
+        for (let s = 0; s < t.clicked.length; s++) if (t.stepped[s] && t.clicked[s]! >= 0) c++;
+        // feedback saw this step first, with the same clicks.
+        expect(this.log.length).toBe(this.observed);
+        expect(this.log[this.log.length - 1]).toEqual({ training: true, clicks: c });
+      }
+    }
+    const agent = new Recorder({}, info, 1);
+    const env = makeVec('retention-v0', SHORT['retention-v0'], { numEnvs: 3 });
+    let clicks = 0;
+    trainAgent(agent, env, { steps: 40, seed: 2, onStep: (t) => t.clicked.forEach((c) => (clicks += c >= 0 ? 1 : 0)) });
+    expect(agent.observed).toBe(40);
+    expect(agent.log.reduce((a, e) => a + e.clicks, 0)).toBe(clicks);
+    agent.log = [];
+    const ev = evaluateAgent('retention-v0', SHORT['retention-v0'], agent, { users: 5, seed: 3, batch: 2 });
+    expect(agent.log.every((e) => !e.training)).toBe(true);
+    const evClicks = Array.from(ev.clicks).reduce((a, b) => a + b, 0);
+    expect(evClicks).toBeGreaterThan(0);
+    expect(agent.log.reduce((a, e) => a + e.clicks, 0)).toBe(evClicks);
   });
 
   it('a single user is a batch of one', async () => {
