@@ -1,0 +1,172 @@
+/**
+ * Why the deep agents stall below top-K by the quality estimate on retention-v0 (README, "The deep agents against
+ * one column on retention-v0"). Three probes, on the held-out population 2000 of world 0 (500 users) unless said:
+ *
+ * 1. Consistency: each step, with probability p the slate is top-K by the quality estimate, else a uniform random
+ *    slate (per-user streams). The mean return as a function of p shows how much a policy gains from choosing
+ *    quality only some of the time.
+ * 2. Two-column rankers: top-K by qualityEstimate + b ln(length) + a appeal, the weights picked on population 777
+ *    (disjoint from every population the runner uses) and reported on 2000.
+ * 3. What each policy selects: for every served slate, the mean of each candidate feature over the slate minus
+ *    its mean over the N candidates, in units of the candidates' standard deviation (a selection differential),
+ *    averaged over all steps of all users; for quality-estimate, the best two-column ranker, ceiling-oracle and
+ *    PPO trained for 256,000 user-steps (seed 0, population 100000 as the runner's training users) with the
+ *    retention-v0-deep spec's settings, with and without consumedHistory.
+ *
+ *   npx tsx experiments/probe-retention-v0.ts [--users 500]   (writes results/bench/probe-retention-v0.json)
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import '../agents/index.js';
+import { makeAgent } from '../agents/registry.js';
+import { type Agent, type AgentContext, type AgentEnvInfo, type AgentObservation, BaseAgent, PerUserStreams, requireFeature } from '../agents/api.js';
+import { trainAgent } from '../agents/loop.js';
+import { makeVec } from '../envs/registry.js';
+import { sampleDistinct } from '../envs/rng.js';
+import { topK } from '../policies/slates.js';
+import { evaluateAgent } from './evaluate.js';
+import { mean } from './stats.js';
+
+const arg = (name: string, d: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1]! : d;
+};
+const users = Number(arg('users', '500'));
+const envId = 'retention-v0';
+const envParams = { worldSeed: 0 };
+const HELD_OUT = 2000;
+const TUNING = 777;
+const info: AgentEnvInfo = (await makeAgent('random', {}, { envId, envParams, seed: 0 })).env;
+const { N, K, F } = info.layout;
+const col = (name: string) => requireFeature('probe', info, 'candidates', [name]).offset;
+const cAppeal = col('appeal');
+const cQuality = col('qualityEstimate');
+const cLength = col('length');
+
+/** Top-K by a + b ln(length) + qualityEstimate, or with probability 1 - p a uniform random slate. */
+class Ranker extends BaseAgent {
+  readonly id = 'probe-ranker';
+  private readonly streams = new PerUserStreams(0, 'probe');
+  private readonly score = new Float64Array(N);
+  constructor(
+    private readonly w: { appeal: number; logLength: number; p: number },
+    env: AgentEnvInfo,
+  ) {
+    super({}, env, 0);
+  }
+  act(obs: AgentObservation): Int32Array {
+    const out = this.out(obs.B);
+    for (let s = 0; s < obs.B; s++) {
+      if (!obs.active[s]) continue;
+      const rng = this.streams.get(s, obs.userIndex[s]!, obs.firstStep[s] === 1);
+      if (this.w.p < 1 && rng() >= this.w.p) {
+        sampleDistinct(rng, N, K, out, s * K);
+        continue;
+      }
+      for (let i = 0; i < N; i++) {
+        const o = (s * N + i) * F;
+        this.score[i] = obs.candidates[o + cQuality]! + this.w.logLength * Math.log(obs.candidates[o + cLength]!) + this.w.appeal * obs.candidates[o + cAppeal]!;
+      }
+      topK(this.score, 0, N, K, out, s * K);
+    }
+    return out;
+  }
+}
+
+const FEATURES = ['qualityEstimate', 'logLength', 'appeal'] as const;
+const value = (c: Float32Array, o: number, f: (typeof FEATURES)[number]) => (f === 'qualityEstimate' ? c[o + cQuality]! : f === 'logLength' ? Math.log(c[o + cLength]!) : c[o + cAppeal]!);
+
+/** Wraps an agent and accumulates the selection differential of its served slates. */
+class Watch implements Agent {
+  readonly sums = { qualityEstimate: 0, logLength: 0, appeal: 0 };
+  steps = 0;
+  constructor(private readonly inner: Agent) {}
+  get id() {
+    return this.inner.id;
+  }
+  get oracle() {
+    return this.inner.oracle;
+  }
+  get params() {
+    return this.inner.params;
+  }
+  get env() {
+    return this.inner.env;
+  }
+  context(training: boolean, explore?: boolean) {
+    return this.inner.context(training, explore);
+  }
+  act(obs: AgentObservation, ctx: AgentContext): Int32Array {
+    const out = this.inner.act(obs, ctx);
+    const c = obs.candidates;
+    for (let s = 0; s < obs.B; s++) {
+      if (!obs.active[s]) continue;
+      this.steps++;
+      for (const f of FEATURES) {
+        let m = 0;
+        let q = 0;
+        for (let i = 0; i < N; i++) {
+          const x = value(c, (s * N + i) * F, f);
+          m += x;
+          q += x * x;
+        }
+        m /= N;
+        const sd = Math.sqrt(Math.max(1e-12, q / N - m * m));
+        let sel = 0;
+        for (let k = 0; k < K; k++) sel += value(c, (s * N + out[s * K + k]!) * F, f);
+        this.sums[f] += (sel / K - m) / sd;
+      }
+    }
+    return out;
+  }
+  feedback(clicked: Int32Array, stepped: Uint8Array, ctx: AgentContext): void {
+    this.inner.feedback?.(clicked, stepped, ctx);
+  }
+  save() {
+    return this.inner.save();
+  }
+  load(c: ReturnType<Agent['save']>) {
+    this.inner.load(c);
+  }
+  result(): Record<string, number> {
+    return Object.fromEntries(FEATURES.map((f) => [f, this.sums[f] / this.steps]));
+  }
+}
+
+const evaluate = (agent: Agent, seed = HELD_OUT) => {
+  const w = new Watch(agent);
+  const o = evaluateAgent(envId, envParams, w, { users, seed });
+  return { meanReturn: mean(o.return), ctr: mean(o.ctr), selection: w.result() };
+};
+
+// 1. Consistency.
+const consistency = [0, 0.25, 0.5, 0.75, 0.9, 1].map((p) => ({ p, ...evaluate(new Ranker({ appeal: 0, logLength: 0, p }, info)) }));
+for (const r of consistency) console.log(`consistency p ${r.p}: ${r.meanReturn.toFixed(1)}`);
+
+// 2. Two-column rankers, picked on the tuning population.
+const grid: { appeal: number; logLength: number }[] = [];
+for (const logLength of [0, 0.05, 0.1, 0.2, 0.3, 0.4]) for (const appeal of [-0.4, -0.2, 0, 0.2]) grid.push({ appeal, logLength });
+const tuning = grid.map((w) => ({ ...w, meanReturn: mean(evaluateAgent(envId, envParams, new Ranker({ ...w, p: 1 }, info), { users, seed: TUNING }).return) }));
+const best = tuning.reduce((a, b) => (b.meanReturn > a.meanReturn ? b : a));
+console.log(`best two-column ranker on population ${TUNING}: appeal ${best.appeal}, logLength ${best.logLength} (${best.meanReturn.toFixed(1)})`);
+
+// 3. Selection differentials.
+const policies: { label: string; make: () => Promise<Agent>; train?: boolean }[] = [
+  { label: 'quality-estimate', make: () => makeAgent('quality-estimate', {}, { envId, envParams, seed: 0 }) },
+  { label: `two-column (appeal ${best.appeal}, logLength ${best.logLength})`, make: async () => new Ranker({ appeal: best.appeal, logLength: best.logLength, p: 1 }, info) },
+  { label: 'ceiling-oracle', make: () => makeAgent('ceiling-oracle', {}, { envId, envParams, seed: 0 }) },
+  { label: 'random', make: () => makeAgent('random', {}, { envId, envParams, seed: 0 }) },
+  { label: 'ppo', train: true, make: () => makeAgent('ppo', { lr: 0.001, numSteps: 64, totalSteps: 256000 }, { envId, envParams, seed: 0 }) },
+  { label: 'ppo-consumed', train: true, make: () => makeAgent('ppo', { lr: 0.001, numSteps: 64, totalSteps: 256000, consumedHistory: true, entCoef: 0 }, { envId, envParams, seed: 0 }) },
+];
+const selection: Record<string, unknown>[] = [];
+for (const p of policies) {
+  const agent = await p.make();
+  if (p.train) trainAgent(agent, makeVec(envId, envParams, { numEnvs: 32, autoresetMode: 'same-step' }), { steps: 256000 / 32, seed: 100000 });
+  const r = evaluate(agent);
+  selection.push({ label: p.label, ...r });
+  console.log(`${p.label}: return ${r.meanReturn.toFixed(1)}, CTR ${r.ctr.toFixed(3)}, selection ${FEATURES.map((f) => `${f} ${r.selection[f]!.toFixed(2)}`).join(', ')}`);
+}
+
+mkdirSync('results/bench', { recursive: true });
+const out = { envId, envParams, users, heldOut: HELD_OUT, tuningPopulation: TUNING, consistency, twoColumn: { tuning, best }, selection };
+writeFileSync('results/bench/probe-retention-v0.json', JSON.stringify(out, null, 2) + '\n');
