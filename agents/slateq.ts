@@ -235,8 +235,10 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
     const { N, K } = this.env.layout;
     const rows = this.userRows(obs.user, obs, B, ctx.training, false);
     if (ctx.training) {
-      if (this.actRows.length !== B * this.Ua) this.actRows = new Float32Array(B * this.Ua);
-      this.actRows.set(rows.subarray(0, B * this.Ua));
+      if (this.consumed) {
+        if (this.actRows.length !== B * this.Ua) this.actRows = new Float32Array(B * this.Ua);
+        this.actRows.set(rows.subarray(0, B * this.Ua));
+      }
       this.userNorm.update(rows, B);
       this.candNorm.update(obs.candidates, B * N);
       if (this.pending.length !== B) {

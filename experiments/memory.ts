@@ -45,13 +45,16 @@ export function cellMemory(cell: Cell): MemoryPart[] {
   ];
   // The cell's params are resolved already; reading them through the agent's own schema types them.
   if (cell.agentId === 'ppo') {
-    const { numSteps } = resolveParams(a, ppoParams, p);
+    const { numSteps, episodeHistory, consumedHistory } = resolveParams(a, ppoParams, p);
     const n = numSteps * cell.train.numEnvs;
-    parts.push({ field: `${a}.numSteps`, value: numSteps, bytes: n * (row + K + 7) * 4 * 2 });
+    // The history features widen the stored user rows (policies/history.ts).
+    const extra = (episodeHistory ? U + 1 : 0) + (consumedHistory ? 2 * F + 1 : 0);
+    parts.push({ field: `${a}.numSteps`, value: numSteps, bytes: n * (row + extra + K + 7) * 4 * 2 });
   }
   if (cell.agentId === 'slateq') {
-    const { replaySize } = resolveParams(a, slateqParams, p);
-    parts.push({ field: `${a}.replaySize`, value: replaySize, bytes: replaySize * (2 * row + 2 * K + N + 8) * 4 });
+    const { replaySize, consumedHistory } = resolveParams(a, slateqParams, p);
+    const extra = consumedHistory ? 2 * F + 1 : 0;
+    parts.push({ field: `${a}.replaySize`, value: replaySize, bytes: replaySize * (2 * (row + extra) + 2 * K + N + 8) * 4 });
   }
   if (cell.agentId === 'supervised' || cell.agentId === 'adaptive-supervised' || cell.agentId === 'reinforce-topk') {
     // Logged impressions: about 100 steps per user, K impressions per step, a feature row each (and a copy).

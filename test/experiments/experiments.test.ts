@@ -662,6 +662,27 @@ describe('memory checked before a run allocates', () => {
     expect((e as { code: string }).code).toBe('MEMORY_BUDGET');
     expect(exitCodeOf(e)).toBe(2);
   });
+  it('the deep agents\' history features widen the rows their buffers hold', async () => {
+    const { cellMemory } = await import('../../experiments/memory.js');
+    const spec = resolveSpec({
+      name: 'mem-history',
+      env: { id: 'retention-v0' },
+      agents: [
+        { id: 'slateq', params: { replaySize: 1000 } },
+        { id: 'slateq', label: 'c', params: { replaySize: 1000, consumedHistory: true } },
+        { id: 'ppo', params: { numSteps: 10 } },
+        { id: 'ppo', label: 'h', params: { numSteps: 10, episodeHistory: true, consumedHistory: true } },
+      ],
+      seeds: 1,
+      train: { userSteps: 4, numEnvs: 4 },
+      final: { users: 4 },
+    });
+    const cells = expandCells(spec);
+    const part = (i: number) => cellMemory(cells.find((c) => c.agentIndex === i)!).at(-1)!.bytes;
+    // retention-v0: U 49, F 13; consumed-item columns 2F + 1 = 27, episode-history columns U + 1 = 50.
+    expect(part(1) - part(0)).toBe(1000 * 2 * 27 * 4);
+    expect(part(3) - part(2)).toBe(10 * 4 * (27 + 50) * 4 * 2);
+  });
 });
 
 describe('scheduling', () => {
