@@ -453,7 +453,8 @@ export class PpoAgent extends BaseAgent<PpoParams> {
       buf: b ? Object.fromEntries(Object.entries(b).map(([k, v]) => [k, Array.from(v as ArrayLike<number>)])) : null,
       evalStreams: this.evalStreams.state(),
       history: this.history ? { train: this.history.train.state(), eval: this.history.eval.state() } : null,
-      consumed: this.consumed ? { train: this.consumed.train.state(), eval: this.consumed.eval.state() } : null,
+      // Only with consumedHistory, so that checkpoints saved before the option existed load as saved.
+      ...(this.consumed ? { consumed: { train: this.consumed.train.state(), eval: this.consumed.eval.state() } } : {}),
     };
   }
 

@@ -485,7 +485,8 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
       pending: Array.from(this.pending),
       lastSlate: Array.from(this.lastSlate),
       evalStreams: this.evalStreams.state(),
-      consumed: this.consumed ? { train: this.consumed.train.state(), eval: this.consumed.eval.state() } : null,
+      // Only with consumedHistory, so that checkpoints saved before the option existed load as saved.
+      ...(this.consumed ? { consumed: { train: this.consumed.train.state(), eval: this.consumed.eval.state() } } : {}),
     };
   }
 
