@@ -489,6 +489,87 @@ export const featureRankParams = defineParams({
   descending: param.boolean({ default: true, description: 'highest first (false: lowest first)' }),
 });
 
+/** One term of linear-rank's score: weight x transform(candidate feature block column). */
+export interface LinearTerm {
+  feature: string;
+  column?: number;
+  weight: number;
+  transform?: 'identity' | 'log';
+}
+
+function linearTermsProblem(v: unknown): string | null {
+  if (!Array.isArray(v) || v.length < 1 || v.length > 32) return 'is not a list of 1 to 32 terms';
+  for (let i = 0; i < v.length; i++) {
+    const t = v[i] as Record<string, unknown>;
+    const at = `term ${i}`;
+    if (t === null || typeof t !== 'object' || Array.isArray(t)) return `${at} is not an object {feature, column?, weight, transform?}`;
+    for (const k of Object.keys(t)) if (!['feature', 'column', 'weight', 'transform'].includes(k)) return `${at} has an unknown key "${k}" (allowed: feature, column, weight, transform)`;
+    if (typeof t.feature !== 'string' || t.feature.length === 0) return `${at}: feature is not a non-empty string`;
+    if (t.column !== undefined && !(Number.isSafeInteger(t.column) && (t.column as number) >= 0)) return `${at}: column is not a non-negative integer`;
+    if (typeof t.weight !== 'number' || !Number.isFinite(t.weight)) return `${at}: weight is not a finite number`;
+    if (t.transform !== undefined && t.transform !== 'identity' && t.transform !== 'log') return `${at}: transform is not "identity" or "log"`;
+  }
+  return null;
+}
+
+export const linearRankParams = defineParams({
+  terms: param.custom<LinearTerm[]>({
+    default: [{ feature: 'length', weight: 1 }],
+    allowed: 'a list of 1 to 32 terms {feature: candidate feature name, column?: integer >= 0 (default 0), weight: finite number, transform?: "identity" | "log"}',
+    validate: linearTermsProblem,
+    description: 'score = sum of weight x transform(feature[column]) over the terms',
+  }),
+});
+
+/**
+ * linear-rank: an observable heuristic, top-K by a fixed linear score of candidate feature columns (optionally
+ * log-transformed), e.g. qualityEstimate + 0.2 ln(length) - 0.2 appeal on retention-v0
+ * (experiments/probe-retention-v0.ts picks such weights on a population no experiment evaluates on).
+ */
+export class LinearRankAgent extends BaseAgent<ParamsOf<typeof linearRankParams>> {
+  readonly id = 'linear-rank';
+  private readonly offsets: Int32Array;
+  private readonly weights: Float64Array;
+  private readonly logs: Uint8Array;
+  private score = new Float64Array(0);
+  constructor(p: ParamsOf<typeof linearRankParams>, env: AgentEnvInfo, seed: number) {
+    super(p, env, seed);
+    const n = p.terms.length;
+    this.offsets = new Int32Array(n);
+    this.weights = new Float64Array(n);
+    this.logs = new Uint8Array(n);
+    p.terms.forEach((t, i) => {
+      const f = env.layout.candidateFeatures.find((c) => c.name === t.feature);
+      if (!f) throw new IncompatibleEnv(this.id, env.envId, `term ${i}: the env has no candidate feature "${t.feature}" (it has ${env.layout.candidateFeatures.map((c) => c.name).join(', ')})`);
+      const col = t.column ?? 0;
+      if (col >= f.size) throw new IncompatibleEnv(this.id, env.envId, `term ${i}: column ${col} is outside the ${f.size} column(s) of candidate feature "${t.feature}" (allowed 0..${f.size - 1})`);
+      this.offsets[i] = f.offset + col;
+      this.weights[i] = t.weight;
+      this.logs[i] = t.transform === 'log' ? 1 : 0;
+    });
+  }
+  act(obs: AgentObservation): Int32Array {
+    const { N, K, F } = this.env.layout;
+    if (this.score.length !== N) this.score = new Float64Array(N);
+    const out = this.out(obs.B);
+    for (let s = 0; s < obs.B; s++) {
+      if (!obs.active[s]) continue;
+      for (let i = 0; i < N; i++) {
+        const o = (s * N + i) * F;
+        let v = 0;
+        for (let j = 0; j < this.offsets.length; j++) {
+          const x = obs.candidates[o + this.offsets[j]!]!;
+          if (this.logs[j] && !(x > 0)) throw new InvalidArgument(`${this.id}: term ${j} takes the log of "${this.params.terms[j]!.feature}", which is ${x} for candidate ${i} of slot ${s}; log needs values > 0`);
+          v += this.weights[j]! * (this.logs[j] ? Math.log(x) : x);
+        }
+        this.score[i] = v;
+      }
+      topK(this.score, 0, N, K, out, s * K);
+    }
+    return out;
+  }
+}
+
 export class FeatureRankAgent extends BaseAgent<ParamsOf<typeof featureRankParams>> {
   readonly id = 'feature-rank';
   private readonly offset: number;
@@ -655,6 +736,14 @@ export const baselineAgents: AgentSpec[] = [
     oracle: false,
     params: featureRankParams,
     create: (p, env, seed) => new FeatureRankAgent(p, env, seed),
+  }),
+  defineAgent({
+    id: 'linear-rank',
+    description: 'observable heuristic: top-K by a fixed linear score of candidate feature columns (each optionally log-transformed)',
+    source: 'baseline (a hand-set linear scoring rule)',
+    oracle: false,
+    params: linearRankParams,
+    create: (p, env, seed) => new LinearRankAgent(p, env, seed),
   }),
   defineAgent({
     id: 'myopic-click',

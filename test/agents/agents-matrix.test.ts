@@ -146,6 +146,36 @@ describe('every agent x every compatible env', () => {
     expect(agent.log.reduce((a, e) => a + e.clicks, 0)).toBe(evClicks);
   });
 
+  it('linear-rank: a fixed linear score of named candidate columns, checked before it runs', async () => {
+    const envParams = SHORT['retention-v0'];
+    const make = (terms: unknown, envId = 'retention-v0') => makeAgent('linear-rank', { terms }, { envId, envParams: SHORT[envId], seed: 0 });
+    // One term with weight 1 is quality-estimate; a positive affine change of the score changes no slate.
+    const ev = async (a: Promise<Agent>) => Array.from(evaluateAgent('retention-v0', envParams, await a, { users: 8, seed: 4 }).return);
+    const qe = await ev(makeAgent('quality-estimate', {}, { envId: 'retention-v0', envParams, seed: 0 }));
+    expect(await ev(make([{ feature: 'qualityEstimate', weight: 1 }]))).toEqual(qe);
+    expect(await ev(make([{ feature: 'qualityEstimate', weight: 3 }, { feature: 'topic', column: 2, weight: 0 }]))).toEqual(qe);
+    // The score itself: topic column 1 (one-hot) with weight 5 puts every topic-1 candidate first.
+    const agent = await make([{ feature: 'topic', column: 1, weight: 5 }, { feature: 'length', weight: 0.1, transform: 'log' }]);
+    const env = makeVec('retention-v0', envParams, { numEnvs: 3 });
+    const r0 = env.reset({ seed: 9 });
+    const { N, F, K } = env.layout;
+    const slates = agent.act({ ...r0.observation, B: 3, active: Uint8Array.of(1, 1, 1), userIndex: Float64Array.from(r0.userIndex), firstStep: Uint8Array.of(1, 1, 1) }, agent.context(false));
+    const c = r0.observation.candidates;
+    for (let s = 0; s < 3; s++) {
+      const score = (i: number) => 5 * c[(s * N + i) * F + 1]! + 0.1 * Math.log(c[(s * N + i) * F + 12]!);
+      const want = Array.from({ length: N }, (_, i) => i).sort((a, b) => score(b) - score(a)).slice(0, K);
+      expect(Array.from(slates.subarray(s * K, (s + 1) * K))).toEqual(want);
+    }
+    await expect(make([])).rejects.toThrow(/param "terms".*is not a list of 1 to 32 terms/);
+    await expect(make([{ feature: 'length', weight: 1, scale: 2 }])).rejects.toThrow(/term 0 has an unknown key "scale" \(allowed: feature, column, weight, transform\)/);
+    await expect(make([{ feature: 'length', weight: Number.NaN }])).rejects.toThrow(/term 0: weight is not a finite number/);
+    await expect(make([{ feature: 'length', weight: 1 }, { feature: 'length', weight: 1, transform: 'sqrt' }])).rejects.toThrow(/term 1: transform is not "identity" or "log"/);
+    await expect(make([{ feature: 'qualityEstimate', weight: 1 }], 'retention-v1')).rejects.toThrow(/agent linear-rank cannot run on retention-v1: term 0: the env has no candidate feature "qualityEstimate" \(it has topic, embedding, length\)/);
+    await expect(make([{ feature: 'length', column: 1, weight: 1 }])).rejects.toThrow(/term 0: column 1 is outside the 1 column\(s\) of candidate feature "length" \(allowed 0..0\)/);
+    const logTopic = await make([{ feature: 'topic', weight: 1, transform: 'log' }]);
+    expect(() => evaluateAgent('retention-v0', envParams, logTopic, { users: 2, seed: 4 })).toThrow(/linear-rank: term 0 takes the log of "topic", which is 0 for candidate \d+ of slot \d+; log needs values > 0/);
+  });
+
   it('a single user is a batch of one', async () => {
     const agent = await makeAgent('ucb1', {}, { envId: 'retention-v0', seed: 0 });
     const res = trainAgent(agent, makeVec('retention-v0', { horizonDays: 3 }, { numEnvs: 1 }), { steps: 200, seed: 1 });
