@@ -164,6 +164,7 @@ export class ConsumedHistory {
   consume(clicked: Int32Array, B: number, stepped: Uint8Array): void {
     const { F } = this;
     const W = 2 * F + 1;
+    if (this.served.length < B * this.K * F) throw new InvalidArgument(`ConsumedHistory.consume: no slate was served to ${B} slots (serve before consume)`);
     this.slots.ensure(B);
     const v = this.slots.values;
     const a = this.rate;

@@ -114,6 +114,7 @@ describe('consumed-item features', () => {
     const b = g.augment(rows, 1, ids([0, 1], [0, 0]), 2, new Float32Array(12), {});
     expect(Array.from(b)).toEqual(Array.from(a));
     expect(() => new ConsumedHistory(F, K, 0)).toThrow(InvalidArgument);
+    expect(() => new ConsumedHistory(F, K, 0.5).consume(Int32Array.from([0]), 1, Uint8Array.from([1]))).toThrow(/no slate was served to 1 slots \(serve before consume\)/);
     expect(() => new ConsumedHistory(F, K, 1.5)).toThrow(/rate must be in \(0, 1\]/);
     expect(() => h.consume(Int32Array.from([2, -1]), 2, Uint8Array.from([1, 1]))).toThrow(/clicked position 2, the slate holds 2/);
     expect(() => h.augment(rows, 1, ids([0, 1], [0, 0]), 2, new Float32Array(11), {})).toThrow(/needs 12/);
