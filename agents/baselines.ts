@@ -489,6 +489,12 @@ export const featureRankParams = defineParams({
   descending: param.boolean({ default: true, description: 'highest first (false: lowest first)' }),
 });
 
+/** The offset of column `col` of candidate feature f, or IncompatibleEnv saying `what` (the param or term) is out of range. */
+function columnOffset(agent: string, env: AgentEnvInfo, f: FeatureSpec, col: number, what: string): number {
+  if (col >= f.size) throw new IncompatibleEnv(agent, env.envId, `${what} is outside the ${f.size} column(s) of candidate feature "${f.name}" (allowed 0..${f.size - 1})`);
+  return f.offset + col;
+}
+
 /** One term of linear-rank's score: weight x transform(candidate feature block column). */
 export interface LinearTerm {
   feature: string;
@@ -542,28 +548,32 @@ export class LinearRankAgent extends BaseAgent<ParamsOf<typeof linearRankParams>
       const f = env.layout.candidateFeatures.find((c) => c.name === t.feature);
       if (!f) throw new IncompatibleEnv(this.id, env.envId, `term ${i}: the env has no candidate feature "${t.feature}" (it has ${env.layout.candidateFeatures.map((c) => c.name).join(', ')})`);
       const col = t.column ?? 0;
-      if (col >= f.size) throw new IncompatibleEnv(this.id, env.envId, `term ${i}: column ${col} is outside the ${f.size} column(s) of candidate feature "${t.feature}" (allowed 0..${f.size - 1})`);
-      this.offsets[i] = f.offset + col;
+      this.offsets[i] = columnOffset(this.id, env, f, col, `term ${i}: column ${col}`);
       this.weights[i] = t.weight;
       this.logs[i] = t.transform === 'log' ? 1 : 0;
     });
   }
+  /** The score of each of slot s's N candidates into score[0, N). */
+  scoreSlot(candidates: Float32Array, s: number, score: Float64Array): void {
+    const { N, F } = this.env.layout;
+    for (let i = 0; i < N; i++) {
+      const o = (s * N + i) * F;
+      let v = 0;
+      for (let j = 0; j < this.offsets.length; j++) {
+        const x = candidates[o + this.offsets[j]!]!;
+        if (this.logs[j] && !(x > 0)) throw new InvalidArgument(`${this.id}: term ${j} takes the log of "${this.params.terms[j]!.feature}", which is ${x} for candidate ${i} of slot ${s}; log needs values > 0`);
+        v += this.weights[j]! * (this.logs[j] ? Math.log(x) : x);
+      }
+      score[i] = v;
+    }
+  }
   act(obs: AgentObservation): Int32Array {
-    const { N, K, F } = this.env.layout;
+    const { N, K } = this.env.layout;
     if (this.score.length !== N) this.score = new Float64Array(N);
     const out = this.out(obs.B);
     for (let s = 0; s < obs.B; s++) {
       if (!obs.active[s]) continue;
-      for (let i = 0; i < N; i++) {
-        const o = (s * N + i) * F;
-        let v = 0;
-        for (let j = 0; j < this.offsets.length; j++) {
-          const x = obs.candidates[o + this.offsets[j]!]!;
-          if (this.logs[j] && !(x > 0)) throw new InvalidArgument(`${this.id}: term ${j} takes the log of "${this.params.terms[j]!.feature}", which is ${x} for candidate ${i} of slot ${s}; log needs values > 0`);
-          v += this.weights[j]! * (this.logs[j] ? Math.log(x) : x);
-        }
-        this.score[i] = v;
-      }
+      this.scoreSlot(obs.candidates, s, this.score);
       topK(this.score, 0, N, K, out, s * K);
     }
     return out;
@@ -578,9 +588,7 @@ export class FeatureRankAgent extends BaseAgent<ParamsOf<typeof featureRankParam
     super(p, env, seed);
     const name = p.feature;
     const f = requireFeature(this.id, env, 'candidates', [name]);
-    const col = p.column;
-    if (col >= f.size) throw new IncompatibleEnv(this.id, env.envId, `param "column" = ${col} is outside the ${f.size} column(s) of candidate feature "${name}" (allowed 0..${f.size - 1})`);
-    this.offset = f.offset + col;
+    this.offset = columnOffset(this.id, env, f, p.column, `param "column" = ${p.column}`);
   }
   act(obs: AgentObservation): Int32Array {
     if (this.score.length !== this.env.layout.N) this.score = new Float64Array(this.env.layout.N);

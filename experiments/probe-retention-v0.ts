@@ -18,6 +18,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import '../agents/index.js';
 import { makeAgent } from '../agents/registry.js';
+import { LinearRankAgent } from '../agents/baselines.js';
 import { type Agent, type AgentContext, type AgentEnvInfo, type AgentObservation, BaseAgent, PerUserStreams, requireFeature } from '../agents/api.js';
 import { trainAgent } from '../agents/loop.js';
 import { makeVec } from '../envs/registry.js';
@@ -42,16 +43,26 @@ const cAppeal = col('appeal');
 const cQuality = col('qualityEstimate');
 const cLength = col('length');
 
-/** Top-K by a + b ln(length) + qualityEstimate, or with probability 1 - p a uniform random slate. */
+/**
+ * Top-K by qualityEstimate + logLength ln(length) + appeal x appeal (linear-rank's score), or with probability
+ * 1 - p a uniform random slate.
+ */
 class Ranker extends BaseAgent {
   readonly id = 'probe-ranker';
   private readonly streams = new PerUserStreams(0, 'probe');
   private readonly score = new Float64Array(N);
+  private readonly linear: LinearRankAgent;
   constructor(
     private readonly w: { appeal: number; logLength: number; p: number },
     env: AgentEnvInfo,
   ) {
     super({}, env, 0);
+    const terms = [
+      { feature: 'qualityEstimate', weight: 1 },
+      { feature: 'length', weight: w.logLength, transform: 'log' as const },
+      { feature: 'appeal', weight: w.appeal },
+    ];
+    this.linear = new LinearRankAgent({ terms }, env, 0);
   }
   act(obs: AgentObservation): Int32Array {
     const out = this.out(obs.B);
@@ -62,10 +73,7 @@ class Ranker extends BaseAgent {
         sampleDistinct(rng, N, K, out, s * K);
         continue;
       }
-      for (let i = 0; i < N; i++) {
-        const o = (s * N + i) * F;
-        this.score[i] = obs.candidates[o + cQuality]! + this.w.logLength * Math.log(obs.candidates[o + cLength]!) + this.w.appeal * obs.candidates[o + cAppeal]!;
-      }
+      this.linear.scoreSlot(obs.candidates, s, this.score);
       topK(this.score, 0, N, K, out, s * K);
     }
     return out;
