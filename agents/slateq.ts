@@ -313,7 +313,7 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
     const U = this.Ua;
     const rows = this.consumed ? this.actRows : t.obs.user;
     // The next rows include this step's click; a finished user's final rows keep the history it had.
-    const finalRows = this.consumed ? this.userRows(t.finalObservation.user, t.obs, B, true, true) : t.finalObservation.user;
+    const finalRows = this.consumed && t.finalMask.includes(1) ? this.userRows(t.finalObservation.user, t.obs, B, true, true) : t.finalObservation.user;
     const nextRows = this.consumed ? this.userRows(t.next.user, t.next, B, true, false) : t.next.user;
     const { u: nu, c: nc } = learnChoice ? this.norm(rows, t.obs.candidates, B) : { u: new Float32Array(0), c: new Float32Array(0) };
     for (let s = 0; s < B; s++) {
