@@ -1,3 +1,6 @@
+import { feature } from '../envs/core.js';
+import { type AgentEnvInfo, IncompatibleEnv } from './api.js';
+
 /**
  * Generalized advantage estimation (Schulman et al. 2016) over a rollout of M steps x B envs (row t*B + b),
  * with one deliberate difference from CleanRL: a truncated episode (horizon cut) bootstraps from the value of
@@ -8,6 +11,8 @@
  *   delta_t = r_t + gamma truncValue_t + gamma V(s_{t+1}) (1 - done_t) - V(s_t)
  *   A_t = delta_t + gamma lambda (1 - done_t) A_{t+1},   returns_t = A_t + V(s_t)
  * where V(s_M) is `lastValues` (the value of the observation after the last step).
+ * `gamma` is one number, or one per step (row t*B + b: the discount from s_t to s_{t+1}, e.g. PPO's dayDiscount,
+ * a semi-Markov discount by the time elapsed); with per-step discounts every gamma above is gamma_t.
  */
 export function computeGae(
   M: number,
@@ -17,7 +22,7 @@ export function computeGae(
   dones: ArrayLike<number>,
   truncValues: ArrayLike<number>,
   lastValues: ArrayLike<number>,
-  gamma: number,
+  gamma: number | ArrayLike<number>,
   lambda: number,
 ): { advantages: Float32Array; returns: Float32Array } {
   const adv = new Float32Array(M * B);
@@ -28,11 +33,30 @@ export function computeGae(
       const k = t * B + b;
       const nonTerminal = 1 - dones[k]!;
       const nextValue = t === M - 1 ? lastValues[b]! : values[(t + 1) * B + b]!;
-      const delta = rewards[k]! + gamma * truncValues[k]! + gamma * nextValue * nonTerminal - values[k]!;
-      last = delta + gamma * lambda * nonTerminal * last;
+      const g = typeof gamma === 'number' ? gamma : gamma[k]!;
+      const delta = rewards[k]! + g * truncValues[k]! + g * nextValue * nonTerminal - values[k]!;
+      last = delta + g * lambda * nonTerminal * last;
       adv[k] = last;
       ret[k] = last + values[k]!;
     }
   }
   return { advantages: adv, returns: ret };
+}
+
+/**
+ * For a discount per calendar day (PPO's and SlateQ's `dayDiscount` < 1): the offset of the env's raw one-column
+ * `day` user feature, or an IncompatibleEnv error when the env has no calendar day; -1 when dayDiscount is 1.
+ * The discount between an observation on day d and the next on day d' is then gamma x dayDiscount^(d' - d)
+ * (`stepDiscount`): 1 x gamma within a session, and a return after a gap of g days weighs dayDiscount^g less.
+ */
+export function dayFeatureOffset(agent: string, env: AgentEnvInfo, dayDiscount: number): number {
+  if (dayDiscount === 1) return -1;
+  const day = feature(env.layout.userFeatures, 'day');
+  if (!env.multiSession || !day || day.size !== 1) throw new IncompatibleEnv(agent, env.envId, `dayDiscount ${dayDiscount} needs a multi-session env with a one-column user feature named "day" (dayDiscount 1 discounts per step only)`);
+  return day.offset;
+}
+
+/** gamma x dayDiscount^(days from `day` to `nextDay`) (a negative gap counts as 0). */
+export function stepDiscount(gamma: number, dayDiscount: number, day: number, nextDay: number): number {
+  return gamma * dayDiscount ** Math.max(0, nextDay - day);
 }

@@ -12,6 +12,7 @@ export const ppoParams = defineParams({
   totalSteps: param.int({ default: 1_000_000, min: 1, max: 1e13, description: 'planned user-steps (for the annealing)' }),
   numSteps: param.int({ default: 128, min: 1, max: 1e6, description: 'rollout length per env' }),
   gamma: param.number({ default: 0.99, min: 0, max: 1, description: 'discount factor' }),
+  dayDiscount: param.number({ default: 1, min: 0, max: 1, minExclusive: true, description: 'discount per calendar day elapsed (multi-session envs with a "day" user feature): between two steps the discount is gamma x dayDiscount^(days elapsed); 1: per-step discounting only' }),
   gaeLambda: param.number({ default: 0.95, min: 0, max: 1, description: 'GAE lambda' }),
   numMinibatches: param.int({ default: 4, min: 1, max: 1e6, description: 'minibatches per epoch' }),
   updateEpochs: param.int({ default: 4, min: 1, max: 1000, description: 'epochs per rollout' }),

@@ -19,6 +19,10 @@
  * user clicked so far in the episode, and log(1 + clicks) (policies/history.ts ConsumedHistory; the agent keeps
  * them from its own feedback, in training and evaluation): on retention-v0 and v1 the hidden satisfaction is a
  * moving average of the quality of what the user consumed, which no single observation holds.
+ * With `dayDiscount` < 1 the discount between two steps is gamma x dayDiscount^(calendar days elapsed), read from
+ * the env's `day` user feature (a semi-Markov discount, agents/gae.ts; the reward scaling's running return uses
+ * the same discounts). On retention-v0 at gamma 0.99 per step, the objective scores the myopic oracle above top-K
+ * by the quality estimate; discounted per day it ranks the policies as the lifetime return does (README).
  */
 import type { PpoParams } from './ppo-definition.js';
 import { tf, type BackendInfo, agentBackend, type BackendChoice } from '../policies/backend.js';
@@ -26,7 +30,7 @@ import { Adam, clipByGlobalNorm, RunningNorm } from '../policies/nn.js';
 import { gumbelTopK, plLogProb, plLogProbTf, topOrdered } from '../policies/plackett-luce.js';
 import { SlateScorer, ValueNet } from '../policies/scorer.js';
 import { type AgentContext, type AgentEnvInfo, type AgentObservation, assertFiniteObservation, assertFiniteTransitions, BaseAgent, PerUserStreams, type Transitions } from './api.js';
-import { computeGae } from './gae.js';
+import { computeGae, dayFeatureOffset, stepDiscount } from './gae.js';
 import { ConsumedHistory, EpisodeHistory, type HistoryState } from '../policies/history.js';
 import { InvalidArgument } from '../envs/errors.js';
 import type { VecObservation } from '../envs/core.js';
@@ -71,7 +75,11 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     dones: Float32Array;
     trunc: Float32Array;
     lastValues: Float32Array;
+    /** With dayDiscount < 1: the discount of each step (gamma x dayDiscount^(days elapsed)). */
+    discounts?: Float32Array;
   };
+  /** Offset of the raw `day` user feature (dayDiscount < 1), else -1. */
+  private readonly dayOffset: number;
   private uWork = new Float32Array(0);
   private cWork = new Float32Array(0);
   private gWork = new Float64Array(0);
@@ -103,6 +111,7 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     this.userNorm = new RunningNorm(Ua);
     this.candNorm = new RunningNorm(F);
     this.evalStreams = new PerUserStreams(seed, 'ppo-eval');
+    this.dayOffset = dayFeatureOffset(this.id, env, p.dayDiscount);
   }
 
 
@@ -122,6 +131,7 @@ export class PpoAgent extends BaseAgent<PpoParams> {
       dones: new Float32Array(M * B),
       trunc: new Float32Array(M * B),
       lastValues: new Float32Array(B),
+      ...(this.dayOffset >= 0 ? { discounts: new Float32Array(M * B) } : {}),
     };
     this.discReturn = new Float64Array(B);
   }
@@ -236,11 +246,30 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     const t = this.t;
     const b = this.buf;
     const gamma = this.params.gamma;
+    const discounts = b.discounts;
+    if (discounts) {
+      // Semi-Markov discount: gamma per step times dayDiscount per calendar day elapsed until the next observation
+      // (an ended episode's own final observation).
+      const U = this.env.layout.U;
+      const o = this.dayOffset;
+      for (let s = 0; s < B; s++) {
+        const ended = tr.terminated[s] === 1 || tr.truncated[s] === 1;
+        const next = ended ? tr.finalObservation.user : tr.next.user;
+        discounts[t * B + s] = stepDiscount(gamma, this.params.dayDiscount, tr.obs.user[s * U + o]!, next[s * U + o]!);
+      }
+    }
     // Reward scaling by the running std of the discounted return (gym's NormalizeReward).
     let scale = 1;
     if (this.params.normalizeReward) {
       const rets = new Float64Array(B);
       for (let s = 0; s < B; s++) {
+        // discReturn holds the return discounted to this step; with per-step discounts, it is kept discounted to
+        // the next step (the discount of this step is known only now).
+        if (discounts) {
+          rets[s] = this.discReturn[s]! + tr.rewards[s]!;
+          this.discReturn[s] = rets[s]! * discounts[t * B + s]!;
+          continue;
+        }
         this.discReturn[s] = this.discReturn[s]! * gamma + tr.rewards[s]!;
         rets[s] = this.discReturn[s]!;
       }
@@ -299,7 +328,7 @@ export class PpoAgent extends BaseAgent<PpoParams> {
       const frac = Math.max(0, 1 - (this.iteration - 1) / iters);
       this.opt.lr = frac * p.lr;
     }
-    const { advantages, returns } = computeGae(M, B, b.rewards, b.values, b.dones, b.trunc, b.lastValues, p.gamma, p.gaeLambda);
+    const { advantages, returns } = computeGae(M, B, b.rewards, b.values, b.dones, b.trunc, b.lastValues, b.discounts ?? p.gamma, p.gaeLambda);
     const S = M * B;
     const mb = Math.max(1, Math.floor(S / p.numMinibatches));
     const order = Int32Array.from({ length: S }, (_, i) => i);

@@ -12,6 +12,7 @@ export const slateqParams = defineParams({
   serving: param.enum({ default: 'topk', values: ['topk', 'greedy', 'optimal'], description: 'slate construction (TS, GS, OS)' }),
   target: param.enum({ default: 'sarsa', values: ['sarsa', 'topk', 'greedy', 'optimal'], description: 'SARSA on the served next slate, or Q-learning with the TS / GS / OS next slate' }),
   gamma: param.number({ default: 0.99, min: 0, max: 1, description: 'discount factor' }),
+  dayDiscount: param.number({ default: 1, min: 0, max: 1, minExclusive: true, description: 'discount per calendar day elapsed (multi-session envs with a "day" user feature): a transition is discounted by gamma x dayDiscount^(days elapsed); 1: per-step discounting only' }),
   lr: param.number({ default: 1e-3, min: 0, max: 1, minExclusive: true, description: 'Adam learning rate' }),
   hidden: param.int({ default: 64, min: 1, max: 4096, description: 'hidden units of the Q network' }),
   hidden2: param.int({ default: 0, min: 0, max: 4096, description: 'second per-candidate layer of the Q network (0: thin head)' }),

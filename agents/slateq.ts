@@ -28,6 +28,8 @@
  *   envs, zero elsewhere (RecSim's setting and the paper's, for the reproduction).
  * - Huber loss, replay buffer, target networks copied every `targetUpdate` user-steps, epsilon-greedy
  *   exploration with uniform random slates.
+ * - `dayDiscount` < 1: a transition from day d to day d' is discounted by gamma x dayDiscount^(d' - d) instead of
+ *   gamma (a semi-Markov discount by the calendar time elapsed; agents/gae.ts stepDiscount).
  * - `consumedHistory`: the user rows also carry the mean and a moving average of the features of the items the
  *   user clicked so far in the episode (policies/history.ts ConsumedHistory), kept from the agent's feedback.
  * Truncated transitions bootstrap; where the env's choice scores of a final observation are unavailable
@@ -44,6 +46,7 @@ import { sampleDistinct } from '../envs/rng.js';
 import { type AgentContext, type AgentEnvInfo, type AgentObservation, assertFiniteObservation, assertFiniteTransitions, BaseAgent, IncompatibleEnv, PerUserStreams, type Transitions } from './api.js';
 import { InvalidArgument } from '../envs/errors.js';
 import { ConsumedHistory, type HistoryState } from '../policies/history.js';
+import { dayFeatureOffset, stepDiscount } from './gae.js';
 
 type ChoiceKind = 'env' | 'learned' | 'position0';
 type Rule = 'topk' | 'greedy' | 'optimal';
@@ -89,7 +92,11 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
     terminal: Uint8Array;
     nextW: Float32Array;
     nextW0: Float32Array;
+    /** With dayDiscount < 1: each transition's discount, gamma x dayDiscount^(days elapsed). */
+    discount?: Float32Array;
   };
+  /** Offset of the raw `day` user feature (dayDiscount < 1), else -1. */
+  private readonly dayOffset: number;
   private pending = new Int32Array(0);
   private lastSlate = new Int32Array(0);
   private wWork = new Float64Array(0);
@@ -130,6 +137,7 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
     this.candNorm = new RunningNorm(F);
     this.learned = new LearnedChoiceModel(F, Ua, K, 0.01);
     this.evalStreams = new PerUserStreams(seed, 'slateq-eval');
+    this.dayOffset = dayFeatureOffset(this.id, env, p.dayDiscount);
     this.cap = p.replaySize;
     const C = this.cap;
     this.rb = {
@@ -145,6 +153,7 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
       terminal: new Uint8Array(C),
       nextW: new Float32Array(C * N),
       nextW0: new Float32Array(C),
+      ...(this.dayOffset >= 0 ? { discount: new Float32Array(C) } : {}),
     };
   }
 
@@ -337,6 +346,7 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
       rb.nextUser.set((ended ? finalRows : nextRows).subarray(s * U, (s + 1) * U), i * U);
       rb.nextCand.set(nobs.candidates.subarray(s * N * F, (s + 1) * N * F), i * N * F);
       rb.terminal[i] = t.terminated[s] === 1 ? 1 : 0;
+      if (rb.discount) rb.discount[i] = stepDiscount(this.params.gamma, this.params.dayDiscount, t.obs.user[s * this.env.layout.U + this.dayOffset]!, nobs.user[s * this.env.layout.U + this.dayOffset]!);
       rb.hasNextSlate[i] = 0;
       // The env's choice scores of the next state (unavailable for a user replaced at the horizon: NaN).
       if (hid && hid0 && !ended) {
@@ -428,7 +438,7 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
         else next = this.serve(p.target === 'sarsa' ? (p.serving as Rule) : (p.target as Rule), v, qt, k * N, v0[k]!, tmp, 0);
         next += q0t[k]!;
       }
-      y[k] = rb.reward[i]! + gamma * next;
+      y[k] = rb.reward[i]! + (rb.discount ? rb.discount[i]! : gamma) * next;
       if (rb.clicked[i]! >= 0) oh[k * N + rb.slate[i * K + rb.clicked[i]!]!] = 1;
       else noClick[k] = 1;
     }

@@ -32,11 +32,13 @@ function run(agent: Agent, envId: string, steps: number, seed: number, env = mak
   return { actions, returns: res.episodes.map((e) => e.return), env };
 }
 
-/** Agents checked again with other params: the deep agents with their per-slot history features (episode and consumed items). */
+/** Agents checked again with other params: the deep agents with their per-slot history features (episode and consumed items), PPO's discount per day. */
 const VARIANTS: { id: string; label: string; params: Record<string, unknown> }[] = [
   { id: 'ppo', label: 'ppo with episodeHistory', params: { ...FAST.ppo, episodeHistory: true } },
   { id: 'ppo', label: 'ppo with episodeHistory and consumedHistory', params: { ...FAST.ppo, episodeHistory: true, consumedHistory: true } },
   { id: 'slateq', label: 'slateq with consumedHistory', params: { ...FAST.slateq, consumedHistory: true } },
+  { id: 'ppo', label: 'ppo with dayDiscount', params: { ...FAST.ppo, consumedHistory: true, gamma: 1, dayDiscount: 0.8 } },
+  { id: 'slateq', label: 'slateq with dayDiscount', params: { ...FAST.slateq, gamma: 1, dayDiscount: 0.8 } },
 ];
 
 describe('every agent x every compatible env', () => {

@@ -5,6 +5,7 @@ import { clipByGlobalNorm } from '../../policies/nn.js';
 import { streamFromString } from '../../envs/rng.js';
 import { makeAgent } from '../../agents/index.js';
 import type { PpoAgent } from '../../agents/ppo.js';
+import type { SlateQAgent } from '../../agents/slateq.js';
 import { trainAgent } from '../../agents/loop.js';
 import { makeVec } from '../../envs/registry.js';
 import { optimalMnlSlate, greedyMnlSlate, mnlSlateValue } from '../../policies/slates.js';
@@ -35,6 +36,92 @@ describe('GAE', () => {
     // Without an episode end, the last step bootstraps from lastValues.
     const open = computeGae(1, 1, [1], [0], [0], [0], [7], g, l);
     expect(open.advantages[0]).toBeCloseTo(1 + g * 7, 5);
+  });
+
+  it('takes one discount per step (semi-Markov): each step discounts by its own gamma, and equal gammas give the scalar result', () => {
+    // One env, 3 steps, the discount from s_t to s_{t+1} is gs[t]; step 1 is truncated (final value 5).
+    const l = 0.8;
+    const gs = [1, 0.5, 0.25];
+    const r = [1, 2, 3];
+    const v = [0.5, 1, 1.5];
+    const { advantages } = computeGae(3, 1, r, v, [0, 1, 0], [0, 5, 0], [7], gs, l);
+    const a2 = 3 + 0.25 * 7 - 1.5;
+    const a1 = 2 + 0.5 * 5 - 1;
+    const a0 = 1 + 1 * 1 - 0.5 + 1 * l * a1;
+    expect(Array.from(advantages)).toEqual([a0, a1, a2].map(Math.fround));
+    // Two envs (rows t*B + b) with the same discount everywhere: bit-identical to the scalar gamma.
+    const rr = [1, 2, 3, 4, 5, 6];
+    const vv = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6];
+    const dn = [0, 0, 1, 0, 0, 0];
+    const tv = [0, 0, 0, 0, 0, 0];
+    const perStep = computeGae(3, 2, rr, vv, dn, tv, [1, 2], new Float32Array(6).fill(0.9), l);
+    const scalar = computeGae(3, 2, rr, vv, dn, tv, [1, 2], Math.fround(0.9), l);
+    expect(Array.from(perStep.advantages)).toEqual(Array.from(scalar.advantages));
+    expect(Array.from(perStep.returns)).toEqual(Array.from(scalar.returns));
+  });
+});
+
+describe('discount per day (dayDiscount)', () => {
+  it('discounts gamma within a session and gamma x dayDiscount^(days elapsed) across a gap, from the raw day feature', async () => {
+    const gamma = 0.99;
+    const d = 0.8;
+    const agent = (await makeAgent('ppo', { numSteps: 400, hidden: 8, gamma, dayDiscount: d, backend: 'cpu' }, { envId: 'retention-v0', seed: 0 })) as PpoAgent;
+    const env = makeVec('retention-v0', { worldSeed: 0 }, { numEnvs: 4 });
+    const days: number[][] = [];
+    const ends: number[][] = [];
+    trainAgent(agent, env, {
+      steps: 399,
+      seed: 3,
+      onAct: (o) => days.push(Array.from({ length: 4 }, (_, s) => o.user[s * env.layout.U]!)),
+      onStep: (r) => ends.push(Array.from(r.finalMask)),
+    });
+    const disc = (agent as unknown as { buf: { discounts: Float32Array } }).buf.discounts;
+    let within = 0;
+    let across = 0;
+    for (let t = 0; t + 1 < days.length; t++) {
+      for (let s = 0; s < 4; s++) {
+        if (ends[t]![s]) continue; // a new user follows: its discount comes from the finished user's final observation
+        const gap = days[t + 1]![s]! - days[t]![s]!;
+        expect(disc[t * 4 + s]).toBe(Math.fround(gamma * d ** gap));
+        if (gap === 0) within++;
+        else across++;
+      }
+    }
+    expect(within).toBeGreaterThan(100);
+    expect(across).toBeGreaterThan(5);
+    agent.dispose();
+  });
+
+  it('SlateQ stores each transition with its own discount, gamma x dayDiscount^(days elapsed)', async () => {
+    const gamma = 0.95;
+    const d = 0.7;
+    const agent = await makeAgent('slateq', { hidden: 8, learningStarts: 1e6, replaySize: 2000, gamma, dayDiscount: d, noClickValue: 'learned', backend: 'cpu' }, { envId: 'retention-v0', seed: 0 });
+    const env = makeVec('retention-v0', { worldSeed: 0 }, { numEnvs: 4 });
+    const want: number[] = [];
+    trainAgent(agent, env, {
+      steps: 300,
+      seed: 3,
+      onStep: (tr) => {
+        for (let s = 0; s < 4; s++) {
+          const next = tr.finalMask[s] ? tr.finalObservation.user : tr.next.user;
+          want.push(Math.fround(gamma * d ** (next[s * env.layout.U]! - tr.obs.user[s * env.layout.U]!)));
+        }
+      },
+    });
+    // Every transition is stored (noClickValue learned), in step order, slot by slot.
+    const disc = (agent as unknown as { rb: { discount: Float32Array } }).rb.discount;
+    expect(Array.from(disc.subarray(0, want.length))).toEqual(want);
+    expect(want.filter((g) => g < Math.fround(gamma)).length).toBeGreaterThan(5);
+    expect(want.filter((g) => g === Math.fround(gamma)).length).toBeGreaterThan(100);
+    (agent as SlateQAgent).dispose();
+  });
+
+  it('is refused with a typed error on an env without a calendar day', async () => {
+    for (const id of ['ppo', 'slateq']) {
+      await expect(makeAgent(id, { dayDiscount: 0.9 }, { envId: 'interest-evolution-v0', seed: 0 })).rejects.toThrow(
+        new RegExp(`^agent ${id} cannot run on interest-evolution-v0: dayDiscount 0.9 needs a multi-session env with a one-column user feature named "day"`),
+      );
+    }
   });
 });
 
