@@ -12,7 +12,8 @@ import { type AgentEnvInfo, IncompatibleEnv } from './api.js';
  *   A_t = delta_t + gamma lambda (1 - done_t) A_{t+1},   returns_t = A_t + V(s_t)
  * where V(s_M) is `lastValues` (the value of the observation after the last step).
  * `gamma` is one number, or one per step (row t*B + b: the discount from s_t to s_{t+1}, e.g. PPO's dayDiscount,
- * a semi-Markov discount by the time elapsed); with per-step discounts every gamma above is gamma_t.
+ * a semi-Markov discount by the time elapsed, Bradtke & Duff 1995); with per-step discounts every gamma above is
+ * gamma_t.
  */
 export function computeGae(
   M: number,

@@ -20,8 +20,8 @@
  * them from its own feedback, in training and evaluation): on retention-v0 and v1 the hidden satisfaction is a
  * moving average of the quality of what the user consumed, which no single observation holds.
  * With `dayDiscount` < 1 the discount between two steps is gamma x dayDiscount^(calendar days elapsed), read from
- * the env's `day` user feature (a semi-Markov discount, agents/gae.ts; the reward scaling's running return uses
- * the same discounts). On retention-v0 at gamma 0.99 per step, the objective scores the myopic oracle above top-K
+ * the env's `day` user feature (a semi-Markov discount by elapsed time, Bradtke & Duff 1995; agents/gae.ts; the
+ * reward scaling's running return uses the same discounts). On retention-v0 at gamma 0.99 per step, the objective scores the myopic oracle above top-K
  * by the quality estimate; discounted per day it ranks the policies as the lifetime return does (README).
  */
 import type { PpoParams } from './ppo-definition.js';
