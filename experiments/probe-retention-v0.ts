@@ -12,6 +12,13 @@
  *    averaged over all steps of all users; for quality-estimate, the best two-column ranker, ceiling-oracle and
  *    PPO trained for 256,000 user-steps (seed 0, population 100000 as the runner's training users) with the
  *    retention-v0-deep spec's settings, with and without consumedHistory.
+ * 4. The objective a discounted learner maximizes: for the same policies, the myopic oracle, and PPO with
+ *    consumedHistory trained at gamma 0.999 and with dayDiscount 0.8 (gamma 1), the start-state discounted return
+ *    J_gamma = mean over users of sum_t gamma^t r_t, t counting user-steps (one slate) from the user's first step,
+ *    for gamma 0.9 ... 1 (gamma 1: the lifetime return), and the return discounted per calendar day,
+ *    J_day(delta) = mean over users of sum_t delta^(day_t) r_t, day_t the (fractional) day of step t. It shows
+ *    whether PPO at its gamma of 0.99 fails to optimize its objective, or optimizes an objective that does not
+ *    separate the policies the lifetime return separates.
  *
  *   npx tsx experiments/probe-retention-v0.ts [--users 500]   (writes results/bench/probe-retention-v0.json)
  */
@@ -20,7 +27,7 @@ import '../agents/index.js';
 import { makeAgent } from '../agents/registry.js';
 import { LinearRankAgent } from '../agents/baselines.js';
 import { type Agent, type AgentContext, type AgentEnvInfo, type AgentObservation, BaseAgent, PerUserStreams, requireFeature } from '../agents/api.js';
-import { trainAgent } from '../agents/loop.js';
+import { observationOf, trainAgent } from '../agents/loop.js';
 import { makeVec } from '../envs/registry.js';
 import { sampleDistinct } from '../envs/rng.js';
 import { topK } from '../policies/slates.js';
@@ -165,14 +172,56 @@ const policies: { label: string; make: () => Promise<Agent>; train?: boolean }[]
   { label: 'random', make: () => makeAgent('random', {}, { envId, envParams, seed: 0 }) },
   { label: 'ppo', train: true, make: () => makeAgent('ppo', { lr: 0.001, numSteps: 64, totalSteps: 256000 }, { envId, envParams, seed: 0 }) },
   { label: 'ppo-consumed', train: true, make: () => makeAgent('ppo', { lr: 0.001, numSteps: 64, totalSteps: 256000, consumedHistory: true, entCoef: 0 }, { envId, envParams, seed: 0 }) },
+  { label: 'myopic-oracle', make: () => makeAgent('myopic-oracle', {}, { envId, envParams, seed: 0 }) },
+  { label: 'ppo-consumed gamma 0.999', train: true, make: () => makeAgent('ppo', { lr: 0.001, numSteps: 64, totalSteps: 256000, consumedHistory: true, entCoef: 0, gamma: 0.999 }, { envId, envParams, seed: 0 }) },
+  { label: 'ppo-consumed dayDiscount 0.8', train: true, make: () => makeAgent('ppo', { lr: 0.001, numSteps: 64, totalSteps: 256000, consumedHistory: true, entCoef: 0, gamma: 1, dayDiscount: 0.8 }, { envId, envParams, seed: 0 }) },
 ];
+const GAMMAS = [0.9, 0.95, 0.99, 0.995, 0.999, 1];
+const DAY_DISCOUNTS = [0.5, 0.7, 0.8, 0.9];
+const cDay = requireFeature('probe', info, 'user', ['day']).offset;
+
+/** Start-state discounted returns of a policy on the held-out users (one batch, greedy evaluation): per step (J_gamma) and per day. */
+function discounted(agent: Agent): { perStep: Record<string, number>; perDay: Record<string, number> } {
+  const env = makeVec(envId, envParams, { numEnvs: users, autoresetMode: 'off' });
+  const r0 = env.reset({ seed: HELD_OUT, options: { firstUser: 0 } });
+  const active = new Uint8Array(users).fill(1);
+  const firstStep = new Uint8Array(users).fill(1);
+  const view = observationOf(env, active, Float64Array.from(r0.userIndex), firstStep, r0.observation);
+  const ctx = agent.context(false, false);
+  const weight = GAMMAS.map(() => new Float64Array(users).fill(1));
+  const sums = new Float64Array(GAMMAS.length);
+  const daySums = new Float64Array(DAY_DISCOUNTS.length);
+  const day = new Float64Array(users);
+  const U = info.layout.U;
+  for (let t = 0; ; t++) {
+    for (let s = 0; s < users; s++) day[s] = view.user[s * U + cDay]!;
+    const r = env.step(agent.act(view, ctx));
+    if (t === 0) firstStep.fill(0);
+    agent.feedback?.(r.clicked, active, ctx);
+    for (let s = 0; s < users; s++) {
+      if (!active[s]) continue;
+      for (let g = 0; g < GAMMAS.length; g++) {
+        sums[g]! += weight[g]![s]! * r.rewards[s]!;
+        weight[g]![s]! *= GAMMAS[g]!;
+      }
+      for (let g = 0; g < DAY_DISCOUNTS.length; g++) daySums[g]! += DAY_DISCOUNTS[g]! ** day[s]! * r.rewards[s]!;
+    }
+    active.set(r.active);
+    if (r.allDone) break;
+  }
+  return {
+    perStep: Object.fromEntries(GAMMAS.map((g, i) => [`gamma ${g}`, sums[i]! / users])),
+    perDay: Object.fromEntries(DAY_DISCOUNTS.map((g, i) => [`day ${g}`, daySums[i]! / users])),
+  };
+}
 const selection: Record<string, unknown>[] = [];
 for (const p of policies) {
   const agent = await p.make();
   if (p.train) trainAgent(agent, makeVec(envId, envParams, { numEnvs: 32, autoresetMode: 'same-step' }), { steps: 256000 / 32, seed: 100000 });
   const r = evaluate(agent);
-  selection.push({ label: p.label, ...r });
-  console.log(`${p.label}: return ${r.meanReturn.toFixed(1)}, CTR ${r.ctr.toFixed(3)}, selection ${FEATURES.map((f) => `${f} ${r.selection[f]!.toFixed(2)}`).join(', ')}`);
+  const d = discounted(agent);
+  selection.push({ label: p.label, ...r, discounted: d });
+  console.log(`${p.label}: return ${r.meanReturn.toFixed(1)}, CTR ${r.ctr.toFixed(3)}, selection ${FEATURES.map((f) => `${f} ${r.selection[f]!.toFixed(2)}`).join(', ')}; J ${[...Object.entries(d.perStep), ...Object.entries(d.perDay)].map(([k, x]) => `${k}: ${x.toFixed(1)}`).join(', ')}`);
 }
 
 mkdirSync('results/bench', { recursive: true });
