@@ -21,8 +21,9 @@
  * moving average of the quality of what the user consumed, which no single observation holds.
  * With `dayDiscount` < 1 the discount between two steps is gamma x dayDiscount^(calendar days elapsed), read from
  * the env's `day` user feature (a semi-Markov discount by elapsed time, Bradtke & Duff 1995; agents/gae.ts; the
- * reward scaling's running return uses the same discounts). On retention-v0 at gamma 0.99 per step, the objective scores the myopic oracle above top-K
- * by the quality estimate; discounted per day it ranks the policies as the lifetime return does (README).
+ * reward scaling's running return uses the same discounts). On retention-v0 at gamma 0.99 per step, the
+ * objective scores the myopic oracle above top-K by the quality estimate; discounted per day it ranks the
+ * policies as the lifetime return does (README).
  */
 import type { PpoParams } from './ppo-definition.js';
 import { tf, type BackendInfo, agentBackend, type BackendChoice } from '../policies/backend.js';
