@@ -19,7 +19,9 @@
  *   train: { userSteps [training user-steps, 0 for none; a multiple of numEnvs], numEnvs [32] }
  *   eval: { every? [training user-steps between learning-curve points; 0: no learning curve], users [100], seed [1000] }
  *   final: { users [1000], seed [2000] }
- *   reward?: { engagement [1], retention [0], diversity [0], novelty [0] }  (multi-objective training reward)
+ *   reward?: { engagement [1], retention [0], diversity [0], novelty [0] }  (multi-objective training reward;
+ *     retention pays +1 at each step whose next observation is on a later day, so it also pays for ending a
+ *     session sooner)
  *   sweep?: { grid?: { "<path>": [values] }, random?: { samples, space: { "<path>": { min, max, log? } | [values] } }, seed? }
  *     paths: env.params.X, agents[i].params.X, agents[label].params.X
  *   warmStart?: { checkpointDir: a run folder whose final checkpoints initialize the agents (same labels) }
