@@ -305,6 +305,12 @@ export function findNonFinite(v: unknown, path = 'state', depth = 0): string | n
   return null;
 }
 
+/** Offset of the env's one-column calendar `day` user feature on a multi-session env, else -1 (none to read). */
+export function calendarDayOffset(env: AgentEnvInfo): number {
+  const day = env.layout.userFeatures.find((f) => f.name === 'day');
+  return env.multiSession && day && day.size === 1 ? day.offset : -1;
+}
+
 /** The feature block `name` of the layout's candidates (or user), or an IncompatibleEnv error. */
 export function requireFeature(agent: string, env: AgentEnvInfo, where: 'user' | 'candidates', names: readonly string[]): FeatureSpec {
   const specs = where === 'user' ? env.layout.userFeatures : env.layout.candidateFeatures;

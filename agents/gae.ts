@@ -1,5 +1,4 @@
-import { feature } from '../envs/core.js';
-import { type AgentEnvInfo, IncompatibleEnv } from './api.js';
+import { type AgentEnvInfo, calendarDayOffset, IncompatibleEnv } from './api.js';
 
 /**
  * Generalized advantage estimation (Schulman et al. 2016) over a rollout of M steps x B envs (row t*B + b),
@@ -52,9 +51,9 @@ export function computeGae(
  */
 export function dayFeatureOffset(agent: string, env: AgentEnvInfo, dayDiscount: number): number {
   if (dayDiscount === 1) return -1;
-  const day = feature(env.layout.userFeatures, 'day');
-  if (!env.multiSession || !day || day.size !== 1) throw new IncompatibleEnv(agent, env.envId, `dayDiscount ${dayDiscount} needs a multi-session env with a one-column user feature named "day" (dayDiscount 1 discounts per step only)`);
-  return day.offset;
+  const day = calendarDayOffset(env);
+  if (day < 0) throw new IncompatibleEnv(agent, env.envId, `dayDiscount ${dayDiscount} needs a multi-session env with a one-column user feature named "day" (dayDiscount 1 discounts per step only)`);
+  return day;
 }
 
 /** gamma x dayDiscount^(days from `day` to `nextDay`) (a negative gap counts as 0). */

@@ -13,10 +13,9 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import '../agents/index.js';
 import { agentSpec, makeAgent } from '../agents/registry.js';
-import { type Agent, type AgentCheckpoint, IncompatibleEnv, type Transitions } from '../agents/api.js';
+import { type Agent, type AgentCheckpoint, calendarDayOffset, IncompatibleEnv, type Transitions } from '../agents/api.js';
 import { trainAgent } from '../agents/loop.js';
 import { makeVec } from '../envs/registry.js';
-import { feature } from '../envs/core.js';
 import { evaluateAgent, type UserOutcomes } from './evaluate.js';
 import { USER_COLUMNS } from './metrics.js';
 import type { CellProgress } from './progress.js';
@@ -185,9 +184,8 @@ export class RewardShaping {
     if (this.shaped.length !== B) this.shaped = new Float64Array(B);
     const topic = this.agent.env.layout.candidateFeatures.find((f) => f.name === 'topic' && f.kind === 'onehot');
     // The retention bonus: +1 when the next observation's calendar day (the env's named `day` feature) is later.
-    const dayFeature = feature(this.agent.env.layout.userFeatures, 'day');
-    const day = dayFeature && dayFeature.size === 1 ? dayFeature.offset : -1;
-    if (this.w.retention !== 0 && (!this.agent.env.multiSession || day < 0)) {
+    const day = calendarDayOffset(this.agent.env);
+    if (this.w.retention !== 0 && day < 0) {
       throw new IncompatibleEnv(this.agent.id, this.agent.env.envId, 'reward.retention needs a multi-session env with a user feature named "day"');
     }
     for (let s = 0; s < B; s++) {
