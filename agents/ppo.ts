@@ -24,15 +24,19 @@
  * reward scaling's running return uses the same discounts). On retention-v0 at gamma 0.99 per step, the
  * objective scores the myopic oracle above top-K by the quality estimate; discounted per day it ranks the
  * policies as the lifetime return does (README).
+ * With `itemFeedback` (catalogue envs) every candidate row also gets the item's smoothed click rate, reward per
+ * click and log(1 + shows), counted from the agent's own training steps and frozen in evaluation
+ * (policies/item-feedback.ts): per-item learning, for the part of an item's worth its content does not predict.
  */
 import type { PpoParams } from './ppo-definition.js';
 import { tf, type BackendInfo, agentBackend, type BackendChoice } from '../policies/backend.js';
 import { Adam, clipByGlobalNorm, RunningNorm } from '../policies/nn.js';
 import { gumbelTopK, plLogProb, plLogProbTf, topOrdered } from '../policies/plackett-luce.js';
 import { SlateScorer, ValueNet } from '../policies/scorer.js';
-import { type AgentContext, type AgentEnvInfo, type AgentObservation, assertFiniteObservation, assertFiniteTransitions, BaseAgent, PerUserStreams, type Transitions } from './api.js';
+import { type AgentContext, type AgentEnvInfo, type AgentObservation, assertFiniteObservation, assertFiniteTransitions, BaseAgent, IncompatibleEnv, PerUserStreams, type Transitions } from './api.js';
 import { computeGae, dayFeatureOffset, stepDiscount } from './gae.js';
 import { ConsumedHistory, EpisodeHistory, type HistoryState } from '../policies/history.js';
+import { ItemFeedback, type ItemFeedbackState } from '../policies/item-feedback.js';
 import { InvalidArgument } from '../envs/errors.js';
 import type { VecObservation } from '../envs/core.js';
 
@@ -91,6 +95,11 @@ export class PpoAgent extends BaseAgent<PpoParams> {
   private readonly consumed: { train: ConsumedHistory; eval: ConsumedHistory } | null;
   /** Width of the user rows the networks see (U, plus the history columns). */
   private readonly Ua: number;
+  /** Per-item feedback statistics (itemFeedback), learned in training. */
+  private readonly items: ItemFeedback | null;
+  /** Width of the candidate rows the networks see (F, plus the item columns). */
+  private readonly Fa: number;
+  private iWork = new Float32Array(0);
   private hWork = new Float32Array(0);
   private hWork2 = new Float32Array(0);
   /** Forward / backward FLOPs performed (for throughput accounting). */
@@ -106,11 +115,15 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     this.consumed = p.consumedHistory ? { train: new ConsumedHistory(F, K, p.consumedRate), eval: new ConsumedHistory(F, K, p.consumedRate) } : null;
     const Ua = U + (this.history ? this.history.train.extra : 0) + (this.consumed ? this.consumed.train.extra : 0);
     this.Ua = Ua;
-    this.actor = new SlateScorer(Ua, F, H, p.hidden2, 0.01, this.rng, 'actor');
-    this.critic = new ValueNet(Ua, F, H, this.rng, 'critic');
+    if (p.itemFeedback && env.layout.itemCount === null) throw new IncompatibleEnv(this.id, env.envId, 'itemFeedback needs catalogue item ids (the env has none)');
+    this.items = p.itemFeedback ? new ItemFeedback(env.layout.itemCount!, F) : null;
+    const Fa = F + (this.items ? this.items.extra : 0);
+    this.Fa = Fa;
+    this.actor = new SlateScorer(Ua, Fa, H, p.hidden2, 0.01, this.rng, 'actor');
+    this.critic = new ValueNet(Ua, Fa, H, this.rng, 'critic');
     this.opt = new Adam([...this.actor.params.vars, ...this.critic.params.vars], p.lr, 1e-5);
     this.userNorm = new RunningNorm(Ua);
-    this.candNorm = new RunningNorm(F);
+    this.candNorm = new RunningNorm(Fa);
     this.evalStreams = new PerUserStreams(seed, 'ppo-eval');
     this.dayOffset = dayFeatureOffset(this.id, env, p.dayDiscount);
   }
@@ -121,10 +134,10 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     if (this.B !== 0 && this.t !== 0) throw new InvalidArgument(`ppo: the number of envs changed from ${this.B} to ${B} in the middle of a rollout`);
     this.B = B;
     const M = this.params.numSteps;
-    const { N, F, K } = this.env.layout;
+    const { N, K } = this.env.layout;
     this.buf = {
       user: new Float32Array(M * B * this.Ua),
-      cand: new Float32Array(M * B * N * F),
+      cand: new Float32Array(M * B * N * this.Fa),
       slates: new Int32Array(M * B * K),
       logp: new Float32Array(M * B),
       values: new Float32Array(M * B),
@@ -156,6 +169,14 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     return rows;
   }
 
+  /** The candidate rows the networks see: the observation's own, or with the item columns (itemFeedback). */
+  private candRows(obs: { candidates: Float32Array; itemIds: Int32Array | null }, B: number): Float32Array {
+    if (!this.items) return obs.candidates;
+    const n = B * this.env.layout.N * this.Fa;
+    if (this.iWork.length < n) this.iWork = new Float32Array(n);
+    return this.items.augment(obs.candidates, obs.itemIds, B, this.env.layout.N, this.iWork);
+  }
+
   /** What each slot's user clicked in the slate just served (consumed-item features; train and evaluation). */
   feedback(clicked: Int32Array, stepped: Uint8Array, ctx: AgentContext): void {
     if (!this.consumed) return;
@@ -164,8 +185,9 @@ export class PpoAgent extends BaseAgent<PpoParams> {
 
   /** Normalized copies of the user rows (width Ua) and the candidate rows for all B slots. */
   private normalize(obs: { user: Float32Array; candidates: Float32Array }, B: number, update: boolean): { u: Float32Array; c: Float32Array } {
-    const { N, F } = this.env.layout;
+    const { N } = this.env.layout;
     const U = this.Ua;
+    const F = this.Fa;
     if (this.uWork.length !== B * U) this.uWork = new Float32Array(B * U);
     if (this.cWork.length !== B * N * F) this.cWork = new Float32Array(B * N * F);
     if (update && this.params.normalizeObs) {
@@ -184,7 +206,8 @@ export class PpoAgent extends BaseAgent<PpoParams> {
 
   /** Logits [B*N] and values [B] for normalized inputs. */
   private forward(u: Float32Array, c: Float32Array, B: number, withValue: boolean): { logits: Float32Array; values: Float32Array | null } {
-    const { N, F } = this.env.layout;
+    const { N } = this.env.layout;
+    const F = this.Fa;
     const U = this.Ua;
     const res = tf.tidy(() => {
       const ut = tf.tensor2d(u, [B, U]);
@@ -210,12 +233,13 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     assertFiniteObservation(this.id, obs, obs.B, obs.active);
     const B = obs.B;
     const out = this.out(B);
-    const { N, K, F } = this.env.layout;
+    const { N, K } = this.env.layout;
     const U = this.Ua;
+    const F = this.Fa;
     if (this.gWork.length !== N) this.gWork = new Float64Array(N);
     const training = ctx.training;
     if (training) this.ensure(B);
-    const { u, c } = this.normalize({ user: this.userRows(obs, B, training, { commit: true }), candidates: obs.candidates }, B, training);
+    const { u, c } = this.normalize({ user: this.userRows(obs, B, training, { commit: true }), candidates: this.candRows(obs, B) }, B, training);
     const { logits, values } = this.forward(u, c, B, training);
     for (let s = 0; s < B; s++) {
       if (!obs.active[s]) continue;
@@ -248,6 +272,9 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     const b = this.buf;
     const gamma = this.params.gamma;
     const discounts = b.discounts;
+    // The step's outcome joins the item statistics first: the next observations' values below see what the next
+    // act will.
+    if (this.items) this.items.record(tr.obs.itemIds, this.env.layout.N, tr.actions, this.env.layout.K, tr.clicked, tr.rewards, tr.stepped, B);
     if (discounts) {
       // Semi-Markov discount: gamma per step times dayDiscount per calendar day elapsed until the next observation
       // (an ended episode's own final observation).
@@ -289,15 +316,17 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     }
     if (truncSlots.length > 0) {
       // Bootstrap truncated episodes from the value of their final observation (normalized with the current stats).
-      const { N, F } = this.env.layout;
+      const { N } = this.env.layout;
       const U = this.Ua;
+      const F = this.Fa;
       // The finished users' final rows, with the history they had (their episode's, not the next user's).
       const finalUser = this.userRows({ ...tr.finalObservation, userIndex: tr.obs.userIndex, firstStep: tr.obs.firstStep }, B, true, { commit: false, keepOwner: true });
+      const finalCand = this.candRows(tr.finalObservation, B);
       const fu = new Float32Array(truncSlots.length * U);
       const fc = new Float32Array(truncSlots.length * N * F);
       truncSlots.forEach((s, i) => {
         fu.set(finalUser.subarray(s * U, (s + 1) * U), i * U);
-        fc.set(tr.finalObservation.candidates.subarray(s * N * F, (s + 1) * N * F), i * N * F);
+        fc.set(finalCand.subarray(s * N * F, (s + 1) * N * F), i * N * F);
       });
       const nu = this.params.normalizeObs ? this.userNorm.apply(fu, truncSlots.length, new Float32Array(fu.length)) : fu;
       const nc = this.params.normalizeObs ? this.candNorm.apply(fc, truncSlots.length * N, new Float32Array(fc.length)) : fc;
@@ -308,7 +337,7 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     }
     this.t++;
     if (this.t === this.params.numSteps) {
-      const { u, c } = this.normalize({ user: this.userRows(tr.next, B, true, { commit: false }), candidates: tr.next.candidates }, B, false);
+      const { u, c } = this.normalize({ user: this.userRows(tr.next, B, true, { commit: false }), candidates: this.candRows(tr.next, B) }, B, false);
       const { values } = this.forward(u, c, B, true);
       b.lastValues.set(values!);
     }
@@ -321,8 +350,9 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     this.iteration++;
     const p = this.params;
     const B = this.B;
-    const { N, F, K } = this.env.layout;
+    const { N, K } = this.env.layout;
     const U = this.Ua;
+    const F = this.Fa;
     const b = this.buf;
     if (p.annealLr) {
       const iters = Math.max(1, Math.floor(p.totalSteps / (M * B)));
@@ -441,13 +471,14 @@ export class PpoAgent extends BaseAgent<PpoParams> {
   }
 
   /** The critic's value of observations (raw features; normalized with the current statistics). */
-  criticValue(obs: { user: Float32Array; candidates: Float32Array; userIndex?: Float64Array; firstStep?: Uint8Array }, B: number): Float32Array {
+  criticValue(obs: { user: Float32Array; candidates: Float32Array; itemIds?: Int32Array | null; userIndex?: Float64Array; firstStep?: Uint8Array }, B: number): Float32Array {
     let user = obs.user;
+    if (this.items && !obs.itemIds) throw new InvalidArgument('ppo.criticValue: with itemFeedback the observation needs itemIds');
     if (this.history || this.consumed) {
       if (!obs.userIndex || !obs.firstStep) throw new InvalidArgument('ppo.criticValue: with episodeHistory or consumedHistory the observation needs userIndex and firstStep');
       user = this.userRows({ ...obs, itemIds: null, userIndex: obs.userIndex, firstStep: obs.firstStep }, B, false, { commit: false });
     }
-    const { u, c } = this.normalize({ user, candidates: obs.candidates }, B, false);
+    const { u, c } = this.normalize({ user, candidates: this.candRows({ candidates: obs.candidates, itemIds: obs.itemIds ?? null }, B) }, B, false);
     return this.forward(u, c, B, true).values!;
   }
 
@@ -457,6 +488,7 @@ export class PpoAgent extends BaseAgent<PpoParams> {
    */
   async exportPolicy(dir: string): Promise<{ modelJson: string; weights: string }> {
     if (this.history || this.consumed) throw new InvalidArgument('ppo.exportPolicy: a policy trained with episodeHistory or consumedHistory reads the episode history, which the exported model (user and candidate rows in) cannot; train with both false to export');
+    if (this.items) throw new InvalidArgument('ppo.exportPolicy: a policy trained with itemFeedback reads per-item statistics, which the exported model (user and candidate rows in) does not hold; train with itemFeedback false to export');
     const { scorerModel, saveLayersModel } = await import('../policies/export.js');
     const norm = this.params.normalizeObs;
     const model = scorerModel(this.actor, norm ? this.userNorm : null, norm ? this.candNorm : null, this.env.layout.N);
@@ -485,6 +517,7 @@ export class PpoAgent extends BaseAgent<PpoParams> {
       history: this.history ? { train: this.history.train.state(), eval: this.history.eval.state() } : null,
       // Only with consumedHistory, so that checkpoints saved before the option existed load as saved.
       ...(this.consumed ? { consumed: { train: this.consumed.train.state(), eval: this.consumed.eval.state() } } : {}),
+      ...(this.items ? { items: this.items.state() } : {}),
     };
   }
 
@@ -504,6 +537,7 @@ export class PpoAgent extends BaseAgent<PpoParams> {
       evalStreams: ReturnType<PerUserStreams['state']>;
       history?: { train: HistoryState; eval: HistoryState } | null;
       consumed?: { train: HistoryState; eval: HistoryState } | null;
+      items?: ItemFeedbackState;
     };
     this.actor.params.setWeights(st.actor);
     this.critic.params.setWeights(st.critic);
@@ -529,6 +563,10 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     if (this.consumed && st.consumed) {
       this.consumed.train.load(st.consumed.train);
       this.consumed.eval.load(st.consumed.eval);
+    }
+    if (this.items) {
+      if (!st.items) throw new InvalidArgument('ppo: the checkpoint has no item statistics, but the agent was built with itemFeedback');
+      this.items.load(st.items);
     }
   }
 

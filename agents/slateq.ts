@@ -32,6 +32,10 @@
  *   gamma (a semi-Markov discount by the calendar time elapsed; agents/gae.ts stepDiscount).
  * - `consumedHistory`: the user rows also carry the mean and a moving average of the features of the items the
  *   user clicked so far in the episode (policies/history.ts ConsumedHistory), kept from the agent's feedback.
+ * - `itemFeedback` (catalogue envs): every candidate row also carries the item's smoothed click rate, reward per
+ *   click and log(1 + shows), counted from the agent's own training steps and frozen in evaluation
+ *   (policies/item-feedback.ts). Q, Q0 and the learned choice model all see them; a replayed transition keeps
+ *   the rows it was chosen on.
  * Truncated transitions bootstrap; where the env's choice scores of a final observation are unavailable
  * (a user replaced at the horizon) the learned model's weights are used for it.
  */
@@ -46,6 +50,7 @@ import { sampleDistinct } from '../envs/rng.js';
 import { type AgentContext, type AgentEnvInfo, type AgentObservation, assertFiniteObservation, assertFiniteTransitions, BaseAgent, IncompatibleEnv, PerUserStreams, type Transitions } from './api.js';
 import { InvalidArgument } from '../envs/errors.js';
 import { ConsumedHistory, type HistoryState } from '../policies/history.js';
+import { ItemFeedback, type ItemFeedbackState } from '../policies/item-feedback.js';
 import { dayFeatureOffset, stepDiscount } from './gae.js';
 
 type ChoiceKind = 'env' | 'learned' | 'position0';
@@ -69,6 +74,10 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
   private readonly consumed: { train: ConsumedHistory; eval: ConsumedHistory } | null;
   /** Width of the user rows the networks see (U, plus the consumed-item columns). */
   private readonly Ua: number;
+  /** Per-item feedback statistics (itemFeedback), learned in training. */
+  private readonly items: ItemFeedback | null;
+  /** Width of the candidate rows the networks see (F, plus the item columns). */
+  private readonly Fa: number;
   /** The training slots' user rows of the last act (width Ua), stored with their transitions. */
   private actRows = new Float32Array(0);
   /** User-steps seen while training. */
@@ -123,31 +132,35 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
     this.consumed = p.consumedHistory ? { train: new ConsumedHistory(F, K, p.consumedRate), eval: new ConsumedHistory(F, K, p.consumedRate) } : null;
     const Ua = U + (this.consumed ? this.consumed.train.extra : 0);
     this.Ua = Ua;
-    this.q = new SlateScorer(Ua, F, H, p.hidden2, 1, this.rng, 'q');
-    this.qTarget = new SlateScorer(Ua, F, H, p.hidden2, 1, this.rng, 'qt');
+    if (p.itemFeedback && env.layout.itemCount === null) throw new IncompatibleEnv(this.id, env.envId, 'itemFeedback needs catalogue item ids (the env has none)');
+    this.items = p.itemFeedback ? new ItemFeedback(env.layout.itemCount!, F) : null;
+    const Fa = F + (this.items ? this.items.extra : 0);
+    this.Fa = Fa;
+    this.q = new SlateScorer(Ua, Fa, H, p.hidden2, 1, this.rng, 'q');
+    this.qTarget = new SlateScorer(Ua, Fa, H, p.hidden2, 1, this.rng, 'qt');
     this.qTarget.params.copyFrom(this.q.params);
     const nc = p.noClickValue;
     if (nc === 'learned' && this.choice === 'position0') throw new IncompatibleEnv('slateq', env.envId, 'noClickValue "learned" needs a choice model with a no-click option (the env consumes position 0)');
     const learnedNoClick = nc === 'learned' || (nc === 'auto' && env.multiSession && this.choice !== 'position0');
-    this.q0 = learnedNoClick ? new ValueNet(Ua, F, H, this.rng, 'q0') : null;
-    this.q0Target = learnedNoClick ? new ValueNet(Ua, F, H, this.rng, 'q0t') : null;
+    this.q0 = learnedNoClick ? new ValueNet(Ua, Fa, H, this.rng, 'q0') : null;
+    this.q0Target = learnedNoClick ? new ValueNet(Ua, Fa, H, this.rng, 'q0t') : null;
     if (this.q0) this.q0Target!.params.copyFrom(this.q0.params);
     this.opt = new Adam(this.q0 ? [...this.q.params.vars, ...this.q0.params.vars] : this.q.params.vars, p.lr, 1e-5);
     this.userNorm = new RunningNorm(Ua);
-    this.candNorm = new RunningNorm(F);
-    this.learned = new LearnedChoiceModel(F, Ua, K, 0.01);
+    this.candNorm = new RunningNorm(Fa);
+    this.learned = new LearnedChoiceModel(Fa, Ua, K, 0.01);
     this.evalStreams = new PerUserStreams(seed, 'slateq-eval');
     this.dayOffset = dayFeatureOffset(this.id, env, p.dayDiscount);
     this.cap = p.replaySize;
     const C = this.cap;
     this.rb = {
       user: new Float32Array(C * Ua),
-      cand: new Float32Array(C * N * F),
+      cand: new Float32Array(C * N * Fa),
       slate: new Int32Array(C * K),
       clicked: new Int32Array(C),
       reward: new Float32Array(C),
       nextUser: new Float32Array(C * Ua),
-      nextCand: new Float32Array(C * N * F),
+      nextCand: new Float32Array(C * N * Fa),
       nextSlate: new Int32Array(C * K),
       hasNextSlate: new Uint8Array(C),
       terminal: new Uint8Array(C),
@@ -158,7 +171,8 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
   }
 
   private norm(user: ArrayLike<number>, cand: ArrayLike<number>, n: number): { u: Float32Array; c: Float32Array } {
-    const { N, F } = this.env.layout;
+    const { N } = this.env.layout;
+    const F = this.Fa;
     const U = this.Ua;
     const u = new Float32Array(n * U);
     const c = new Float32Array(n * N * F);
@@ -168,7 +182,8 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
   }
 
   private qValues(net: SlateScorer, u: Float32Array, c: Float32Array, n: number): Float32Array {
-    const { N, F } = this.env.layout;
+    const { N } = this.env.layout;
+    const F = this.Fa;
     const U = this.Ua;
     const t = tf.tidy(() => net.scores(tf.tensor2d(u, [n, U]), tf.tensor2d(c, [n * N, F]), N));
     const out = t.dataSync() as Float32Array;
@@ -180,7 +195,8 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
   /** No-click values Q0 (n) of a value net, or zeros without one. */
   private noClickValues(net: ValueNet | null, u: Float32Array, c: Float32Array, n: number): Float32Array {
     if (!net) return new Float32Array(n);
-    const { N, F } = this.env.layout;
+    const { N } = this.env.layout;
+    const F = this.Fa;
     const U = this.Ua;
     const t = tf.tidy(() => net.values(tf.tensor2d(u, [n, U]), tf.tensor2d(c, [n * N, F]), N));
     const out = t.dataSync() as Float32Array;
@@ -200,7 +216,8 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
 
   /** Choice weights v (n x N) and v0 (n) for raw observations (normalized features for the learned model). */
   private weights(n: number, hidden: Float64Array | Float32Array | null, hidden0: Float64Array | Float32Array | null, uNorm: Float32Array, cNorm: Float32Array, v: Float64Array, v0: Float64Array): void {
-    const { N, F } = this.env.layout;
+    const { N } = this.env.layout;
+    const F = this.Fa;
     const U = this.Ua;
     for (let s = 0; s < n; s++) {
       if (this.choice === 'env' && hidden && hidden0 && !Number.isNaN(hidden0[s]!)) {
@@ -243,19 +260,20 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
     const out = this.out(B);
     const { N, K } = this.env.layout;
     const rows = this.userRows(obs.user, obs, B, ctx.training, false);
+    const cands = this.candRows(obs, B);
     if (ctx.training) {
       if (this.consumed) {
         if (this.actRows.length !== B * this.Ua) this.actRows = new Float32Array(B * this.Ua);
         this.actRows.set(rows.subarray(0, B * this.Ua));
       }
       this.userNorm.update(rows, B);
-      this.candNorm.update(obs.candidates, B * N);
+      this.candNorm.update(cands, B * N);
       if (this.pending.length !== B) {
         this.pending = new Int32Array(B).fill(-1);
         this.lastSlate = new Int32Array(B * K);
       }
     }
-    const { u, c } = this.norm(rows, obs.candidates, B);
+    const { u, c } = this.norm(rows, cands, B);
     const qv = this.shifted(this.qValues(this.q, u, c, B), this.noClickValues(this.q0, u, c, B), B);
     if (this.wWork.length !== B * N) {
       this.wWork = new Float64Array(B * N);
@@ -300,6 +318,13 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
     return (training ? this.consumed.train : this.consumed.eval).augment(user, U, obs, B, new Float32Array(B * this.Ua), { keepOwner });
   }
 
+  /** The candidate rows the networks see (B x N x Fa, a new array): the observation's own, or with the item columns. */
+  private candRows(obs: { candidates: Float32Array; itemIds: Int32Array | null }, B: number): Float32Array {
+    if (!this.items) return obs.candidates;
+    const N = this.env.layout.N;
+    return this.items.augment(obs.candidates, obs.itemIds, B, N, new Float32Array(B * N * this.Fa));
+  }
+
   /** What each slot's user clicked in the slate just served (consumed-item features; train and evaluation). */
   feedback(clicked: Int32Array, stepped: Uint8Array, ctx: AgentContext): void {
     if (!this.consumed) return;
@@ -309,7 +334,13 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
   observe(t: Transitions): void {
     assertFiniteTransitions(this.id, t);
     const B = t.obs.B;
-    const { N, F, K } = this.env.layout;
+    const { N, K } = this.env.layout;
+    const F = this.Fa;
+    // The rows the slates were chosen on, then the step's outcome joins the item statistics, then the next rows.
+    const obsCand = this.candRows(t.obs, B);
+    if (this.items) this.items.record(t.obs.itemIds, N, t.actions, K, t.clicked, t.rewards, t.stepped, B);
+    const nextCand = this.candRows(t.next, B);
+    const finalCand = this.items && t.finalMask.includes(1) ? this.candRows(t.finalObservation, B) : t.finalObservation.candidates;
     const needW = this.choice === 'env';
     let hid: Float64Array | Float32Array | null = null;
     let hid0: Float64Array | Float32Array | null = null;
@@ -324,7 +355,7 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
     // The next rows include this step's click; a finished user's final rows keep the history it had.
     const finalRows = this.consumed && t.finalMask.includes(1) ? this.userRows(t.finalObservation.user, t.obs, B, true, true) : t.finalObservation.user;
     const nextRows = this.consumed ? this.userRows(t.next.user, t.next, B, true, false) : t.next.user;
-    const { u: nu, c: nc } = learnChoice ? this.norm(rows, t.obs.candidates, B) : { u: new Float32Array(0), c: new Float32Array(0) };
+    const { u: nu, c: nc } = learnChoice ? this.norm(rows, obsCand, B) : { u: new Float32Array(0), c: new Float32Array(0) };
     for (let s = 0; s < B; s++) {
       if (!t.stepped[s]) continue;
       this.steps++;
@@ -338,13 +369,13 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
       this.size = Math.min(this.size + 1, this.cap);
       const rb = this.rb;
       rb.user.set(rows.subarray(s * U, (s + 1) * U), i * U);
-      rb.cand.set(t.obs.candidates.subarray(s * N * F, (s + 1) * N * F), i * N * F);
+      rb.cand.set(obsCand.subarray(s * N * F, (s + 1) * N * F), i * N * F);
       rb.slate.set(t.actions.subarray(s * K, (s + 1) * K), i * K);
       rb.clicked[i] = clicked;
       rb.reward[i] = t.rewards[s]! * this.params.rewardScale;
       const nobs = ended ? t.finalObservation : t.next;
       rb.nextUser.set((ended ? finalRows : nextRows).subarray(s * U, (s + 1) * U), i * U);
-      rb.nextCand.set(nobs.candidates.subarray(s * N * F, (s + 1) * N * F), i * N * F);
+      rb.nextCand.set((ended ? finalCand : nextCand).subarray(s * N * F, (s + 1) * N * F), i * N * F);
       rb.terminal[i] = t.terminated[s] === 1 ? 1 : 0;
       if (rb.discount) rb.discount[i] = stepDiscount(this.params.gamma, this.params.dayDiscount, t.obs.user[s * this.env.layout.U + this.dayOffset]!, nobs.user[s * this.env.layout.U + this.dayOffset]!);
       rb.hasNextSlate[i] = 0;
@@ -400,7 +431,8 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
 
   private trainStep(): { loss: number; meanQ: number; meanY: number; noClickShare: number; meanQ0: number } {
     const p = this.params;
-    const { N, F, K } = this.env.layout;
+    const { N, K } = this.env.layout;
+    const F = this.Fa;
     const U = this.Ua;
     const mb = p.batchSize;
     const rb = this.rb;
@@ -497,6 +529,7 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
       evalStreams: this.evalStreams.state(),
       // Only with consumedHistory, so that checkpoints saved before the option existed load as saved.
       ...(this.consumed ? { consumed: { train: this.consumed.train.state(), eval: this.consumed.eval.state() } } : {}),
+      ...(this.items ? { items: this.items.state() } : {}),
     };
   }
 
@@ -526,6 +559,10 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
     if (this.consumed && cs) {
       this.consumed.train.load(cs.train);
       this.consumed.eval.load(cs.eval);
+    }
+    if (this.items) {
+      if (!st.items) throw new InvalidArgument('slateq: the checkpoint has no item statistics, but the agent was built with itemFeedback');
+      this.items.load(st.items as ItemFeedbackState);
     }
   }
 

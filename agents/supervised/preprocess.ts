@@ -21,6 +21,7 @@
 import type { FeatureSpec, Layout } from '../../envs/core.js';
 import { streamFromString } from '../../envs/rng.js';
 import type { ImpressionLog } from './logging.js';
+import { writeItemFeatures } from '../../policies/item-feedback.js';
 
 /** Drop duplicate impressions (same user, step and slate position), keeping the first. */
 export function dedupe(log: ImpressionLog): ImpressionLog {
@@ -134,10 +135,11 @@ export class Normalizer {
 
 const DECAY = 0.7;
 
-/** Per-item impressions, clicks and watch minutes counted on a training split (catalogue envs). */
+/**
+ * Per-item impressions, clicks and watch minutes counted on a training split (catalogue envs); the features are
+ * policies/item-feedback.ts's, which the deep agents learn online.
+ */
 export class ItemStats {
-  static readonly CTR_PRIOR = 20;
-  static readonly WATCH_PRIOR = 5;
   constructor(
     readonly shows: Float64Array,
     readonly clicks: Float64Array,
@@ -173,9 +175,7 @@ export class ItemStats {
       w = this.watch[it]!;
       if (leaveOut) (n -= 1), (k -= leaveOut.click), (w -= leaveOut.watch);
     }
-    out[o] = (k + ItemStats.CTR_PRIOR * this.meanCtr) / (n + ItemStats.CTR_PRIOR);
-    out[o + 1] = (w + ItemStats.WATCH_PRIOR * this.meanWatch) / (k + ItemStats.WATCH_PRIOR);
-    out[o + 2] = Math.log1p(Math.max(0, n));
+    writeItemFeatures(n, k, w, this.meanCtr, this.meanWatch, out, o);
   }
   toJSON(): { shows: number[]; clicks: number[]; watch: number[]; meanCtr: number; meanWatch: number } {
     return { shows: Array.from(this.shows), clicks: Array.from(this.clicks), watch: Array.from(this.watch), meanCtr: this.meanCtr, meanWatch: this.meanWatch };

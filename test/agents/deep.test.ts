@@ -8,6 +8,7 @@ import type { PpoAgent } from '../../agents/ppo.js';
 import type { SlateQAgent } from '../../agents/slateq.js';
 import { trainAgent } from '../../agents/loop.js';
 import { makeVec } from '../../envs/registry.js';
+import { evaluateAgent } from '../../experiments/evaluate.js';
 import { optimalMnlSlate, greedyMnlSlate, mnlSlateValue } from '../../policies/slates.js';
 
 await initBackend('wasm');
@@ -120,6 +121,85 @@ describe('discount per day (dayDiscount)', () => {
     for (const id of ['ppo', 'slateq']) {
       await expect(makeAgent(id, { dayDiscount: 0.9 }, { envId: 'interest-evolution-v0', seed: 0 })).rejects.toThrow(
         new RegExp(`^agent ${id} cannot run on interest-evolution-v0: dayDiscount 0.9 needs a multi-session env with a one-column user feature named "day"`),
+      );
+    }
+  });
+});
+
+describe('per-item feedback statistics (itemFeedback)', () => {
+  const SHORT = { worldSeed: 0, horizonDays: 3, maxSessionSteps: 10 };
+  for (const [id, params] of [
+    ['ppo', { numSteps: 16, numMinibatches: 2, updateEpochs: 1, hidden: 8, itemFeedback: true, backend: 'cpu' }],
+    ['slateq', { hidden: 8, learningStarts: 50, batchSize: 16, replaySize: 500, itemFeedback: true, backend: 'cpu' }],
+  ] as const) {
+    it(`${id}: counts every training step's slates, clicks and rewards, and is frozen in evaluation`, async () => {
+      const agent = await makeAgent(id, params, { envId: 'retention-v1', envParams: SHORT, seed: 1 });
+      const env = makeVec('retention-v1', SHORT, { numEnvs: 3 });
+      const M = env.layout.itemCount!;
+      const { N, K } = env.layout;
+      const shows = new Array<number>(M).fill(0);
+      const clicks = new Array<number>(M).fill(0);
+      const reward = new Array<number>(M).fill(0);
+      trainAgent(agent, env, {
+        steps: 120,
+        seed: 4,
+        onStep: (tr) => {
+          for (let s = 0; s < 3; s++) {
+            if (!tr.stepped[s]) continue;
+            for (let k = 0; k < K; k++) {
+              const it = tr.obs.itemIds![s * N + tr.actions[s * K + k]!]!;
+              shows[it]! += 1;
+              if (tr.clicked[s] === k) {
+                clicks[it]! += 1;
+                reward[it]! += tr.rewards[s]!;
+              }
+            }
+          }
+        },
+      });
+      const items = () => (agent.save().state as { items: { shows: number[]; clicks: number[]; reward: number[] } }).items;
+      const st = items();
+      expect(st.shows).toEqual(shows);
+      expect(st.clicks).toEqual(clicks);
+      for (let i = 0; i < M; i++) expect(st.reward[i]).toBeCloseTo(reward[i]!, 9);
+      expect(shows.reduce((a, b) => a + b, 0)).toBe(120 * 3 * K);
+      expect(clicks.reduce((a, b) => a + b, 0)).toBeGreaterThan(50);
+      // Held-out users change nothing, and their result does not depend on the batch.
+      const e1 = evaluateAgent('retention-v1', SHORT, agent, { users: 8, seed: 9, batch: 8 });
+      expect(items()).toEqual(st);
+      const e2 = evaluateAgent('retention-v1', SHORT, agent, { users: 8, seed: 9, batch: 3 });
+      expect(Array.from(e2.return)).toEqual(Array.from(e1.return));
+      (agent as PpoAgent | SlateQAgent).dispose();
+    });
+  }
+
+  it('the statistics change what PPO scores: the same weights score a candidate by what its item earned', async () => {
+    const a = (await makeAgent('ppo', { hidden: 8, itemFeedback: true, backend: 'cpu' }, { envId: 'retention-v1', envParams: SHORT, seed: 1 })) as PpoAgent;
+    const env = makeVec('retention-v1', SHORT, { numEnvs: 2 });
+    const obs = env.reset({ seed: 3 }).observation;
+    const o = { ...obs, userIndex: Float64Array.of(0, 1), firstStep: Uint8Array.of(1, 1) };
+    const v1 = Array.from(a.criticValue(o, 2));
+    const ckpt = a.save() as { state: { items: { shows: number[]; clicks: number[]; reward: number[]; totals: number[] } } };
+    // Credit every candidate of slot 0 with many shows, clicks and minutes.
+    const N = env.layout.N;
+    for (let i = 0; i < N; i++) {
+      const it = obs.itemIds![i]!;
+      ckpt.state.items.shows[it] = 100;
+      ckpt.state.items.clicks[it] = 80;
+      ckpt.state.items.reward[it] = 800;
+    }
+    ckpt.state.items.totals = [100 * N, 80 * N, 800 * N];
+    a.load(ckpt as never);
+    const v2 = Array.from(a.criticValue(o, 2));
+    expect(v2[0]).not.toBe(v1[0]);
+    expect(() => a.criticValue({ user: obs.user, candidates: obs.candidates, userIndex: o.userIndex, firstStep: o.firstStep }, 2)).toThrow(/with itemFeedback the observation needs itemIds/);
+    a.dispose();
+  });
+
+  it('is refused with a typed error on an env without catalogue item ids', async () => {
+    for (const id of ['ppo', 'slateq']) {
+      await expect(makeAgent(id, { itemFeedback: true }, { envId: 'interest-evolution-v0', seed: 0 })).rejects.toThrow(
+        new RegExp(`^agent ${id} cannot run on interest-evolution-v0: itemFeedback needs catalogue item ids \\(the env has none\\)`),
       );
     }
   });
