@@ -14,6 +14,11 @@
  * - linucb: disjoint LinUCB (Li, Chu, Langford and Schapire, WWW 2010, Algorithm 1) over the candidate's
  *   real-valued features (and optionally the user's), one ridge model per topic or one shared model:
  *   score = theta_a . x + alpha sqrt(x^T A_a^-1 x), A_a = lambda I + sum x x^T, b_a = sum r x.
+ * - item-stat-rank: an epsilon-greedy bandit over catalogue items whose index is one per-item statistic of
+ *   policies/item-feedback.ts (smoothed click rate, reward per click, or reward per click per unit of length:
+ *   with watch-time rewards the mean watched fraction), shrunk toward the population mean (empirical Bayes):
+ *   the simplest learner of what the deep agents' `itemFeedback` columns show them, and the check that a deep
+ *   agent using them is better than ranking by one of them.
  * In evaluation the index is the posterior mean (no exploration bonus, no sampling) unless exploring.
  */
 import type { FeatureSpec } from '../envs/core.js';
@@ -23,6 +28,7 @@ import { normal, type Rng, sampleDistinct } from '../envs/rng.js';
 import { topK } from '../policies/slates.js';
 import { epsilonAt, type EpsilonParams, epsilonShape } from '../policies/schedules.js';
 import { type AgentContext, type AgentEnvInfo, type AgentObservation, BaseAgent, IncompatibleEnv, PerUserStreams, requireFeature, topicOf, type Transitions } from './api.js';
+import { ItemFeedback, type ItemFeedbackState } from '../policies/item-feedback.js';
 
 export type BanditRule = 'epsilon-greedy' | 'ucb1' | 'thompson-beta' | 'thompson-gaussian';
 
@@ -341,6 +347,73 @@ export class LinUcbAgent extends BaseAgent<ParamsOf<typeof linUcbParams>> {
   }
 }
 
+export const itemStatRankParams = defineParams({
+  stat: param.enum({ default: 'rewardPerLength', values: ['ctr', 'rewardPerClick', 'rewardPerLength'], description: "the per-item statistic ranked by: smoothed click rate, reward per click, or reward per click per unit of length (candidates with a 'length' feature)" }),
+  ...epsilonShape,
+  epsilonSchedule: withDefault(epsilonShape.epsilonSchedule, 'constant'),
+  epsilonStart: withDefault(epsilonShape.epsilonStart, 0.2),
+});
+
+/** Top-K by one per-item feedback statistic, counted from its own training steps; epsilon-greedy in training. */
+export class ItemStatRankAgent extends BaseAgent<ParamsOf<typeof itemStatRankParams>> {
+  readonly id = 'item-stat-rank';
+  private readonly items: ItemFeedback;
+  /** Column of the statistic among ItemFeedback's appended columns. */
+  private readonly column: number;
+  private steps = 0;
+  private rows = new Float32Array(0);
+  private score = new Float64Array(0);
+  private readonly evalStreams: PerUserStreams;
+
+  constructor(p: ParamsOf<typeof itemStatRankParams>, env: AgentEnvInfo, seed: number) {
+    super(p, env, seed);
+    if (env.layout.itemCount === null) throw new IncompatibleEnv(this.id, env.envId, 'it ranks catalogue items by their feedback and needs item ids (the env has none)');
+    const len = ItemFeedback.lengthOffset(env.layout);
+    if (p.stat === 'rewardPerLength' && len < 0) throw new IncompatibleEnv(this.id, env.envId, 'stat "rewardPerLength" needs a one-column candidate feature named "length"; use "ctr" or "rewardPerClick"');
+    this.items = new ItemFeedback(env.layout.itemCount, env.layout.F, len);
+    this.column = env.layout.F + { ctr: 0, rewardPerClick: 1, rewardPerLength: 3 }[p.stat];
+    this.evalStreams = new PerUserStreams(seed, 'item-stat-rank-eval');
+  }
+
+  act(obs: AgentObservation, ctx: AgentContext): Int32Array {
+    const B = obs.B;
+    const out = this.out(B);
+    const { N, F, K } = this.env.layout;
+    const W = F + this.items.extra;
+    if (this.rows.length < B * N * W) this.rows = new Float32Array(B * N * W);
+    if (this.score.length !== N) this.score = new Float64Array(N);
+    const rows = this.items.augment(obs.candidates, obs.itemIds, B, N, this.rows);
+    const eps = ctx.training ? epsilonAt(this.params, this.steps) : ctx.explore ? this.params.epsilonEnd : 0;
+    for (let s = 0; s < B; s++) {
+      if (!obs.active[s]) continue;
+      const rng = ctx.training ? ctx.rng : this.evalStreams.get(s, obs.userIndex[s]!, obs.firstStep[s] === 1);
+      if (eps > 0 && rng() < eps) {
+        sampleDistinct(rng, N, K, out, s * K);
+        continue;
+      }
+      for (let i = 0; i < N; i++) this.score[i] = rows[(s * N + i) * W + this.column]!;
+      topK(this.score, 0, N, K, out, s * K);
+    }
+    return out;
+  }
+
+  observe(t: Transitions): void {
+    const { N, K } = this.env.layout;
+    this.items.record(t.obs, N, t.actions, K, t.clicked, t.rewards, t.stepped, t.obs.B);
+    for (let s = 0; s < t.obs.B; s++) if (t.stepped[s]) this.steps++;
+  }
+
+  protected override getState(): unknown {
+    return { items: this.items.state(), steps: this.steps, evalStreams: this.evalStreams.state() };
+  }
+  protected override setState(x: unknown): void {
+    const st = x as { items: ItemFeedbackState; steps: number; evalStreams: ReturnType<PerUserStreams['state']> };
+    this.items.load(st.items);
+    this.steps = st.steps;
+    this.evalStreams.load(st.evalStreams);
+  }
+}
+
 const BANDITS: Record<BanditRule, { description: string; source: string }> = {
   'epsilon-greedy': { description: 'epsilon-greedy bandit over topics or items, top-K slates by mean reward', source: 'Sutton and Barto 2018, Reinforcement Learning, 2.2-2.4' },
   ucb1: { description: 'UCB1 bandit over topics or items', source: 'Auer, Cesa-Bianchi and Fischer 2002, Machine Learning 47' },
@@ -353,6 +426,14 @@ export const banditAgents = [
   ...(Object.keys(BANDITS) as BanditRule[]).map((rule) =>
     defineAgent({ id: rule, description: BANDITS[rule].description, source: BANDITS[rule].source, oracle: false, params: banditParams[rule] as (typeof banditParams)[BanditRule], create: (p, env, seed) => new BanditAgent(rule, p, env, seed) }),
   ),
+  defineAgent({
+    id: 'item-stat-rank',
+    description: 'epsilon-greedy over catalogue items, top-K by one smoothed per-item feedback statistic (click rate, reward per click, reward per unit of length)',
+    source: 'Sutton and Barto 2018, 2.2-2.4 (epsilon-greedy); empirical-Bayes shrinkage of per-item rates (as the supervised itemStats)',
+    oracle: false,
+    params: itemStatRankParams,
+    create: (p, env, seed) => new ItemStatRankAgent(p, env, seed),
+  }),
   defineAgent({
     id: 'linucb',
     description: 'disjoint LinUCB over candidate features (one ridge model per topic, or shared)',

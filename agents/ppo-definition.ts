@@ -27,7 +27,7 @@ export const ppoParams = defineParams({
   episodeHistory: param.boolean({ default: false, description: 'append to the user features their running mean over the episode so far and log(1 + steps) (policies/history.ts)' }),
   consumedHistory: param.boolean({ default: false, description: 'append to the user features the mean and a moving average of the features of the items this user consumed so far in the episode, and log(1 + clicks) (policies/history.ts ConsumedHistory)' }),
   consumedRate: param.number({ default: 0.1, min: 0, max: 1, minExclusive: true, description: 'rate of the consumed-item moving average' }),
-  itemFeedback: param.boolean({ default: false, description: "append to each candidate's features the item's smoothed click rate, reward per click and log(1 + shows), counted from the agent's own training steps and frozen in evaluation (catalogue envs; policies/item-feedback.ts)" }),
+  itemFeedback: param.boolean({ default: false, description: "append to each candidate's features the item's smoothed click rate, reward per click, log(1 + shows) and (candidates with a length) reward per click per unit of length, counted from the agent's own training steps and frozen in evaluation (catalogue envs; policies/item-feedback.ts)" }),
   normalizeObs: param.boolean({ default: true, description: 'running mean/std observation normalization' }),
   normalizeReward: param.boolean({ default: true, description: 'scale rewards by the running std of discounted returns' }),
   backend: param.enum({ default: 'auto', values: BACKEND_CHOICES, description: 'TensorFlow.js backend' }),

@@ -25,8 +25,9 @@
  * objective scores the myopic oracle above top-K by the quality estimate; discounted per day it ranks the
  * policies as the lifetime return does (README).
  * With `itemFeedback` (catalogue envs) every candidate row also gets the item's smoothed click rate, reward per
- * click and log(1 + shows), counted from the agent's own training steps and frozen in evaluation
- * (policies/item-feedback.ts): per-item learning, for the part of an item's worth its content does not predict.
+ * click, log(1 + shows) and, where candidates have a length, reward per click per unit of length, counted from
+ * the agent's own training steps and frozen in evaluation (policies/item-feedback.ts): per-item learning, for
+ * the part of an item's worth its content does not predict.
  */
 import type { PpoParams } from './ppo-definition.js';
 import { tf, type BackendInfo, agentBackend, type BackendChoice } from '../policies/backend.js';
@@ -116,7 +117,7 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     const Ua = U + (this.history ? this.history.train.extra : 0) + (this.consumed ? this.consumed.train.extra : 0);
     this.Ua = Ua;
     if (p.itemFeedback && env.layout.itemCount === null) throw new IncompatibleEnv(this.id, env.envId, 'itemFeedback needs catalogue item ids (the env has none)');
-    this.items = p.itemFeedback ? new ItemFeedback(env.layout.itemCount!, F) : null;
+    this.items = p.itemFeedback ? new ItemFeedback(env.layout.itemCount!, F, ItemFeedback.lengthOffset(env.layout)) : null;
     const Fa = F + (this.items ? this.items.extra : 0);
     this.Fa = Fa;
     this.actor = new SlateScorer(Ua, Fa, H, p.hidden2, 0.01, this.rng, 'actor');
@@ -274,7 +275,7 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     const discounts = b.discounts;
     // The step's outcome joins the item statistics first: the next observations' values below see what the next
     // act will.
-    if (this.items) this.items.record(tr.obs.itemIds, this.env.layout.N, tr.actions, this.env.layout.K, tr.clicked, tr.rewards, tr.stepped, B);
+    if (this.items) this.items.record(tr.obs, this.env.layout.N, tr.actions, this.env.layout.K, tr.clicked, tr.rewards, tr.stepped, B);
     if (discounts) {
       // Semi-Markov discount: gamma per step times dayDiscount per calendar day elapsed until the next observation
       // (an ended episode's own final observation).

@@ -22,7 +22,7 @@ export const slateqParams = defineParams({
     description: "value of not clicking: zero (the paper's decomposition, click transitions only) or a learned state value trained on the no-click transitions (auto: learned on multi-session envs)",
   }),
   consumedHistory: param.boolean({ default: false, description: "append to the user features the mean and a moving average of the features of the items this user consumed so far in the episode, and log(1 + clicks) (policies/history.ts ConsumedHistory)" }),
-  itemFeedback: param.boolean({ default: false, description: "append to each candidate's features the item's smoothed click rate, reward per click and log(1 + shows), counted from the agent's own training steps and frozen in evaluation (catalogue envs; policies/item-feedback.ts)" }),
+  itemFeedback: param.boolean({ default: false, description: "append to each candidate's features the item's smoothed click rate, reward per click, log(1 + shows) and (candidates with a length) reward per click per unit of length, counted from the agent's own training steps and frozen in evaluation (catalogue envs; policies/item-feedback.ts)" }),
   consumedRate: param.number({ default: 0.1, min: 0, max: 1, minExclusive: true, description: 'rate of the consumed-item moving average' }),
   replaySize: param.int({ default: 100_000, min: 10, max: 1e8, description: 'replay buffer capacity (transitions: clicks only with noClickValue zero)' }),
   batchSize: param.int({ default: 64, min: 1, max: 65536, description: 'minibatch size' }),

@@ -33,8 +33,8 @@
  * - `consumedHistory`: the user rows also carry the mean and a moving average of the features of the items the
  *   user clicked so far in the episode (policies/history.ts ConsumedHistory), kept from the agent's feedback.
  * - `itemFeedback` (catalogue envs): every candidate row also carries the item's smoothed click rate, reward per
- *   click and log(1 + shows), counted from the agent's own training steps and frozen in evaluation
- *   (policies/item-feedback.ts). Q, Q0 and the learned choice model all see them; a replayed transition keeps
+ *   click, log(1 + shows) and, where candidates have a length, reward per click per unit of length, counted
+ *   from the agent's own training steps and frozen in evaluation (policies/item-feedback.ts). Q, Q0 and the learned choice model all see them; a replayed transition keeps
  *   the rows it was chosen on.
  * Truncated transitions bootstrap; where the env's choice scores of a final observation are unavailable
  * (a user replaced at the horizon) the learned model's weights are used for it.
@@ -133,7 +133,7 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
     const Ua = U + (this.consumed ? this.consumed.train.extra : 0);
     this.Ua = Ua;
     if (p.itemFeedback && env.layout.itemCount === null) throw new IncompatibleEnv(this.id, env.envId, 'itemFeedback needs catalogue item ids (the env has none)');
-    this.items = p.itemFeedback ? new ItemFeedback(env.layout.itemCount!, F) : null;
+    this.items = p.itemFeedback ? new ItemFeedback(env.layout.itemCount!, F, ItemFeedback.lengthOffset(env.layout)) : null;
     const Fa = F + (this.items ? this.items.extra : 0);
     this.Fa = Fa;
     this.q = new SlateScorer(Ua, Fa, H, p.hidden2, 1, this.rng, 'q');
@@ -338,7 +338,7 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
     const F = this.Fa;
     // The rows the slates were chosen on, then the step's outcome joins the item statistics, then the next rows.
     const obsCand = this.candRows(t.obs, B);
-    if (this.items) this.items.record(t.obs.itemIds, N, t.actions, K, t.clicked, t.rewards, t.stepped, B);
+    if (this.items) this.items.record(t.obs, N, t.actions, K, t.clicked, t.rewards, t.stepped, B);
     const nextCand = this.candRows(t.next, B);
     const finalCand = this.items && t.finalMask.includes(1) ? this.candRows(t.finalObservation, B) : t.finalObservation.candidates;
     const needW = this.choice === 'env';

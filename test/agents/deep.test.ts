@@ -140,6 +140,9 @@ describe('per-item feedback statistics (itemFeedback)', () => {
       const shows = new Array<number>(M).fill(0);
       const clicks = new Array<number>(M).fill(0);
       const reward = new Array<number>(M).fill(0);
+      const rate = new Array<number>(M).fill(0);
+      const len = env.layout.candidateFeatures.find((c) => c.name === 'length')!.offset;
+      const F = env.layout.F;
       trainAgent(agent, env, {
         steps: 120,
         seed: 4,
@@ -152,16 +155,20 @@ describe('per-item feedback statistics (itemFeedback)', () => {
               if (tr.clicked[s] === k) {
                 clicks[it]! += 1;
                 reward[it]! += tr.rewards[s]!;
+                rate[it]! += tr.rewards[s]! / tr.obs.candidates[(s * N + tr.actions[s * K + k]!) * F + len]!;
               }
             }
           }
         },
       });
-      const items = () => (agent.save().state as { items: { shows: number[]; clicks: number[]; reward: number[] } }).items;
+      const items = () => (agent.save().state as { items: { shows: number[]; clicks: number[]; reward: number[]; rate: number[] } }).items;
       const st = items();
       expect(st.shows).toEqual(shows);
       expect(st.clicks).toEqual(clicks);
-      for (let i = 0; i < M; i++) expect(st.reward[i]).toBeCloseTo(reward[i]!, 9);
+      for (let i = 0; i < M; i++) {
+        expect(st.reward[i]).toBeCloseTo(reward[i]!, 9);
+        expect(st.rate[i]).toBeCloseTo(rate[i]!, 9);
+      }
       expect(shows.reduce((a, b) => a + b, 0)).toBe(120 * 3 * K);
       expect(clicks.reduce((a, b) => a + b, 0)).toBeGreaterThan(50);
       // Held-out users change nothing, and their result does not depend on the batch.
@@ -179,7 +186,7 @@ describe('per-item feedback statistics (itemFeedback)', () => {
     const obs = env.reset({ seed: 3 }).observation;
     const o = { ...obs, userIndex: Float64Array.of(0, 1), firstStep: Uint8Array.of(1, 1) };
     const v1 = Array.from(a.criticValue(o, 2));
-    const ckpt = a.save() as { state: { items: { shows: number[]; clicks: number[]; reward: number[]; totals: number[] } } };
+    const ckpt = a.save() as { state: { items: { shows: number[]; clicks: number[]; reward: number[]; rate: number[]; totals: number[] } } };
     // Credit every candidate of slot 0 with many shows, clicks and minutes.
     const N = env.layout.N;
     for (let i = 0; i < N; i++) {
@@ -187,8 +194,9 @@ describe('per-item feedback statistics (itemFeedback)', () => {
       ckpt.state.items.shows[it] = 100;
       ckpt.state.items.clicks[it] = 80;
       ckpt.state.items.reward[it] = 800;
+      ckpt.state.items.rate[it] = 200;
     }
-    ckpt.state.items.totals = [100 * N, 80 * N, 800 * N];
+    ckpt.state.items.totals = [100 * N, 80 * N, 800 * N, 200 * N];
     a.load(ckpt as never);
     const v2 = Array.from(a.criticValue(o, 2));
     expect(v2[0]).not.toBe(v1[0]);
