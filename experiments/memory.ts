@@ -6,6 +6,7 @@
  * option), the run stops with one error naming the field that dominates, its value, the estimate and the limit.
  * The estimates are upper-bound approximations (float32 buffers and their working copies), not measurements.
  */
+import { ItemFeedback } from '../policies/item-feedback.js';
 import { totalmem } from 'node:os';
 import { agentEnvInfo } from '../agents/registry.js';
 import { EgymError } from '../envs/errors.js';
@@ -32,8 +33,11 @@ export interface MemoryPart {
 
 /** Upper-bound estimate of one cell's memory, by part. */
 export function cellMemory(cell: Cell): MemoryPart[] {
-  const { U, N, F, K } = agentEnvInfo(cell.envId, cell.envParams).layout;
+  const layout = agentEnvInfo(cell.envId, cell.envParams).layout;
+  const { U, N, F, K } = layout;
   const row = U + N * F;
+  // itemFeedback widens every stored candidate row by the item columns (policies/item-feedback.ts).
+  const itemColumns = N * (ItemFeedback.lengthOffset(layout) >= 0 ? 4 : 3);
   const p = cell.agentParams;
   const a = `agents[${cell.agentIndex}].params`;
   const evalBatch = Math.min(256, Math.max(cell.final.users, cell.eval.users));
@@ -45,15 +49,15 @@ export function cellMemory(cell: Cell): MemoryPart[] {
   ];
   // The cell's params are resolved already; reading them through the agent's own schema types them.
   if (cell.agentId === 'ppo') {
-    const { numSteps, episodeHistory, consumedHistory } = resolveParams(a, ppoParams, p);
+    const { numSteps, episodeHistory, consumedHistory, itemFeedback } = resolveParams(a, ppoParams, p);
     const n = numSteps * cell.train.numEnvs;
-    // The history features widen the stored user rows (policies/history.ts).
-    const extra = (episodeHistory ? U + 1 : 0) + (consumedHistory ? 2 * F + 1 : 0);
+    // The history features widen the stored user rows (policies/history.ts), the item columns the candidate rows.
+    const extra = (episodeHistory ? U + 1 : 0) + (consumedHistory ? 2 * F + 1 : 0) + (itemFeedback ? itemColumns : 0);
     parts.push({ field: `${a}.numSteps`, value: numSteps, bytes: n * (row + extra + K + 7) * 4 * 2 });
   }
   if (cell.agentId === 'slateq') {
-    const { replaySize, consumedHistory } = resolveParams(a, slateqParams, p);
-    const extra = consumedHistory ? 2 * F + 1 : 0;
+    const { replaySize, consumedHistory, itemFeedback } = resolveParams(a, slateqParams, p);
+    const extra = (consumedHistory ? 2 * F + 1 : 0) + (itemFeedback ? itemColumns : 0);
     parts.push({ field: `${a}.replaySize`, value: replaySize, bytes: replaySize * (2 * (row + extra) + 2 * K + N + 8) * 4 });
   }
   if (cell.agentId === 'supervised' || cell.agentId === 'adaptive-supervised' || cell.agentId === 'reinforce-topk') {

@@ -662,7 +662,7 @@ describe('memory checked before a run allocates', () => {
     expect((e as { code: string }).code).toBe('MEMORY_BUDGET');
     expect(exitCodeOf(e)).toBe(2);
   });
-  it('the deep agents\' history features widen the rows their buffers hold', async () => {
+  it('the deep agents\' history features and item columns widen the rows their buffers hold', async () => {
     const { cellMemory } = await import('../../experiments/memory.js');
     const spec = resolveSpec({
       name: 'mem-history',
@@ -672,6 +672,8 @@ describe('memory checked before a run allocates', () => {
         { id: 'slateq', label: 'c', params: { replaySize: 1000, consumedHistory: true } },
         { id: 'ppo', params: { numSteps: 10 } },
         { id: 'ppo', label: 'h', params: { numSteps: 10, episodeHistory: true, consumedHistory: true } },
+        { id: 'slateq', label: 'i', params: { replaySize: 1000, itemFeedback: true } },
+        { id: 'ppo', label: 'j', params: { numSteps: 10, itemFeedback: true } },
       ],
       seeds: 1,
       train: { userSteps: 4, numEnvs: 4 },
@@ -682,6 +684,9 @@ describe('memory checked before a run allocates', () => {
     // retention-v0: U 49, F 13; consumed-item columns 2F + 1 = 27, episode-history columns U + 1 = 50.
     expect(part(1) - part(0)).toBe(1000 * 2 * 27 * 4);
     expect(part(3) - part(2)).toBe(10 * 4 * (27 + 50) * 4 * 2);
+    // Item columns (item ids and a length feature): 4 per candidate, N 20.
+    expect(part(4) - part(0)).toBe(1000 * 2 * 20 * 4 * 4);
+    expect(part(5) - part(2)).toBe(10 * 4 * 20 * 4 * 4 * 2);
   });
 });
 
