@@ -27,11 +27,12 @@ import '../agents/index.js';
 import { makeAgent } from '../agents/registry.js';
 import { LinearRankAgent } from '../agents/baselines.js';
 import { type Agent, type AgentContext, type AgentEnvInfo, type AgentObservation, BaseAgent, PerUserStreams, requireFeature } from '../agents/api.js';
-import { observationOf, trainAgent } from '../agents/loop.js';
+import { trainAgent } from '../agents/loop.js';
 import { makeVec } from '../envs/registry.js';
 import { sampleDistinct } from '../envs/rng.js';
 import { topK } from '../policies/slates.js';
 import { evaluateAgent } from './evaluate.js';
+import { discountedReturns } from './objectives.js';
 import { mean } from './stats.js';
 
 const arg = (name: string, d: string) => {
@@ -178,42 +179,7 @@ const policies: { label: string; make: () => Promise<Agent>; train?: boolean }[]
 ];
 const GAMMAS = [0.9, 0.95, 0.99, 0.995, 0.999, 1];
 const DAY_DISCOUNTS = [0.5, 0.7, 0.8, 0.9];
-const cDay = requireFeature('probe', info, 'user', ['day']).offset;
-
-/** Start-state discounted returns of a policy on the held-out users (one batch, greedy evaluation): per step (J_gamma) and per day. */
-function discounted(agent: Agent): { perStep: Record<string, number>; perDay: Record<string, number> } {
-  const env = makeVec(envId, envParams, { numEnvs: users, autoresetMode: 'off' });
-  const r0 = env.reset({ seed: HELD_OUT, options: { firstUser: 0 } });
-  const active = new Uint8Array(users).fill(1);
-  const firstStep = new Uint8Array(users).fill(1);
-  const view = observationOf(env, active, Float64Array.from(r0.userIndex), firstStep, r0.observation);
-  const ctx = agent.context(false, false);
-  const weight = GAMMAS.map(() => new Float64Array(users).fill(1));
-  const sums = new Float64Array(GAMMAS.length);
-  const daySums = new Float64Array(DAY_DISCOUNTS.length);
-  const day = new Float64Array(users);
-  const U = info.layout.U;
-  for (let t = 0; ; t++) {
-    for (let s = 0; s < users; s++) day[s] = view.user[s * U + cDay]!;
-    const r = env.step(agent.act(view, ctx));
-    if (t === 0) firstStep.fill(0);
-    agent.feedback?.(r.clicked, active, ctx);
-    for (let s = 0; s < users; s++) {
-      if (!active[s]) continue;
-      for (let g = 0; g < GAMMAS.length; g++) {
-        sums[g]! += weight[g]![s]! * r.rewards[s]!;
-        weight[g]![s]! *= GAMMAS[g]!;
-      }
-      for (let g = 0; g < DAY_DISCOUNTS.length; g++) daySums[g]! += DAY_DISCOUNTS[g]! ** day[s]! * r.rewards[s]!;
-    }
-    active.set(r.active);
-    if (r.allDone) break;
-  }
-  return {
-    perStep: Object.fromEntries(GAMMAS.map((g, i) => [`gamma ${g}`, sums[i]! / users])),
-    perDay: Object.fromEntries(DAY_DISCOUNTS.map((g, i) => [`day ${g}`, daySums[i]! / users])),
-  };
-}
+const discounted = (agent: Agent) => discountedReturns(envId, envParams, agent, { users, seed: HELD_OUT, gammas: GAMMAS, dayDiscounts: DAY_DISCOUNTS });
 const selection: Record<string, unknown>[] = [];
 for (const p of policies) {
   const agent = await p.make();

@@ -62,3 +62,21 @@ describe('metrics are a registry of named definitions', () => {
     expect(g.vsBaseline!.clickedLength).toBeDefined();
   });
 });
+
+describe('discounted objectives (experiments/objectives.ts)', () => {
+  it('J at gamma 1 and at a day discount of 1 are the lifetime return; discounting lowers them in order', async () => {
+    const { discountedReturns } = await import('../../experiments/objectives.js');
+    const envParams = { worldSeed: 0, horizonDays: 6 };
+    const agent = await makeAgent('content-oracle', {}, { envId: 'retention-v1', envParams, seed: 0 });
+    const j = discountedReturns('retention-v1', envParams, agent, { users: 30, seed: 5, gammas: [0.9, 0.99, 1], dayDiscounts: [0.5, 0.8, 1] });
+    const ret = evaluateAgent('retention-v1', envParams, agent, { users: 30, seed: 5 }).return;
+    const lifetime = Array.from(ret).reduce((a, b) => a + b, 0) / 30;
+    expect(j.perStep['gamma 1']).toBeCloseTo(lifetime, 6);
+    expect(j.perDay['day 1']).toBeCloseTo(lifetime, 6);
+    expect(j.perStep['gamma 0.9']!).toBeLessThan(j.perStep['gamma 0.99']!);
+    expect(j.perStep['gamma 0.99']!).toBeLessThan(lifetime);
+    expect(j.perDay['day 0.5']!).toBeLessThan(j.perDay['day 0.8']!);
+    expect(j.perDay['day 0.8']!).toBeLessThan(lifetime);
+    await expect(makeAgent('random', {}, { envId: 'interest-evolution-v0', seed: 0 }).then((a) => discountedReturns('interest-evolution-v0', {}, a, { users: 2, seed: 0, gammas: [1], dayDiscounts: [1] }))).rejects.toThrow(/needs the user feature "day"/);
+  });
+});
