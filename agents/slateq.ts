@@ -34,8 +34,8 @@
  *   user clicked so far in the episode (policies/history.ts ConsumedHistory), kept from the agent's feedback.
  * - `itemFeedback` (catalogue envs): every candidate row also carries the item's smoothed click rate, reward per
  *   click, log(1 + shows) and, where candidates have a length, reward per click per unit of length, counted
- *   from the agent's own training steps and frozen in evaluation (policies/item-feedback.ts). Q, Q0 and the learned choice model all see them; a replayed transition keeps
- *   the rows it was chosen on.
+ *   from the agent's own training steps and frozen in evaluation (policies/item-feedback.ts). Q, Q0 and the
+ *   learned choice model all see them; a replayed transition keeps the rows it was chosen on.
  * Truncated transitions bootstrap; where the env's choice scores of a final observation are unavailable
  * (a user replaced at the horizon) the learned model's weights are used for it.
  */
