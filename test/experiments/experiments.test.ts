@@ -697,8 +697,8 @@ describe('scheduling', () => {
     const order = longestFirst(expandCells(spec));
     const tf = new Set(['supervised', 'ppo', 'slateq']);
     const firstCheap = order.findIndex((c) => !tf.has(c.agentId));
-    // supervised, ppo, slateq, ppo-day, slateq-day and ppo-items, 5 seeds each.
-    expect(firstCheap).toBe(30);
+    // supervised, ppo, slateq, ppo-day, slateq-day, ppo-items and slateq-items, 5 seeds each.
+    expect(firstCheap).toBe(35);
     expect(order.slice(firstCheap).every((c) => !tf.has(c.agentId))).toBe(true);
     // Equal costs keep the cell order.
     const seeds = order.filter((c) => c.agentId === 'random').map((c) => c.index);
