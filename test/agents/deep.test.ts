@@ -180,6 +180,28 @@ describe('per-item feedback statistics (itemFeedback)', () => {
     });
   }
 
+  it('PPO chooses each slate on the statistics of the steps before it: a step\'s own outcome is counted after', async () => {
+    const { ItemFeedback } = await import('../../policies/item-feedback.js');
+    const agent = (await makeAgent('ppo', { numSteps: 50, hidden: 8, itemFeedback: true, normalizeObs: false, backend: 'cpu' }, { envId: 'retention-v1', envParams: SHORT, seed: 2 })) as PpoAgent;
+    const env = makeVec('retention-v1', SHORT, { numEnvs: 3 });
+    const { N, K, F } = env.layout;
+    const shadow = new ItemFeedback(env.layout.itemCount!, F, ItemFeedback.lengthOffset(env.layout));
+    const W = F + shadow.extra;
+    const want: Float32Array[] = [];
+    trainAgent(agent, env, {
+      steps: 40,
+      seed: 6,
+      onAct: (o) => want.push(shadow.augment(o.candidates, o.itemIds, 3, N, new Float32Array(3 * N * W))),
+      onStep: (tr) => shadow.record(tr.obs, N, tr.actions, K, tr.clicked, tr.rewards, tr.stepped, 3),
+    });
+    const cand = (agent as unknown as { buf: { cand: Float32Array } }).buf.cand;
+    expect(want).toHaveLength(40);
+    for (let t = 0; t < 40; t++) expect(Array.from(cand.subarray(t * 3 * N * W, (t + 1) * 3 * N * W))).toEqual(Array.from(want[t]!));
+    // The statistics moved during the rollout, so the check above can tell before from after.
+    expect(Array.from(want[39]!)).not.toEqual(Array.from(want[1]!));
+    agent.dispose();
+  });
+
   it('the statistics change what PPO scores: the same weights score a candidate by what its item earned', async () => {
     const a = (await makeAgent('ppo', { hidden: 8, itemFeedback: true, backend: 'cpu' }, { envId: 'retention-v1', envParams: SHORT, seed: 1 })) as PpoAgent;
     const env = makeVec('retention-v1', SHORT, { numEnvs: 2 });
