@@ -20,6 +20,7 @@ import type { FiniteModel } from '../envs/boredom-mdp.js';
 import type { ResolvedParams } from '../envs/params.js';
 import { restoreStream, type RngState, type StatefulRng, statefulStream } from '../envs/rng.js';
 import { EgymError, NonFiniteValue } from '../envs/errors.js';
+import { ItemFeedback } from '../policies/item-feedback.js';
 
 export interface AgentObservation extends VecObservation {
   /** Number of slots. */
@@ -309,6 +310,17 @@ export function findNonFinite(v: unknown, path = 'state', depth = 0): string | n
 export function calendarDayOffset(env: AgentEnvInfo): number {
   const day = env.layout.userFeatures.find((f) => f.name === 'day');
   return env.multiSession && day && day.size === 1 ? day.offset : -1;
+}
+
+/**
+ * The per-item feedback statistics of a deep agent built with `itemFeedback` (policies/item-feedback.ts), or
+ * null without it; an IncompatibleEnv error on an env without catalogue item ids.
+ */
+export function itemFeedbackFor(agent: string, env: AgentEnvInfo, on: boolean): ItemFeedback | null {
+  if (!on) return null;
+  const { layout } = env;
+  if (layout.itemCount === null) throw new IncompatibleEnv(agent, env.envId, 'itemFeedback needs catalogue item ids (the env has none)');
+  return ItemFeedback.forLayout({ ...layout, itemCount: layout.itemCount });
 }
 
 /** The feature block `name` of the layout's candidates (or user), or an IncompatibleEnv error. */

@@ -34,10 +34,10 @@ import { tf, type BackendInfo, agentBackend, type BackendChoice } from '../polic
 import { Adam, clipByGlobalNorm, RunningNorm } from '../policies/nn.js';
 import { gumbelTopK, plLogProb, plLogProbTf, topOrdered } from '../policies/plackett-luce.js';
 import { SlateScorer, ValueNet } from '../policies/scorer.js';
-import { type AgentContext, type AgentEnvInfo, type AgentObservation, assertFiniteObservation, assertFiniteTransitions, BaseAgent, IncompatibleEnv, PerUserStreams, type Transitions } from './api.js';
+import { type AgentContext, type AgentEnvInfo, type AgentObservation, assertFiniteObservation, assertFiniteTransitions, BaseAgent, itemFeedbackFor, PerUserStreams, type Transitions } from './api.js';
 import { computeGae, dayFeatureOffset, stepDiscount } from './gae.js';
 import { ConsumedHistory, EpisodeHistory, type HistoryState } from '../policies/history.js';
-import { ItemFeedback, type ItemFeedbackState } from '../policies/item-feedback.js';
+import type { ItemFeedback, ItemFeedbackState } from '../policies/item-feedback.js';
 import { InvalidArgument } from '../envs/errors.js';
 import type { VecObservation } from '../envs/core.js';
 
@@ -116,8 +116,7 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     this.consumed = p.consumedHistory ? { train: new ConsumedHistory(F, K, p.consumedRate), eval: new ConsumedHistory(F, K, p.consumedRate) } : null;
     const Ua = U + (this.history ? this.history.train.extra : 0) + (this.consumed ? this.consumed.train.extra : 0);
     this.Ua = Ua;
-    if (p.itemFeedback && env.layout.itemCount === null) throw new IncompatibleEnv(this.id, env.envId, 'itemFeedback needs catalogue item ids (the env has none)');
-    this.items = p.itemFeedback ? new ItemFeedback(env.layout.itemCount!, F, ItemFeedback.lengthOffset(env.layout)) : null;
+    this.items = itemFeedbackFor(this.id, env, p.itemFeedback);
     const Fa = F + (this.items ? this.items.extra : 0);
     this.Fa = Fa;
     this.actor = new SlateScorer(Ua, Fa, H, p.hidden2, 0.01, this.rng, 'actor');

@@ -47,10 +47,10 @@ import { LearnedChoiceModel } from '../policies/choice-model.js';
 import { greedyMnlSlate, mnlSlateValue, optimalMnlSlate, topK } from '../policies/slates.js';
 import { epsilonAt } from '../policies/schedules.js';
 import { sampleDistinct } from '../envs/rng.js';
-import { type AgentContext, type AgentEnvInfo, type AgentObservation, assertFiniteObservation, assertFiniteTransitions, BaseAgent, IncompatibleEnv, PerUserStreams, type Transitions } from './api.js';
+import { type AgentContext, type AgentEnvInfo, type AgentObservation, assertFiniteObservation, assertFiniteTransitions, BaseAgent, IncompatibleEnv, itemFeedbackFor, PerUserStreams, type Transitions } from './api.js';
 import { InvalidArgument } from '../envs/errors.js';
 import { ConsumedHistory, type HistoryState } from '../policies/history.js';
-import { ItemFeedback, type ItemFeedbackState } from '../policies/item-feedback.js';
+import type { ItemFeedback, ItemFeedbackState } from '../policies/item-feedback.js';
 import { dayFeatureOffset, stepDiscount } from './gae.js';
 
 type ChoiceKind = 'env' | 'learned' | 'position0';
@@ -132,8 +132,7 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
     this.consumed = p.consumedHistory ? { train: new ConsumedHistory(F, K, p.consumedRate), eval: new ConsumedHistory(F, K, p.consumedRate) } : null;
     const Ua = U + (this.consumed ? this.consumed.train.extra : 0);
     this.Ua = Ua;
-    if (p.itemFeedback && env.layout.itemCount === null) throw new IncompatibleEnv(this.id, env.envId, 'itemFeedback needs catalogue item ids (the env has none)');
-    this.items = p.itemFeedback ? new ItemFeedback(env.layout.itemCount!, F, ItemFeedback.lengthOffset(env.layout)) : null;
+    this.items = itemFeedbackFor(this.id, env, p.itemFeedback);
     const Fa = F + (this.items ? this.items.extra : 0);
     this.Fa = Fa;
     this.q = new SlateScorer(Ua, Fa, H, p.hidden2, 1, this.rng, 'q');

@@ -37,7 +37,7 @@ export function cellMemory(cell: Cell): MemoryPart[] {
   const { U, N, F, K } = layout;
   const row = U + N * F;
   // itemFeedback widens every stored candidate row by the item columns (policies/item-feedback.ts).
-  const itemColumns = N * (ItemFeedback.lengthOffset(layout) >= 0 ? 4 : 3);
+  const itemColumns = N * ItemFeedback.columns(ItemFeedback.lengthOffset(layout));
   const p = cell.agentParams;
   const a = `agents[${cell.agentIndex}].params`;
   const evalBatch = Math.min(256, Math.max(cell.final.users, cell.eval.users));

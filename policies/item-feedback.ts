@@ -62,6 +62,16 @@ export class ItemFeedback {
     return f && f.size === 1 ? f.offset : -1;
   }
 
+  /** Columns appended for a length feature at `lengthOffset` (-1: none). */
+  static columns(lengthOffset: number): number {
+    return lengthOffset >= 0 ? 4 : 3;
+  }
+
+  /** The statistics of an agent's catalogue (item ids required), with the length column where `layout` has one. */
+  static forLayout(layout: Layout & { itemCount: number }): ItemFeedback {
+    return new ItemFeedback(layout.itemCount, layout.F, ItemFeedback.lengthOffset(layout));
+  }
+
   constructor(
     readonly itemCount: number,
     readonly F: number,
@@ -70,7 +80,7 @@ export class ItemFeedback {
   ) {
     if (!(Number.isInteger(itemCount) && itemCount > 0)) throw new InvalidArgument(`ItemFeedback: itemCount must be a positive integer, got ${itemCount}`);
     if (!(Number.isInteger(lengthOffset) && lengthOffset >= -1 && lengthOffset < F)) throw new InvalidArgument(`ItemFeedback: lengthOffset must be -1 or a column in [0, ${F}), got ${lengthOffset}`);
-    this.extra = lengthOffset >= 0 ? 4 : 3;
+    this.extra = ItemFeedback.columns(lengthOffset);
     this.shows = new Float64Array(itemCount);
     this.clicks = new Float64Array(itemCount);
     this.reward = new Float64Array(itemCount);
