@@ -34,12 +34,9 @@ import { topK } from '../policies/slates.js';
 import { evaluateAgent } from './evaluate.js';
 import { discountedReturns } from './objectives.js';
 import { mean } from './stats.js';
+import { scriptArg } from './script-args.js';
 
-const arg = (name: string, d: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : d;
-};
-const users = Number(arg('users', '500'));
+const users = Number(scriptArg('users', '500'));
 const envId = 'retention-v0';
 const envParams = { worldSeed: 0 };
 const HELD_OUT = 2000;

@@ -20,12 +20,9 @@ import { evaluateAgent } from './evaluate.js';
 import { discountedReturns } from './objectives.js';
 import { mean } from './stats.js';
 import { InvalidArgument } from '../envs/errors.js';
+import { scriptArg } from './script-args.js';
 
-const arg = (name: string, d: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : d;
-};
-const users = Number(arg('users', '1000'));
+const users = Number(scriptArg('users', '1000'));
 const envId = 'retention-v1';
 const envParams = { worldSeed: 0 };
 const HELD_OUT = 2000;

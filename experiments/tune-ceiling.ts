@@ -13,13 +13,10 @@ import { makeAgent } from '../agents/registry.js';
 import { evaluateAgent } from './evaluate.js';
 import { mean } from './stats.js';
 import { InvalidArgument } from '../envs/errors.js';
+import { scriptArg } from './script-args.js';
 
-const arg = (name: string, d: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : d;
-};
-const envId = arg('env', 'retention-v1');
-const users = Number(arg('users', '600'));
+const envId = scriptArg('env', 'retention-v1');
+const users = Number(scriptArg('users', '600'));
 const POPULATION = 777;
 const setups: Record<string, { agent: string; param: string; grid: number[]; envParams: Record<string, unknown>; file: string }> = {
   'retention-v1': { agent: 'ceiling-oracle', param: 'satisfactionWeight', grid: [0, 5, 10, 15, 20, 25, 30, 45, 60, 120], envParams: { worldSeed: 0 }, file: 'ceiling-tuning.json' },
