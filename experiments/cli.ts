@@ -11,6 +11,7 @@ import { sweepCommand } from './commands/sweep.js';
 import { exportPolicyCommand } from './commands/export-policy.js';
 import { reportCommand } from './commands/report.js';
 import { mergeCommand } from './commands/merge.js';
+import { compareCommand } from './commands/compare.js';
 import { reproduceCommand } from './commands/reproduce.js';
 import { infoCommand } from './commands/info.js';
 import { checkEnvCommand } from './commands/check-env.js';
@@ -30,7 +31,7 @@ export async function main(argv: string[]): Promise<number> {
     .scriptName('egym')
     .usage('$0 <command> [options]\n\nengagement-gym: user simulators, agents and experiments for long-horizon engagement in recommender systems.');
   // One module a command (experiments/commands/).
-  for (const add of [listCommand, runCommand, sweepCommand, exportPolicyCommand, reportCommand, mergeCommand, reproduceCommand, infoCommand, checkEnvCommand, benchCommand, pipelineCommand, calibrateCommand, demoCommand, serveCommand, workerCommand]) add(cli);
+  for (const add of [listCommand, runCommand, sweepCommand, exportPolicyCommand, reportCommand, compareCommand, mergeCommand, reproduceCommand, infoCommand, checkEnvCommand, benchCommand, pipelineCommand, calibrateCommand, demoCommand, serveCommand, workerCommand]) add(cli);
   cli
     .option('verbose', { type: 'boolean', default: false, describe: 'print stack traces on errors' })
     .demandCommand(1, 'name a command (see egym --help)')

@@ -5,6 +5,7 @@ export { evaluateAgent, type EvaluationOptions, type UserOutcomes } from './eval
 export { runCell, userColumns, type CellResult, type CurvePoint, type TrainLogPoint } from './run-cell.js';
 export { expandCells, type Cell } from './cells.js';
 export { summarize, summaryCsv, summaryJson, summaryTable, type Summary } from './summary.js';
+export { compareGroups, comparisonText, type SeedComparison } from './compare.js';
 export * as stats from './stats.js';
 export { readCell, readCells, ResultFileError, cellPath, sha256 } from './results.js';
 export { runCalibration, calibrationPolicies, type Calibration, type CalibrationRow } from './calibrate.js';

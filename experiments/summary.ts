@@ -40,6 +40,8 @@ export interface MetricSummary {
   iqm: number;
   iqmLo: number;
   iqmHi: number;
+  /** The per-seed values the interval is over, in the order of the group's `seeds` (NaN: no value for that seed). */
+  perSeed: number[];
 }
 export interface Comparison {
   /** Mean over seeds of the per-seed mean difference on the same users, and its t-interval over seeds. */
@@ -59,6 +61,8 @@ export interface SeedInterval {
   mean: number;
   lo: number;
   hi: number;
+  /** The per-seed values, in the order of the group's `seeds`. */
+  perSeed: number[];
 }
 export interface GroupSummary {
   point: Record<string, unknown>;
@@ -118,13 +122,14 @@ export function summarize(spec: ResolvedSpec, results: CellResult[]): Summary {
     const c0 = cells[0]!.cell;
     const ms: Record<string, MetricSummary> = {};
     for (const m of metrics) {
-      const perSeed = cells.map((r) => finiteMean(userValues(r, m.key, horizon))).filter(Number.isFinite);
+      const bySeed = cells.map((r) => finiteMean(userValues(r, m.key, horizon)));
+      const perSeed = bySeed.filter(Number.isFinite);
       if (perSeed.length === 0) continue;
       let ci: { mean: number; lo: number; hi: number } = tInterval(perSeed);
       if (m.kind === 'binary') ci = seedProportionInterval(cells.map((r) => userValues(r, m.key, horizon).filter(Number.isFinite)).filter((x) => x.length > 0));
       else if (m.kind === 'rate') ci = { mean: ci.mean, lo: Math.max(0, ci.lo), hi: Math.min(1, ci.hi) };
       const boot = perSeed.length > 1 ? stratifiedBootstrap([perSeed], iqm, { seed: 7 }) : { lo: NaN, hi: NaN };
-      ms[m.key] = { mean: ci.mean, lo: ci.lo, hi: ci.hi, iqm: iqm(perSeed), iqmLo: boot.lo, iqmHi: boot.hi };
+      ms[m.key] = { mean: ci.mean, lo: ci.lo, hi: ci.hi, iqm: iqm(perSeed), iqmLo: boot.lo, iqmHi: boot.hi, perSeed: bySeed };
     }
     const untrainedPts = cells.map((r) => (r.curve.length > 0 && r.curve[0]!.userSteps === 0 ? r.curve[0]!.means.return! : NaN));
     const untrained = untrainedPts.every(Number.isFinite) ? seedInterval(untrainedPts) : null;
@@ -220,13 +225,19 @@ export function summarize(spec: ResolvedSpec, results: CellResult[]): Summary {
       const fm = perSeedMeans(fl, 'return');
       const cm = perSeedMeans(ce, 'return');
       const v: number[] = [];
+      // Aligned with g.seeds: NaN for a seed without a floor or a ceiling run (left out of the interval).
+      const aligned: number[] = [];
       for (const r of groupsMap.get(`${g.pointIndex}|${g.label}`)!) {
         const f = fm.get(r.cell.seed);
         const c = cm.get(r.cell.seed);
-        if (f === undefined || c === undefined || !(c - f !== 0)) continue;
+        if (f === undefined || c === undefined || !(c - f !== 0)) {
+          aligned.push(NaN);
+          continue;
+        }
         v.push((finiteMean(userValues(r, 'return', horizon)) - f) / (c - f));
+        aligned.push(v[v.length - 1]!);
       }
-      if (v.length > 0 && v.every(Number.isFinite)) g.normalized = seedInterval(v);
+      if (v.length > 0 && v.every(Number.isFinite)) g.normalized = { ...seedInterval(v), perSeed: aligned };
     }
   }
   // Holm across the agents compared with the baseline, per metric and sweep point.
@@ -243,7 +254,7 @@ export function summarize(spec: ResolvedSpec, results: CellResult[]): Summary {
 
 function seedInterval(x: number[]): SeedInterval {
   const ci = tInterval(x);
-  return { mean: ci.mean, lo: ci.lo, hi: ci.hi };
+  return { mean: ci.mean, lo: ci.lo, hi: ci.hi, perSeed: x };
 }
 
 /** JSON with NaN and infinities written as null (deterministic key order as built). */

@@ -127,7 +127,7 @@ describe('egym CLI (spawned)', () => {
     const r = egym('run', '--help');
     expect(r.code).toBe(0);
     for (const o of ['--workers', '--shard', '--quick', '--out', 'Examples:']) expect(r.stdout).toContain(o);
-    for (const c of ['sweep', 'report', 'merge', 'reproduce', 'pipeline', 'bench', 'check-env']) expect(egym(c, '--help').code).toBe(0);
+    for (const c of ['sweep', 'report', 'compare', 'merge', 'reproduce', 'pipeline', 'bench', 'check-env']) expect(egym(c, '--help').code).toBe(0);
   });
 
   it('a tiny run from flags writes a run folder and prints the summary table', () => {
@@ -139,6 +139,19 @@ describe('egym CLI (spawned)', () => {
     expect(existsSync(join(dir, 'report.html'))).toBe(true);
     const again = egym('run', '--env', 'boredom-mdp-v0', '--agent', 'random', 'q-learning', '--seeds', '2', '--user-steps', '960', '--users', '20', '--out', dir, '--workers', '0', '--json');
     expect(JSON.parse(again.stdout).skipped).toBe(4);
+    // egym compare on the run folder: the pair random / q-learning is the summary's own baseline comparison.
+    const cmp = egym('compare', dir, 'q-learning', 'random', '--json');
+    expect(cmp.code).toBe(0);
+    const c = JSON.parse(cmp.stdout);
+    const sum = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    const v = sum.groups.find((g: { label: string }) => g.label === 'q-learning').vsBaseline.return;
+    expect(c.seeds).toEqual([0, 1]);
+    expect([c.diff, c.lo, c.hi, c.p]).toEqual([v.diff, v.lo, v.hi, v.p]);
+    expect(egym('compare', join(dir, 'summary.json'), 'random', 'q-learning').stdout).toContain('return: random vs q-learning, paired over 2 seeds');
+    const bad = egym('compare', dir, 'q-learning', 'ppo');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toEqual(['egym: b: no agent labelled "ppo" in experiment boredom-mdp-v0-random-q-learning; its labels: random, q-learning']);
+    expect(egym('compare', join(dir, 'nothing'), 'a', 'b').code).toBe(2);
   });
 
   it('a bad spec exits 2 with one line naming the field', () => {

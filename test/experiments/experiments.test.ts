@@ -449,6 +449,63 @@ describe('seed-level summary', () => {
     expect(sum.groups.find((g) => g.label === 'ceil')!.normalized!.mean).toBeCloseTo(1, 12);
     expect(sum.groups.find((g) => g.label === 'floor')!.normalized!.mean).toBe(0);
   });
+
+  it('keeps the per-seed values, and egym compare pairs any two agents by seed from them (hand-computed, and equal to the baseline comparison)', async () => {
+    const { summarize, summaryJson } = await import('../../experiments/summary.js');
+    const { compareGroups, comparisonText } = await import('../../experiments/compare.js');
+    const { USER_COLUMNS } = await import('../../experiments/metrics.js');
+    let index = 0;
+    const cell = (label: string, seed: number, returns: number[]) => {
+      const users = {} as Record<string, (number | null)[]>;
+      for (const k of [...USER_COLUMNS, 'diversity']) users[k] = returns.map(() => null);
+      users.return = returns;
+      users.length = returns.map(() => 10);
+      return {
+        cell: { index: index++, pointIndex: 0, point: {}, label, agentId: label, oracle: label === 'ceil', seed },
+        curve: [],
+        final: { users, sessionLengths: [], returnGaps: [], coverage: null, interestTrace: [] },
+      };
+    };
+    // Per-seed means: floor 10, 20, 30; ceiling 110, 120, 130; a 60, 45, 80; b 50, 50, 70; the b cell of
+    // seed 2 is missing (b has seeds 0 and 1 only).
+    const cells = [0, 1, 2].flatMap((s) => [
+      cell('floor', s, [10 * (s + 1) - 5, 10 * (s + 1) + 5]),
+      cell('ceil', s, [100 + 10 * (s + 1), 100 + 10 * (s + 1)]),
+      cell('a', s, [[60, 45, 80][s]! - 1, [60, 45, 80][s]! + 1]),
+      ...(s < 2 ? [cell('b', s, [[50, 50][s]! - 3, [50, 50][s]! + 3])] : []),
+    ]);
+    const spec = { name: 'x', env: { id: 'retention-v1', params: {} }, baseline: 'floor', floor: 'floor', ceiling: 'ceil' } as never;
+    // Through JSON, as the command reads it.
+    const sum = JSON.parse(summaryJson(summarize(spec, cells as never)));
+    const a = sum.groups.find((g: { label: string }) => g.label === 'a');
+    expect(a.metrics.return.perSeed).toEqual([60, 45, 80]);
+    expect(a.normalized.perSeed).toEqual([0.5, 0.25, 0.5]);
+    // a against b: seeds 0 and 1 only, differences +10 and -5.
+    const ab = compareGroups(sum, 'a', 'b');
+    expect(ab.seeds).toEqual([0, 1]);
+    expect(ab.aValues).toEqual([60, 45]);
+    expect(ab.bValues).toEqual([50, 50]);
+    const d = pairedDifference([60, 45], [50, 50]);
+    expect(ab.diff).toBeCloseTo(2.5, 12);
+    expect([ab.lo, ab.hi, ab.p]).toEqual([d.lo, d.hi, d.p]);
+    expect(ab.relative).toBeCloseTo(5, 12);
+    expect(ab.poi).toBeCloseTo(0.5, 12);
+    // Against the baseline it is the summary's own paired comparison.
+    const af = compareGroups(sum, 'a', 'floor');
+    const c = a.vsBaseline.return;
+    expect([af.diff, af.lo, af.hi, af.p, af.poi, af.poiLo, af.poiHi]).toEqual([c.diff, c.lo, c.hi, c.p, c.poi, c.poiLo, c.poiHi]);
+    expect(compareGroups(sum, 'a', 'ceil', { metric: 'normalized' }).diff).toBeCloseTo((0.5 + 0.25 + 0.5) / 3 - 1, 12);
+    expect(comparisonText(ab)).toContain('mean difference +2.5 [');
+    // Errors name the field and what is allowed.
+    expect(() => compareGroups(sum, 'a', 'nobody')).toThrow(/b: no agent labelled "nobody" in experiment x; its labels: floor, ceil, a, b/);
+    expect(() => compareGroups(sum, 'a', 'a')).toThrow(/b: compare an agent with another one/);
+    expect(() => compareGroups(sum, 'a', 'b', { metric: 'clicks' })).toThrow(/metric: "clicks" is not in this summary; allowed: normalized, return/);
+    expect(() => compareGroups(sum, 'a', 'b', { point: 3 })).toThrow(/point: the run has sweep points 0; got 3/);
+    // A summary written before per-seed values were kept.
+    const old = structuredClone(sum);
+    for (const g of old.groups) for (const m of Object.values(g.metrics) as { perSeed?: number[] }[]) delete m.perSeed;
+    expect(() => compareGroups(old, 'a', 'b')).toThrow(/no per-seed values .* egym report/);
+  });
 });
 
 describe('floor and ceiling in specs', () => {
@@ -486,7 +543,7 @@ describe('summary CSV', () => {
           agentId: 'random',
           oracle: false,
           seeds: [0],
-          metrics: { return: { mean: 1, lo: 0, hi: 2, iqm: 1, iqmLo: 0, iqmHi: 2 } },
+          metrics: { return: { mean: 1, lo: 0, hi: 2, iqm: 1, iqmLo: 0, iqmHi: 2, perSeed: [1] } },
           vsBaseline: null,
           normalized: null,
           untrained: null,
