@@ -202,6 +202,47 @@ describe('per-item feedback statistics (itemFeedback)', () => {
     agent.dispose();
   });
 
+  it('SlateQ replays each transition on the statistics its slate was chosen on, and its next state on those after the step', async () => {
+    const { ItemFeedback } = await import('../../policies/item-feedback.js');
+    const agent = (await makeAgent('slateq', { hidden: 8, itemFeedback: true, learningStarts: 1e6, backend: 'cpu' }, { envId: 'retention-v1', envParams: SHORT, seed: 2 })) as SlateQAgent;
+    const env = makeVec('retention-v1', SHORT, { numEnvs: 3 });
+    const { N, K, F } = env.layout;
+    const shadow = new ItemFeedback(env.layout.itemCount!, F, ItemFeedback.lengthOffset(env.layout));
+    const W = F + shadow.extra;
+    const want: Float32Array[] = [];
+    const stepped: Uint8Array[] = [];
+    const ended: Uint8Array[] = [];
+    trainAgent(agent, env, {
+      steps: 40,
+      seed: 6,
+      onAct: (o) => want.push(shadow.augment(o.candidates, o.itemIds, 3, N, new Float32Array(3 * N * W))),
+      onStep: (tr) => {
+        shadow.record(tr.obs, N, tr.actions, K, tr.clicked, tr.rewards, tr.stepped, 3);
+        stepped.push(Uint8Array.from(tr.stepped));
+        ended.push(Uint8Array.from(tr.finalMask));
+      },
+    });
+    const rb = (agent as unknown as { rb: { cand: Float32Array; nextCand: Float32Array } }).rb;
+    const row = (a: Float32Array, i: number) => Array.from(a.subarray(i * N * W, (i + 1) * N * W));
+    let i = 0;
+    let checkedNext = 0;
+    for (let t = 0; t < 40; t++) {
+      for (let s = 0; s < 3; s++) {
+        if (!stepped[t]![s]) continue;
+        expect(row(rb.cand, i)).toEqual(row(want[t]!, s));
+        if (t + 1 < 40 && !ended[t]![s]) {
+          expect(row(rb.nextCand, i)).toEqual(row(want[t + 1]!, s));
+          checkedNext++;
+        }
+        i++;
+      }
+    }
+    expect(i).toBeGreaterThan(100);
+    expect(checkedNext).toBeGreaterThan(100);
+    expect(Array.from(want[39]!)).not.toEqual(Array.from(want[1]!));
+    agent.dispose();
+  });
+
   it('the statistics change what PPO scores: the same weights score a candidate by what its item earned', async () => {
     const a = (await makeAgent('ppo', { hidden: 8, itemFeedback: true, backend: 'cpu' }, { envId: 'retention-v1', envParams: SHORT, seed: 1 })) as PpoAgent;
     const env = makeVec('retention-v1', SHORT, { numEnvs: 2 });
