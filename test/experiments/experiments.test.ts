@@ -409,11 +409,11 @@ describe('shipped specs', () => {
 });
 
 describe('seed-level summary', () => {
-  it('pairs over seeds on the same users, and normalizes by floor and ceiling per seed (hand-computed)', async () => {
-    const { summarize } = await import('../../experiments/summary.js');
+  /** A maker of synthetic cells (given per-user returns, every other column empty), numbered in order. */
+  const cellMaker = async () => {
     const { USER_COLUMNS } = await import('../../experiments/metrics.js');
     let index = 0;
-    const cell = (label: string, seed: number, returns: number[], untrained?: number) => {
+    return (label: string, seed: number, returns: number[], untrained?: number) => {
       const users = {} as Record<string, (number | null)[]>;
       for (const k of [...USER_COLUMNS, 'diversity']) users[k] = returns.map(() => null);
       users.return = returns;
@@ -424,6 +424,11 @@ describe('seed-level summary', () => {
         final: { users, sessionLengths: [], returnGaps: [], coverage: null, interestTrace: [] },
       };
     };
+  };
+
+  it('pairs over seeds on the same users, and normalizes by floor and ceiling per seed (hand-computed)', async () => {
+    const { summarize } = await import('../../experiments/summary.js');
+    const cell = await cellMaker();
     // Seeds 0, 1, 2; two users each. Per-seed means: floor 10, 20, 30; ceiling 110, 120, 130;
     // agent 60, 45, 80 -> normalized 0.5, 0.25, 0.5; differences with the baseline (floor) 50, 25, 50.
     const cells = [0, 1, 2].flatMap((s) => [
@@ -453,19 +458,7 @@ describe('seed-level summary', () => {
   it('keeps the per-seed values, and egym compare pairs any two agents by seed from them (hand-computed, and equal to the baseline comparison)', async () => {
     const { summarize, summaryJson } = await import('../../experiments/summary.js');
     const { compareGroups, comparisonText } = await import('../../experiments/compare.js');
-    const { USER_COLUMNS } = await import('../../experiments/metrics.js');
-    let index = 0;
-    const cell = (label: string, seed: number, returns: number[]) => {
-      const users = {} as Record<string, (number | null)[]>;
-      for (const k of [...USER_COLUMNS, 'diversity']) users[k] = returns.map(() => null);
-      users.return = returns;
-      users.length = returns.map(() => 10);
-      return {
-        cell: { index: index++, pointIndex: 0, point: {}, label, agentId: label, oracle: label === 'ceil', seed },
-        curve: [],
-        final: { users, sessionLengths: [], returnGaps: [], coverage: null, interestTrace: [] },
-      };
-    };
+    const cell = await cellMaker();
     // Per-seed means: floor 10, 20, 30; ceiling 110, 120, 130; a 60, 45, 80; b 50, 50, 70; the b cell of
     // seed 2 is missing (b has seeds 0 and 1 only).
     const cells = [0, 1, 2].flatMap((s) => [
