@@ -57,7 +57,7 @@ export function compareGroups(s: Summary, a: string, b: string, opts: { metric?:
   const metrics = ['normalized', ...s.metrics.map((m) => m.key)];
   if (!metrics.includes(metric)) throw new InvalidArgument(`metric: "${metric}" is not in this summary; allowed: ${metrics.join(', ')}`);
   for (const g of [ga, gb]) {
-    if (Object.values(g.metrics).some((m) => !Array.isArray(m.perSeed))) throw new InvalidArgument(`a, b: the summary of ${s.experiment} has no per-seed values (written before summaries kept them); rebuild it from the run folder with egym report`);
+    if (Object.values(g.metrics).some((m) => !Array.isArray(m.perSeed))) throw new InvalidArgument(`a, b: the summary of ${s.experiment} has no per-seed values (written before summaries kept them); rebuild it with egym report <run folder> where the run's cells are kept, or rerun the spec`);
   }
   const va = perSeedOf(ga, metric);
   const vb = perSeedOf(gb, metric);
@@ -87,7 +87,7 @@ export function comparisonText(c: SeedComparison): string {
   const f = (v: number, dgt = 1) => (Number.isFinite(v) ? v.toFixed(dgt) : '-');
   const dg = c.metric === 'normalized' || Math.max(...c.aValues.map(Math.abs), ...c.bValues.map(Math.abs)) < 10 ? 3 : 1;
   const sgn = (v: number) => (v >= 0 ? '+' : '') + f(v, dg);
-  const lines = [`${c.metric}: ${c.a} vs ${c.b}, paired over ${c.seeds.length} seed${c.seeds.length === 1 ? '' : 's'}`, 'seed  a  b  a - b'];
+  const lines = [`${c.metric}: ${c.a} vs ${c.b}, paired over ${c.seeds.length} seed${c.seeds.length === 1 ? '' : 's'}`, `seed  ${c.a}  ${c.b}  difference`];
   c.seeds.forEach((s, i) => lines.push(`${s}  ${f(c.aValues[i]!, dg)}  ${f(c.bValues[i]!, dg)}  ${sgn(c.aValues[i]! - c.bValues[i]!)}`));
   lines.push(`mean difference ${sgn(c.diff)} [${f(c.lo, dg)}, ${f(c.hi, dg)}] (95% t-interval over seeds), ${f(c.relative, 1)}% of ${c.b}; paired t-test p = ${c.p < 1e-4 ? c.p.toExponential(1) : f(c.p, 4)}; P(${c.a} > ${c.b}) = ${f(c.poi, 2)} [${f(c.poiLo, 2)}, ${f(c.poiHi, 2)}]`);
   return lines.join('\n');

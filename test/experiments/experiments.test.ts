@@ -497,7 +497,7 @@ describe('seed-level summary', () => {
     // A summary written before per-seed values were kept.
     const old = structuredClone(sum);
     for (const g of old.groups) for (const m of Object.values(g.metrics) as { perSeed?: number[] }[]) delete m.perSeed;
-    expect(() => compareGroups(old, 'a', 'b')).toThrow(/no per-seed values .* egym report/);
+    expect(() => compareGroups(old, 'a', 'b')).toThrow(/no per-seed values .* egym report <run folder> where the run.s cells are kept, or rerun the spec/);
   });
 });
 
