@@ -406,6 +406,23 @@ describe('shipped specs', () => {
       expect(expandCells(resolveSpec(raw, true)).length).toBeGreaterThan(0);
     }
   });
+
+  it('every tuning spec (experiments/tuning) validates and tunes on other seeds and users than every shipped spec of its env', () => {
+    const root = join(import.meta.dirname, '..', '..', 'experiments');
+    const load = (d: string) => readdirSync(join(root, d)).filter((f) => f.endsWith('.json')).map((f) => ({ f, raw: JSON.parse(readFileSync(join(root, d, f), 'utf8')) }));
+    const tuning = load('tuning');
+    expect(tuning.length).toBeGreaterThan(0);
+    const shipped = load('specs').flatMap(({ f, raw }) => [resolveSpec(raw), ...(raw.quick ? [resolveSpec(raw, true)] : [])].map((r) => ({ f, r })));
+    for (const { f, raw } of tuning) {
+      const t = resolveSpec(raw);
+      expect(expandCells(t).length, f).toBeGreaterThan(0);
+      for (const { f: g, r } of shipped) {
+        if (r.env.id !== t.env.id) continue;
+        expect(t.seeds.filter((x) => r.seeds.includes(x)), `${f} shares training seeds with ${g}`).toEqual([]);
+        expect([t.eval.seed, t.final.seed].filter((x) => [r.eval.seed, r.final.seed].includes(x)), `${f} shares held-out users with ${g}`).toEqual([]);
+      }
+    }
+  });
 });
 
 describe('seed-level summary', () => {
