@@ -9,6 +9,8 @@
  * agents) and the probability of improvement P(agent > baseline) over seeds with a bootstrap CI (rliable);
  * the normalized score (agent - floor) / (ceiling - floor) per seed with its t-interval, where the spec names
  * a floor (random) and a ceiling oracle; and the untrained evaluation (the learning curve's first point).
+ * Every interval keeps the per-seed values it is over (`perSeed`, in the order of the group's seeds), so that any
+ * two agents can be paired by seed later (experiments/compare.ts, `egym compare`).
  * The metrics are the registry's (experiments/metrics.ts), D1 / D7 / D30 retention among them; also the
  * survival curve of users over days, return gap, session length and coverage.
  * Built from the cells in index order, and free of timing: identical whatever the number of workers.
