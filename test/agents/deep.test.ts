@@ -180,35 +180,16 @@ describe('per-item feedback statistics (itemFeedback)', () => {
     });
   }
 
-  it('PPO chooses each slate on the statistics of the steps before it: a step\'s own outcome is counted after', async () => {
+  /**
+   * Train `agent` for 40 steps of 3 users while a shadow ItemFeedback recounts every step: the candidate rows
+   * each slate should be chosen on (counted before the step), and which slots stepped and ended.
+   */
+  const recountTraining = async (agent: PpoAgent | SlateQAgent) => {
     const { ItemFeedback } = await import('../../policies/item-feedback.js');
-    const agent = (await makeAgent('ppo', { numSteps: 50, hidden: 8, itemFeedback: true, normalizeObs: false, backend: 'cpu' }, { envId: 'retention-v1', envParams: SHORT, seed: 2 })) as PpoAgent;
     const env = makeVec('retention-v1', SHORT, { numEnvs: 3 });
-    const { N, K, F } = env.layout;
-    const shadow = new ItemFeedback(env.layout.itemCount!, F, ItemFeedback.lengthOffset(env.layout));
-    const W = F + shadow.extra;
-    const want: Float32Array[] = [];
-    trainAgent(agent, env, {
-      steps: 40,
-      seed: 6,
-      onAct: (o) => want.push(shadow.augment(o.candidates, o.itemIds, 3, N, new Float32Array(3 * N * W))),
-      onStep: (tr) => shadow.record(tr.obs, N, tr.actions, K, tr.clicked, tr.rewards, tr.stepped, 3),
-    });
-    const cand = (agent as unknown as { buf: { cand: Float32Array } }).buf.cand;
-    expect(want).toHaveLength(40);
-    for (let t = 0; t < 40; t++) expect(Array.from(cand.subarray(t * 3 * N * W, (t + 1) * 3 * N * W))).toEqual(Array.from(want[t]!));
-    // The statistics moved during the rollout, so the check above can tell before from after.
-    expect(Array.from(want[39]!)).not.toEqual(Array.from(want[1]!));
-    agent.dispose();
-  });
-
-  it('SlateQ replays each transition on the statistics its slate was chosen on, and its next state on those after the step', async () => {
-    const { ItemFeedback } = await import('../../policies/item-feedback.js');
-    const agent = (await makeAgent('slateq', { hidden: 8, itemFeedback: true, learningStarts: 1e6, backend: 'cpu' }, { envId: 'retention-v1', envParams: SHORT, seed: 2 })) as SlateQAgent;
-    const env = makeVec('retention-v1', SHORT, { numEnvs: 3 });
-    const { N, K, F } = env.layout;
-    const shadow = new ItemFeedback(env.layout.itemCount!, F, ItemFeedback.lengthOffset(env.layout));
-    const W = F + shadow.extra;
+    const { N, K } = env.layout;
+    const shadow = ItemFeedback.forLayout({ ...env.layout, itemCount: env.layout.itemCount! });
+    const W = env.layout.F + shadow.extra;
     const want: Float32Array[] = [];
     const stepped: Uint8Array[] = [];
     const ended: Uint8Array[] = [];
@@ -222,6 +203,23 @@ describe('per-item feedback statistics (itemFeedback)', () => {
         ended.push(Uint8Array.from(tr.finalMask));
       },
     });
+    return { N, W, want, stepped, ended };
+  };
+
+  it('PPO chooses each slate on the statistics of the steps before it: a step\'s own outcome is counted after', async () => {
+    const agent = (await makeAgent('ppo', { numSteps: 50, hidden: 8, itemFeedback: true, normalizeObs: false, backend: 'cpu' }, { envId: 'retention-v1', envParams: SHORT, seed: 2 })) as PpoAgent;
+    const { N, W, want } = await recountTraining(agent);
+    const cand = (agent as unknown as { buf: { cand: Float32Array } }).buf.cand;
+    expect(want).toHaveLength(40);
+    for (let t = 0; t < 40; t++) expect(Array.from(cand.subarray(t * 3 * N * W, (t + 1) * 3 * N * W))).toEqual(Array.from(want[t]!));
+    // The statistics moved during the rollout, so the check above can tell before from after.
+    expect(Array.from(want[39]!)).not.toEqual(Array.from(want[1]!));
+    agent.dispose();
+  });
+
+  it('SlateQ replays each transition on the statistics its slate was chosen on, and its next state on those after the step', async () => {
+    const agent = (await makeAgent('slateq', { hidden: 8, itemFeedback: true, learningStarts: 1e6, backend: 'cpu' }, { envId: 'retention-v1', envParams: SHORT, seed: 2 })) as SlateQAgent;
+    const { N, W, want, stepped, ended } = await recountTraining(agent);
     const rb = (agent as unknown as { rb: { cand: Float32Array; nextCand: Float32Array } }).rb;
     const row = (a: Float32Array, i: number) => Array.from(a.subarray(i * N * W, (i + 1) * N * W));
     let i = 0;
