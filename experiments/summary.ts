@@ -236,8 +236,9 @@ export function summarize(spec: ResolvedSpec, results: CellResult[]): Summary {
           aligned.push(NaN);
           continue;
         }
-        v.push((finiteMean(userValues(r, 'return', horizon)) - f) / (c - f));
-        aligned.push(v[v.length - 1]!);
+        const x = (finiteMean(userValues(r, 'return', horizon)) - f) / (c - f);
+        v.push(x);
+        aligned.push(x);
       }
       if (v.length > 0 && v.every(Number.isFinite)) g.normalized = { ...seedInterval(v), perSeed: aligned };
     }
