@@ -161,6 +161,10 @@ export abstract class BaseAgent<P extends ResolvedParams = ResolvedParams> imple
     return null;
   }
   protected setState(_s: unknown): void {}
+  /** A checkpointed state in the form this version's getState returns (subclasses convert older forms). */
+  protected upgradeState(s: unknown): unknown {
+    return s;
+  }
 
   save(): AgentCheckpoint {
     const state = this.getState();
@@ -186,21 +190,26 @@ export abstract class BaseAgent<P extends ResolvedParams = ResolvedParams> imple
     if (c.envId !== this.env.envId) throw new BadCheckpoint(`${this.id}: the checkpoint was made on ${c.envId}, this agent runs on ${this.env.envId}`);
     if (!Number.isSafeInteger(c.seed)) throw new BadCheckpoint(`${this.id}: the checkpoint has no seed`);
     // A null where the state holds a number (NaN or infinity written as JSON) must not load as 0.
-    const before = { seed: this.seed, rng: this.rng, state: JSON.parse(JSON.stringify(this.getState() ?? null)) as unknown };
+    const before = { seed: this.seed, rng: this.rng, state: structuredClone(this.getState() ?? null) as unknown };
     this.seed = c.seed;
     this.rng = restoreStream(c.rng);
-    this.setState(c.state);
     let bad: string | null;
+    let refused: BadCheckpoint | null = null;
     try {
+      const want = this.upgradeState(c.state);
+      this.setState(want);
       const after = this.getState();
-      bad = findNonFinite(after) ?? (canonicalJson(after) !== canonicalJson(c.state) ? 'a value changed on loading: a null or a mistyped number in place of a finite number' : null);
+      bad = findNonFinite(after) ?? (sameState(after, want) ? null : 'a value changed on loading: a null or a mistyped number in place of a finite number');
     } catch (e) {
       bad = (e as Error).message;
+      if (e instanceof BadCheckpoint) refused = e;
     }
     if (bad) {
+      // Whatever setState had taken in is undone first.
       this.seed = before.seed;
       this.rng = before.rng;
       this.setState(before.state);
+      if (refused) throw refused;
       throw new BadCheckpoint(`${this.id}: the checkpoint's state does not load back as saved (${bad}); the agent is left as it was`);
     }
   }
@@ -277,10 +286,34 @@ export function assertFiniteTransitions(who: string, t: Transitions): void {
 }
 
 /** JSON with object keys sorted at every level: equal for equal values whatever the key order. */
-function canonicalJson(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) =>
-    x !== null && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x,
-  );
+/**
+ * Whether two checkpoint states are the same as saved: JSON values compared as JSON would write them (key
+ * order aside, keys holding undefined absent), typed arrays by type and bytes (NaN included), without building
+ * one string of the whole state (a replay buffer's could pass V8's longest string).
+ */
+export function sameState(a: unknown, b: unknown, depth = 0): boolean {
+  if (depth > 64) return JSON.stringify(a) === JSON.stringify(b);
+  const ta = ArrayBuffer.isView(a);
+  const tb = ArrayBuffer.isView(b);
+  if (ta || tb) {
+    if (!(ta && tb) || (a as object).constructor !== (b as object).constructor) return false;
+    const x = a as ArrayBufferView;
+    const y = b as ArrayBufferView;
+    return x.byteLength === y.byteLength && Buffer.compare(new Uint8Array(x.buffer, x.byteOffset, x.byteLength), new Uint8Array(y.buffer, y.byteOffset, y.byteLength)) === 0;
+  }
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return a === b || (typeof a === 'number' && typeof b === 'number' && !Number.isFinite(a) && JSON.stringify(a) === JSON.stringify(b));
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const y = b as unknown[];
+    if (a.length !== y.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameState(a[i] ?? null, y[i] ?? null, depth + 1)) return false;
+    return true;
+  }
+  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined).sort();
+  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined).sort();
+  if (ka.length !== kb.length || ka.some((k, i) => k !== kb[i])) return false;
+  for (const k of ka) if (!sameState((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], depth + 1)) return false;
+  return true;
 }
 
 /** The path of the first non-finite number inside a JSON-like value (typed arrays included), or null. */

@@ -17,3 +17,4 @@ for (const spec of [...baselineAgents, ...tabularAgents, ...banditAgents, ...sup
 
 export * from './api.js';
 export * from './registry.js';
+export { checkpointFileName, decodeCheckpoint, encodeCheckpoint, findCheckpointFile, readCheckpointFile } from './checkpoint-file.js';

@@ -13,6 +13,7 @@ export const slateqParams = defineParams({
   target: param.enum({ default: 'sarsa', values: ['sarsa', 'topk', 'greedy', 'optimal'], description: 'SARSA on the served next slate, or Q-learning with the TS / GS / OS next slate' }),
   gamma: param.number({ default: 0.99, min: 0, max: 1, description: 'discount factor' }),
   dayDiscount: param.number({ default: 1, min: 0, max: 1, minExclusive: true, description: 'discount per calendar day elapsed (multi-session envs with a "day" user feature): a transition is discounted by gamma x dayDiscount^(days elapsed); 1: per-step discounting only' }),
+  nSteps: param.int({ default: 1, min: 1, max: 1000, description: "n-step targets: the discounted sum of the same user's next n rewards (fewer where the user's episode ends or its next transitions are not stored yet), then the bootstrap at the state after the last (n-step SARSA or uncorrected n-step Q-learning); needs every transition stored: a learned no-click value or a position-0 choice" }),
   lr: param.number({ default: 1e-3, min: 0, max: 1, minExclusive: true, description: 'Adam learning rate' }),
   hidden: param.int({ default: 64, min: 1, max: 4096, description: 'hidden units of the Q network' }),
   hidden2: param.int({ default: 0, min: 0, max: 4096, description: 'second per-candidate layer of the Q network (0: thin head)' }),
@@ -40,7 +41,7 @@ export type SlateQParams = ParamsOf<typeof slateqParams>;
 export const slateqAgent = defineAgent({
   id: 'slateq',
   description: 'SlateQ: item-wise Q(s, i) combined under a conditional choice model (env, learned or position-0), TS / GS / OS serving, SARSA or Q-learning targets',
-  source: 'Ie et al., IJCAI 2019 (SlateQ); Mnih et al. 2015 (replay, target network)',
+  source: 'Ie et al., IJCAI 2019 (SlateQ); Mnih et al. 2015 (replay, target network); Sutton & Barto 2018, 7.2, and Hessel et al. 2018 (n-step targets)',
   oracle: false,
   // With the env's own choice model it reads hidden state.
   oracleFor: (p) => p.choiceModel === 'env',

@@ -26,6 +26,14 @@
  *   so serving and targets use the item values shifted by Q0 with the same slate optimizers (an item is
  *   worth showing when it beats not clicking, not when it beats nothing). `auto`: learned on multi-session
  *   envs, zero elsewhere (RecSim's setting and the paper's, for the reproduction).
+ * - `nSteps` n > 1: n-step targets (n-step SARSA, Sutton & Barto 2018, 7.2; uncorrected n-step Q-learning with the
+ *   other targets, as in Rainbow, Hessel et al. 2018). Each stored transition links to the same user's next one;
+ *   a sampled transition t sums the rewards along that chain, r_t + g_t r_{t+1} + ... + (g_t ... g_{t+m-2})
+ *   r_{t+m-1} with g each transition's discount, for m = n steps or fewer where the chain stops (the episode
+ *   ended, or the next transition is not stored yet), then bootstraps as above at the state after the last
+ *   one (SARSA: on the slate served there), discounted by g_t ... g_{t+m-1}. The returns carry what a clicked
+ *   item did to state the user features do not show (retention's satisfaction) further than one bootstrap
+ *   can. It needs every transition stored, so a learned no-click value or a position-0 choice.
  * - Huber loss, replay buffer, target networks copied every `targetUpdate` user-steps, epsilon-greedy
  *   exploration with uniform random slates.
  * - `dayDiscount` < 1: a transition from day d to day d' is discounted by gamma x dayDiscount^(d' - d) instead of
@@ -47,7 +55,7 @@ import { LearnedChoiceModel } from '../policies/choice-model.js';
 import { greedyMnlSlate, mnlSlateValue, optimalMnlSlate, topK } from '../policies/slates.js';
 import { epsilonAt } from '../policies/schedules.js';
 import { sampleDistinct } from '../envs/rng.js';
-import { type AgentContext, type AgentEnvInfo, type AgentObservation, assertFiniteObservation, assertFiniteTransitions, BaseAgent, IncompatibleEnv, itemFeedbackFor, PerUserStreams, type Transitions } from './api.js';
+import { type AgentContext, type AgentEnvInfo, type AgentObservation, assertFiniteObservation, assertFiniteTransitions, BadCheckpoint, BaseAgent, IncompatibleEnv, itemFeedbackFor, PerUserStreams, type Transitions } from './api.js';
 import { InvalidArgument } from '../envs/errors.js';
 import { ConsumedHistory, type HistoryState } from '../policies/history.js';
 import type { ItemFeedback, ItemFeedbackState } from '../policies/item-feedback.js';
@@ -103,7 +111,15 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
     nextW0: Float32Array;
     /** With dayDiscount < 1: each transition's discount, gamma x dayDiscount^(days elapsed). */
     discount?: Float32Array;
+    /** With nSteps > 1: the buffer index of the same user's next transition (-1: none stored yet, or ended). */
+    succ?: Int32Array;
+    /** With nSteps > 1: each entry's insertion count, so that a link to an overwritten entry is never made. */
+    seq?: Float64Array;
   };
+  /** With nSteps > 1: each training slot's last stored transition (-1: none, or its user ended) and its seq. */
+  private lastEntry = new Int32Array(0);
+  private lastSeq = new Float64Array(0);
+  private inserted = 0;
   /** Offset of the raw `day` user feature (dayDiscount < 1), else -1. */
   private readonly dayOffset: number;
   private pending = new Int32Array(0);
@@ -141,6 +157,9 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
     const nc = p.noClickValue;
     if (nc === 'learned' && this.choice === 'position0') throw new IncompatibleEnv('slateq', env.envId, 'noClickValue "learned" needs a choice model with a no-click option (the env consumes position 0)');
     const learnedNoClick = nc === 'learned' || (nc === 'auto' && env.multiSession && this.choice !== 'position0');
+    if (p.nSteps > 1 && !learnedNoClick && this.choice !== 'position0') {
+      throw new IncompatibleEnv('slateq', env.envId, `nSteps ${p.nSteps} needs every transition stored: set noClickValue "learned" (with noClickValue "zero" the no-click steps are not stored), or nSteps 1`);
+    }
     this.q0 = learnedNoClick ? new ValueNet(Ua, Fa, H, this.rng, 'q0') : null;
     this.q0Target = learnedNoClick ? new ValueNet(Ua, Fa, H, this.rng, 'q0t') : null;
     if (this.q0) this.q0Target!.params.copyFrom(this.q0.params);
@@ -166,6 +185,7 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
       nextW: new Float32Array(C * N),
       nextW0: new Float32Array(C),
       ...(this.dayOffset >= 0 ? { discount: new Float32Array(C) } : {}),
+      ...(p.nSteps > 1 ? { succ: new Int32Array(C).fill(-1), seq: new Float64Array(C) } : {}),
     };
   }
 
@@ -357,6 +377,7 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
     const { u: nu, c: nc } = learnChoice ? this.norm(rows, obsCand, B) : { u: new Float32Array(0), c: new Float32Array(0) };
     for (let s = 0; s < B; s++) {
       if (!t.stepped[s]) continue;
+      const rb = this.rb;
       this.steps++;
       this.sinceTarget++;
       if (learnChoice) this.learned.fit(nc, s * N * F, t.actions, s * K, nu, s * U, t.clicked[s]!);
@@ -364,9 +385,9 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
       if (clicked < 0 && !this.q0) continue;
       const ended = t.finalMask[s] === 1;
       const i = this.head;
+      if (rb.succ) this.link(s, i, t.obs.firstStep[s] === 1, ended, B);
       this.head = (this.head + 1) % this.cap;
       this.size = Math.min(this.size + 1, this.cap);
-      const rb = this.rb;
       rb.user.set(rows.subarray(s * U, (s + 1) * U), i * U);
       rb.cand.set(obsCand.subarray(s * N * F, (s + 1) * N * F), i * N * F);
       rb.slate.set(t.actions.subarray(s * K, (s + 1) * K), i * K);
@@ -386,6 +407,24 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
       if (!ended) this.pending[s] = i;
       else this.pending[s] = -1;
     }
+  }
+
+  /**
+   * n-step chains: entry i (just taken) follows slot s's last stored transition, unless it is its user's first
+   * step (a new user, also where a new training run starts); an ended user's transition links to none.
+   */
+  private link(s: number, i: number, first: boolean, ended: boolean, B: number): void {
+    const rb = this.rb;
+    if (this.lastEntry.length !== B) {
+      this.lastEntry = new Int32Array(B).fill(-1);
+      this.lastSeq = new Float64Array(B);
+    }
+    const prev = this.lastEntry[s]!;
+    if (prev >= 0 && !first && rb.seq![prev] === this.lastSeq[s]) rb.succ![prev] = i;
+    rb.succ![i] = -1;
+    rb.seq![i] = ++this.inserted;
+    this.lastEntry[s] = ended ? -1 : i;
+    this.lastSeq[s] = this.inserted;
   }
 
   update(): Record<string, number> | void {
@@ -437,13 +476,16 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
     const rb = this.rb;
     const idx = new Int32Array(mb);
     for (let k = 0; k < mb; k++) idx[k] = Math.floor(this.rng() * this.size);
-    const gat = (src: Float32Array, w: number) => {
+    // n-step: each sampled transition's summed rewards, its discount to the bootstrap, and the entry whose next
+    // state is bootstrapped (the last of its chain; the transition itself with nSteps 1).
+    const { ret, disc, term, last } = this.chains(idx);
+    const gat = (src: Float32Array, w: number, at: Int32Array) => {
       const o = new Float32Array(mb * w);
-      for (let k = 0; k < mb; k++) o.set(src.subarray(idx[k]! * w, (idx[k]! + 1) * w), k * w);
+      for (let k = 0; k < mb; k++) o.set(src.subarray(at[k]! * w, (at[k]! + 1) * w), k * w);
       return o;
     };
-    const { u, c } = this.norm(gat(rb.user, U), gat(rb.cand, N * F), mb);
-    const { u: nu, c: nc } = this.norm(gat(rb.nextUser, U), gat(rb.nextCand, N * F), mb);
+    const { u, c } = this.norm(gat(rb.user, U, idx), gat(rb.cand, N * F, idx), mb);
+    const { u: nu, c: nc } = this.norm(gat(rb.nextUser, U, last), gat(rb.nextCand, N * F, last), mb);
     // Targets on the NEXT state with the target network.
     const q0t = this.noClickValues(this.q0Target, nu, nc, mb);
     const qt = this.shifted(this.qValues(this.qTarget, nu, nc, mb), q0t, mb);
@@ -452,24 +494,24 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
     const hid = new Float32Array(mb * N);
     const hid0 = new Float32Array(mb);
     for (let k = 0; k < mb; k++) {
-      hid.set(rb.nextW.subarray(idx[k]! * N, (idx[k]! + 1) * N), k * N);
-      hid0[k] = rb.nextW0[idx[k]!]!;
+      hid.set(rb.nextW.subarray(last[k]! * N, (last[k]! + 1) * N), k * N);
+      hid0[k] = rb.nextW0[last[k]!]!;
     }
     this.weights(mb, this.choice === 'env' ? hid : null, this.choice === 'env' ? hid0 : null, nu, nc, v, v0);
     const y = new Float32Array(mb);
     const oh = new Float32Array(mb * N);
     const noClick = new Float32Array(mb);
     const tmp = new Int32Array(K);
-    const gamma = p.gamma;
     for (let k = 0; k < mb; k++) {
       const i = idx[k]!;
+      const j = last[k]!;
       let next = 0;
-      if (!rb.terminal[i]) {
-        if (p.target === 'sarsa' && rb.hasNextSlate[i]) next = this.slateValue(v, qt, k * N, rb.nextSlate, i * K, v0[k]!);
+      if (!term[k]) {
+        if (p.target === 'sarsa' && rb.hasNextSlate[j]) next = this.slateValue(v, qt, k * N, rb.nextSlate, j * K, v0[k]!);
         else next = this.serve(p.target === 'sarsa' ? (p.serving as Rule) : (p.target as Rule), v, qt, k * N, v0[k]!, tmp, 0);
         next += q0t[k]!;
       }
-      y[k] = rb.reward[i]! + (rb.discount ? rb.discount[i]! : gamma) * next;
+      y[k] = ret[k]! + disc[k]! * next;
       if (rb.clicked[i]! >= 0) oh[k * N + rb.slate[i * K + rb.clicked[i]!]!] = 1;
       else noClick[k] = 1;
     }
@@ -506,8 +548,73 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
     return { loss, meanQ, meanY, noClickShare: nNo / mb, meanQ0 };
   }
 
+  /**
+   * For sampled entries: the rewards summed along each one's chain of at most nSteps transitions of the same
+   * user (ret), the discount from the first to the bootstrap (disc), whether the chain ends in a termination
+   * (term), and its last entry (last), whose next state is bootstrapped. With nSteps 1: r_i, g_i, terminal_i, i.
+   */
+  chains(idx: Int32Array): { ret: Float64Array; disc: Float64Array; term: Uint8Array; last: Int32Array } {
+    const rb = this.rb;
+    const n = idx.length;
+    const ret = new Float64Array(n);
+    const disc = new Float64Array(n);
+    const term = new Uint8Array(n);
+    const last = new Int32Array(n);
+    const g = (e: number) => (rb.discount ? rb.discount[e]! : this.params.gamma);
+    for (let k = 0; k < n; k++) {
+      let j = idx[k]!;
+      let r = rb.reward[j]!;
+      let d = g(j);
+      for (let m = 1; m < this.params.nSteps && !rb.terminal[j]; m++) {
+        const nx = rb.succ![j]!;
+        if (nx < 0) break;
+        r += d * rb.reward[nx]!;
+        d *= g(nx);
+        j = nx;
+      }
+      ret[k] = r;
+      disc[k] = d;
+      term[k] = rb.terminal[j]!;
+      last[k] = j;
+    }
+    return { ret, disc, term, last };
+  }
+
+  /**
+   * The replay buffer's filled rows, as typed arrays (a checkpoint file stores them as bytes:
+   * agents/checkpoint-file.ts). nextW0 marks an unknown next no-click weight with NaN; it is saved as -1 (the
+   * weights are exp(v) > 0), so that the saved state holds finite numbers only.
+   */
+  private replayState(): Record<string, Float32Array | Int32Array | Uint8Array | Float64Array> {
+    const out: Record<string, Float32Array | Int32Array | Uint8Array | Float64Array> = {};
+    for (const [k, v] of Object.entries(this.rb) as [string, Float32Array | Int32Array | Uint8Array | Float64Array][]) {
+      const rows = v.slice(0, this.size * (v.length / this.cap));
+      if (k === 'nextW0') for (let i = 0; i < rows.length; i++) if (Number.isNaN(rows[i])) rows[i] = -1;
+      out[k] = rows;
+    }
+    return out;
+  }
+
+  /** Checkpoints written before the replay buffer was saved as typed arrays held whole JSON arrays (NaN as null). */
+  protected override upgradeState(s: unknown): unknown {
+    const st = s as { rb?: Record<string, unknown>; size?: unknown } | null;
+    if (!st || !st.rb || !Object.values(st.rb).some(Array.isArray)) return s;
+    if (!Number.isSafeInteger(st.size) || (st.size as number) < 0 || (st.size as number) > this.cap) throw new BadCheckpoint(`slateq: the checkpoint's replay size ${String(st.size)} does not fit a buffer of ${this.cap}`);
+    const rb: Record<string, unknown> = {};
+    const live = this.rb as unknown as Record<string, Float32Array | Int32Array | Uint8Array | Float64Array>;
+    for (const [k, v] of Object.entries(st.rb)) {
+      const dst = live[k];
+      if (!dst || !Array.isArray(v) || v.length !== dst.length) throw new BadCheckpoint(`slateq: the checkpoint's replay buffer field ${k} does not fit this agent (its replaySize or its features differ)`);
+      const w = dst.length / this.cap;
+      const T = dst.constructor as new (n: number) => Float32Array | Int32Array | Uint8Array | Float64Array;
+      const rows = new T((st.size as number) * w);
+      for (let i = 0; i < rows.length; i++) rows[i] = v[i] === null ? (k === 'nextW0' ? -1 : NaN) : (v[i] as number);
+      rb[k] = rows;
+    }
+    return { ...st, rb };
+  }
+
   protected override getState(): unknown {
-    const arr = (a: ArrayLike<number>) => Array.from(a, (x) => (Number.isNaN(x) ? null : x));
     return {
       q: this.q.params.getWeights(),
       qTarget: this.qTarget.params.getWeights(),
@@ -522,9 +629,11 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
       sinceTarget: this.sinceTarget,
       size: this.size,
       head: this.head,
-      rb: Object.fromEntries(Object.entries(this.rb).map(([k, v]) => [k, arr(v as ArrayLike<number>)])),
+      rb: this.replayState(),
       pending: Array.from(this.pending),
       lastSlate: Array.from(this.lastSlate),
+      // Only with nSteps > 1, so that checkpoints saved before the option existed load as saved.
+      ...(this.rb.succ ? { chains: { lastEntry: Array.from(this.lastEntry), lastSeq: Array.from(this.lastSeq), inserted: this.inserted } } : {}),
       evalStreams: this.evalStreams.state(),
       // Only with consumedHistory, so that checkpoints saved before the option existed load as saved.
       ...(this.consumed ? { consumed: { train: this.consumed.train.state(), eval: this.consumed.eval.state() } } : {}),
@@ -533,7 +642,7 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
   }
 
   protected override setState(x: unknown): void {
-    const st = x as Record<string, unknown> & { rb: Record<string, (number | null)[]> };
+    const st = x as Record<string, unknown> & { rb: Record<string, unknown> };
     this.q.params.setWeights(st.q as number[][]);
     this.qTarget.params.setWeights(st.qTarget as number[][]);
     if (this.q0) {
@@ -549,10 +658,32 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
     this.sinceTarget = st.sinceTarget as number;
     this.size = st.size as number;
     this.head = st.head as number;
-    const rb = this.rb as unknown as Record<string, Float32Array | Int32Array | Uint8Array>;
-    for (const [k, v] of Object.entries(st.rb)) rb[k]!.set(v.map((z) => (z === null ? NaN : z)));
+    const rb = this.rb as unknown as Record<string, Float32Array | Int32Array | Uint8Array | Float64Array>;
+    const size = st.size as number;
+    if (!Number.isSafeInteger(size) || size < 0 || size > this.cap) throw new BadCheckpoint(`slateq: the checkpoint's replay size ${String(size)} does not fit a buffer of ${this.cap}`);
+    // The ring's next slot: after the last row until the buffer is full, anywhere in it after.
+    const head = st.head as number;
+    if (!Number.isSafeInteger(head) || head < 0 || head >= this.cap || (size < this.cap && head !== size)) throw new BadCheckpoint(`slateq: the checkpoint's replay head ${String(head)} does not fit ${size} rows in a buffer of ${this.cap}`);
+    for (const k of Object.keys(rb)) if (!(k in st.rb)) throw new BadCheckpoint(`slateq: the checkpoint's replay buffer has no field ${k} (the agent's options differ)`);
+    for (const [k, v] of Object.entries(st.rb)) {
+      const dst = rb[k];
+      if (!dst) throw new BadCheckpoint(`slateq: the checkpoint's replay buffer has a field ${k} this agent does not keep (the agent's options differ)`);
+      if (!ArrayBuffer.isView(v) || v.constructor !== dst.constructor || (v as unknown as ArrayLike<number>).length !== size * (dst.length / this.cap)) {
+        throw new BadCheckpoint(`slateq: the checkpoint's replay buffer field ${k} does not fit this agent (a ${dst.constructor.name} of ${size} rows of ${dst.length / this.cap})`);
+      }
+      dst.fill(0);
+      dst.set(v as unknown as ArrayLike<number>);
+      if (k === 'nextW0') for (let i = 0; i < size; i++) if (dst[i] === -1) dst[i] = NaN;
+    }
     this.pending = Int32Array.from(st.pending as number[]);
     this.lastSlate = Int32Array.from(st.lastSlate as number[]);
+    if (this.rb.succ) {
+      const ch = st.chains as { lastEntry: number[]; lastSeq: number[]; inserted: number } | undefined;
+      if (!ch) throw new InvalidArgument('slateq: the checkpoint has no n-step chains, but the agent was built with nSteps > 1');
+      this.lastEntry = Int32Array.from(ch.lastEntry);
+      this.lastSeq = Float64Array.from(ch.lastSeq);
+      this.inserted = ch.inserted;
+    }
     this.evalStreams.load(st.evalStreams as ReturnType<PerUserStreams['state']>);
     const cs = st.consumed as { train: HistoryState; eval: HistoryState } | null | undefined;
     if (this.consumed && cs) {

@@ -14,6 +14,7 @@ import { type ResolvedSpec, resolveSpec } from './spec.js';
 import { type Summary, summarize, summaryCsv, summaryJson } from './summary.js';
 import { reportHtml } from './report.js';
 import { InvalidArgument } from '../envs/errors.js';
+import { checkpointFileName, encodeCheckpoint } from '../agents/checkpoint-file.js';
 import { loadModules } from './plugins.js';
 import { checkRunMemory, defaultMemoryBudget } from './memory.js';
 import { probeStepsPerUser, type ProgressSnapshot, RunProgress } from './progress.js';
@@ -110,7 +111,9 @@ export async function runExperiment(raw: unknown, opts: RunOptions): Promise<Run
         opts.onProgress!(progress.snapshot());
       }
       if (r.checkpoint) {
-        writeAtomic(join(runDir, 'checkpoints', `${r.cell.label}-seed${r.cell.seed}${Object.keys(r.cell.point).length ? `-p${r.cell.pointIndex}` : ''}.json`), JSON.stringify(r.checkpoint));
+        // <label>-seed<seed>.json, or .ckpt for a state with typed arrays (agents/checkpoint-file.ts).
+        const base = `${r.cell.label}-seed${r.cell.seed}${Object.keys(r.cell.point).length ? `-p${r.cell.pointIndex}` : ''}`;
+        writeAtomic(join(runDir, 'checkpoints', checkpointFileName(base, r.checkpoint)), encodeCheckpoint(r.checkpoint));
         delete r.checkpoint;
       }
       if (r.trainUpdates) {

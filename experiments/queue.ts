@@ -16,6 +16,7 @@ import type { Cell } from './cells.js';
 import type { CellResult } from './run-cell.js';
 import { CellFailed, CellThread, longestFirst } from './pool.js';
 import { EgymError, InvalidArgument } from '../envs/errors.js';
+import { checkpointFromMessage, checkpointToMessage } from '../agents/checkpoint-file.js';
 
 export const QUEUE_NAME = 'egym-cells';
 
@@ -105,6 +106,8 @@ export async function runOnQueue(cells: Cell[], opts: QueueRunOptions): Promise<
       }
       for (const [id, result] of results) {
         // Written here, outside the Redis error handling: a failure to write is the run's error, never retried silently.
+        // A checkpoint with typed arrays travels as its file container in base64 (agents/checkpoint-file.ts).
+        if (result.checkpoint) result.checkpoint = checkpointFromMessage(result.checkpoint, `the queue's result for ${id}`);
         opts.onResult(result);
         pending.delete(id);
         // Written by the submitter: Redis need not keep it (if this fails, the job stays and is harmless).
@@ -150,6 +153,7 @@ export function startQueueWorker(opts: QueueWorkerOptions): { close(): Promise<v
         throw e;
       }
       opts.onCell?.(cell, result);
+      if (result.checkpoint) result.checkpoint = checkpointToMessage(result.checkpoint) as typeof result.checkpoint;
       return result;
     },
     { connection, concurrency: 1, lockDuration: lock, stalledInterval: Math.max(500, Math.floor(lock / 2)), maxStalledCount: 3 },

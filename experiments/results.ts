@@ -4,7 +4,9 @@
  *                                 spec.json       the resolved spec as a re-runnable spec file
  *                                 cells/<key>.jsonl  one cell: header, learning-curve points, final per-user metrics
  *                                 summary.json, summary.csv, report.html, plots/*.svg
- *                                 checkpoints/<label>-seed<seed>.json  (--save-checkpoints; warm starts read these)
+ *                                 checkpoints/<label>-seed<seed>.json  (--save-checkpoints; warm starts read these;
+ *                                 .ckpt for a state with typed arrays such as SlateQ's replay buffer:
+ *                                 agents/checkpoint-file.ts)
  * A cell file that exists is checked (format, version, key, content hash): a corrupt, edited or foreign file is an
  * error naming it, never silently used or overwritten. The last line of a cell file is
  * {"type":"integrity","sha256":...}, the SHA-256 of every byte before it; the manifest records the same hash
@@ -34,7 +36,7 @@ export class ResultFileError extends EgymError {
  * Write a file atomically (write-file-atomic: a temporary file in the same folder, fsync, rename; the temporary
  * file removed on failure): a reader, a crash or Ctrl-C sees the old file or the new one, never part of one.
  */
-export function writeAtomic(path: string, text: string): void {
+export function writeAtomic(path: string, text: string | Buffer): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileAtomic.sync(path, text);
 }

@@ -9,7 +9,6 @@
  * paired. The optional multi-objective reward (spec `reward`) shapes what the agent learns from; evaluation
  * always reports every metric on the env's own reward.
  */
-import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import '../agents/index.js';
 import { agentSpec, makeAgent } from '../agents/registry.js';
@@ -22,6 +21,7 @@ import type { CellProgress } from './progress.js';
 import { withSetupProgress } from '../agents/setup-progress.js';
 import type { Cell } from './cells.js';
 import { ResultFileError } from './results.js';
+import { findCheckpointFile, readCheckpointFile } from '../agents/checkpoint-file.js';
 
 /** The per-user columns of an evaluation: the stored outcomes, then each collected metric (experiments/metrics.ts). */
 export function userColumns(o: UserOutcomes): Record<string, Float64Array> {
@@ -254,9 +254,10 @@ export async function runCell(cell: Cell, opts: RunCellOptions = {}): Promise<Ce
       )
     : await build();
   if (cell.warmStart) {
-    const f = join(cell.warmStart.checkpointDir, 'checkpoints', `${cell.label}-seed${cell.seed}.json`);
-    if (!existsSync(f)) throw new ResultFileError(`warm start: no checkpoint ${f} (the source run must set saveCheckpoints through "egym run --save-checkpoints")`);
-    agent.load(JSON.parse(readFileSync(f, 'utf8')) as AgentCheckpoint);
+    const dir = join(cell.warmStart.checkpointDir, 'checkpoints');
+    const f = findCheckpointFile(dir, `${cell.label}-seed${cell.seed}`);
+    if (!f) throw new ResultFileError(`warm start: no checkpoint ${join(dir, `${cell.label}-seed${cell.seed}`)}.json or .ckpt (the source run must set saveCheckpoints through "egym run --save-checkpoints")`);
+    agent.load(readCheckpointFile(f));
   }
   const w = cell.reward;
   const learner = w.engagement === 1 && w.retention === 0 && w.diversity === 0 && w.novelty === 0 ? agent : new RewardShaping(agent, w).wrap();

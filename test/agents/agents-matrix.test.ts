@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IncompatibleEnv, listAgents, makeAgent } from '../../agents/index.js';
+import { decodeCheckpoint, encodeCheckpoint, IncompatibleEnv, listAgents, makeAgent, sameState } from '../../agents/index.js';
 import { type Agent, type AgentContext, type AgentObservation, BaseAgent, type Transitions } from '../../agents/api.js';
 import { trainAgent } from '../../agents/loop.js';
 import { listEnvs, makeVec } from '../../envs/registry.js';
@@ -63,10 +63,11 @@ describe('every agent x every compatible env', () => {
         expect(r2.actions).toEqual(r1.actions);
         expect(r2.returns).toEqual(r1.returns);
 
-        // Interrupted: 30 steps, checkpoint through JSON, a fresh agent loads it and continues on the same env.
+        // Interrupted: 30 steps, checkpoint through its file bytes (JSON, or the container for typed arrays), a
+        // fresh agent loads it and continues on the same env.
         const first = await make(id, envId);
         const part = run(first, envId, 30, 3);
-        const ckpt = JSON.parse(JSON.stringify(first.save()));
+        const ckpt = decodeCheckpoint(encodeCheckpoint(first.save()), 'test');
         const resumed = await make(id, envId, 999);
         resumed.load(ckpt);
         const rest = run(resumed, envId, 30, 3, part.env, true);
@@ -74,7 +75,7 @@ describe('every agent x every compatible env', () => {
         // The uninterrupted agent and the resumed one end in the same state.
         const full = await make(id, envId);
         run(full, envId, 60, 3);
-        expect(JSON.stringify(resumed.save().state)).toBe(JSON.stringify(full.save().state));
+        expect(sameState(resumed.save().state, full.save().state)).toBe(true);
 
         // Evaluation runs (greedy, per-user) and is deterministic.
         const e1 = evaluateAgent(envId, SHORT[envId], full, { users: 6, seed: 11, batch: 4 });

@@ -274,6 +274,138 @@ describe('per-item feedback statistics (itemFeedback)', () => {
   });
 });
 
+describe('SlateQ n-step targets (nSteps)', () => {
+  const SHORT = { worldSeed: 0, horizonDays: 3, maxSessionSteps: 10 };
+  type Chains = { ret: Float64Array; disc: Float64Array; term: Uint8Array; last: Int32Array };
+  type Rb = { reward: Float32Array; terminal: Uint8Array; discount: Float32Array; seq?: Float64Array };
+
+  /** Train with `params`, recording every slot's (scaled reward, discount, terminated, ended) per step. */
+  const record = async (params: Record<string, unknown>) => {
+    const B = 4;
+    const agent = (await makeAgent('slateq', { hidden: 8, learningStarts: 1e6, noClickValue: 'learned', rewardScale: 0.5, gamma: 0.95, dayDiscount: 0.7, backend: 'cpu', ...params }, { envId: 'retention-v0', envParams: SHORT, seed: 0 })) as SlateQAgent;
+    const env = makeVec('retention-v0', SHORT, { numEnvs: B });
+    const U = env.layout.U;
+    const steps: { r: number; g: number; term: number; end: number }[][] = [];
+    trainAgent(agent, env, {
+      steps: 300,
+      seed: 3,
+      onStep: (tr) => {
+        steps.push(
+          Array.from({ length: B }, (_, s) => {
+            const next = tr.finalMask[s] ? tr.finalObservation.user : tr.next.user;
+            return { r: Math.fround(tr.rewards[s]! * 0.5), g: Math.fround(0.95 * 0.7 ** (next[s * U]! - tr.obs.user[s * U]!)), term: tr.terminated[s]!, end: tr.finalMask[s]! };
+          }),
+        );
+      },
+    });
+    return { agent, steps, B, rb: (agent as unknown as { rb: Rb }).rb };
+  };
+
+  /** The n-step chain of the k-th stored transition (every transition is stored, step by step, slot by slot), by hand. */
+  const byHand = (steps: { r: number; g: number; term: number; end: number }[][], B: number, k: number, n: number) => {
+    const s = k % B;
+    let t = Math.floor(k / B);
+    let ret = steps[t]![s]!.r;
+    let disc = steps[t]![s]!.g;
+    let used = 1;
+    while (used < n && !steps[t]![s]!.term && !steps[t]![s]!.end && t + 1 < steps.length) {
+      t++;
+      ret += disc * steps[t]![s]!.r;
+      disc *= steps[t]![s]!.g;
+      used++;
+    }
+    return { ret, disc, term: steps[t]![s]!.term, lastInsert: t * B + s, used };
+  };
+
+  it('sums the same user\'s next n rewards with each step\'s own discount, stops at its episode end, and bootstraps after the last', async () => {
+    const n = 4;
+    const { agent, steps, B, rb } = await record({ nSteps: n, replaySize: 5000 });
+    const stored = steps.length * B;
+    const idx = Int32Array.from({ length: stored }, (_, k) => k);
+    const got = agent.chains(idx) as Chains;
+    const used = [0, 0, 0, 0, 0];
+    let ends = 0;
+    let acrossDays = 0;
+    for (let k = 0; k < stored; k++) {
+      const h = byHand(steps, B, k, n);
+      expect(got.ret[k]).toBeCloseTo(h.ret, 4);
+      expect(got.disc[k]).toBeCloseTo(h.disc, 6);
+      expect(got.term[k]).toBe(h.term);
+      expect(got.last[k]).toBe(h.lastInsert);
+      used[h.used]!++;
+      if (h.used < n && h.lastInsert < stored - B) ends++;
+      if (h.used === n && h.disc < 0.95 ** n * 0.8) acrossDays++;
+    }
+    // Full chains, chains cut by an episode end, and terminations all occur.
+    expect(used[n]).toBeGreaterThan(800);
+    expect(ends).toBeGreaterThan(20);
+    expect(Array.from(got.term).filter((x) => x === 1).length).toBeGreaterThan(0);
+    // Some full chains cross a day gap, so their discount takes dayDiscount in.
+    expect(acrossDays).toBeGreaterThan(5);
+    // nSteps 1: the one-step target's own reward, discount, termination and next state.
+    const one = await record({ nSteps: 1, replaySize: 5000 });
+    const g1 = one.agent.chains(idx) as Chains;
+    for (let k = 0; k < stored; k++) {
+      expect(g1.ret[k]).toBe(one.rb.reward[k]);
+      expect(g1.disc[k]).toBe(one.rb.discount[k]);
+      expect(g1.term[k]).toBe(one.rb.terminal[k]);
+      expect(g1.last[k]).toBe(k);
+    }
+    agent.dispose();
+    one.agent.dispose();
+  });
+
+  it('never links across a ring-buffer overwrite, and resumes its chains from a checkpoint', async () => {
+    const n = 6;
+    const { agent, steps, B, rb } = await record({ nSteps: n, replaySize: 37 });
+    const idx = Int32Array.from({ length: 37 }, (_, k) => k);
+    const got = agent.chains(idx) as Chains;
+    for (let e = 0; e < 37; e++) {
+      const insert = rb.seq![e]! - 1; // the e-th entry holds the insert-th transition
+      const h = byHand(steps, B, insert, n);
+      expect(got.ret[e]).toBeCloseTo(h.ret, 4);
+      expect(rb.seq![got.last[e]!]! - 1).toBe(h.lastInsert);
+    }
+    // A checkpoint restores the chains: the next steps link to the same entries in a resumed copy.
+    const copy = (await makeAgent('slateq', { hidden: 8, learningStarts: 1e6, noClickValue: 'learned', rewardScale: 0.5, gamma: 0.95, dayDiscount: 0.7, backend: 'cpu', nSteps: n, replaySize: 37 }, { envId: 'retention-v0', envParams: SHORT, seed: 0 })) as SlateQAgent;
+    copy.load(agent.save());
+    // A new training run (5 steps: the buffer then holds both runs) starts new users: no chain crosses into it.
+    const U = makeVec('retention-v0', SHORT, { numEnvs: 1 }).layout.U;
+    const more = (a: SlateQAgent, log?: typeof steps) => {
+      const env = makeVec('retention-v0', SHORT, { numEnvs: B });
+      trainAgent(a, env, {
+        steps: 5,
+        seed: 8,
+        onStep: (tr) => {
+          const next = (s: number) => (tr.finalMask[s] ? tr.finalObservation.user : tr.next.user)[s * U]!;
+          log?.push(Array.from({ length: B }, (_, s) => ({ r: Math.fround(tr.rewards[s]! * 0.5), g: Math.fround(0.95 * 0.7 ** (next(s) - tr.obs.user[s * U]!)), term: tr.terminated[s]!, end: tr.finalMask[s]! })));
+        },
+      });
+      return a.chains(idx) as Chains;
+    };
+    const both = steps.map((row, t) => (t === steps.length - 1 ? row.map((x) => ({ ...x, end: 1 })) : row));
+    const resumed = more(agent, both);
+    expect(more(copy)).toEqual(resumed);
+    let firstRun = 0;
+    for (let e = 0; e < 37; e++) {
+      const h = byHand(both, B, rb.seq![e]! - 1, n);
+      expect(resumed.ret[e]).toBeCloseTo(h.ret, 4);
+      expect(rb.seq![resumed.last[e]!]! - 1).toBe(h.lastInsert);
+      if (rb.seq![e]! <= steps.length * B) firstRun++;
+    }
+    expect(firstRun).toBeGreaterThan(5);
+    agent.dispose();
+    copy.dispose();
+  });
+
+  it('is refused with a typed error where no-click steps are not stored', async () => {
+    await expect(makeAgent('slateq', { nSteps: 3, noClickValue: 'zero' }, { envId: 'retention-v0', seed: 0 })).rejects.toThrow(
+      /^agent slateq cannot run on retention-v0: nSteps 3 needs every transition stored: set noClickValue "learned"/,
+    );
+    await expect(makeAgent('slateq', { nSteps: 0 }, { envId: 'retention-v0', seed: 0 })).rejects.toThrow(/nSteps/);
+  });
+});
+
 describe('SlateQ serving', () => {
   it('the optimal slate (OS) equals enumeration of all slates; greedy and top-K are no better', () => {
     const rng = streamFromString('os');

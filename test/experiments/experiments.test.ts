@@ -363,6 +363,22 @@ describe('runner', () => {
     expect(q(warm)).toBe(q(a));
     await expect(runExperiment({ ...base, name: 'tiny-warm2', warmStart: { checkpointDir: tmp() } }, { workers: 0, out: tmp() })).rejects.toThrow(/warm start: no checkpoint/);
   });
+
+  it('warm start from SlateQ: its replay buffer is written as a binary .ckpt through a worker process, and read back', async () => {
+    const base = { ...tiny(), seeds: 1, agents: [{ id: 'slateq', params: { hidden: 8, learningStarts: 20, batchSize: 8, replaySize: 500, backend: 'cpu' } }] };
+    const src = tmp();
+    const a = await runExperiment(base, { workers: 1, out: src, saveCheckpoints: true });
+    const f = join(src, 'checkpoints', 'slateq-seed0.ckpt');
+    expect(existsSync(f)).toBe(true);
+    expect(readFileSync(f).subarray(0, 8).toString('latin1')).toBe('EGYMCKPT');
+    const { readCheckpointFile } = await import('../../agents/index.js');
+    const ck = readCheckpointFile(f) as { state: { rb: { cand: Float32Array }; size: number } };
+    expect(ck.state.rb.cand).toBeInstanceOf(Float32Array);
+    expect(ck.state.size).toBe(48); // every training user-step (a learned no-click value: no-click steps too)
+    const warm = await runExperiment({ ...base, name: 'tiny-warm-slateq', train: { userSteps: 0 }, eval: { every: 0 }, warmStart: { checkpointDir: src } }, { workers: 0, out: tmp() });
+    const r = (x: typeof a) => x.summary!.groups.find((g) => g.label === 'slateq')!.metrics.return!.mean;
+    expect(r(warm)).toBe(r(a));
+  });
 });
 
 describe('multi-objective reward', () => {
@@ -690,7 +706,8 @@ describe('checkpoints: load one, evaluate it, export its policy', () => {
     const spec = { name: 'ck', env: { id: 'retention-v0', params: { horizonDays: 3 } }, agents: [{ id: 'ppo', params: { numSteps: 8, hidden: 8 } }], seeds: 1, train: { userSteps: 64, numEnvs: 4 }, final: { users: 12, seed: 77 } };
     const r = await runExperiment(spec, { workers: 0, out: d, saveCheckpoints: true });
     const file = join(d, 'checkpoints', 'ppo-seed0.json');
-    const ck = JSON.parse(readFileSync(file, 'utf8')) as import('../../agents/api.js').AgentCheckpoint;
+    // As the README loads one.
+    const ck = (await import('../../agents/index.js')).readCheckpointFile(file);
     expect(ck.envParams).toMatchObject({ horizonDays: 3 });
     const agent = await makeAgent(ck.agent, ck.params, { envId: ck.envId, envParams: ck.envParams, seed: ck.seed });
     agent.load(ck);
