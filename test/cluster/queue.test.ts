@@ -160,4 +160,17 @@ describe.skipIf(!REDIS)('queue on a real redis-server', () => {
     await sleep(500);
     expect(w.done).toHaveLength(4); // nothing ran again
   });
+
+  it("a SlateQ checkpoint (typed arrays) comes back through the queue as the local run's, byte for byte", async () => {
+    const url = `redis://127.0.0.1:${port}/1`;
+    for (const w of workers.splice(0)) w.kill('SIGKILL');
+    const dir = mkdtempSync(join(tmpdir(), 'egym-queue3-'));
+    const ck = { ...spec('queue-ck', 1), agents: [{ id: 'slateq', params: { hidden: 8, learningStarts: 50, batchSize: 8, replaySize: 2000, backend: 'cpu' } }], train: { userSteps: 400, numEnvs: 4 }, final: { users: 10 } };
+    startWorker(url);
+    await runExperiment(ck, { workers: 0, out: join(dir, 'queued'), queue: url, saveCheckpoints: true });
+    await runExperiment(ck, { workers: 0, out: join(dir, 'local'), saveCheckpoints: true });
+    const file = (d: string) => readFileSync(join(dir, d, 'checkpoints', 'slateq-seed0.ckpt'));
+    expect(file('queued').subarray(0, 8).toString('latin1')).toBe('EGYMCKPT');
+    expect(file('queued').equals(file('local'))).toBe(true);
+  });
 });
