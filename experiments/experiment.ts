@@ -95,7 +95,7 @@ export async function runExperiment(raw: unknown, opts: RunOptions): Promise<Run
   const mine = shardCells(cells, opts.shard ?? null);
   const todo = mine.filter((c) => !existing.has(c.key));
   // Before any cell runs: the memory the largest cell needs, times the cells running at once.
-  checkRunMemory(todo, opts.workers > 0 ? Math.min(opts.workers, todo.length) : 1, opts.memoryBudget ?? defaultMemoryBudget());
+  checkRunMemory(todo, opts.workers > 0 ? Math.min(opts.workers, todo.length) : 1, opts.memoryBudget ?? defaultMemoryBudget(), { saveCheckpoints: opts.saveCheckpoints ?? false });
   const results = new Map(existing);
   let done = mine.length - todo.length;
   writeAtomic(join(runDir, 'spec.json'), JSON.stringify(specToJson(spec), null, 2) + '\n');

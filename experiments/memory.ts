@@ -31,8 +31,11 @@ export interface MemoryPart {
   bytes: number;
 }
 
-/** Upper-bound estimate of one cell's memory, by part. */
-export function cellMemory(cell: Cell): MemoryPart[] {
+/**
+ * Upper-bound estimate of one cell's memory, by part. With `saveCheckpoints`, a SlateQ cell's final checkpoint
+ * holds a copy of its replay buffer and the checkpoint's serialized form another (agents/checkpoint-file.ts).
+ */
+export function cellMemory(cell: Cell, opts: { saveCheckpoints?: boolean } = {}): MemoryPart[] {
   const layout = agentEnvInfo(cell.envId, cell.envParams).layout;
   const { U, N, F, K } = layout;
   const row = U + N * F;
@@ -56,9 +59,12 @@ export function cellMemory(cell: Cell): MemoryPart[] {
     parts.push({ field: `${a}.numSteps`, value: numSteps, bytes: n * (row + extra + K + 7) * 4 * 2 });
   }
   if (cell.agentId === 'slateq') {
-    const { replaySize, consumedHistory, itemFeedback } = resolveParams(a, slateqParams, p);
+    const { replaySize, consumedHistory, itemFeedback, nSteps } = resolveParams(a, slateqParams, p);
     const extra = (consumedHistory ? 2 * F + 1 : 0) + (itemFeedback ? itemColumns : 0);
-    parts.push({ field: `${a}.replaySize`, value: replaySize, bytes: replaySize * (2 * (row + extra) + 2 * K + N + 8) * 4 });
+    // n-step chains: a successor index and an insertion count (8 bytes) per transition.
+    const bytes = replaySize * (2 * (row + extra) + 2 * K + N + 8 + (nSteps > 1 ? 3 : 0)) * 4;
+    parts.push({ field: `${a}.replaySize`, value: replaySize, bytes });
+    if (opts.saveCheckpoints) parts.push({ field: 'saveCheckpoints', value: 1, bytes: 2 * bytes });
   }
   if (cell.agentId === 'supervised' || cell.agentId === 'adaptive-supervised' || cell.agentId === 'reinforce-topk') {
     // Logged impressions: about 100 steps per user, K impressions per step, a feature row each (and a copy).
@@ -74,14 +80,14 @@ export function cellMemory(cell: Cell): MemoryPart[] {
 }
 
 /** Throw MEMORY_BUDGET if the run's largest cell, times the cells running at once, exceeds the budget. */
-export function checkRunMemory(cells: Cell[], concurrent: number, budget: number): void {
+export function checkRunMemory(cells: Cell[], concurrent: number, budget: number, opts: { saveCheckpoints?: boolean } = {}): void {
   let worst: { cell: Cell; parts: MemoryPart[]; bytes: number } | null = null;
   const seen = new Set<string>();
   for (const c of cells) {
     const k = `${c.agentIndex}|${c.pointIndex}`; // seeds of one agent and point need the same memory
     if (seen.has(k)) continue;
     seen.add(k);
-    const parts = cellMemory(c);
+    const parts = cellMemory(c, opts);
     const bytes = parts.reduce((s, x) => s + x.bytes, 0);
     if (!worst || bytes > worst.bytes) worst = { cell: c, parts, bytes };
   }
