@@ -285,7 +285,6 @@ export function assertFiniteTransitions(who: string, t: Transitions): void {
   assertFinite(who, 'final observation.user', t.finalObservation.user, B, t.finalMask);
 }
 
-/** JSON with object keys sorted at every level: equal for equal values whatever the key order. */
 /**
  * Whether two checkpoint states are the same as saved: JSON values compared as JSON would write them (key
  * order aside, keys holding undefined absent), typed arrays by type and bytes (NaN included), without building
@@ -301,7 +300,7 @@ export function sameState(a: unknown, b: unknown, depth = 0): boolean {
     const y = b as ArrayBufferView;
     return x.byteLength === y.byteLength && Buffer.compare(new Uint8Array(x.buffer, x.byteOffset, x.byteLength), new Uint8Array(y.buffer, y.byteOffset, y.byteLength)) === 0;
   }
-  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return a === b || (typeof a === 'number' && typeof b === 'number' && !Number.isFinite(a) && JSON.stringify(a) === JSON.stringify(b));
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return a === b || (Number.isNaN(a) && Number.isNaN(b));
   if (Array.isArray(a) !== Array.isArray(b)) return false;
   if (Array.isArray(a)) {
     const y = b as unknown[];

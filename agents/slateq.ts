@@ -679,7 +679,7 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
     this.lastSlate = Int32Array.from(st.lastSlate as number[]);
     if (this.rb.succ) {
       const ch = st.chains as { lastEntry: number[]; lastSeq: number[]; inserted: number } | undefined;
-      if (!ch) throw new InvalidArgument('slateq: the checkpoint has no n-step chains, but the agent was built with nSteps > 1');
+      if (!ch) throw new BadCheckpoint('slateq: the checkpoint has no n-step chains, but the agent was built with nSteps > 1');
       this.lastEntry = Int32Array.from(ch.lastEntry);
       this.lastSeq = Float64Array.from(ch.lastSeq);
       this.inserted = ch.inserted;

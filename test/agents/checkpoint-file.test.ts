@@ -44,6 +44,19 @@ describe('checkpoint files (agents/checkpoint-file.ts)', () => {
     expect(back.params).toEqual({ a: 1 });
   });
 
+  it('sameState compares states as saved: key order aside, undefined keys absent, typed arrays by type and bytes', () => {
+    expect(sameState({ a: 1, b: [2, { c: 3 }] }, { b: [2, { c: 3 }], a: 1 })).toBe(true);
+    expect(sameState({ a: 1, u: undefined }, { a: 1 })).toBe(true);
+    expect(sameState({ a: 1 }, { a: 2 })).toBe(false);
+    expect(sameState([1, 2], [1, 2, 3])).toBe(false);
+    expect(sameState(Float32Array.of(1, NaN), Float32Array.of(1, NaN))).toBe(true);
+    expect(sameState(Float32Array.of(1, 2), Float64Array.of(1, 2))).toBe(false);
+    expect(sameState(Float32Array.of(1, 2), [1, 2])).toBe(false);
+    expect(sameState(Float32Array.of(0), Float32Array.of(-0))).toBe(false);
+    expect(sameState(null, 0)).toBe(false);
+    expect(sameState(NaN, NaN)).toBe(true);
+  });
+
   it('a truncated, padded, foreign or newer file is a BadCheckpoint error naming it', () => {
     const d = mkdtempSync(join(tmpdir(), 'egym-ck-'));
     const buf = encodeCheckpoint(envelope({ a: Float32Array.of(1, 2, 3) }));
