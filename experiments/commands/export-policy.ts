@@ -1,7 +1,7 @@
 /** `egym export-policy`. */
 import type { Argv } from 'yargs';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { type AgentCheckpoint, makeAgent } from '../../agents/index.js';
+import { existsSync, statSync } from 'node:fs';
+import { type AgentCheckpoint, makeAgent, readCheckpointFile } from '../../agents/index.js';
 import { out, UsageError } from './common.js';
 
 export const exportPolicyCommand = (cli: Argv): Argv =>
@@ -18,9 +18,9 @@ export const exportPolicyCommand = (cli: Argv): Argv =>
       if (!existsSync(path) || statSync(path).isDirectory()) throw new UsageError(`export-policy: ${path} is not a checkpoint file`);
       let ck: AgentCheckpoint;
       try {
-        ck = JSON.parse(readFileSync(path, 'utf8')) as AgentCheckpoint;
+        ck = readCheckpointFile(path);
       } catch (e) {
-        throw new UsageError(`export-policy: ${path} is not valid JSON: ${(e as Error).message}`);
+        throw new UsageError(`export-policy: ${(e as Error).message}`);
       }
       if (ck?.format !== 'engagement-gym/agent') throw new UsageError(`export-policy: ${path} is not an engagement-gym agent checkpoint`);
       if (ck.agent !== 'ppo') throw new UsageError(`export-policy: ${path} is a checkpoint of agent ${ck.agent}; only ppo has one policy network to export`);

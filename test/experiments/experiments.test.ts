@@ -378,6 +378,12 @@ describe('runner', () => {
     const warm = await runExperiment({ ...base, name: 'tiny-warm-slateq', train: { userSteps: 0 }, eval: { every: 0 }, warmStart: { checkpointDir: src } }, { workers: 0, out: tmp() });
     const r = (x: typeof a) => x.summary!.groups.find((g) => g.label === 'slateq')!.metrics.return!.mean;
     expect(r(warm)).toBe(r(a));
+    // export-policy reads a .ckpt too, and says what it holds.
+    const { spawnSync } = await import('node:child_process');
+    const bin = join(import.meta.dirname, '..', '..', 'bin', 'egym.mjs');
+    const ex = spawnSync(process.execPath, [bin, 'export-policy', f, '--out', join(src, 'policy')], { encoding: 'utf8', timeout: 60_000 });
+    expect(ex.status).toBe(2);
+    expect(ex.stderr).toMatch(/is a checkpoint of agent slateq; only ppo has one policy network to export/);
   });
 });
 
