@@ -365,7 +365,7 @@ describe('runner', () => {
   });
 
   it('warm start from SlateQ: its replay buffer is written as a binary .ckpt through a worker process, and read back', async () => {
-    const base = { ...tiny(), seeds: 1, agents: [{ id: 'slateq', params: { hidden: 8, learningStarts: 20, batchSize: 8, replaySize: 500, backend: 'cpu' } }] };
+    const base = { ...tiny(), seeds: 1, agents: [{ id: 'slateq', params: { hidden: 8, learningStarts: 20, batchSize: 8, replaySize: 500 } }] };
     const src = tmp();
     const a = await runExperiment(base, { workers: 1, out: src, saveCheckpoints: true });
     const f = join(src, 'checkpoints', 'slateq-seed0.ckpt');
