@@ -37,6 +37,8 @@ export interface BackendInfo {
   adapter?: WebGpuAdapterInfo;
 }
 
+/** What 'auto' resolved to, once probed (the best backend that starts here). */
+let autoChoice: BackendInfo | null = null;
 let current: BackendInfo | null = null;
 let quieted = false;
 
@@ -165,7 +167,18 @@ export async function initBackend(requested: BackendChoice = 'auto'): Promise<Ba
   if (!BACKEND_CHOICES.includes(requested)) {
     throw new InvalidArgument(`backend must be one of ${BACKEND_CHOICES.join(', ')}, got ${JSON.stringify(requested)}`);
   }
-  if (current && (requested === 'auto' || requested === current.name)) return current;
+  // 'auto' is the best backend that starts here, the same one whatever an earlier cell of this process asked for:
+  // it once returned the current backend, so that after an agent with backend 'cpu' every later 'auto' agent of the
+  // same worker process ran on cpu too, and results depended on which cells a worker had run before.
+  if (requested === 'auto' && autoChoice) {
+    if (current?.name !== autoChoice.name) {
+      if (!(await tf.setBackend(autoChoice.tfBackend))) throw new BackendUnavailable(`setBackend(${autoChoice.tfBackend}) returned false`);
+      await tf.ready();
+      current = autoChoice;
+    }
+    return current;
+  }
+  if (current && requested === current.name) return current;
   quiet();
   const order: BackendName[] = requested === 'auto' ? ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] : [requested];
   const attempts: BackendInfo['attempts'] = [];
@@ -189,6 +202,7 @@ export async function initBackend(requested: BackendChoice = 'auto'): Promise<Ba
       await tf.ready();
       attempts.push({ candidate: cand, ok: true });
       current = { requested, name: cand, tfBackend: tf.getBackend(), tfjsVersion: tf.version.tfjs, attempts, ...(cand === 'webgpu' && webgpuInfo ? { adapter: webgpuInfo } : {}) };
+      if (requested === 'auto') autoChoice = current;
       return current;
     } catch (e) {
       const err = e as { code?: string; message?: string };

@@ -364,6 +364,22 @@ describe('runner', () => {
     await expect(runExperiment({ ...base, name: 'tiny-warm2', warmStart: { checkpointDir: tmp() } }, { workers: 0, out: tmp() })).rejects.toThrow(/warm start: no checkpoint/);
   });
 
+  it("an agent's explicit backend does not carry over to the later 'auto' cells of the same process", async () => {
+    const ppoOnly = { ...tiny(), name: 'backend-a', seeds: 1, agents: [{ id: 'ppo', params: { numSteps: 4, hidden: 8 } }] };
+    const mixed = { ...ppoOnly, name: 'backend-b', agents: [{ id: 'slateq', params: { hidden: 8, backend: 'cpu' } }, ...ppoOnly.agents] };
+    const cellOf = (d: string, label: string) => {
+      const c = [...readCells(d).values()].find((x) => x.cell.label === label)!;
+      return { backend: c.backend, ret: c.final.users.return };
+    };
+    const b = tmp();
+    await runExperiment(mixed, { workers: 0, out: b });
+    const a = tmp();
+    await runExperiment(ppoOnly, { workers: 0, out: a });
+    expect(cellOf(b, 'slateq').backend).toBe('cpu');
+    expect(cellOf(b, 'ppo')).toEqual(cellOf(a, 'ppo'));
+    expect(cellOf(a, 'ppo').backend).not.toBe('cpu');
+  });
+
   it('warm start from SlateQ: its replay buffer is written as a binary .ckpt through a worker process, and read back', async () => {
     const base = { ...tiny(), seeds: 1, agents: [{ id: 'slateq', params: { hidden: 8, learningStarts: 20, batchSize: 8, replaySize: 500 } }] };
     const src = tmp();
