@@ -63,8 +63,8 @@ export function cellMemory(cell: Cell, opts: { saveCheckpoints?: boolean } = {})
     const extra = (consumedHistory ? 2 * F + 1 : 0) + (itemFeedback ? itemColumns : 0);
     // n-step chains: a successor index and an insertion count (8 bytes) per transition.
     const bytes = replaySize * (2 * (row + extra) + 2 * K + N + 8 + (nSteps > 1 ? 3 : 0)) * 4;
-    parts.push({ field: `${a}.replaySize`, value: replaySize, bytes });
-    if (opts.saveCheckpoints) parts.push({ field: 'saveCheckpoints', value: 1, bytes: 2 * bytes });
+    // A saved checkpoint: the state's copy of the buffer and its serialized form (replaySize is what to lower).
+    parts.push({ field: `${a}.replaySize`, value: replaySize, bytes: opts.saveCheckpoints ? 3 * bytes : bytes });
   }
   if (cell.agentId === 'supervised' || cell.agentId === 'adaptive-supervised' || cell.agentId === 'reinforce-topk') {
     // Logged impressions: about 100 steps per user, K impressions per step, a feature row each (and a copy).

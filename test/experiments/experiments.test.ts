@@ -793,9 +793,9 @@ describe('memory checked before a run allocates', () => {
     // Item columns (item ids and a length feature): 4 per candidate, N 20.
     expect(part(4) - part(0)).toBe(1000 * 2 * 20 * 4 * 4);
     expect(part(5) - part(2)).toBe(10 * 4 * 20 * 4 * 4 * 2);
-    // A saved checkpoint copies the replay buffer and serializes it: twice the buffer more, for SlateQ only.
+    // A saved checkpoint copies the replay buffer and serializes it: three times the buffer, for SlateQ only.
     const withCk = (i: number) => cellMemory(cells.find((c) => c.agentIndex === i)!, { saveCheckpoints: true });
-    expect(withCk(4).at(-1)).toEqual({ field: 'saveCheckpoints', value: 1, bytes: 2 * part(4) });
+    expect(withCk(4).at(-1)).toEqual({ field: 'agents[4].params.replaySize', value: 1000, bytes: 3 * part(4) });
     expect(withCk(2).at(-1)!.bytes).toBe(part(2));
   });
 });
