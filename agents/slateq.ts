@@ -315,11 +315,13 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
       else this.serve(this.params.serving as Rule, this.wWork, qv, s * N, this.w0Work[s]!, out, s * K);
       if (ctx.training) {
         const pend = this.pending[s]!;
-        if (pend >= 0) {
+        // The slate served next to the same user (a user's first step follows no transition of its own: a new
+        // training run, after a checkpoint, starts new users in every slot).
+        if (pend >= 0 && obs.firstStep[s] !== 1) {
           this.rb.nextSlate.set(out.subarray(s * K, (s + 1) * K), pend * K);
           this.rb.hasNextSlate[pend] = 1;
-          this.pending[s] = -1;
         }
+        this.pending[s] = -1;
         this.lastSlate.set(out.subarray(s * K, (s + 1) * K), s * K);
       }
     }

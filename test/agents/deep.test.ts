@@ -384,8 +384,13 @@ describe('SlateQ n-step targets (nSteps)', () => {
       return a.chains(idx) as Chains;
     };
     const both = steps.map((row, t) => (t === steps.length - 1 ? row.map((x) => ({ ...x, end: 1 })) : row));
+    const lastOfRun1 = Array.from({ length: 37 }, (_, e) => e).filter((e) => rb.seq![e]! > (steps.length - 1) * B && rb.seq![e]! <= steps.length * B);
     const resumed = more(agent, both);
     expect(more(copy)).toEqual(resumed);
+    // The first run's last transitions were followed by no slate of their own users (SARSA falls back to serving).
+    expect(lastOfRun1).toHaveLength(B);
+    const hasNext = (agent as unknown as { rb: { hasNextSlate: Uint8Array } }).rb.hasNextSlate;
+    for (const e of lastOfRun1) expect(hasNext[e]).toBe(0);
     let firstRun = 0;
     for (let e = 0; e < 37; e++) {
       const h = byHand(both, B, rb.seq![e]! - 1, n);
