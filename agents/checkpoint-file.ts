@@ -12,7 +12,7 @@
  *
  * (integers and array bytes little-endian). The header is {"dataBytes": D, "checkpoint": ...} with every typed
  * array of the checkpoint replaced by {"$typed": "<constructor name>", "offset": bytes into the data, "length":
- * elements}. Typed arrays keep every value, NaN included. A file of either form is read by
+ * elements}; the key "$typed" is reserved for that. Typed arrays keep every value, NaN included. A file of either form is read by
  * `readCheckpointFile`; a truncated, padded or foreign file is a BadCheckpoint error that names it.
  *
  * Through the queue (a JSON message in Redis) a checkpoint with typed arrays travels as {"$ckpt": base64 of
@@ -62,6 +62,7 @@ export function encodeCheckpoint(c: AgentCheckpoint): Buffer {
       const name = typedName(x);
       if (!name) {
         if (ArrayBuffer.isView(x)) throw new BadCheckpoint(`a checkpoint cannot hold a ${(x as object).constructor.name}`);
+        if (x !== null && typeof x === 'object' && Object.hasOwn(x, '$typed')) throw new BadCheckpoint('a checkpoint state cannot use the key "$typed" (it marks the typed arrays of a .ckpt file)');
         return x;
       }
       const t = x as Typed;

@@ -42,6 +42,8 @@ describe('checkpoint files (agents/checkpoint-file.ts)', () => {
     expect(st.plain).toEqual([1, 2]);
     expect(sameState(back.state, state)).toBe(true);
     expect(back.params).toEqual({ a: 1 });
+    // The key that marks typed arrays is reserved: a state using it is refused rather than read back as an array.
+    expect(() => encodeCheckpoint(envelope({ t: Float32Array.of(1), x: { $typed: 'Float32Array', offset: 0, length: 1 } }))).toThrow(/cannot use the key "\$typed"/);
   });
 
   it('sameState compares states as saved: key order aside, undefined keys absent, typed arrays by type and bytes', () => {
