@@ -84,7 +84,12 @@ export async function runOnQueue(cells: Cell[], opts: QueueRunOptions): Promise<
               continue;
             }
             const state = await job.getState();
-            if (state === 'completed') results.push([id, job.returnvalue as CellResult]);
+            if (state === 'completed') {
+              // The job read above may predate its completion (its returnvalue still empty): read it again, or
+              // leave it to the next check.
+              const done = job.returnvalue ? job : await queue.getJob(id);
+              if (done?.returnvalue) results.push([id, done.returnvalue as CellResult]);
+            }
             else if (state === 'failed' && job.attemptsMade >= (job.opts.attempts ?? 1)) throw failedOut(c, job);
           }
         } else {
@@ -92,7 +97,7 @@ export async function runOnQueue(cells: Cell[], opts: QueueRunOptions): Promise<
           for (const id of await jobIds(queue, 'completed')) {
             if (!pending.has(id)) continue;
             const job = await queue.getJob(id);
-            if (job) results.push([id, job.returnvalue as CellResult]);
+            if (job?.returnvalue) results.push([id, job.returnvalue as CellResult]);
           }
           for (const id of await jobIds(queue, 'failed')) {
             const c = pending.get(id);
