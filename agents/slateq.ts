@@ -62,6 +62,7 @@ import type { ItemFeedback, ItemFeedbackState } from '../policies/item-feedback.
 import { dayFeatureOffset, stepDiscount } from './gae.js';
 
 type ChoiceKind = 'env' | 'learned' | 'position0';
+type ReplayArray = Float32Array | Int32Array | Uint8Array | Float64Array;
 type Rule = 'topk' | 'greedy' | 'optimal';
 
 export class SlateQAgent extends BaseAgent<SlateQParams> {
@@ -587,9 +588,9 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
    * agents/checkpoint-file.ts). nextW0 marks an unknown next no-click weight with NaN; it is saved as -1 (the
    * weights are exp(v) > 0), so that the saved state holds finite numbers only.
    */
-  private replayState(): Record<string, Float32Array | Int32Array | Uint8Array | Float64Array> {
-    const out: Record<string, Float32Array | Int32Array | Uint8Array | Float64Array> = {};
-    for (const [k, v] of Object.entries(this.rb) as [string, Float32Array | Int32Array | Uint8Array | Float64Array][]) {
+  private replayState(): Record<string, ReplayArray> {
+    const out: Record<string, ReplayArray> = {};
+    for (const [k, v] of Object.entries(this.replayFields())) {
       const rows = v.slice(0, this.size * (v.length / this.cap));
       if (k === 'nextW0') for (let i = 0; i < rows.length; i++) if (Number.isNaN(rows[i])) rows[i] = -1;
       out[k] = rows;
@@ -597,19 +598,30 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
     return out;
   }
 
+  /** The replay buffer's fields by name. */
+  private replayFields(): Record<string, ReplayArray> {
+    return this.rb as unknown as Record<string, ReplayArray>;
+  }
+
+  /** A checkpoint's replay size, if this buffer holds that many rows. */
+  private checkedReplaySize(size: unknown): number {
+    if (!Number.isSafeInteger(size) || (size as number) < 0 || (size as number) > this.cap) throw new BadCheckpoint(`slateq: the checkpoint's replay size ${String(size)} does not fit a buffer of ${this.cap}`);
+    return size as number;
+  }
+
   /** Checkpoints written before the replay buffer was saved as typed arrays held whole JSON arrays (NaN as null). */
   protected override upgradeState(s: unknown): unknown {
     const st = s as { rb?: Record<string, unknown>; size?: unknown } | null;
     if (!st || !st.rb || !Object.values(st.rb).some(Array.isArray)) return s;
-    if (!Number.isSafeInteger(st.size) || (st.size as number) < 0 || (st.size as number) > this.cap) throw new BadCheckpoint(`slateq: the checkpoint's replay size ${String(st.size)} does not fit a buffer of ${this.cap}`);
+    const size = this.checkedReplaySize(st.size);
     const rb: Record<string, unknown> = {};
-    const live = this.rb as unknown as Record<string, Float32Array | Int32Array | Uint8Array | Float64Array>;
+    const live = this.replayFields();
     for (const [k, v] of Object.entries(st.rb)) {
       const dst = live[k];
       if (!dst || !Array.isArray(v) || v.length !== dst.length) throw new BadCheckpoint(`slateq: the checkpoint's replay buffer field ${k} does not fit this agent (its replaySize or its features differ)`);
       const w = dst.length / this.cap;
-      const T = dst.constructor as new (n: number) => Float32Array | Int32Array | Uint8Array | Float64Array;
-      const rows = new T((st.size as number) * w);
+      const T = dst.constructor as new (n: number) => ReplayArray;
+      const rows = new T(size * w);
       for (let i = 0; i < rows.length; i++) rows[i] = v[i] === null ? (k === 'nextW0' ? -1 : NaN) : (v[i] as number);
       rb[k] = rows;
     }
@@ -658,14 +670,13 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
     this.steps = st.steps as number;
     this.gradientSteps = st.gradientSteps as number;
     this.sinceTarget = st.sinceTarget as number;
-    this.size = st.size as number;
-    this.head = st.head as number;
-    const rb = this.rb as unknown as Record<string, Float32Array | Int32Array | Uint8Array | Float64Array>;
-    const size = st.size as number;
-    if (!Number.isSafeInteger(size) || size < 0 || size > this.cap) throw new BadCheckpoint(`slateq: the checkpoint's replay size ${String(size)} does not fit a buffer of ${this.cap}`);
+    const rb = this.replayFields();
+    const size = this.checkedReplaySize(st.size);
     // The ring's next slot: after the last row until the buffer is full, anywhere in it after.
     const head = st.head as number;
     if (!Number.isSafeInteger(head) || head < 0 || head >= this.cap || (size < this.cap && head !== size)) throw new BadCheckpoint(`slateq: the checkpoint's replay head ${String(head)} does not fit ${size} rows in a buffer of ${this.cap}`);
+    this.size = size;
+    this.head = head;
     for (const k of Object.keys(rb)) if (!(k in st.rb)) throw new BadCheckpoint(`slateq: the checkpoint's replay buffer has no field ${k} (the agent's options differ)`);
     for (const [k, v] of Object.entries(st.rb)) {
       const dst = rb[k];
