@@ -6,6 +6,7 @@ import { streamFromString } from '../../envs/rng.js';
 import { makeAgent } from '../../agents/index.js';
 import type { PpoAgent } from '../../agents/ppo.js';
 import type { SlateQAgent } from '../../agents/slateq.js';
+import type { Transitions } from '../../agents/api.js';
 import { trainAgent } from '../../agents/loop.js';
 import { makeVec } from '../../envs/registry.js';
 import { evaluateAgent } from '../../experiments/evaluate.js';
@@ -279,30 +280,27 @@ describe('SlateQ n-step targets (nSteps)', () => {
   type Chains = { ret: Float64Array; disc: Float64Array; term: Uint8Array; last: Int32Array };
   type Rb = { reward: Float32Array; terminal: Uint8Array; discount: Float32Array; seq?: Float64Array };
 
-  /** Train with `params`, recording every slot's (scaled reward, discount, terminated, ended) per step. */
+  type StepRow = { r: number; g: number; term: number; end: number };
+  /** Each slot's (reward x rewardScale 0.5, discount 0.95 x 0.7^(days elapsed), terminated, ended) of one step, as stored. */
+  const stepRow = (tr: Transitions, U: number, B: number): StepRow[] =>
+    Array.from({ length: B }, (_, s) => {
+      const next = tr.finalMask[s] ? tr.finalObservation.user : tr.next.user;
+      return { r: Math.fround(tr.rewards[s]! * 0.5), g: Math.fround(0.95 * 0.7 ** (next[s * U]! - tr.obs.user[s * U]!)), term: tr.terminated[s]!, end: tr.finalMask[s]! };
+    });
+
+  /** Train with `params`, recording every slot's stepRow per step. */
   const record = async (params: Record<string, unknown>) => {
     const B = 4;
     const agent = (await makeAgent('slateq', { hidden: 8, learningStarts: 1e6, noClickValue: 'learned', rewardScale: 0.5, gamma: 0.95, dayDiscount: 0.7, backend: 'cpu', ...params }, { envId: 'retention-v0', envParams: SHORT, seed: 0 })) as SlateQAgent;
     const env = makeVec('retention-v0', SHORT, { numEnvs: B });
     const U = env.layout.U;
-    const steps: { r: number; g: number; term: number; end: number }[][] = [];
-    trainAgent(agent, env, {
-      steps: 300,
-      seed: 3,
-      onStep: (tr) => {
-        steps.push(
-          Array.from({ length: B }, (_, s) => {
-            const next = tr.finalMask[s] ? tr.finalObservation.user : tr.next.user;
-            return { r: Math.fround(tr.rewards[s]! * 0.5), g: Math.fround(0.95 * 0.7 ** (next[s * U]! - tr.obs.user[s * U]!)), term: tr.terminated[s]!, end: tr.finalMask[s]! };
-          }),
-        );
-      },
-    });
+    const steps: StepRow[][] = [];
+    trainAgent(agent, env, { steps: 300, seed: 3, onStep: (tr) => steps.push(stepRow(tr, U, B)) });
     return { agent, steps, B, rb: (agent as unknown as { rb: Rb }).rb };
   };
 
   /** The n-step chain of the k-th stored transition (every transition is stored, step by step, slot by slot), by hand. */
-  const byHand = (steps: { r: number; g: number; term: number; end: number }[][], B: number, k: number, n: number) => {
+  const byHand = (steps: StepRow[][], B: number, k: number, n: number) => {
     const s = k % B;
     let t = Math.floor(k / B);
     let ret = steps[t]![s]!.r;
@@ -373,14 +371,7 @@ describe('SlateQ n-step targets (nSteps)', () => {
     const U = makeVec('retention-v0', SHORT, { numEnvs: 1 }).layout.U;
     const more = (a: SlateQAgent, log?: typeof steps) => {
       const env = makeVec('retention-v0', SHORT, { numEnvs: B });
-      trainAgent(a, env, {
-        steps: 5,
-        seed: 8,
-        onStep: (tr) => {
-          const next = (s: number) => (tr.finalMask[s] ? tr.finalObservation.user : tr.next.user)[s * U]!;
-          log?.push(Array.from({ length: B }, (_, s) => ({ r: Math.fround(tr.rewards[s]! * 0.5), g: Math.fround(0.95 * 0.7 ** (next(s) - tr.obs.user[s * U]!)), term: tr.terminated[s]!, end: tr.finalMask[s]! })));
-        },
-      });
+      trainAgent(a, env, { steps: 5, seed: 8, onStep: (tr) => log?.push(stepRow(tr, U, B)) });
       return a.chains(idx) as Chains;
     };
     const both = steps.map((row, t) => (t === steps.length - 1 ? row.map((x) => ({ ...x, end: 1 })) : row));
