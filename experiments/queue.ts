@@ -9,8 +9,15 @@
  * in Redis as completed jobs and the next submission of the spec collects them. A job that Redis lost (a restart
  * without persistence) is enqueued again. Results are keyed by cell, so they are identical to a local run whatever
  * the number of workers and the order they finish in.
+ *
+ * Failures: a cell that throws a typed error (an EgymError: bad input, an agent that cannot run on the env, a
+ * checkpoint too large for the queue) fails the same way on every attempt, so its job fails at once
+ * (UnrecoverableError) and the submitter reports it. Anything else (a worker thread that crashed, an untyped error)
+ * is tried up to 3 times. A job in BullMQ's failed list is final; a failed job left by an earlier submission of the
+ * spec is enqueued again once by the next submission (its cause may have been fixed since), as a local run
+ * reruns a cell that failed.
  */
-import { Queue, Worker } from 'bullmq';
+import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Cell } from './cells.js';
 import type { CellResult } from './run-cell.js';
@@ -19,6 +26,8 @@ import { EgymError, InvalidArgument } from '../envs/errors.js';
 import { checkpointFromMessage, checkpointToMessage } from '../agents/checkpoint-file.js';
 
 export const QUEUE_NAME = 'egym-cells';
+/** Attempts of a cell that fails with an untyped error (a crashed worker thread, say). */
+const ATTEMPTS = 3;
 
 /** redis://HOST:PORT/DB (DB optional) as connection options; anything else is a usage error naming the form. */
 export function parseRedisUrl(url: string): { host: string; port: number; db: number; maxRetriesPerRequest: null } {
@@ -65,13 +74,13 @@ export async function runOnQueue(cells: Cell[], opts: QueueRunOptions): Promise<
   const queue = new Queue(QUEUE_NAME, { connection });
   // Enqueued longest expected first (the queue is FIFO), so that no long cell starts last and holds the sweep.
   const pending = new Map(longestFirst(cells).map((c) => [`${opts.runId}-${c.key}`, c]));
-  const add = (id: string, c: Cell) => queue.add('cell', { cell: c, keepCheckpoint: opts.keepCheckpoint }, { jobId: id, attempts: 3, removeOnComplete: false, removeOnFail: false });
+  const add = (id: string, c: Cell) => queue.add('cell', { cell: c, keepCheckpoint: opts.keepCheckpoint }, { jobId: id, attempts: ATTEMPTS, removeOnComplete: false, removeOnFail: false });
   // Per-job checks (getJob + getState for every pending cell: add the missing ones, collect, see failures) run at
   // the first round and then every `fullEvery` rounds; the rounds between read the completed and failed lists in
   // bulk, so a poll costs Redis a few calls, not two per pending cell.
   const fullEvery = Math.max(1, Math.floor(opts.fullScanEvery ?? 10));
   const failedOut = (c: Cell, job: { attemptsMade: number; failedReason?: string }) =>
-    new EgymError('CELL_FAILED', `cell ${c.key} (${c.label}, seed ${c.seed}) failed on the queue ${job.attemptsMade} times: ${job.failedReason}`);
+    new EgymError('CELL_FAILED', `cell ${c.key} (${c.label}, seed ${c.seed}) failed on the queue (${job.attemptsMade} attempt${job.attemptsMade === 1 ? '' : 's'}): ${job.failedReason}`);
   try {
     for (let round = 0; pending.size > 0 && !opts.stopped?.(); round++) {
       const results: [string, CellResult][] = [];
@@ -90,7 +99,13 @@ export async function runOnQueue(cells: Cell[], opts: QueueRunOptions): Promise<
               const done = job.returnvalue ? job : await queue.getJob(id);
               if (done?.returnvalue) results.push([id, done.returnvalue as CellResult]);
             }
-            else if (state === 'failed' && job.attemptsMade >= (job.opts.attempts ?? 1)) throw failedOut(c, job);
+            else if (state === 'failed') {
+              // Final (BullMQ retries a job before it lists it as failed). One left by an earlier submission is
+              // tried again once, at this submission's first check.
+              if (round > 0) throw failedOut(c, job);
+              await job.remove();
+              await add(id, c);
+            }
           }
         } else {
           // Ids only (other runs' uncollected results are not fetched), then this run's finished jobs one by one.
@@ -102,7 +117,7 @@ export async function runOnQueue(cells: Cell[], opts: QueueRunOptions): Promise<
           for (const id of await jobIds(queue, 'failed')) {
             const c = pending.get(id);
             const job = c ? await queue.getJob(id) : undefined;
-            if (c && job && job.attemptsMade >= (job.opts.attempts ?? 1)) throw failedOut(c, job);
+            if (c && job) throw failedOut(c, job);
           }
         }
       } catch (e) {
@@ -131,6 +146,8 @@ export interface QueueWorkerOptions {
   /** Lock of a running job (ms): a worker that stops renewing it for this long has its job taken back. */
   lockMs?: number;
   onCell?: (c: Cell, r: CellResult) => void;
+  /** A cell's attempt failed: its message, and whether the queue will try it again. */
+  onFailed?: (c: Cell, message: string, retried: boolean) => void;
 }
 
 /** Take cells from the queue, one at a time, each in a worker thread; resolves when closed. */
@@ -141,6 +158,11 @@ export function startQueueWorker(opts: QueueWorkerOptions): { close(): Promise<v
   // One thread for the worker's life (TensorFlow.js loads once), replaced if it crashes; started now, so that the
   // first cell does not wait for it.
   let thread: CellThread | null = new CellThread();
+  // The error a failed attempt hands to BullMQ: UnrecoverableError when trying again cannot help.
+  const failed = (attemptsMade: number, cell: Cell, e: Error, final: boolean): Error => {
+    opts.onFailed?.(cell, e.message, !final && attemptsMade + 1 < ATTEMPTS);
+    return final ? new UnrecoverableError(e.message) : e;
+  };
   const worker = new Worker(
     QUEUE_NAME,
     async (job) => {
@@ -154,11 +176,17 @@ export function startQueueWorker(opts: QueueWorkerOptions): { close(): Promise<v
           const dead = thread;
           thread = null;
           await dead.terminate().catch(() => undefined);
+          throw failed(job.attemptsMade, cell, e as Error, false);
         }
-        throw e;
+        // A typed error inside the cell (its code kept across the thread boundary) is the same on every attempt.
+        throw failed(job.attemptsMade, cell, e, e.code !== 'CELL_FAILED');
       }
       opts.onCell?.(cell, result);
-      if (result.checkpoint) result.checkpoint = checkpointToMessage(result.checkpoint) as typeof result.checkpoint;
+      try {
+        if (result.checkpoint) result.checkpoint = checkpointToMessage(result.checkpoint) as typeof result.checkpoint;
+      } catch (e) {
+        throw failed(job.attemptsMade, cell, e as Error, e instanceof EgymError);
+      }
       return result;
     },
     { connection, concurrency: 1, lockDuration: lock, stalledInterval: Math.max(500, Math.floor(lock / 2)), maxStalledCount: 3 },

@@ -14,7 +14,9 @@ export const workerCommand = (cli: Argv): Argv =>
     async (a) => {
       const { parseRedisUrl, startQueueWorker } = await import('../queue.js');
       parseRedisUrl(a.url as string);
-      const w = startQueueWorker({ url: a.url as string, lockMs: a['lock-ms'], onCell: (c) => out(`done ${c.label} seed ${c.seed} (${c.key})`) });
+      const w = startQueueWorker({ url: a.url as string, lockMs: a['lock-ms'], onCell: (c) => out(`done ${c.label} seed ${c.seed} (${c.key})`),
+        onFailed: (c, m, retried) => out(`failed ${c.label} seed ${c.seed} (${c.key}): ${m}${retried ? ' (it will be tried again)' : ''}`),
+      });
       out(`worker: taking cells from ${a.url}`);
       const stop = () => void w.close();
       process.once('SIGINT', stop);

@@ -39,13 +39,18 @@ const stopRedis = async () => {
   await new Promise((ok) => (redis?.exitCode !== null ? ok(null) : redis?.once('exit', ok)));
   redis = null;
 };
-/** An egym worker process; its stdout lines ("done <label> seed <s> (<key>)") collected. */
-function startWorker(url: string): { p: ChildProcess; done: string[] } {
+/** An egym worker process; its stdout lines ("done <label> seed <s> (<key>)", "failed ...") collected. */
+function startWorker(url: string): { p: ChildProcess; done: string[]; failed: string[] } {
   const p = spawn(process.execPath, [join(ROOT, 'bin', 'egym.mjs'), 'worker', url, '--lock-ms', '3000'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const done: string[] = [];
-  p.stdout!.on('data', (b: Buffer) => done.push(...b.toString().split('\n').filter((l) => l.startsWith('done '))));
+  const failed: string[] = [];
+  p.stdout!.on('data', (b: Buffer) => {
+    const lines = b.toString().split('\n');
+    done.push(...lines.filter((l) => l.startsWith('done ')));
+    failed.push(...lines.filter((l) => l.startsWith('failed ')));
+  });
   workers.push(p);
-  return { p, done };
+  return { p, done, failed };
 }
 const cellCount = (d: string) => (existsSync(join(d, 'cells')) ? readdirSync(join(d, 'cells')).filter((f) => f.endsWith('.jsonl')).length : 0);
 
@@ -159,6 +164,28 @@ describe.skipIf(!REDIS)('queue on a real redis-server', () => {
     expect(cellCount(out)).toBe(4);
     await sleep(500);
     expect(w.done).toHaveLength(4); // nothing ran again
+  });
+
+  it('a cell that fails with a typed error is tried once, not 3 times, and reported; the next submission tries it once more', async () => {
+    const url = `redis://127.0.0.1:${port}/2`;
+    for (const w of workers.splice(0)) w.kill('SIGKILL');
+    const out = join(mkdtempSync(join(tmpdir(), 'egym-queue4-')), 'queued');
+    // PPO with itemFeedback needs catalogue item ids, which interest-evolution-v0 has not: a typed error when the
+    // agent is built, the same on every attempt.
+    const bad = { ...spec('queue-bad', 1), env: { id: 'interest-evolution-v0' }, agents: [{ id: 'random' }, { id: 'ppo', params: { itemFeedback: true, backend: 'cpu' } }], train: { userSteps: 320, numEnvs: 32 }, final: { users: 10 } };
+    const w = startWorker(url);
+    const reason = /cell \w+ \(ppo, seed 0\) failed on the queue \(1 attempt\): .*itemFeedback needs catalogue item ids/;
+    await expect(runExperiment(bad, { workers: 0, out, queue: url })).rejects.toThrow(reason);
+    for (let i = 0; i < 50 && w.failed.length < 1; i++) await sleep(100); // the worker's line may come after Redis's word
+    await sleep(300);
+    expect(w.failed).toHaveLength(1);
+    expect(w.failed[0]).toMatch(/^failed ppo seed 0 \(\w+\): .*itemFeedback needs catalogue item ids \(the env has none\)$/);
+    // The failed job stays in Redis; a second submission enqueues it again (one more attempt), then reports it.
+    await expect(runExperiment(bad, { workers: 0, out, queue: url })).rejects.toThrow(reason);
+    for (let i = 0; i < 50 && w.failed.length < 2; i++) await sleep(100);
+    await sleep(300);
+    expect(w.failed).toHaveLength(2);
+    expect(w.done.filter((l) => l.startsWith('done random '))).toHaveLength(1); // the finished cell is not rerun
   });
 
   it("a SlateQ checkpoint (typed arrays) comes back through the queue as the local run's, byte for byte", async () => {
