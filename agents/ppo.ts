@@ -272,6 +272,7 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     const b = this.buf;
     const gamma = this.params.gamma;
     const discounts = b.discounts;
+    const ended = (s: number) => tr.terminated[s] === 1 || tr.truncated[s] === 1;
     // The step's outcome joins the item statistics first: the next observations' values below see what the next
     // act will.
     if (this.items) this.items.record(tr.obs, this.env.layout.N, tr.actions, this.env.layout.K, tr.clicked, tr.rewards, tr.stepped, B);
@@ -281,8 +282,7 @@ export class PpoAgent extends BaseAgent<PpoParams> {
       const U = this.env.layout.U;
       const o = this.dayOffset;
       for (let s = 0; s < B; s++) {
-        const ended = tr.terminated[s] === 1 || tr.truncated[s] === 1;
-        const next = ended ? tr.finalObservation.user : tr.next.user;
+        const next = ended(s) ? tr.finalObservation.user : tr.next.user;
         discounts[t * B + s] = stepDiscount(gamma, this.params.dayDiscount, tr.obs.user[s * U + o]!, next[s * U + o]!);
       }
     }
@@ -308,11 +308,10 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     for (let s = 0; s < B; s++) {
       const k = t * B + s;
       b.rewards[k] = tr.rewards[s]! * scale;
-      const ended = tr.terminated[s] === 1 || tr.truncated[s] === 1;
-      b.dones[k] = ended ? 1 : 0;
+      b.dones[k] = ended(s) ? 1 : 0;
       b.trunc[k] = 0;
       if (tr.truncated[s] === 1 && tr.terminated[s] !== 1) truncSlots.push(s);
-      if (ended) this.discReturn[s] = 0;
+      if (ended(s)) this.discReturn[s] = 0;
     }
     if (truncSlots.length > 0) {
       // Bootstrap truncated episodes from the value of their final observation (normalized with the current stats).
