@@ -807,8 +807,8 @@ describe('scheduling', () => {
     const order = longestFirst(expandCells(spec));
     const tf = new Set(['supervised', 'ppo', 'slateq']);
     const firstCheap = order.findIndex((c) => !tf.has(c.agentId));
-    // supervised, ppo, slateq, ppo-day, slateq-day, ppo-items and slateq-items, 5 seeds each.
-    expect(firstCheap).toBe(35);
+    // supervised, ppo, slateq, ppo-day, slateq-day, ppo-items, slateq-items and ppo-items-tuned, 5 seeds each.
+    expect(firstCheap).toBe(40);
     expect(order.slice(firstCheap).every((c) => !tf.has(c.agentId))).toBe(true);
     // Equal costs keep the cell order.
     const seeds = order.filter((c) => c.agentId === 'random').map((c) => c.index);
