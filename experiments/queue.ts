@@ -181,12 +181,12 @@ export function startQueueWorker(opts: QueueWorkerOptions): { close(): Promise<v
         // A typed error inside the cell (its code kept across the thread boundary) is the same on every attempt.
         throw failed(job.attemptsMade, cell, e, e.code !== 'CELL_FAILED');
       }
-      opts.onCell?.(cell, result);
       try {
         if (result.checkpoint) result.checkpoint = checkpointToMessage(result.checkpoint) as typeof result.checkpoint;
       } catch (e) {
         throw failed(job.attemptsMade, cell, e as Error, e instanceof EgymError);
       }
+      opts.onCell?.(cell, result);
       return result;
     },
     { connection, concurrency: 1, lockDuration: lock, stalledInterval: Math.max(500, Math.floor(lock / 2)), maxStalledCount: 3 },
