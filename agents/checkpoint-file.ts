@@ -49,7 +49,11 @@ const align8 = (n: number) => (n + 7) & ~7;
 
 /** The checkpoint as file bytes: JSON text without typed arrays, else the binary container. */
 export function encodeCheckpoint(c: AgentCheckpoint): Buffer {
-  if (!holdsTypedArrays(c)) return Buffer.from(JSON.stringify(c), 'utf8');
+  return holdsTypedArrays(c) ? encodeContainer(c) : Buffer.from(JSON.stringify(c), 'utf8');
+}
+
+/** The binary container of a checkpoint that holds typed arrays. */
+function encodeContainer(c: AgentCheckpoint): Buffer {
   if (endianness() !== 'LE') throw new BadCheckpoint('checkpoint files store typed arrays little-endian; this machine is big-endian');
   const blobs: Typed[] = [];
   let offset = 0;
@@ -134,9 +138,10 @@ function decodeContainer(buf: Buffer, what: string): AgentCheckpoint {
   return header.checkpoint as AgentCheckpoint;
 }
 
-/** The file name of a checkpoint: `<base>.ckpt` when it holds typed arrays, else `<base>.json`. */
-export function checkpointFileName(base: string, c: AgentCheckpoint): string {
-  return `${base}${holdsTypedArrays(c) ? '.ckpt' : '.json'}`;
+/** A checkpoint's file: `<base>.ckpt` and the container when it holds typed arrays, else `<base>.json` and JSON text. */
+export function checkpointFile(base: string, c: AgentCheckpoint): { name: string; bytes: Buffer } {
+  const typed = holdsTypedArrays(c);
+  return { name: `${base}${typed ? '.ckpt' : '.json'}`, bytes: typed ? encodeContainer(c) : Buffer.from(JSON.stringify(c), 'utf8') };
 }
 
 /** The checkpoint file `<base>.ckpt` or `<base>.json` in dir, or null when neither exists. */
@@ -159,7 +164,7 @@ export function readCheckpointFile(path: string): AgentCheckpoint {
 /** A checkpoint as a JSON-safe message (queue results): as is, or its container as base64. */
 export function checkpointToMessage(c: AgentCheckpoint, maxBytes = MAX_MESSAGE_BYTES): AgentCheckpoint | { $ckpt: string } {
   if (!holdsTypedArrays(c)) return c;
-  const buf = encodeCheckpoint(c);
+  const buf = encodeContainer(c);
   if (buf.length > maxBytes) {
     throw new BadCheckpoint(`${c.agent}: a checkpoint of ${(buf.length / 2 ** 20).toFixed(0)} MB cannot travel through the queue (at most ${(maxBytes / 2 ** 20).toFixed(0)} MB); run without --queue, or lower the agent's replaySize`);
   }

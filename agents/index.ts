@@ -17,4 +17,4 @@ for (const spec of [...baselineAgents, ...tabularAgents, ...banditAgents, ...sup
 
 export * from './api.js';
 export * from './registry.js';
-export { checkpointFileName, decodeCheckpoint, encodeCheckpoint, findCheckpointFile, readCheckpointFile } from './checkpoint-file.js';
+export { checkpointFile, decodeCheckpoint, encodeCheckpoint, findCheckpointFile, readCheckpointFile } from './checkpoint-file.js';

@@ -14,7 +14,7 @@ import { type ResolvedSpec, resolveSpec } from './spec.js';
 import { type Summary, summarize, summaryCsv, summaryJson } from './summary.js';
 import { reportHtml } from './report.js';
 import { InvalidArgument } from '../envs/errors.js';
-import { checkpointFileName, encodeCheckpoint } from '../agents/checkpoint-file.js';
+import { checkpointFile } from '../agents/checkpoint-file.js';
 import { loadModules } from './plugins.js';
 import { checkRunMemory, defaultMemoryBudget } from './memory.js';
 import { probeStepsPerUser, type ProgressSnapshot, RunProgress } from './progress.js';
@@ -113,7 +113,8 @@ export async function runExperiment(raw: unknown, opts: RunOptions): Promise<Run
       if (r.checkpoint) {
         // <label>-seed<seed>.json, or .ckpt for a state with typed arrays (agents/checkpoint-file.ts).
         const base = `${r.cell.label}-seed${r.cell.seed}${Object.keys(r.cell.point).length ? `-p${r.cell.pointIndex}` : ''}`;
-        writeAtomic(join(runDir, 'checkpoints', checkpointFileName(base, r.checkpoint)), encodeCheckpoint(r.checkpoint));
+        const file = checkpointFile(base, r.checkpoint);
+        writeAtomic(join(runDir, 'checkpoints', file.name), file.bytes);
         delete r.checkpoint;
       }
       if (r.trainUpdates) {
