@@ -494,12 +494,8 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
     const qt = this.shifted(this.qValues(this.qTarget, nu, nc, mb), q0t, mb);
     const v = new Float64Array(mb * N);
     const v0 = new Float64Array(mb);
-    const hid = new Float32Array(mb * N);
-    const hid0 = new Float32Array(mb);
-    for (let k = 0; k < mb; k++) {
-      hid.set(rb.nextW.subarray(last[k]! * N, (last[k]! + 1) * N), k * N);
-      hid0[k] = rb.nextW0[last[k]!]!;
-    }
+    const hid = gat(rb.nextW, N, last);
+    const hid0 = gat(rb.nextW0, 1, last);
     this.weights(mb, this.choice === 'env' ? hid : null, this.choice === 'env' ? hid0 : null, nu, nc, v, v0);
     const y = new Float32Array(mb);
     const oh = new Float32Array(mb * N);
