@@ -28,6 +28,9 @@
  * click, log(1 + shows) and, where candidates have a length, reward per click per unit of length, counted from
  * the agent's own training steps and frozen in evaluation (policies/item-feedback.ts): per-item learning, for
  * the part of an item's worth its content does not predict.
+ * With `consumedItemStats` (consumedHistory and itemFeedback) the consumed-item mean and moving average also cover
+ * the item columns, each clicked item's row as it was served: the user rows then carry what the agent's own
+ * statistics say about the items the user consumed.
  */
 import type { PpoParams } from './ppo-definition.js';
 import { tf, type BackendInfo, agentBackend, type BackendChoice } from '../policies/backend.js';
@@ -113,12 +116,14 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     const { U, F, K } = env.layout;
     const H = p.hidden;
     this.history = p.episodeHistory ? { train: new EpisodeHistory(U), eval: new EpisodeHistory(U) } : null;
-    this.consumed = p.consumedHistory ? { train: new ConsumedHistory(F, K, p.consumedRate), eval: new ConsumedHistory(F, K, p.consumedRate) } : null;
-    const Ua = U + (this.history ? this.history.train.extra : 0) + (this.consumed ? this.consumed.train.extra : 0);
-    this.Ua = Ua;
     this.items = itemFeedbackFor(this.id, env, p.itemFeedback);
     const Fa = F + (this.items ? this.items.extra : 0);
     this.Fa = Fa;
+    // consumedItemStats: the consumed-item averages cover the candidate rows with their item columns.
+    const Fc = p.consumedItemStats ? Fa : F;
+    this.consumed = p.consumedHistory ? { train: new ConsumedHistory(Fc, K, p.consumedRate), eval: new ConsumedHistory(Fc, K, p.consumedRate) } : null;
+    const Ua = U + (this.history ? this.history.train.extra : 0) + (this.consumed ? this.consumed.train.extra : 0);
+    this.Ua = Ua;
     this.actor = new SlateScorer(Ua, Fa, H, p.hidden2, 0.01, this.rng, 'actor');
     this.critic = new ValueNet(Ua, Fa, H, this.rng, 'critic');
     this.opt = new Adam([...this.actor.params.vars, ...this.critic.params.vars], p.lr, 1e-5);
@@ -239,7 +244,8 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     if (this.gWork.length !== N) this.gWork = new Float64Array(N);
     const training = ctx.training;
     if (training) this.ensure(B);
-    const { u, c } = this.normalize({ user: this.userRows(obs, B, training, { commit: true }), candidates: this.candRows(obs, B) }, B, training);
+    const cands = this.candRows(obs, B);
+    const { u, c } = this.normalize({ user: this.userRows(obs, B, training, { commit: true }), candidates: cands }, B, training);
     const { logits, values } = this.forward(u, c, B, training);
     for (let s = 0; s < B; s++) {
       if (!obs.active[s]) continue;
@@ -250,7 +256,7 @@ export class PpoAgent extends BaseAgent<PpoParams> {
         topOrdered(this.gWork, N, K, out, s * K);
       }
     }
-    if (this.consumed) (training ? this.consumed.train : this.consumed.eval).serve(obs.candidates, N, out, B, obs.active);
+    if (this.consumed) (training ? this.consumed.train : this.consumed.eval).serve(this.params.consumedItemStats ? cands : obs.candidates, N, out, B, obs.active);
     if (training) {
       const t = this.t;
       const b = this.buf;

@@ -44,6 +44,9 @@
  *   click, log(1 + shows) and, where candidates have a length, reward per click per unit of length, counted
  *   from the agent's own training steps and frozen in evaluation (policies/item-feedback.ts). Q, Q0 and the
  *   learned choice model all see them; a replayed transition keeps the rows it was chosen on.
+ * - `consumedItemStats` (with both): the consumed-item mean and moving average also cover the item columns, each
+ *   clicked item's row as it was served, so the user rows carry what the agent's own statistics say about what the
+ *   user consumed (in retention the hidden satisfaction moves toward the quality of consumed items).
  * Truncated transitions bootstrap; where the env's choice scores of a final observation are unavailable
  * (a user replaced at the horizon) the learned model's weights are used for it.
  */
@@ -146,12 +149,14 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
     this.choice = want === 'auto' ? (env.layout.choice === 'position0' ? 'position0' : 'learned') : (want as ChoiceKind);
     this.oracle = this.choice === 'env';
     const H = p.hidden;
-    this.consumed = p.consumedHistory ? { train: new ConsumedHistory(F, K, p.consumedRate), eval: new ConsumedHistory(F, K, p.consumedRate) } : null;
-    const Ua = U + (this.consumed ? this.consumed.train.extra : 0);
-    this.Ua = Ua;
     this.items = itemFeedbackFor(this.id, env, p.itemFeedback);
     const Fa = F + (this.items ? this.items.extra : 0);
     this.Fa = Fa;
+    // consumedItemStats: the consumed-item averages cover the candidate rows with their item columns.
+    const Fc = p.consumedItemStats ? Fa : F;
+    this.consumed = p.consumedHistory ? { train: new ConsumedHistory(Fc, K, p.consumedRate), eval: new ConsumedHistory(Fc, K, p.consumedRate) } : null;
+    const Ua = U + (this.consumed ? this.consumed.train.extra : 0);
+    this.Ua = Ua;
     this.q = new SlateScorer(Ua, Fa, H, p.hidden2, 1, this.rng, 'q');
     this.qTarget = new SlateScorer(Ua, Fa, H, p.hidden2, 1, this.rng, 'qt');
     this.qTarget.params.copyFrom(this.q.params);
@@ -326,7 +331,7 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
         this.lastSlate.set(out.subarray(s * K, (s + 1) * K), s * K);
       }
     }
-    if (this.consumed) (ctx.training ? this.consumed.train : this.consumed.eval).serve(obs.candidates, N, out, B, obs.active);
+    if (this.consumed) (ctx.training ? this.consumed.train : this.consumed.eval).serve(this.params.consumedItemStats ? cands : obs.candidates, N, out, B, obs.active);
     return out;
   }
 

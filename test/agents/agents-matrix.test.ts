@@ -32,7 +32,7 @@ function run(agent: Agent, envId: string, steps: number, seed: number, env = mak
   return { actions, returns: res.episodes.map((e) => e.return), env };
 }
 
-/** Agents checked again with other params: the deep agents with their per-slot history features (episode and consumed items), their discount per day and their per-item statistics. */
+/** Agents checked again with other params: the deep agents with their per-slot history features (episode and consumed items), their discount per day, their per-item statistics and the consumed items' statistics. */
 const VARIANTS: { id: string; label: string; params: Record<string, unknown> }[] = [
   { id: 'ppo', label: 'ppo with episodeHistory', params: { ...FAST.ppo, episodeHistory: true } },
   { id: 'ppo', label: 'ppo with episodeHistory and consumedHistory', params: { ...FAST.ppo, episodeHistory: true, consumedHistory: true } },
@@ -41,6 +41,8 @@ const VARIANTS: { id: string; label: string; params: Record<string, unknown> }[]
   { id: 'slateq', label: 'slateq with dayDiscount', params: { ...FAST.slateq, gamma: 1, dayDiscount: 0.8 } },
   { id: 'ppo', label: 'ppo with itemFeedback', params: { ...FAST.ppo, itemFeedback: true } },
   { id: 'slateq', label: 'slateq with itemFeedback', params: { ...FAST.slateq, itemFeedback: true, consumedHistory: true } },
+  { id: 'ppo', label: 'ppo with consumedItemStats', params: { ...FAST.ppo, itemFeedback: true, consumedHistory: true, consumedItemStats: true } },
+  { id: 'slateq', label: 'slateq with consumedItemStats', params: { ...FAST.slateq, itemFeedback: true, consumedHistory: true, consumedItemStats: true } },
 ];
 
 describe('every agent x every compatible env', () => {

@@ -194,17 +194,23 @@ describe('per-item feedback statistics (itemFeedback)', () => {
     const want: Float32Array[] = [];
     const stepped: Uint8Array[] = [];
     const ended: Uint8Array[] = [];
+    const firstSteps: Uint8Array[] = [];
+    const clickedAt: Int32Array[] = [];
     trainAgent(agent, env, {
       steps: 40,
       seed: 6,
-      onAct: (o) => want.push(shadow.augment(o.candidates, o.itemIds, 3, N, new Float32Array(3 * N * W))),
+      onAct: (o) => {
+        want.push(shadow.augment(o.candidates, o.itemIds, 3, N, new Float32Array(3 * N * W)));
+        firstSteps.push(Uint8Array.from(o.firstStep));
+      },
       onStep: (tr) => {
         shadow.record(tr.obs, N, tr.actions, K, tr.clicked, tr.rewards, tr.stepped, 3);
         stepped.push(Uint8Array.from(tr.stepped));
         ended.push(Uint8Array.from(tr.finalMask));
+        clickedAt.push(Int32Array.from(tr.clicked));
       },
     });
-    return { N, W, want, stepped, ended };
+    return { N, K, U: env.layout.U, W, want, stepped, ended, firstSteps, clickedAt };
   };
 
   it('PPO chooses each slate on the statistics of the steps before it: a step\'s own outcome is counted after', async () => {
@@ -264,6 +270,61 @@ describe('per-item feedback statistics (itemFeedback)', () => {
     expect(v2[0]).not.toBe(v1[0]);
     expect(() => a.criticValue({ user: obs.user, candidates: obs.candidates, userIndex: o.userIndex, firstStep: o.firstStep }, 2)).toThrow(/with itemFeedback the observation needs itemIds/);
     a.dispose();
+  });
+
+  it('consumedItemStats: the consumed-item mean in the user rows covers each clicked item\'s statistics as they were when it was served', async () => {
+    const agent = (await makeAgent('ppo', { numSteps: 50, hidden: 8, itemFeedback: true, consumedHistory: true, consumedItemStats: true, normalizeObs: false, backend: 'cpu' }, { envId: 'retention-v1', envParams: SHORT, seed: 2 })) as PpoAgent;
+    const { N, K, U, W, want, stepped, firstSteps, clickedAt } = await recountTraining(agent);
+    const Ua = U + 2 * W + 1;
+    const buf = (agent as unknown as { buf: { user: Float32Array; slates: Int32Array } }).buf;
+    const user = buf.user;
+    const slates = buf.slates;
+    expect(user.length).toBe(50 * 3 * Ua);
+    // Replay the run from the agent's own rollout buffer (its slates) and the transitions (the clicks).
+    const sums = Array.from({ length: 3 }, () => new Float64Array(W));
+    const counts = new Array<number>(3).fill(0);
+    let checked = 0;
+    let withStats = 0;
+    for (let t = 0; t < 40; t++) {
+      for (let s = 0; s < 3; s++) {
+        if (firstSteps[t]![s]) {
+          sums[s]!.fill(0);
+          counts[s] = 0;
+        }
+        const o = (t * 3 + s) * Ua + U;
+        for (let j = 0; j < W; j++) {
+          const expected = counts[s]! > 0 ? sums[s]![j]! / counts[s]! : 0;
+          expect(user[o + j]).toBeCloseTo(expected, 5);
+        }
+        expect(user[o + 2 * W]).toBeCloseTo(Math.log1p(counts[s]!), 6);
+        if (counts[s]! > 0) {
+          checked++;
+          // The item columns (after the env's F) are part of what is averaged.
+          for (let j = W - 4; j < W; j++) if (user[o + j] !== 0) withStats++;
+        }
+      }
+      for (let s = 0; s < 3; s++) {
+        const pos = clickedAt[t]![s]!;
+        if (!stepped[t]![s] || pos < 0) continue;
+        const i = slates[(t * 3 + s) * K + pos]!;
+        const row = want[t]!.subarray((s * N + i) * W, (s * N + i + 1) * W);
+        for (let j = 0; j < W; j++) sums[s]![j]! += row[j]!;
+        counts[s]! += 1;
+      }
+    }
+    expect(checked).toBeGreaterThan(60);
+    expect(withStats).toBeGreaterThan(60);
+    agent.dispose();
+  });
+
+  it('consumedItemStats without consumedHistory or itemFeedback is refused, naming the fields', async () => {
+    for (const id of ['ppo', 'slateq']) {
+      for (const p of [{ consumedItemStats: true, itemFeedback: true }, { consumedItemStats: true, consumedHistory: true }]) {
+        await expect(makeAgent(id, p, { envId: 'retention-v1', seed: 0 })).rejects.toThrow(
+          new RegExp(`^agent ${id}: consumedItemStats averages the item-statistic columns of consumed items: it needs consumedHistory true and itemFeedback true \\(got consumedHistory ${!!p.consumedHistory}, itemFeedback ${!!p.itemFeedback}\\)$`),
+        );
+      }
+    }
   });
 
   it('is refused with a typed error on an env without catalogue item ids', async () => {
