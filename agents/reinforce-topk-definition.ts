@@ -2,18 +2,24 @@
  * REINFORCE top-K's params and definition, apart from reinforce-topk.ts so that listing and validating them does not load
  * TensorFlow.js.
  */
-import { defineParams, param, type ParamsOf } from '../envs/params.js';
+import { defineParams, param, paramConstraint, type ParamsOf } from '../envs/params.js';
 import { BACKEND_CHOICES } from '../policies/backend-choices.js';
 import { defineAgent, makeAgent } from './registry.js';
 
 export const reinforceTopKParams = defineParams({
-  behaviour: param.enum({ default: 'supervised', values: ['supervised', 'random', 'popularity', 'quality-estimate'], description: 'logging policy' }),
-  behaviourEpsilon: param.number({ default: 0.2, min: 0, max: 1, description: 'share of uniform slates in the logging policy (support for off-policy learning)' }),
-  logUsers: param.int({ default: 500, min: 1, max: 1e7, description: 'users logged' }),
-  gamma: param.number({ default: 0.99, min: 0, max: 1, description: 'discount of the logged returns' }),
+  mode: param.enum({ default: 'offline', values: ['offline', 'online'], description: "offline: from trajectories a behaviour policy logged before training (the paper's setting); online: from the trajectories of the agent's own sampled slates, each finished user's trajectory joining the next update, the sampling probabilities kept as beta" }),
+  behaviour: param.enum({ default: 'supervised', values: ['supervised', 'random', 'popularity', 'quality-estimate'], description: 'offline: the logging policy' }),
+  behaviourEpsilon: param.number({ default: 0.2, min: 0, max: 1, description: 'offline: share of uniform slates in the logging policy (support for off-policy learning)' }),
+  logUsers: param.int({ default: 500, min: 1, max: 1e7, description: 'offline: users logged' }),
+  gamma: param.number({ default: 0.99, min: 0, max: 1, description: 'discount per step of the returns' }),
+  dayDiscount: param.number({ default: 1, min: 0, max: 1, minExclusive: true, description: 'online: discount per calendar day elapsed (multi-session envs with a "day" user feature): a step is discounted by gamma x dayDiscount^(days elapsed); 1: per-step discounting only' }),
+  itemFeedback: param.boolean({ default: false, description: "online: append to each candidate's features the item's smoothed click rate, reward per click, log(1 + shows) and (candidates with a length) reward per click per unit of length, counted from the agent's own training steps and frozen in evaluation (catalogue envs; policies/item-feedback.ts)" }),
+  baseline: param.enum({ default: 'none', values: ['none', 'value'], description: "online: none (the paper's loss: returns normalized over the update) or value: a learned state value of the normalized return subtracted from it (REINFORCE with baseline, Williams 1992; Sutton & Barto 2018, 13.4)" }),
+  entCoef: param.number({ default: 0, min: 0, max: 100, description: 'online: weight of the entropy of pi over the candidates, added to the objective (0: the paper\'s loss)' }),
+  updateSteps: param.int({ default: 4096, min: 1, max: 1e9, description: 'online: user-steps of finished trajectories gathered before each update (epochs passes over them, then they are dropped)' }),
   topK: param.int({ default: 5, min: 1, max: 10000, description: 'K of the top-K correction' }),
   capWeight: param.number({ default: Math.exp(3), min: 1, max: 1e9, description: 'cap c on the importance weight pi / beta' }),
-  epochs: param.int({ default: 5, min: 1, max: 10000, description: 'passes over the logged data' }),
+  epochs: param.int({ default: 5, min: 1, max: 10000, description: 'passes over the logged data (online: over each update\'s trajectories)' }),
   batchSize: param.int({ default: 256, min: 1, max: 65536, description: 'minibatch size' }),
   lr: param.number({ default: 1e-3, min: 0, max: 1, minExclusive: true, description: 'Adam learning rate' }),
   hidden: param.int({ default: 64, min: 1, max: 4096, description: 'hidden units of pi and beta' }),
@@ -23,12 +29,17 @@ export type ReinforceTopKParams = ParamsOf<typeof reinforceTopKParams>;
 
 export const reinforceTopKAgent = defineAgent({
   id: 'reinforce-topk',
-  description: 'REINFORCE with top-K off-policy correction, trained offline on trajectories logged by a behaviour policy (the supervised baseline by default)',
+  description: 'REINFORCE with top-K off-policy correction, trained offline on trajectories logged by a behaviour policy (the supervised baseline by default), or online on its own',
   source: 'Chen, Beutel, Covington, Jain, Belletti and Chi, WSDM 2019; Williams 1992 (REINFORCE)',
   oracle: false,
   usesTf: true,
-  // Its own logged users, and the 200 that the supervised behaviour policy logs to train first.
-  setupUsers: (p) => p.logUsers + (p.behaviour === 'supervised' ? 200 : 0),
+  // Offline: its own logged users, and the 200 that the supervised behaviour policy logs to train first.
+  setupUsers: (p) => (p.mode === 'online' ? 0 : p.logUsers + (p.behaviour === 'supervised' ? 200 : 0)),
+  check: (p) => {
+    paramConstraint('agent reinforce-topk', p.mode === 'online' || !p.itemFeedback, 'itemFeedback counts the agent\'s own training steps: it needs mode "online" (offline learns from logs only)');
+    paramConstraint('agent reinforce-topk', p.mode === 'online' || p.baseline === 'none', 'baseline "value" is learned from the agent\'s own trajectories: it needs mode "online"');
+    paramConstraint('agent reinforce-topk', p.mode === 'online' || p.dayDiscount === 1, `dayDiscount ${p.dayDiscount} needs mode "online" (offline returns are discounted per step by gamma)`);
+  },
   params: reinforceTopKParams,
   create: async (p, env, seed) =>
     (await import('./reinforce-topk.js')).ReinforceTopKAgent.create(p, env, seed, (b, s) =>

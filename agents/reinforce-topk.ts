@@ -12,6 +12,18 @@
  * behaviour policy beta is estimated by a separate head (a SlateScorer trained by softmax cross-entropy on the
  * logged slates, its gradient kept apart from pi's, as the paper's beta head is). Online the agent serves the
  * top-K of pi (deterministic) or samples K items without replacement from pi when exploring.
+ *
+ * `mode: "online"`: the logging policy is the agent itself, as in the paper's production setting, where the logs
+ * come from earlier versions of the recommender. In training it samples its slates from pi (Gumbel top-K) and
+ * keeps each user's trajectory; when the user's episode ends, the trajectory's returns are computed (discounted
+ * by gamma per step and, with `dayDiscount` < 1, by dayDiscount per calendar day elapsed, as PPO's and SlateQ's)
+ * and its steps with a consumed item join the next update. Every `updateSteps` user-steps of finished
+ * trajectories, `epochs` passes of the same corrected loss train pi, with beta(a | s) the softmax probability pi
+ * gave a when the slate was sampled: the logging policy is known exactly, so no beta head is trained, and the
+ * capped weight corrects for pi having moved since (updates lag the sampling by up to a user's lifetime).
+ * With `itemFeedback` (catalogue envs) every candidate row also carries the item's smoothed click rate, reward per
+ * click, log(1 + shows) and, where candidates have a length, reward per click per unit of length, counted from the
+ * agent's own training steps and frozen in evaluation (policies/item-feedback.ts), as for PPO and SlateQ.
  */
 import { reportSetupSteps } from './setup-progress.js';
 import type { ReinforceTopKParams } from './reinforce-topk-definition.js';
@@ -20,9 +32,58 @@ import { sampleDistinct, streamFromString } from '../envs/rng.js';
 import { tf, type BackendInfo, agentBackend, type BackendChoice } from '../policies/backend.js';
 import { Adam, RunningNorm } from '../policies/nn.js';
 import { gumbelTopK, topOrdered } from '../policies/plackett-luce.js';
-import { SlateScorer } from '../policies/scorer.js';
-import { type Agent, type AgentContext, type AgentEnvInfo, type AgentObservation, assertFiniteObservation, BaseAgent, PerUserStreams } from './api.js';
+import { SlateScorer, ValueNet } from '../policies/scorer.js';
+import { type Agent, type AgentContext, type AgentEnvInfo, type AgentObservation, assertFiniteObservation, assertFiniteTransitions, BaseAgent, itemFeedbackFor, PerUserStreams, type Transitions } from './api.js';
 import { observationOf } from './loop.js';
+import { dayFeatureOffset, stepDiscount } from './gae.js';
+import type { ItemFeedback, ItemFeedbackState } from '../policies/item-feedback.js';
+import { InvalidArgument } from '../envs/errors.js';
+
+/** Online mode: one slot's user trajectory so far (every step's reward and day; the consumed steps' rows). */
+interface SlotTrajectory {
+  reward: number[];
+  day: number[];
+  /** Per step: the index of its consumed row in `user`/`cand`/`item`/`beta`, or -1 (no click). */
+  row: number[];
+  user: Float32Array[];
+  cand: Float32Array[];
+  item: number[];
+  beta: number[];
+}
+
+/** Online mode: the consumed steps of finished trajectories, waiting for the next update. */
+interface Finished {
+  user: Float32Array[];
+  cand: Float32Array[];
+  item: number[];
+  beta: number[];
+  ret: number[];
+  /** User-steps of the finished trajectories (the update trigger). */
+  steps: number;
+  trajectories: number;
+}
+
+type PackedTrajectory = { reward: Float64Array; day: Float64Array; row: Int32Array; user: Float32Array; cand: Float32Array; item: Int32Array; beta: Float64Array };
+type PackedFinished = { user: Float32Array; cand: Float32Array; item: Int32Array; beta: Float64Array; ret: Float64Array; steps: number; trajectories: number };
+
+/** Rows of one width as one array (checkpoints), and back. */
+function packRows(rows: Float32Array[]): Float32Array {
+  const out = new Float32Array(rows.reduce((a, r) => a + r.length, 0));
+  let o = 0;
+  for (const r of rows) {
+    out.set(r, o);
+    o += r.length;
+  }
+  return out;
+}
+function unpackRows(x: Float32Array, width: number): Float32Array[] {
+  const rows: Float32Array[] = [];
+  for (let o = 0; o + width <= x.length; o += width) rows.push(x.slice(o, o + width));
+  return rows;
+}
+
+const emptySlot = (): SlotTrajectory => ({ reward: [], day: [], row: [], user: [], cand: [], item: [], beta: [] });
+const emptyFinished = (): Finished => ({ user: [], cand: [], item: [], beta: [], ret: [], steps: 0, trajectories: 0 });
 
 export interface Trajectories {
   n: number;
@@ -125,10 +186,31 @@ export class ReinforceTopKAgent extends BaseAgent<ReinforceTopKParams> {
   private gWork = new Float64Array(0);
   /** Training diagnostics (mean capped weight, share of capped weights, epochs). */
   report: Record<string, number> = {};
+  /** Per-item feedback statistics (online with itemFeedback), learned in training. */
+  private readonly items: ItemFeedback | null;
+  /** Width of the candidate rows pi sees (F, plus the item columns). */
+  private readonly Fa: number;
+  /** Offset of the raw `day` user feature (dayDiscount < 1), else -1. */
+  private readonly dayOffset: number;
+  /** Online: each training slot's trajectory so far, and the finished ones waiting for the next update. */
+  private slots: SlotTrajectory[] = [];
+  private finished: Finished = emptyFinished();
+  /** Online: the raw rows and the slate items' sampling probabilities of the last training act (observe reads them). */
+  private actUser = new Float32Array(0);
+  private actCand = new Float32Array(0);
+  private actProb = new Float64Array(0);
+  private updates = 0;
+  /** Online with baseline "value": the state value of the normalized return, and its optimizer. */
+  private readonly value: ValueNet | null;
+  private readonly optValue: Adam | null;
+  /** Online mode only: learn from the agent's own trajectories (absent offline, so the runner does not train it). */
+  observe?: (t: Transitions) => void;
+  update?: () => Record<string, number> | void;
 
   static async create(p: ReinforceTopKParams, env: AgentEnvInfo, seed: number, makeBehaviour: (id: string, seed: number) => Promise<Agent>): Promise<ReinforceTopKAgent> {
     const backend = await agentBackend(p.backend as BackendChoice);
     const agent = new ReinforceTopKAgent(p, env, seed, backend);
+    if (p.mode === 'online') return agent;
     const b = p.behaviour;
     const behaviour = b === 'random' ? null : await makeBehaviour(b, seed);
     const data = logTrajectories(env.envId, env.params as Record<string, unknown>, behaviour, {
@@ -148,13 +230,194 @@ export class ReinforceTopKAgent extends BaseAgent<ReinforceTopKParams> {
     this.backend = backend;
     const { U, F } = env.layout;
     const H = p.hidden;
-    this.pi = new SlateScorer(U, F, H, 0, 0.01, this.rng, 'pi');
+    const online = p.mode === 'online';
+    this.items = online ? itemFeedbackFor(this.id, env, p.itemFeedback) : null;
+    this.Fa = F + (this.items ? this.items.extra : 0);
+    this.dayOffset = dayFeatureOffset(this.id, env, p.dayDiscount);
+    this.pi = new SlateScorer(U, this.Fa, H, 0, 0.01, this.rng, 'pi');
     this.beta = new SlateScorer(U, F, H, 0, 0.01, this.rng, 'beta');
     this.optPi = new Adam(this.pi.params.vars, p.lr, 1e-5);
     this.optBeta = new Adam(this.beta.params.vars, p.lr, 1e-5);
     this.userNorm = new RunningNorm(U);
-    this.candNorm = new RunningNorm(F);
+    this.candNorm = new RunningNorm(this.Fa);
     this.evalStreams = new PerUserStreams(seed, 'reinforce-eval');
+    this.value = online && p.baseline === 'value' ? new ValueNet(U, this.Fa, H, this.rng, 'value') : null;
+    this.optValue = this.value ? new Adam(this.value.params.vars, p.lr, 1e-5) : null;
+    if (online) {
+      this.observe = (t) => this.observeOnline(t);
+      this.update = () => this.updateOnline();
+    }
+  }
+
+  /** The candidate rows pi sees (B x N x Fa): the observation's own, or with the item columns (a new array). */
+  private candRows(obs: { candidates: Float32Array; itemIds: Int32Array | null }, B: number): Float32Array {
+    if (!this.items) return obs.candidates;
+    const N = this.env.layout.N;
+    return this.items.augment(obs.candidates, obs.itemIds, B, N, new Float32Array(B * N * this.Fa));
+  }
+
+  /** Online: each stepped slot's step joins its trajectory; a finished user's trajectory gets its returns. */
+  private observeOnline(t: Transitions): void {
+    assertFiniteTransitions(this.id, t);
+    const B = t.obs.B;
+    const { U, N, K } = this.env.layout;
+    const F = this.Fa;
+    if (this.actProb.length < B * K) throw new InvalidArgument('reinforce-topk: observe before any training act');
+    if (this.items) this.items.record(t.obs, N, t.actions, K, t.clicked, t.rewards, t.stepped, B);
+    const g = this.params.gamma;
+    const dd = this.params.dayDiscount;
+    for (let s = 0; s < B; s++) {
+      if (!t.stepped[s]) continue;
+      const tr = this.slots[s]!;
+      const pos = t.clicked[s]!;
+      tr.reward.push(t.rewards[s]!);
+      tr.day.push(this.dayOffset >= 0 ? t.obs.user[s * U + this.dayOffset]! : 0);
+      if (pos >= 0) {
+        tr.row.push(tr.item.length);
+        tr.user.push(this.actUser.slice(s * U, (s + 1) * U));
+        tr.cand.push(this.actCand.slice(s * N * F, (s + 1) * N * F));
+        tr.item.push(t.actions[s * K + pos]!);
+        tr.beta.push(this.actProb[s * K + pos]!);
+      } else tr.row.push(-1);
+      if (!t.finalMask[s]) continue;
+      // The user's episode ended: returns from the end back, each step discounted by the days to the next.
+      const f = this.finished;
+      let ret = 0;
+      const rets = new Float64Array(tr.reward.length);
+      for (let i = tr.reward.length - 1; i >= 0; i--) {
+        ret = tr.reward[i]! + (i + 1 < tr.reward.length ? stepDiscount(g, dd, tr.day[i]!, tr.day[i + 1]!) * ret : 0);
+        rets[i] = ret;
+      }
+      for (let i = 0; i < tr.row.length; i++) {
+        const r = tr.row[i]!;
+        if (r < 0) continue;
+        f.user.push(tr.user[r]!);
+        f.cand.push(tr.cand[r]!);
+        f.item.push(tr.item[r]!);
+        f.beta.push(tr.beta[r]!);
+        f.ret.push(rets[i]!);
+      }
+      f.steps += tr.reward.length;
+      f.trajectories++;
+      this.slots[s] = emptySlot();
+    }
+  }
+
+  /** Online: every updateSteps user-steps of finished trajectories, epochs passes of the corrected loss on them. */
+  private updateOnline(): Record<string, number> | void {
+    const f = this.finished;
+    if (f.steps < this.params.updateSteps) return;
+    this.finished = emptyFinished();
+    this.updates++;
+    const p = this.params;
+    const { U, N } = this.env.layout;
+    const F = this.Fa;
+    const n = f.ret.length;
+    const metrics: Record<string, number> = { iteration: this.updates, trajectories: f.trajectories, user_steps: f.steps, consumed_steps: n };
+    if (n === 0) return metrics;
+    let mr = 0;
+    for (const r of f.ret) mr += r;
+    mr /= n;
+    let vr = 0;
+    for (const r of f.ret) vr += (r - mr) ** 2;
+    const sr = Math.sqrt(vr / Math.max(1, n - 1)) || 1;
+    const mb = Math.min(p.batchSize, n);
+    const order = Int32Array.from({ length: n }, (_, i) => i);
+    let capped = 0;
+    let weightSum = 0;
+    let count = 0;
+    let lossSum = 0;
+    let entSum = 0;
+    let vErr = 0;
+    for (let epoch = 0; epoch < p.epochs; epoch++) {
+      this.shuffle(order);
+      for (let a = 0; a + mb <= n; a += mb) {
+        const ub = new Float32Array(mb * U);
+        const cb = new Float32Array(mb * N * F);
+        const target = new Float32Array(mb * N);
+        const beta = new Float64Array(mb);
+        const ret = new Float32Array(mb);
+        for (let k = 0; k < mb; k++) {
+          const i = order[a + k]!;
+          this.userNorm.apply(f.user[i]!, 1, ub.subarray(k * U, (k + 1) * U));
+          this.candNorm.apply(f.cand[i]!, N, cb.subarray(k * N * F, (k + 1) * N * F));
+          target[k * N + f.item[i]!] = 1;
+          beta[k] = f.beta[i]!;
+          ret[k] = (f.ret[i]! - mr) / sr;
+        }
+        // With a value baseline: the advantage is the normalized return minus the state's value, which then
+        // takes a step toward the normalized returns (mean squared error).
+        if (this.value) {
+          const vt = tf.tidy(() => this.value!.values(tf.tensor2d(ub, [mb, U]), tf.tensor2d(cb, [mb * N, F]), N));
+          const v = vt.dataSync();
+          vt.dispose();
+          const goal = Float32Array.from(ret);
+          for (let k = 0; k < mb; k++) {
+            vErr += (ret[k]! - v[k]!) ** 2;
+            ret[k] = ret[k]! - v[k]!;
+          }
+          const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(tf.sub(this.value!.values(tf.tensor2d(ub, [mb, U]), tf.tensor2d(cb, [mb * N, F]), N), tf.tensor1d(goal)))) as tf.Scalar, this.value.params.vars);
+          value.dispose();
+          this.optValue!.apply(this.value.params.vars.map((x) => grads[x.name]!));
+          for (const g of Object.values(grads)) g.dispose();
+        }
+        const st = this.policyStep(ub, cb, target, mb, F, (piA, w) => {
+          for (let k = 0; k < mb; k++) {
+            const iw = piA[k]! / Math.max(1e-8, beta[k]!);
+            const ciw = Math.min(iw, p.capWeight);
+            if (iw > p.capWeight) capped++;
+            weightSum += ciw;
+            count++;
+            w[k] = ciw * topKCorrection(piA[k]!, p.topK) * ret[k]!;
+          }
+        });
+        lossSum += st.loss;
+        entSum += st.entropy;
+      }
+    }
+    const steps = p.epochs * Math.floor(n / mb);
+    Object.assign(metrics, {
+      policy_loss: lossSum / Math.max(1, steps),
+      entropy: entSum / Math.max(1, steps),
+      mean_capped_weight: weightSum / Math.max(1, count),
+      capped_share: capped / Math.max(1, count),
+      mean_return: mr,
+      ...(this.value ? { value_loss: vErr / Math.max(1, steps * mb) } : {}),
+    });
+    this.report = { updates: this.updates, consumedSteps: (this.report.consumedSteps ?? 0) + n, meanCappedWeight: metrics.mean_capped_weight!, cappedShare: metrics.capped_share!, epochs: p.epochs };
+    return metrics;
+  }
+
+  /**
+   * One gradient step of pi on a minibatch: pi's probability of each row's consumed item (held constant), then
+   * `weigh` fills the per-row weights, then loss = -mean(w log pi(a | s)) - entCoef x mean entropy. Returns the loss
+   * and the mean entropy of pi over the candidates (before the step).
+   */
+  private policyStep(ub: Float32Array, cb: Float32Array, target: Float32Array, mb: number, F: number, weigh: (piA: Float32Array, w: Float32Array) => void): { loss: number; entropy: number } {
+    const { U, N } = this.env.layout;
+    const [pPi, ent] = tf.tidy(() => {
+      const lp = tf.logSoftmax(this.pi.scores(tf.tensor2d(ub, [mb, U]), tf.tensor2d(cb, [mb * N, F]), N));
+      return [tf.sum(tf.mul(tf.tensor2d(target, [mb, N]), tf.exp(lp)), 1), tf.neg(tf.mean(tf.sum(tf.mul(tf.exp(lp), lp), 1)))];
+    });
+    const piA = pPi!.dataSync() as Float32Array;
+    const entropy = ent!.dataSync()[0]!;
+    pPi!.dispose();
+    ent!.dispose();
+    const w = new Float32Array(mb);
+    weigh(piA, w);
+    const entCoef = this.params.entCoef;
+    const { value, grads } = tf.variableGrads(() => {
+      const lp = tf.logSoftmax(this.pi.scores(tf.tensor2d(ub, [mb, U]), tf.tensor2d(cb, [mb * N, F]), N));
+      const logp = tf.sum(tf.mul(tf.tensor2d(target, [mb, N]), lp), 1);
+      const pg = tf.neg(tf.mean(tf.mul(tf.tensor1d(w), logp)));
+      // With entCoef > 0: minus entCoef x the mean entropy of pi over the candidates.
+      return (entCoef > 0 ? tf.add(pg, tf.mul(entCoef, tf.mean(tf.sum(tf.mul(tf.exp(lp), lp), 1)))) : pg) as tf.Scalar;
+    }, this.pi.params.vars);
+    const loss = value.dataSync()[0]!;
+    value.dispose();
+    this.optPi.apply(this.pi.params.vars.map((v) => grads[v.name]!));
+    for (const g of Object.values(grads)) g.dispose();
+    return { loss, entropy };
   }
 
   /** Train beta and pi on logged trajectories (only steps with a consumed item carry a policy gradient). */
@@ -268,10 +531,23 @@ export class ReinforceTopKAgent extends BaseAgent<ReinforceTopKParams> {
     assertFiniteObservation(this.id, obs, obs.B, obs.active);
     const B = obs.B;
     const out = this.out(B);
-    const { U, N, F, K } = this.env.layout;
+    const { U, N, K } = this.env.layout;
+    const F = this.Fa;
     if (this.gWork.length !== N) this.gWork = new Float64Array(N);
+    const cand = this.candRows(obs, B);
+    const online = ctx.training && this.observe !== undefined;
+    if (online) {
+      this.userNorm.update(obs.user, B);
+      this.candNorm.update(cand, B * N);
+      this.actUser = Float32Array.from(obs.user.subarray(0, B * U));
+      this.actCand = Float32Array.from(cand.subarray(0, B * N * F));
+      if (this.actProb.length !== B * K) this.actProb = new Float64Array(B * K);
+      while (this.slots.length < B) this.slots.push(emptySlot());
+      // A slot whose user is new without its last one having ended (a new training run) drops that trajectory.
+      for (let s = 0; s < B; s++) if (obs.firstStep[s] === 1 && this.slots[s]!.reward.length > 0) this.slots[s] = emptySlot();
+    }
     const u = this.userNorm.apply(obs.user, B, new Float32Array(B * U));
-    const c = this.candNorm.apply(obs.candidates, B * N, new Float32Array(B * N * F));
+    const c = this.candNorm.apply(cand, B * N, new Float32Array(B * N * F));
     const lt = tf.tidy(() => this.pi.scores(tf.tensor2d(u, [B, U]), tf.tensor2d(c, [B * N, F]), N));
     const logits = lt.dataSync();
     lt.dispose();
@@ -283,6 +559,14 @@ export class ReinforceTopKAgent extends BaseAgent<ReinforceTopKParams> {
       } else {
         for (let i = 0; i < N; i++) this.gWork[i] = logits[s * N + i]!;
         topOrdered(this.gWork, N, K, out, s * K);
+      }
+      if (online) {
+        // pi's softmax probability of each slate item: beta of the item if it is consumed.
+        let m = -Infinity;
+        for (let i = 0; i < N; i++) m = Math.max(m, logits[s * N + i]!);
+        let z = 0;
+        for (let i = 0; i < N; i++) z += Math.exp(logits[s * N + i]! - m);
+        for (let k = 0; k < K; k++) this.actProb[s * K + k] = Math.exp(logits[s * N + out[s * K + k]!]! - m) / z;
       }
     }
     return out;
@@ -298,6 +582,18 @@ export class ReinforceTopKAgent extends BaseAgent<ReinforceTopKParams> {
       candNorm: this.candNorm.state(),
       report: this.report,
       evalStreams: this.evalStreams.state(),
+      // Online mode only, so that checkpoints saved before it existed load as saved.
+      ...(this.observe
+        ? {
+            online: {
+              slots: this.slots.map((t) => ({ reward: Float64Array.from(t.reward), day: Float64Array.from(t.day), row: Int32Array.from(t.row), user: packRows(t.user), cand: packRows(t.cand), item: Int32Array.from(t.item), beta: Float64Array.from(t.beta) })),
+              finished: { user: packRows(this.finished.user), cand: packRows(this.finished.cand), item: Int32Array.from(this.finished.item), beta: Float64Array.from(this.finished.beta), ret: Float64Array.from(this.finished.ret), steps: this.finished.steps, trajectories: this.finished.trajectories },
+              updates: this.updates,
+              ...(this.value ? { value: this.value.params.getWeights(), optValue: this.optValue!.state() } : {}),
+            },
+            ...(this.items ? { items: this.items.state() } : {}),
+          }
+        : {}),
     };
   }
 
@@ -311,6 +607,25 @@ export class ReinforceTopKAgent extends BaseAgent<ReinforceTopKParams> {
     this.candNorm.load(st.candNorm as ReturnType<RunningNorm['state']>);
     this.report = st.report as Record<string, number>;
     this.evalStreams.load(st.evalStreams as ReturnType<PerUserStreams['state']>);
+    if (this.observe) {
+      const on = st.online as { slots: PackedTrajectory[]; finished: PackedFinished; updates: number; value?: number[][]; optValue?: ReturnType<Adam['state']> } | undefined;
+      if (!on) throw new InvalidArgument('reinforce-topk: the checkpoint has no online trajectories, but the agent was built with mode "online"');
+      const { U, N } = this.env.layout;
+      const W = N * this.Fa;
+      this.slots = on.slots.map((t) => ({ reward: Array.from(t.reward), day: Array.from(t.day), row: Array.from(t.row), user: unpackRows(t.user, U), cand: unpackRows(t.cand, W), item: Array.from(t.item), beta: Array.from(t.beta) }));
+      const f = on.finished;
+      this.finished = { user: unpackRows(f.user, U), cand: unpackRows(f.cand, W), item: Array.from(f.item), beta: Array.from(f.beta), ret: Array.from(f.ret), steps: f.steps, trajectories: f.trajectories };
+      this.updates = on.updates;
+      if (this.value) {
+        if (!on.value || !on.optValue) throw new InvalidArgument('reinforce-topk: the checkpoint has no value baseline, but the agent was built with baseline "value"');
+        this.value.params.setWeights(on.value);
+        this.optValue!.load(on.optValue);
+      }
+      if (this.items) {
+        if (!st.items) throw new InvalidArgument('reinforce-topk: the checkpoint has no item statistics, but the agent was built with itemFeedback');
+        this.items.load(st.items as ItemFeedbackState);
+      }
+    }
   }
 
   dispose(): void {
@@ -318,5 +633,7 @@ export class ReinforceTopKAgent extends BaseAgent<ReinforceTopKParams> {
     this.beta.params.dispose();
     this.optPi.dispose();
     this.optBeta.dispose();
+    this.value?.params.dispose();
+    this.optValue?.dispose();
   }
 }

@@ -1,8 +1,8 @@
 /**
  * What a run needs in memory, estimated before anything is allocated: per cell, the evaluation's per-user
  * metrics and env buffers, the training env's buffers, and the learner's own buffers (PPO's rollout, SlateQ's
- * replay, the supervised pipeline's logged impressions); per run, the largest cell times the cells that run at
- * once. Beyond the budget (default half of this machine's memory; `--memory-budget GiB` or the `memoryBudget`
+ * replay, the supervised pipeline's and offline REINFORCE's logged impressions, online REINFORCE's trajectories);
+ * per run, the largest cell times the cells that run at once. Beyond the budget (default half of this machine's memory; `--memory-budget GiB` or the `memoryBudget`
  * option), the run stops with one error naming the field that dominates, its value, the estimate and the limit.
  * The estimates are upper-bound approximations (float32 buffers and their working copies), not measurements.
  */
@@ -41,6 +41,9 @@ export function cellMemory(cell: Cell, opts: { saveCheckpoints?: boolean } = {})
   const row = U + N * F;
   // itemFeedback widens every stored candidate row by the item columns (policies/item-feedback.ts).
   const itemColumns = N * ItemFeedback.columns(ItemFeedback.lengthOffset(layout));
+  // Consumed-item averages (policies/history.ts): mean and moving average of the rows, with consumedItemStats
+  // of the rows with their item columns, and log(1 + clicks).
+  const consumedColumns = (itemStats: boolean) => 2 * (F + (itemStats ? itemColumns / N : 0)) + 1;
   const p = cell.agentParams;
   const a = `agents[${cell.agentIndex}].params`;
   const evalBatch = Math.min(256, Math.max(cell.final.users, cell.eval.users));
@@ -52,21 +55,30 @@ export function cellMemory(cell: Cell, opts: { saveCheckpoints?: boolean } = {})
   ];
   // The cell's params are resolved already; reading them through the agent's own schema types them.
   if (cell.agentId === 'ppo') {
-    const { numSteps, episodeHistory, consumedHistory, itemFeedback } = resolveParams(a, ppoParams, p);
+    const { numSteps, episodeHistory, consumedHistory, consumedItemStats, itemFeedback } = resolveParams(a, ppoParams, p);
     const n = numSteps * cell.train.numEnvs;
     // The history features widen the stored user rows (policies/history.ts), the item columns the candidate rows.
-    const extra = (episodeHistory ? U + 1 : 0) + (consumedHistory ? 2 * F + 1 : 0) + (itemFeedback ? itemColumns : 0);
+    const extra = (episodeHistory ? U + 1 : 0) + (consumedHistory ? consumedColumns(consumedItemStats) : 0) + (itemFeedback ? itemColumns : 0);
     parts.push({ field: `${a}.numSteps`, value: numSteps, bytes: n * (row + extra + K + 7) * 4 * 2 });
   }
   if (cell.agentId === 'slateq') {
-    const { replaySize, consumedHistory, itemFeedback, nSteps } = resolveParams(a, slateqParams, p);
-    const extra = (consumedHistory ? 2 * F + 1 : 0) + (itemFeedback ? itemColumns : 0);
+    const { replaySize, consumedHistory, consumedItemStats, itemFeedback, nSteps } = resolveParams(a, slateqParams, p);
+    const extra = (consumedHistory ? consumedColumns(consumedItemStats) : 0) + (itemFeedback ? itemColumns : 0);
     // n-step chains: a successor index and an insertion count (8 bytes) per transition.
     const bytes = replaySize * (2 * (row + extra) + 2 * K + N + 8 + (nSteps > 1 ? 3 : 0)) * 4;
     // A saved checkpoint: the state's copy of the buffer and its serialized form (replaySize is what to lower).
     parts.push({ field: `${a}.replaySize`, value: replaySize, bytes: opts.saveCheckpoints ? 3 * bytes : bytes });
   }
-  if (cell.agentId === 'supervised' || cell.agentId === 'adaptive-supervised' || cell.agentId === 'reinforce-topk') {
+  const online = cell.agentId === 'reinforce-topk' ? resolveParams(a, reinforceTopKParams, p) : null;
+  if (online?.mode === 'online') {
+    // The consumed steps' rows of finished trajectories (up to updateSteps user-steps and the trajectories that end
+    // in the same step) and of one trajectory in progress per training slot (counted as 1,000 steps at most),
+    // never more than the cell's training steps; each row and its minibatch copy.
+    const trainSteps = cell.train.steps * cell.train.numEnvs;
+    const rows = Math.min(trainSteps, online.updateSteps + cell.train.numEnvs * 1000);
+    parts.push({ field: `${a}.updateSteps`, value: online.updateSteps, bytes: rows * (U + N * F + (online.itemFeedback ? itemColumns : 0) + 8) * 4 * 2 });
+  }
+  if (cell.agentId === 'supervised' || cell.agentId === 'adaptive-supervised' || (online && online.mode === 'offline')) {
     // Logged impressions: about 100 steps per user, K impressions per step, a feature row each (and a copy).
     const users =
       cell.agentId === 'reinforce-topk'

@@ -42,6 +42,8 @@ const VARIANTS: { id: string; label: string; params: Record<string, unknown> }[]
   { id: 'ppo', label: 'ppo with itemFeedback', params: { ...FAST.ppo, itemFeedback: true } },
   { id: 'slateq', label: 'slateq with itemFeedback', params: { ...FAST.slateq, itemFeedback: true, consumedHistory: true } },
   { id: 'ppo', label: 'ppo with consumedItemStats', params: { ...FAST.ppo, itemFeedback: true, consumedHistory: true, consumedItemStats: true } },
+  { id: 'reinforce-topk', label: 'reinforce-topk online', params: { mode: 'online', updateSteps: 20, epochs: 1, batchSize: 16, hidden: 8, backend: 'cpu' } },
+  { id: 'reinforce-topk', label: 'reinforce-topk online with itemFeedback, dayDiscount, a value baseline and an entropy bonus', params: { mode: 'online', updateSteps: 20, epochs: 1, batchSize: 16, hidden: 8, backend: 'cpu', itemFeedback: true, gamma: 1, dayDiscount: 0.8, baseline: 'value', entCoef: 0.01 } },
   { id: 'slateq', label: 'slateq with consumedItemStats', params: { ...FAST.slateq, itemFeedback: true, consumedHistory: true, consumedItemStats: true } },
 ];
 

@@ -581,3 +581,101 @@ describe('exporting a trained PPO policy to the TensorFlow.js layers format', ()
     }
   });
 });
+
+describe('REINFORCE top-K online (mode "online")', () => {
+  const SHORT = { worldSeed: 0, horizonDays: 4, maxSessionSteps: 8 };
+
+  it("keeps each user's trajectory until it ends, then its consumed steps with their per-day discounted returns and pi's sampling probabilities", async () => {
+    const { ReinforceTopKAgent } = await import('../../agents/reinforce-topk.js');
+    const agent = (await makeAgent('reinforce-topk', { mode: 'online', gamma: 0.9, dayDiscount: 0.5, updateSteps: 1e9, hidden: 8, backend: 'cpu' }, { envId: 'retention-v1', envParams: SHORT, seed: 3 })) as InstanceType<typeof ReinforceTopKAgent>;
+    const env = makeVec('retention-v1', SHORT, { numEnvs: 3 });
+    const { U, N, F, K } = env.layout;
+    const day = env.layout.userFeatures.find((f) => f.name === 'day')!.offset;
+    const internal = agent as unknown as { userNorm: { apply(x: Float32Array, n: number, o: Float32Array): Float32Array }; candNorm: { apply(x: Float32Array, n: number, o: Float32Array): Float32Array }; finished: { ret: number[]; beta: number[]; item: number[]; steps: number; trajectories: number } };
+    // Per slot: the steps so far (reward, day, consumed item and the probability pi gave it when sampling).
+    type Step = { r: number; day: number; item: number; beta: number };
+    const open: Step[][] = [[], [], []];
+    const want: { ret: number; beta: number; item: number }[] = [];
+    let probs: Float64Array = new Float64Array(0);
+    let endedSteps = 0;
+    let ended = 0;
+    trainAgent(agent, env, {
+      steps: 150,
+      seed: 8,
+      onAct: (o, a) => {
+        // pi's softmax over the candidates, on the rows normalized as act normalized them.
+        const u = internal.userNorm.apply(o.user, 3, new Float32Array(3 * U));
+        const c = internal.candNorm.apply(o.candidates, 3 * N, new Float32Array(3 * N * F));
+        const p = tf.tidy(() => tf.softmax(agent.pi.scores(tf.tensor2d(u, [3, U]), tf.tensor2d(c, [3 * N, F]), N)).dataSync());
+        probs = new Float64Array(3 * K);
+        for (let s = 0; s < 3; s++) for (let k = 0; k < K; k++) probs[s * K + k] = p[s * N + a[s * K + k]!]!;
+      },
+      onStep: (tr: Transitions) => {
+        for (let s = 0; s < 3; s++) {
+          if (!tr.stepped[s]) continue;
+          const pos = tr.clicked[s]!;
+          open[s]!.push({ r: tr.rewards[s]!, day: tr.obs.user[s * U + day]!, item: pos >= 0 ? tr.actions[s * K + pos]! : -1, beta: pos >= 0 ? probs[s * K + pos]! : 0 });
+          if (!tr.finalMask[s]) continue;
+          const st = open[s]!;
+          const rets = new Array<number>(st.length);
+          for (let i = st.length - 1; i >= 0; i--) rets[i] = st[i]!.r + (i + 1 < st.length ? 0.9 * 0.5 ** Math.max(0, st[i + 1]!.day - st[i]!.day) * rets[i + 1]! : 0);
+          st.forEach((x, i) => x.item >= 0 && want.push({ ret: rets[i]!, beta: x.beta, item: x.item }));
+          endedSteps += st.length;
+          ended++;
+          open[s] = [];
+        }
+      },
+    });
+    const f = internal.finished;
+    expect(ended).toBeGreaterThan(4);
+    expect(f.trajectories).toBe(ended);
+    expect(f.steps).toBe(endedSteps);
+    expect(f.item).toEqual(want.map((w) => w.item));
+    for (let i = 0; i < want.length; i++) {
+      expect(f.ret[i]).toBeCloseTo(want[i]!.ret, 9);
+      expect(f.beta[i]).toBeCloseTo(want[i]!.beta, 6);
+    }
+    // Days elapse inside trajectories, so the per-day discount is exercised.
+    expect(want.length).toBeGreaterThan(20);
+    agent.dispose();
+  });
+
+  it('updates every updateSteps user-steps of finished trajectories, reports its scalars, and changes pi', async () => {
+    const agent = await makeAgent('reinforce-topk', { mode: 'online', updateSteps: 50, batchSize: 16, hidden: 8, backend: 'cpu' }, { envId: 'retention-v1', envParams: SHORT, seed: 3 });
+    const before = JSON.stringify((agent as unknown as { pi: { params: { getWeights(): unknown } } }).pi.params.getWeights());
+    const updates: Record<string, number>[] = [];
+    trainAgent(agent, makeVec('retention-v1', SHORT, { numEnvs: 3 }), { steps: 150, seed: 8, onUpdate: (m) => updates.push(m) });
+    expect(updates.length).toBeGreaterThan(2);
+    updates.forEach((m, i) => {
+      expect(m.iteration).toBe(i + 1);
+      expect(m.user_steps).toBeGreaterThanOrEqual(50);
+      for (const k of ['policy_loss', 'entropy', 'mean_capped_weight', 'capped_share', 'mean_return']) expect(Number.isFinite(m[k])).toBe(true);
+    });
+    expect(JSON.stringify((agent as unknown as { pi: { params: { getWeights(): unknown } } }).pi.params.getWeights())).not.toBe(before);
+    (agent as { dispose?: () => void }).dispose?.();
+  });
+
+  it('baseline "value": the state value fits the normalized returns it is subtracted from', async () => {
+    const agent = await makeAgent('reinforce-topk', { mode: 'online', baseline: 'value', updateSteps: 1e9, batchSize: 32, epochs: 2, lr: 3e-3, hidden: 8, backend: 'cpu' }, { envId: 'retention-v1', envParams: SHORT, seed: 3 });
+    trainAgent(agent, makeVec('retention-v1', SHORT, { numEnvs: 3 }), { steps: 150, seed: 8 });
+    const internal = agent as unknown as { finished: { steps: number; ret: number[] }; update(): Record<string, number> };
+    const data = structuredClone(internal.finished);
+    expect(data.ret.length).toBeGreaterThan(64);
+    const losses: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      internal.finished = { ...structuredClone(data), steps: 1e9 };
+      losses.push(internal.update().value_loss!);
+    }
+    // The first update's loss is that of the untrained value (the normalized returns have variance about 1).
+    expect(losses[0]).toBeGreaterThan(0.5);
+    expect(losses[9]).toBeLessThan(0.5 * losses[0]!);
+    (agent as { dispose?: () => void }).dispose?.();
+  });
+
+  it('offline, the online-only params are refused, naming them', async () => {
+    await expect(makeAgent('reinforce-topk', { itemFeedback: true }, { envId: 'retention-v1', seed: 0 })).rejects.toThrow(/^agent reinforce-topk: itemFeedback counts the agent's own training steps: it needs mode "online"/);
+    await expect(makeAgent('reinforce-topk', { dayDiscount: 0.8 }, { envId: 'retention-v1', seed: 0 })).rejects.toThrow(/^agent reinforce-topk: dayDiscount 0.8 needs mode "online"/);
+    await expect(makeAgent('reinforce-topk', { baseline: 'value' }, { envId: 'retention-v1', seed: 0 })).rejects.toThrow(/^agent reinforce-topk: baseline "value" is learned from the agent's own trajectories: it needs mode "online"/);
+    await expect(makeAgent('reinforce-topk', { mode: 'online', dayDiscount: 0.8 }, { envId: 'interest-evolution-v0', seed: 0 })).rejects.toThrow(/^agent reinforce-topk cannot run on interest-evolution-v0: dayDiscount 0.8 needs a multi-session env/);
+  });
+});

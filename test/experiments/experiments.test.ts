@@ -780,6 +780,10 @@ describe('memory checked before a run allocates', () => {
         { id: 'ppo', label: 'h', params: { numSteps: 10, episodeHistory: true, consumedHistory: true } },
         { id: 'slateq', label: 'i', params: { replaySize: 1000, itemFeedback: true } },
         { id: 'ppo', label: 'j', params: { numSteps: 10, itemFeedback: true } },
+        { id: 'ppo', label: 'k', params: { numSteps: 10, itemFeedback: true, consumedHistory: true, consumedItemStats: true } },
+        { id: 'reinforce-topk', label: 'r', params: { mode: 'online', updateSteps: 100 } },
+        { id: 'reinforce-topk', label: 'ri', params: { mode: 'online', updateSteps: 100, itemFeedback: true } },
+        { id: 'reinforce-topk', label: 'rb', params: { mode: 'online', updateSteps: 1e6 } },
       ],
       seeds: 1,
       train: { userSteps: 4, numEnvs: 4 },
@@ -797,6 +801,13 @@ describe('memory checked before a run allocates', () => {
     const withCk = (i: number) => cellMemory(cells.find((c) => c.agentIndex === i)!, { saveCheckpoints: true });
     expect(withCk(4).at(-1)).toEqual({ field: 'agents[4].params.replaySize', value: 1000, bytes: 3 * part(4) });
     expect(withCk(2).at(-1)!.bytes).toBe(part(2));
+    // consumedItemStats: the consumed-item averages cover the 4 item columns too (2 x 4 more).
+    expect(part(6) - part(5)).toBe(10 * 4 * (27 + 2 * 4) * 4 * 2);
+    // Online REINFORCE: the consumed steps' rows of at most updateSteps + 1,000 steps per training slot, never
+    // more than the training steps (4 here), each with its minibatch copy.
+    expect(cellMemory(cells.find((c) => c.agentIndex === 7)!).at(-1)).toEqual({ field: 'agents[7].params.updateSteps', value: 100, bytes: 4 * (49 + 20 * 13 + 8) * 4 * 2 });
+    expect(part(8) - part(7)).toBe(4 * 20 * 4 * 4 * 2);
+    expect(part(9)).toBe(part(7));
   });
 });
 
@@ -805,10 +816,10 @@ describe('scheduling', () => {
     const { longestFirst } = await import('../../experiments/pool.js');
     const spec = resolveSpec(JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'experiments', 'specs', 'flagship.json'), 'utf8')));
     const order = longestFirst(expandCells(spec));
-    const tf = new Set(['supervised', 'ppo', 'slateq']);
+    const tf = new Set(['supervised', 'ppo', 'slateq', 'reinforce-topk']);
     const firstCheap = order.findIndex((c) => !tf.has(c.agentId));
-    // supervised, ppo, slateq, ppo-day, slateq-day, ppo-items, slateq-items and ppo-items-tuned, 5 seeds each.
-    expect(firstCheap).toBe(40);
+    // supervised, ppo, slateq, ppo-day, slateq-day, ppo-items, slateq-items, ppo-items-tuned and reinforce-items, 5 seeds each.
+    expect(firstCheap).toBe(45);
     expect(order.slice(firstCheap).every((c) => !tf.has(c.agentId))).toBe(true);
     // Equal costs keep the cell order.
     const seeds = order.filter((c) => c.agentId === 'random').map((c) => c.index);
