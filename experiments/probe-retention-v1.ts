@@ -7,6 +7,7 @@
  * user-steps, 32 envs, training population 100000, agent seed 0, the flagship spec's params), so their returns are
  * the flagship's seed-0 returns. `ppo-items` maximizes J_day(0.8): if it is level with `item-watch-rank` there
  * while below it in lifetime return, the objective, not the optimizer, is what does not separate them.
+ * `reinforce-items` (REINFORCE top-K online) maximizes the same J_day(0.8) with whole-trajectory returns.
  *
  *   npx tsx experiments/probe-retention-v1.ts [--users 1000]   (writes results/bench/probe-retention-v1.json)
  */
@@ -42,6 +43,7 @@ const labels: { label: string; train: boolean }[] = [
   { label: 'item-watch-rank', train: true },
   { label: 'ppo-day', train: true },
   { label: 'ppo-items', train: true },
+  { label: 'reinforce-items', train: true },
 ];
 const rows: Record<string, unknown>[] = [];
 const extra = [{ label: 'content-oracle', id: 'content-oracle', params: {} }];
