@@ -2,8 +2,9 @@
  * What a run needs in memory, estimated before anything is allocated: per cell, the evaluation's per-user
  * metrics and env buffers, the training env's buffers, and the learner's own buffers (PPO's rollout, SlateQ's
  * replay, the supervised pipeline's and offline REINFORCE's logged impressions, online REINFORCE's trajectories);
- * per run, the largest cell times the cells that run at once. Beyond the budget (default half of this machine's memory; `--memory-budget GiB` or the `memoryBudget`
- * option), the run stops with one error naming the field that dominates, its value, the estimate and the limit.
+ * per run, the largest cell times the cells that run at once. Beyond the budget (default half of this machine's
+ * memory; `--memory-budget GiB` or the `memoryBudget` option), the run stops with one error naming the field that
+ * dominates, its value, the estimate and the limit.
  * The estimates are upper-bound approximations (float32 buffers and their working copies), not measurements.
  */
 import { ItemFeedback } from '../policies/item-feedback.js';

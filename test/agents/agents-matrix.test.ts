@@ -32,7 +32,7 @@ function run(agent: Agent, envId: string, steps: number, seed: number, env = mak
   return { actions, returns: res.episodes.map((e) => e.return), env };
 }
 
-/** Agents checked again with other params: the deep agents with their per-slot history features (episode and consumed items), their discount per day, their per-item statistics and the consumed items' statistics. */
+/** Agents checked again with other params: the deep agents with their per-slot history features (episode and consumed items), their discount per day, their per-item statistics and the consumed items' statistics; REINFORCE top-K online. */
 const VARIANTS: { id: string; label: string; params: Record<string, unknown> }[] = [
   { id: 'ppo', label: 'ppo with episodeHistory', params: { ...FAST.ppo, episodeHistory: true } },
   { id: 'ppo', label: 'ppo with episodeHistory and consumedHistory', params: { ...FAST.ppo, episodeHistory: true, consumedHistory: true } },
