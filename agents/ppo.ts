@@ -40,7 +40,7 @@ import { SlateScorer, ValueNet } from '../policies/scorer.js';
 import { type AgentContext, type AgentEnvInfo, type AgentObservation, assertFiniteObservation, assertFiniteTransitions, BaseAgent, itemFeedbackFor, PerUserStreams, type Transitions } from './api.js';
 import { computeGae, dayFeatureOffset, stepDiscount } from './gae.js';
 import { ConsumedHistory, EpisodeHistory, type HistoryState } from '../policies/history.js';
-import type { ItemFeedback, ItemFeedbackState } from '../policies/item-feedback.js';
+import { candidateRows, type ItemFeedback, type ItemFeedbackState } from '../policies/item-feedback.js';
 import { InvalidArgument } from '../envs/errors.js';
 import type { VecObservation } from '../envs/core.js';
 
@@ -179,7 +179,7 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     if (!this.items) return obs.candidates;
     const n = B * this.env.layout.N * this.Fa;
     if (this.iWork.length < n) this.iWork = new Float32Array(n);
-    return this.items.augment(obs.candidates, obs.itemIds, B, this.env.layout.N, this.iWork);
+    return candidateRows(this.items, obs, B, this.env.layout.N, this.iWork);
   }
 
   /** What each slot's user clicked in the slate just served (consumed-item features; train and evaluation). */

@@ -36,7 +36,7 @@ import { SlateScorer, ValueNet } from '../policies/scorer.js';
 import { type Agent, type AgentContext, type AgentEnvInfo, type AgentObservation, assertFiniteObservation, assertFiniteTransitions, BaseAgent, itemFeedbackFor, PerUserStreams, type Transitions } from './api.js';
 import { observationOf } from './loop.js';
 import { dayFeatureOffset, stepDiscount } from './gae.js';
-import type { ItemFeedback, ItemFeedbackState } from '../policies/item-feedback.js';
+import { candidateRows, type ItemFeedback, type ItemFeedbackState } from '../policies/item-feedback.js';
 import { InvalidArgument } from '../envs/errors.js';
 
 /** Online mode: one slot's user trajectory so far (every step's reward and day; the consumed steps' rows). */
@@ -173,6 +173,38 @@ export function topKCorrection(pi: number, K: number): number {
   return K * Math.pow(1 - pi, K - 1);
 }
 
+/** Counts of the importance weights seen (for the diagnostics): capped ones, their capped sum, all. */
+interface WeightTally {
+  capped: number;
+  sum: number;
+  count: number;
+}
+
+/**
+ * The per-row weights of the corrected loss into w: min(pi / beta, cap) x lambda_K(pi) x the row's normalized
+ * return, with pi and beta the probabilities of each row's consumed item; the tally counts the weights.
+ */
+function correctedWeights(piA: ArrayLike<number>, betaA: ArrayLike<number>, ret: ArrayLike<number>, cap: number, K: number, w: Float32Array, tally: WeightTally): void {
+  for (let k = 0; k < w.length; k++) {
+    const iw = piA[k]! / Math.max(1e-8, betaA[k]!);
+    const ciw = Math.min(iw, cap);
+    if (iw > cap) tally.capped++;
+    tally.sum += ciw;
+    tally.count++;
+    w[k] = ciw * topKCorrection(piA[k]!, K) * ret[k]!;
+  }
+}
+
+/** Mean and sample standard deviation (1 where it is 0) of the returns the loss normalizes. */
+function returnScale(ret: ArrayLike<number>, rows: ArrayLike<number>): { mean: number; std: number } {
+  let m = 0;
+  for (let j = 0; j < rows.length; j++) m += ret[rows[j]!]!;
+  m /= Math.max(1, rows.length);
+  let v = 0;
+  for (let j = 0; j < rows.length; j++) v += (ret[rows[j]!]! - m) ** 2;
+  return { mean: m, std: Math.sqrt(v / Math.max(1, rows.length - 1)) || 1 };
+}
+
 export class ReinforceTopKAgent extends BaseAgent<ReinforceTopKParams> {
   readonly id = 'reinforce-topk';
   readonly backend: BackendInfo;
@@ -249,13 +281,6 @@ export class ReinforceTopKAgent extends BaseAgent<ReinforceTopKParams> {
     }
   }
 
-  /** The candidate rows pi sees (B x N x Fa): the observation's own, or with the item columns (a new array). */
-  private candRows(obs: { candidates: Float32Array; itemIds: Int32Array | null }, B: number): Float32Array {
-    if (!this.items) return obs.candidates;
-    const N = this.env.layout.N;
-    return this.items.augment(obs.candidates, obs.itemIds, B, N, new Float32Array(B * N * this.Fa));
-  }
-
   /** Online: each stepped slot's step joins its trajectory; a finished user's trajectory gets its returns. */
   private observeOnline(t: Transitions): void {
     assertFiniteTransitions(this.id, t);
@@ -315,17 +340,10 @@ export class ReinforceTopKAgent extends BaseAgent<ReinforceTopKParams> {
     const n = f.ret.length;
     const metrics: Record<string, number> = { iteration: this.updates, trajectories: f.trajectories, user_steps: f.steps, consumed_steps: n };
     if (n === 0) return metrics;
-    let mr = 0;
-    for (const r of f.ret) mr += r;
-    mr /= n;
-    let vr = 0;
-    for (const r of f.ret) vr += (r - mr) ** 2;
-    const sr = Math.sqrt(vr / Math.max(1, n - 1)) || 1;
-    const mb = Math.min(p.batchSize, n);
     const order = Int32Array.from({ length: n }, (_, i) => i);
-    let capped = 0;
-    let weightSum = 0;
-    let count = 0;
+    const { mean: mr, std: sr } = returnScale(f.ret, order);
+    const mb = Math.min(p.batchSize, n);
+    const tally: WeightTally = { capped: 0, sum: 0, count: 0 };
     let lossSum = 0;
     let entSum = 0;
     let vErr = 0;
@@ -361,26 +379,26 @@ export class ReinforceTopKAgent extends BaseAgent<ReinforceTopKParams> {
           this.optValue!.apply(this.value.params.vars.map((x) => grads[x.name]!));
           for (const g of Object.values(grads)) g.dispose();
         }
-        const st = this.policyStep(ub, cb, target, mb, F, (piA, w) => {
-          for (let k = 0; k < mb; k++) {
-            const iw = piA[k]! / Math.max(1e-8, beta[k]!);
-            const ciw = Math.min(iw, p.capWeight);
-            if (iw > p.capWeight) capped++;
-            weightSum += ciw;
-            count++;
-            w[k] = ciw * topKCorrection(piA[k]!, p.topK) * ret[k]!;
-          }
+        // pi's probability of each row's consumed item and its entropy, before the step (constants in the gradient).
+        const [pPi, ent] = tf.tidy(() => {
+          const lp = tf.logSoftmax(this.pi.scores(tf.tensor2d(ub, [mb, U]), tf.tensor2d(cb, [mb * N, F]), N));
+          return [tf.sum(tf.mul(tf.tensor2d(target, [mb, N]), tf.exp(lp)), 1), tf.neg(tf.mean(tf.sum(tf.mul(tf.exp(lp), lp), 1)))];
         });
-        lossSum += st.loss;
-        entSum += st.entropy;
+        const piA = pPi!.dataSync();
+        entSum += ent!.dataSync()[0]!;
+        pPi!.dispose();
+        ent!.dispose();
+        const w = new Float32Array(mb);
+        correctedWeights(piA, beta, ret, p.capWeight, p.topK, w, tally);
+        lossSum += this.piStep(ub, cb, target, w, mb, F, p.entCoef);
       }
     }
     const steps = p.epochs * Math.floor(n / mb);
     Object.assign(metrics, {
       policy_loss: lossSum / Math.max(1, steps),
       entropy: entSum / Math.max(1, steps),
-      mean_capped_weight: weightSum / Math.max(1, count),
-      capped_share: capped / Math.max(1, count),
+      mean_capped_weight: tally.sum / Math.max(1, tally.count),
+      capped_share: tally.capped / Math.max(1, tally.count),
       mean_return: mr,
       ...(this.value ? { value_loss: vErr / Math.max(1, steps * mb) } : {}),
     });
@@ -389,35 +407,22 @@ export class ReinforceTopKAgent extends BaseAgent<ReinforceTopKParams> {
   }
 
   /**
-   * One gradient step of pi on a minibatch: pi's probability of each row's consumed item (held constant), then
-   * `weigh` fills the per-row weights, then loss = -mean(w log pi(a | s)) - entCoef x mean entropy. Returns the loss
-   * and the mean entropy of pi over the candidates (before the step).
+   * One gradient step of pi on a minibatch with per-row weights w: loss = -mean(w log pi(a | s)), minus entCoef x
+   * the mean entropy of pi over the candidates when entCoef > 0. Returns the loss.
    */
-  private policyStep(ub: Float32Array, cb: Float32Array, target: Float32Array, mb: number, F: number, weigh: (piA: Float32Array, w: Float32Array) => void): { loss: number; entropy: number } {
+  private piStep(ub: Float32Array, cb: Float32Array, target: Float32Array, w: Float32Array, mb: number, F: number, entCoef: number): number {
     const { U, N } = this.env.layout;
-    const [pPi, ent] = tf.tidy(() => {
-      const lp = tf.logSoftmax(this.pi.scores(tf.tensor2d(ub, [mb, U]), tf.tensor2d(cb, [mb * N, F]), N));
-      return [tf.sum(tf.mul(tf.tensor2d(target, [mb, N]), tf.exp(lp)), 1), tf.neg(tf.mean(tf.sum(tf.mul(tf.exp(lp), lp), 1)))];
-    });
-    const piA = pPi!.dataSync() as Float32Array;
-    const entropy = ent!.dataSync()[0]!;
-    pPi!.dispose();
-    ent!.dispose();
-    const w = new Float32Array(mb);
-    weigh(piA, w);
-    const entCoef = this.params.entCoef;
     const { value, grads } = tf.variableGrads(() => {
       const lp = tf.logSoftmax(this.pi.scores(tf.tensor2d(ub, [mb, U]), tf.tensor2d(cb, [mb * N, F]), N));
       const logp = tf.sum(tf.mul(tf.tensor2d(target, [mb, N]), lp), 1);
       const pg = tf.neg(tf.mean(tf.mul(tf.tensor1d(w), logp)));
-      // With entCoef > 0: minus entCoef x the mean entropy of pi over the candidates.
       return (entCoef > 0 ? tf.add(pg, tf.mul(entCoef, tf.mean(tf.sum(tf.mul(tf.exp(lp), lp), 1)))) : pg) as tf.Scalar;
     }, this.pi.params.vars);
     const loss = value.dataSync()[0]!;
     value.dispose();
     this.optPi.apply(this.pi.params.vars.map((v) => grads[v.name]!));
     for (const g of Object.values(grads)) g.dispose();
-    return { loss, entropy };
+    return loss;
   }
 
   /** Train beta and pi on logged trajectories (only steps with a consumed item carry a policy gradient). */
@@ -430,18 +435,9 @@ export class ReinforceTopKAgent extends BaseAgent<ReinforceTopKParams> {
     const c = this.candNorm.apply(d.cand, d.n * N, new Float32Array(d.n * N * F));
     const rows: number[] = [];
     for (let i = 0; i < d.n; i++) if (d.clicked[i]! >= 0) rows.push(i);
-    let mr = 0;
-    for (const i of rows) mr += d.ret[i]!;
-    mr /= Math.max(1, rows.length);
-    let vr = 0;
-    for (const i of rows) vr += (d.ret[i]! - mr) ** 2;
-    const sr = Math.sqrt(vr / Math.max(1, rows.length - 1)) || 1;
+    const { mean: mr, std: sr } = returnScale(d.ret, rows);
     const mb = p.batchSize;
-    const cap = p.capWeight;
-    const Kc = p.topK;
-    let capped = 0;
-    let weightSum = 0;
-    let count = 0;
+    const tally: WeightTally = { capped: 0, sum: 0, count: 0 };
     const all = Int32Array.from({ length: d.n }, (_, i) => i);
     const order = Int32Array.from(rows);
     for (let epoch = 0; epoch < p.epochs; epoch++) {
@@ -483,25 +479,12 @@ export class ReinforceTopKAgent extends BaseAgent<ReinforceTopKParams> {
         pPi!.dispose();
         pBeta!.dispose();
         const w = new Float32Array(mb);
-        for (let k = 0; k < mb; k++) {
-          const iw = piA[k]! / Math.max(1e-8, betaA[k]!);
-          const ciw = Math.min(iw, cap);
-          if (iw > cap) capped++;
-          weightSum += ciw;
-          count++;
-          w[k] = ciw * topKCorrection(piA[k]!, Kc) * ret[k]!;
-        }
-        const { value, grads } = tf.variableGrads(() => {
-          const logits = this.pi.scores(tf.tensor2d(ub, [mb, U]), tf.tensor2d(cb, [mb * N, F]), N);
-          const logp = tf.sum(tf.mul(tf.tensor2d(target, [mb, N]), tf.logSoftmax(logits)), 1);
-          return tf.neg(tf.mean(tf.mul(tf.tensor1d(w), logp))) as tf.Scalar;
-        }, this.pi.params.vars);
-        value.dispose();
-        this.optPi.apply(this.pi.params.vars.map((v) => grads[v.name]!));
-        for (const g of Object.values(grads)) g.dispose();
+        correctedWeights(piA, betaA, ret, p.capWeight, p.topK, w, tally);
+        // entCoef is an online option: the offline loss is the paper's.
+        this.piStep(ub, cb, target, w, mb, F, 0);
       }
     }
-    this.report = { trajectorySteps: d.n, consumedSteps: rows.length, meanCappedWeight: weightSum / Math.max(1, count), cappedShare: capped / Math.max(1, count), epochs: p.epochs };
+    this.report = { trajectorySteps: d.n, consumedSteps: rows.length, meanCappedWeight: tally.sum / Math.max(1, tally.count), cappedShare: tally.capped / Math.max(1, tally.count), epochs: p.epochs };
   }
 
   private shuffle(a: Int32Array): void {
@@ -534,7 +517,7 @@ export class ReinforceTopKAgent extends BaseAgent<ReinforceTopKParams> {
     const { U, N, K } = this.env.layout;
     const F = this.Fa;
     if (this.gWork.length !== N) this.gWork = new Float64Array(N);
-    const cand = this.candRows(obs, B);
+    const cand = candidateRows(this.items, obs, B, N);
     const online = ctx.training && this.observe !== undefined;
     if (online) {
       this.userNorm.update(obs.user, B);

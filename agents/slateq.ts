@@ -61,7 +61,7 @@ import { sampleDistinct } from '../envs/rng.js';
 import { type AgentContext, type AgentEnvInfo, type AgentObservation, assertFiniteObservation, assertFiniteTransitions, BadCheckpoint, BaseAgent, IncompatibleEnv, itemFeedbackFor, PerUserStreams, type Transitions } from './api.js';
 import { InvalidArgument } from '../envs/errors.js';
 import { ConsumedHistory, type HistoryState } from '../policies/history.js';
-import type { ItemFeedback, ItemFeedbackState } from '../policies/item-feedback.js';
+import { candidateRows, type ItemFeedback, type ItemFeedbackState } from '../policies/item-feedback.js';
 import { dayFeatureOffset, stepDiscount } from './gae.js';
 
 type ChoiceKind = 'env' | 'learned' | 'position0';
@@ -347,9 +347,7 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
 
   /** The candidate rows the networks see (B x N x Fa, a new array): the observation's own, or with the item columns. */
   private candRows(obs: { candidates: Float32Array; itemIds: Int32Array | null }, B: number): Float32Array {
-    if (!this.items) return obs.candidates;
-    const N = this.env.layout.N;
-    return this.items.augment(obs.candidates, obs.itemIds, B, N, new Float32Array(B * N * this.Fa));
+    return candidateRows(this.items, obs, B, this.env.layout.N);
   }
 
   /** What each slot's user clicked in the slate just served (consumed-item features; train and evaluation). */

@@ -171,3 +171,12 @@ export class ItemFeedback {
     this.totRate = this.rate ? s.totals[3]! : 0;
   }
 }
+
+/**
+ * The candidate rows an agent with optional per-item statistics sees: the observation's own (no statistics), or
+ * with the item columns, into `out` (a new array unless given).
+ */
+export function candidateRows(items: ItemFeedback | null, obs: { candidates: Float32Array; itemIds: Int32Array | null }, B: number, N: number, out?: Float32Array): Float32Array {
+  if (!items) return obs.candidates;
+  return items.augment(obs.candidates, obs.itemIds, B, N, out ?? new Float32Array(B * N * (items.F + items.extra)));
+}
