@@ -49,7 +49,12 @@ const align8 = (n: number) => (n + 7) & ~7;
 
 /** The checkpoint as file bytes: JSON text without typed arrays, else the binary container. */
 export function encodeCheckpoint(c: AgentCheckpoint): Buffer {
-  return holdsTypedArrays(c) ? encodeContainer(c) : Buffer.from(JSON.stringify(c), 'utf8');
+  return encodeAs(c, holdsTypedArrays(c));
+}
+
+/** The checkpoint as file bytes, its typed arrays (`typed`) already looked for. */
+function encodeAs(c: AgentCheckpoint, typed: boolean): Buffer {
+  return typed ? encodeContainer(c) : Buffer.from(JSON.stringify(c), 'utf8');
 }
 
 /** The binary container of a checkpoint that holds typed arrays. */
@@ -141,7 +146,7 @@ function decodeContainer(buf: Buffer, what: string): AgentCheckpoint {
 /** A checkpoint's file: `<base>.ckpt` and the container when it holds typed arrays, else `<base>.json` and JSON text. */
 export function checkpointFile(base: string, c: AgentCheckpoint): { name: string; bytes: Buffer } {
   const typed = holdsTypedArrays(c);
-  return { name: `${base}${typed ? '.ckpt' : '.json'}`, bytes: typed ? encodeContainer(c) : Buffer.from(JSON.stringify(c), 'utf8') };
+  return { name: `${base}${typed ? '.ckpt' : '.json'}`, bytes: encodeAs(c, typed) };
 }
 
 /** The checkpoint file `<base>.ckpt` or `<base>.json` in dir, or null when neither exists. */

@@ -518,7 +518,7 @@ export class ReinforceTopKAgent extends BaseAgent<ReinforceTopKParams> {
     const F = this.Fa;
     if (this.gWork.length !== N) this.gWork = new Float64Array(N);
     const cand = candidateRows(this.items, obs, B, N);
-    const online = ctx.training && this.observe !== undefined;
+    const online = ctx.training && this.params.mode === 'online';
     if (online) {
       this.userNorm.update(obs.user, B);
       this.candNorm.update(cand, B * N);
@@ -566,7 +566,7 @@ export class ReinforceTopKAgent extends BaseAgent<ReinforceTopKParams> {
       report: this.report,
       evalStreams: this.evalStreams.state(),
       // Online mode only, so that checkpoints saved before it existed load as saved.
-      ...(this.observe
+      ...(this.params.mode === 'online'
         ? {
             online: {
               slots: this.slots.map((t) => ({ reward: Float64Array.from(t.reward), day: Float64Array.from(t.day), row: Int32Array.from(t.row), user: packRows(t.user), cand: packRows(t.cand), item: Int32Array.from(t.item), beta: Float64Array.from(t.beta) })),
@@ -590,7 +590,7 @@ export class ReinforceTopKAgent extends BaseAgent<ReinforceTopKParams> {
     this.candNorm.load(st.candNorm as ReturnType<RunningNorm['state']>);
     this.report = st.report as Record<string, number>;
     this.evalStreams.load(st.evalStreams as ReturnType<PerUserStreams['state']>);
-    if (this.observe) {
+    if (this.params.mode === 'online') {
       const on = st.online as { slots: PackedTrajectory[]; finished: PackedFinished; updates: number; value?: number[][]; optValue?: ReturnType<Adam['state']> } | undefined;
       if (!on) throw new InvalidArgument('reinforce-topk: the checkpoint has no online trajectories, but the agent was built with mode "online"');
       const { U, N } = this.env.layout;

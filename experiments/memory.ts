@@ -70,21 +70,20 @@ export function cellMemory(cell: Cell, opts: { saveCheckpoints?: boolean } = {})
     // A saved checkpoint: the state's copy of the buffer and its serialized form (replaySize is what to lower).
     parts.push({ field: `${a}.replaySize`, value: replaySize, bytes: opts.saveCheckpoints ? 3 * bytes : bytes });
   }
-  const online = cell.agentId === 'reinforce-topk' ? resolveParams(a, reinforceTopKParams, p) : null;
-  if (online?.mode === 'online') {
+  const rf = cell.agentId === 'reinforce-topk' ? resolveParams(a, reinforceTopKParams, p) : null;
+  if (rf?.mode === 'online') {
     // The consumed steps' rows of finished trajectories (up to updateSteps user-steps and the trajectories that end
     // in the same step) and of one trajectory in progress per training slot (counted as 1,000 steps at most),
     // never more than the cell's training steps; each row and its minibatch copy.
     const trainSteps = cell.train.steps * cell.train.numEnvs;
-    const rows = Math.min(trainSteps, online.updateSteps + cell.train.numEnvs * 1000);
-    parts.push({ field: `${a}.updateSteps`, value: online.updateSteps, bytes: rows * (U + N * F + (online.itemFeedback ? itemColumns : 0) + 8) * 4 * 2 });
+    const rows = Math.min(trainSteps, rf.updateSteps + cell.train.numEnvs * 1000);
+    parts.push({ field: `${a}.updateSteps`, value: rf.updateSteps, bytes: rows * (U + N * F + (rf.itemFeedback ? itemColumns : 0) + 8) * 4 * 2 });
   }
-  if (cell.agentId === 'supervised' || cell.agentId === 'adaptive-supervised' || (online && online.mode === 'offline')) {
+  if (cell.agentId === 'supervised' || cell.agentId === 'adaptive-supervised' || rf?.mode === 'offline') {
     // Logged impressions: about 100 steps per user, K impressions per step, a feature row each (and a copy).
-    const users =
-      cell.agentId === 'reinforce-topk'
-        ? resolveParams(a, reinforceTopKParams, p).logUsers
-        : cell.agentId === 'supervised'
+    const users = rf
+      ? rf.logUsers
+      : cell.agentId === 'supervised'
           ? resolveParams(a, supervisedParams, p).logUsers
           : resolveParams(a, adaptiveSupervisedParams, p).logUsers;
     parts.push({ field: `${a}.logUsers`, value: users, bytes: users * 100 * K * (U + F + 32) * 4 * 2 });
