@@ -27,6 +27,11 @@ export const reinforceTopKParams = defineParams({
 });
 export type ReinforceTopKParams = ParamsOf<typeof reinforceTopKParams>;
 
+/** Params that only the offline mode reads (the logging of trajectories before training). */
+const OFFLINE_ONLY = ['behaviour', 'behaviourEpsilon', 'logUsers'] as const;
+/** Params that only the online mode reads (its own trajectories, their returns, its updates). */
+const ONLINE_ONLY = ['dayDiscount', 'itemFeedback', 'baseline', 'entCoef', 'updateSteps'] as const;
+
 export const reinforceTopKAgent = defineAgent({
   id: 'reinforce-topk',
   description: 'REINFORCE with top-K off-policy correction, trained offline on trajectories logged by a behaviour policy (the supervised baseline by default), or online on its own',
@@ -35,10 +40,14 @@ export const reinforceTopKAgent = defineAgent({
   usesTf: true,
   // Offline: its own logged users, and the 200 that the supervised behaviour policy logs to train first.
   setupUsers: (p) => (p.mode === 'online' ? 0 : p.logUsers + (p.behaviour === 'supervised' ? 200 : 0)),
-  check: (p) => {
-    paramConstraint('agent reinforce-topk', p.mode === 'online' || !p.itemFeedback, 'itemFeedback counts the agent\'s own training steps: it needs mode "online" (offline learns from logs only)');
-    paramConstraint('agent reinforce-topk', p.mode === 'online' || p.baseline === 'none', 'baseline "value" is learned from the agent\'s own trajectories: it needs mode "online"');
-    paramConstraint('agent reinforce-topk', p.mode === 'online' || p.dayDiscount === 1, `dayDiscount ${p.dayDiscount} needs mode "online" (offline returns are discounted per step by gamma)`);
+  check: (p, given) => {
+    // A param of the other mode would be silently ignored: refuse it, whatever its value.
+    const wrongMode = (p.mode === 'online' ? OFFLINE_ONLY : ONLINE_ONLY).filter((k) => k in given);
+    paramConstraint(
+      'agent reinforce-topk',
+      wrongMode.length === 0,
+      `${wrongMode.join(', ')} ${wrongMode.length === 1 ? 'is' : 'are'} only read in mode "${p.mode === 'online' ? 'offline' : 'online'}", and this agent has mode "${p.mode}" (offline-only: ${OFFLINE_ONLY.join(', ')}; online-only: ${ONLINE_ONLY.join(', ')})`,
+    );
   },
   params: reinforceTopKParams,
   create: async (p, env, seed) =>

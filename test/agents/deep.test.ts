@@ -3,7 +3,8 @@ import { initBackend, tf } from '../../policies/backend.js';
 import { computeGae } from '../../agents/gae.js';
 import { clipByGlobalNorm } from '../../policies/nn.js';
 import { streamFromString } from '../../envs/rng.js';
-import { makeAgent } from '../../agents/index.js';
+import { makeAgent, resolveAgentParams } from '../../agents/index.js';
+import { InvalidParam } from '../../envs/errors.js';
 import type { PpoAgent } from '../../agents/ppo.js';
 import type { SlateQAgent } from '../../agents/slateq.js';
 import type { Transitions } from '../../agents/api.js';
@@ -672,10 +673,18 @@ describe('REINFORCE top-K online (mode "online")', () => {
     (agent as { dispose?: () => void }).dispose?.();
   });
 
-  it('offline, the online-only params are refused, naming them', async () => {
-    await expect(makeAgent('reinforce-topk', { itemFeedback: true }, { envId: 'retention-v1', seed: 0 })).rejects.toThrow(/^agent reinforce-topk: itemFeedback counts the agent's own training steps: it needs mode "online"/);
-    await expect(makeAgent('reinforce-topk', { dayDiscount: 0.8 }, { envId: 'retention-v1', seed: 0 })).rejects.toThrow(/^agent reinforce-topk: dayDiscount 0.8 needs mode "online"/);
-    await expect(makeAgent('reinforce-topk', { baseline: 'value' }, { envId: 'retention-v1', seed: 0 })).rejects.toThrow(/^agent reinforce-topk: baseline "value" is learned from the agent's own trajectories: it needs mode "online"/);
+  it('a param of the other mode is refused, naming it, whatever its value (it would be ignored)', async () => {
+    const opts = { envId: 'retention-v1', seed: 0 };
+    await expect(makeAgent('reinforce-topk', { itemFeedback: true }, opts)).rejects.toThrow(/^agent reinforce-topk: itemFeedback is only read in mode "online", and this agent has mode "offline"/);
+    await expect(makeAgent('reinforce-topk', { dayDiscount: 0.8 }, opts)).rejects.toThrow(/^agent reinforce-topk: dayDiscount is only read in mode "online"/);
+    await expect(makeAgent('reinforce-topk', { baseline: 'value' }, opts)).rejects.toThrow(/^agent reinforce-topk: baseline is only read in mode "online"/);
+    // Values equal to the defaults too: set, they say the caller expects them to act.
+    await expect(makeAgent('reinforce-topk', { entCoef: 0, updateSteps: 4096 }, opts)).rejects.toThrow(/^agent reinforce-topk: entCoef, updateSteps are only read in mode "online"/);
+    await expect(makeAgent('reinforce-topk', { mode: 'offline', entCoef: 0.01 }, opts)).rejects.toThrow(/entCoef is only read in mode "online"/);
+    await expect(makeAgent('reinforce-topk', { mode: 'online', logUsers: 100 }, opts)).rejects.toThrow(/^agent reinforce-topk: logUsers is only read in mode "offline", and this agent has mode "online" \(offline-only: behaviour, behaviourEpsilon, logUsers; online-only: dayDiscount, itemFeedback, baseline, entCoef, updateSteps\)/);
+    await expect(makeAgent('reinforce-topk', { mode: 'online', behaviour: 'random', behaviourEpsilon: 1 }, opts)).rejects.toThrow(/behaviour, behaviourEpsilon are only read in mode "offline"/);
+    // Refused before anything is built: resolving the params alone throws.
+    expect(() => resolveAgentParams('reinforce-topk', { mode: 'online', logUsers: 100 })).toThrow(InvalidParam);
     await expect(makeAgent('reinforce-topk', { mode: 'online', dayDiscount: 0.8 }, { envId: 'interest-evolution-v0', seed: 0 })).rejects.toThrow(/^agent reinforce-topk cannot run on interest-evolution-v0: dayDiscount 0.8 needs a multi-session env/);
   });
 });
