@@ -13,8 +13,9 @@
  *
  * Measured facts behind this module (../shared/reference/deps-probe.md): wasm trains about 10x faster than cpu
  * with a custom dense gradient ({@link dense}); wasm's gradient of `gather` is missing and `gather` with
- * batchDims returns wrong values, so pick log-probabilities with oneHot x logSoftmax; wasm threads do not work
- * in Node.
+ * batchDims returns wrong values, so pick log-probabilities with oneHot x logSoftmax; the package does not start
+ * its threaded build in Node (experiments/probe-wasm-threads.ts starts it by hand: at most 1.3x on PPO's training
+ * step here, so the default build stays).
  */
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
