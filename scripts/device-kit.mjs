@@ -17,8 +17,8 @@
 //                    Node addon: WebGPU on Vulkan)
 //   gl/*.deb         the Vulkan loader (libvulkan1), which Dawn needs and that machine may lack; unpacked there
 //                    by device-run.sh (apt-get download here: the OS package manager works on this machine)
-// tensorflow-gpu is not in the kit: @tensorflow/tfjs-node-gpu's install downloads libtensorflow (about 400 MB
-// for CUDA), which neither fits the 64 MiB nor can be fetched there.
+// tensorflow-gpu is not in the kit: @tensorflow/tfjs-node-gpu's install downloads libtensorflow for CUDA from
+// storage.googleapis.com, which that machine cannot reach, and no registry package ships it.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
