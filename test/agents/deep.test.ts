@@ -328,6 +328,17 @@ describe('per-item feedback statistics (itemFeedback)', () => {
     }
   });
 
+  it('consumedRate without consumedHistory is refused (it would be ignored), whatever its value; with it, it is taken', () => {
+    for (const id of ['ppo', 'slateq']) {
+      for (const rate of [0.1, 0.3]) {
+        expect(() => resolveAgentParams(id, { consumedRate: rate })).toThrow(new RegExp(`^agent ${id}: consumedRate sets the consumed-item moving average of consumedHistory: it needs consumedHistory true \\(got false\\)$`));
+        expect(() => resolveAgentParams(id, { consumedRate: rate })).toThrow(InvalidParam);
+        expect(resolveAgentParams(id, { consumedRate: rate, consumedHistory: true }).consumedRate).toBe(rate);
+      }
+      expect(resolveAgentParams(id, {}).consumedRate).toBe(0.1);
+    }
+  });
+
   it('is refused with a typed error on an env without catalogue item ids', async () => {
     for (const id of ['ppo', 'slateq']) {
       await expect(makeAgent(id, { itemFeedback: true }, { envId: 'interest-evolution-v0', seed: 0 })).rejects.toThrow(
