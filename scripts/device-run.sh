@@ -18,6 +18,7 @@ say() { echo "== $*" | tee -a "$LOG"; }
 if [ ! -f "$KIT/node.xz" ]; then echo "device-run: no kit at $KIT (node scripts/device-kit.mjs builds it)" | tee -a "$LOG"; exit 2; fi
 
 W=$(mktemp -d /tmp/egym-kit.XXXXXX)
+trap 'rm -rf "$W"' EXIT
 cp -r "$KIT"/. "$W"/
 xz -d "$W/node.xz" "$W/egym.mjs.xz" "$W/node_modules/webgpu/dist/linux-x64/dawn.node.xz"
 chmod +x "$W/node"
