@@ -41,10 +41,10 @@ export const ppoAgent = defineAgent({
   source: 'Schulman et al. 2017 (PPO); Huang et al. 2022 (37 implementation details, CleanRL ppo.py); Schulman et al. 2016 (GAE)',
   oracle: false,
   usesTf: true,
-  check: (p, given) => {
+  check: (p) => {
     paramConstraint('agent ppo', !p.consumedItemStats || (p.consumedHistory && p.itemFeedback), `consumedItemStats averages the item-statistic columns of consumed items: it needs consumedHistory true and itemFeedback true (got consumedHistory ${p.consumedHistory}, itemFeedback ${p.itemFeedback})`);
     // The moving average's rate is only read with consumedHistory: set without it, it would be ignored.
-    paramConstraint('agent ppo', !('consumedRate' in given) || p.consumedHistory, `consumedRate sets the consumed-item moving average of consumedHistory: it needs consumedHistory true (got ${p.consumedHistory})`);
+    paramConstraint('agent ppo', p.consumedHistory || p.consumedRate === ppoParams.shape.consumedRate.meta.default, `consumedRate ${p.consumedRate} sets the consumed-item moving average of consumedHistory: it needs consumedHistory true (got false)`);
   },
   params: ppoParams,
   create: async (p, env, seed) => (await import('./ppo.js')).PpoAgent.create(p, env, seed),

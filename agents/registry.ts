@@ -28,12 +28,7 @@ export interface AgentSpec<S extends ParamSchema<ParamShape> = ParamSchema<any>>
   setupFitWeight?: number;
   /** The params schema (`defineParams`); `create` gets the resolved params, typed by it. */
   params: S;
-  /**
-   * Constraints across params, after each is resolved: p holds the resolved params (defaults included), given the
-   * params as the caller wrote them (to refuse a param that only means something in another mode, whatever its
-   * value).
-   */
-  check?(p: ParamsOf<S>, given: Readonly<Record<string, unknown>>): void;
+  check?(p: ParamsOf<S>): void;
   create(p: ParamsOf<S>, env: AgentEnvInfo, seed: number): Agent | Promise<Agent>;
 }
 
@@ -76,7 +71,7 @@ export function agentSpec(id: string): AgentSpec {
 export function resolveAgentParams(id: string, params?: Record<string, unknown>): ResolvedParams {
   const spec = agentSpec(id);
   const p = resolveParams(`agent ${id}`, spec.params, params);
-  spec.check?.(p, params ?? {});
+  spec.check?.(p);
   return p;
 }
 

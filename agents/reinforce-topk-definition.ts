@@ -40,13 +40,14 @@ export const reinforceTopKAgent = defineAgent({
   usesTf: true,
   // Offline: its own logged users, and the 200 that the supervised behaviour policy logs to train first.
   setupUsers: (p) => (p.mode === 'online' ? 0 : p.logUsers + (p.behaviour === 'supervised' ? 200 : 0)),
-  check: (p, given) => {
-    // A param of the other mode would be silently ignored: refuse it, whatever its value.
-    const wrongMode = (p.mode === 'online' ? OFFLINE_ONLY : ONLINE_ONLY).filter((k) => k in given);
+  check: (p) => {
+    // A param of the other mode would be silently ignored: refuse it when it is set away from its default. (Only
+    // the value can tell: resolved params, which the runner resolves again, hold every name.)
+    const wrongMode = (p.mode === 'online' ? OFFLINE_ONLY : ONLINE_ONLY).filter((k) => p[k] !== reinforceTopKParams.shape[k].meta.default);
     paramConstraint(
       'agent reinforce-topk',
       wrongMode.length === 0,
-      `${wrongMode.join(', ')} ${wrongMode.length === 1 ? 'is' : 'are'} only read in mode "${p.mode === 'online' ? 'offline' : 'online'}", and this agent has mode "${p.mode}" (offline-only: ${OFFLINE_ONLY.join(', ')}; online-only: ${ONLINE_ONLY.join(', ')})`,
+      `${wrongMode.map((k) => `${k} ${JSON.stringify(p[k])}`).join(', ')}: only mode "${p.mode === 'online' ? 'offline' : 'online'}" reads ${wrongMode.length === 1 ? 'it' : 'them'}, and this agent has mode "${p.mode}"; leave ${wrongMode.length === 1 ? 'it' : 'them'} at the default or change the mode (offline-only: ${OFFLINE_ONLY.join(', ')}; online-only: ${ONLINE_ONLY.join(', ')})`,
     );
   },
   params: reinforceTopKParams,

@@ -47,10 +47,10 @@ export const slateqAgent = defineAgent({
   // With the env's own choice model it reads hidden state.
   oracleFor: (p) => p.choiceModel === 'env',
   usesTf: true,
-  check: (p, given) => {
+  check: (p) => {
     paramConstraint('agent slateq', !p.consumedItemStats || (p.consumedHistory && p.itemFeedback), `consumedItemStats averages the item-statistic columns of consumed items: it needs consumedHistory true and itemFeedback true (got consumedHistory ${p.consumedHistory}, itemFeedback ${p.itemFeedback})`);
     // The moving average's rate is only read with consumedHistory: set without it, it would be ignored.
-    paramConstraint('agent slateq', !('consumedRate' in given) || p.consumedHistory, `consumedRate sets the consumed-item moving average of consumedHistory: it needs consumedHistory true (got ${p.consumedHistory})`);
+    paramConstraint('agent slateq', p.consumedHistory || p.consumedRate === slateqParams.shape.consumedRate.meta.default, `consumedRate ${p.consumedRate} sets the consumed-item moving average of consumedHistory: it needs consumedHistory true (got false)`);
   },
   params: slateqParams,
   create: async (p, env, seed) => (await import('./slateq.js')).SlateQAgent.create(p, env, seed),

@@ -34,6 +34,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker as NodeWorker } from 'node:worker_threads';
 import writeFileAtomic from 'write-file-atomic';
+import { BackendUnavailable } from '../envs/errors.js';
 import { dense, weightGrad as denseWeightGrad } from '../policies/backend.js';
 
 const require = createRequire(import.meta.url);
@@ -97,7 +98,7 @@ async function startThreaded(threads: number): Promise<void> {
     wasmPkg.setThreadsCount(threads);
     return new wasmPkg.BackendWasm(mod);
   }, 2);
-  if (!(await tf.setBackend('wasm'))) throw new Error('the threaded wasm backend did not start');
+  if (!(await tf.setBackend('wasm'))) throw new BackendUnavailable('the threaded wasm backend did not start');
   os.cpus = realCpus;
   await new Promise((r) => setTimeout(r, 1000));
 }
@@ -123,7 +124,7 @@ function timeOp(iters: number, f: () => tf.Tensor): { ms: number; hash: string }
 async function child(cfg: Config): Promise<ChildResult> {
   if (cfg.build === 'simd') {
     await import('@tensorflow/tfjs-backend-wasm');
-    if (!(await tf.setBackend('wasm'))) throw new Error('wasm did not start');
+    if (!(await tf.setBackend('wasm'))) throw new BackendUnavailable('wasm did not start');
   } else {
     await startThreaded(cfg.threads);
   }
@@ -187,7 +188,7 @@ async function main(): Promise<void> {
         timeout: 120_000,
       });
       const line = p.stdout.split('\n').find((l) => l.startsWith('RESULT '));
-      if (!line) throw new Error(`child ${cfg.build}/${cfg.threads} failed (status ${p.status}): ${p.stderr.slice(-2000)}`);
+      if (!line) throw new BackendUnavailable(`probe-wasm-threads: the child for ${cfg.build} with ${cfg.threads} thread(s) failed (status ${p.status}): ${p.stderr.slice(-2000)}`);
       const res = JSON.parse(line.slice(7)) as ChildResult;
       runs[i].push(res);
       console.log(

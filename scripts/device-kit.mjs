@@ -22,11 +22,27 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const kit = join(root, '.device-kit');
+// Options (for its test, test/experiments/device-kit.test.ts): --out DIR, --no-node (device-run.sh then runs the
+// kit with $NODE_BIN), --no-gl (no apt-get download).
+const args = process.argv.slice(2);
+const known = ['--out', '--no-node', '--no-gl'];
+for (let i = 0; i < args.length; i++) {
+  if (!known.includes(args[i])) {
+    console.error(`device-kit: unknown option ${args[i]} (options: --out DIR, --no-node, --no-gl)`);
+    process.exit(2);
+  }
+  if (args[i] === '--out') i++;
+}
+const outAt = args.indexOf('--out');
+if (outAt >= 0 && !args[outAt + 1]) {
+  console.error('device-kit: --out needs a folder');
+  process.exit(2);
+}
+const kit = outAt >= 0 ? resolve(args[outAt + 1]) : join(root, '.device-kit');
 const require = createRequire(join(root, 'package.json'));
 
 function xz(src, dst) {
@@ -92,17 +108,19 @@ for (const f of ['package.json', 'index.js', 'LICENSE.md']) copyFileSync(join(we
 xz(join(webgpuDir, 'dist', 'linux-x64', 'dawn.node'), join(wg, 'dist', 'linux-x64', 'dawn.node.xz'));
 
 // Node itself, and the bundle, compressed.
-xz(process.execPath, join(kit, 'node.xz'));
+if (!args.includes('--no-node')) xz(process.execPath, join(kit, 'node.xz'));
 xz(join(kit, 'egym.mjs'), join(kit, 'egym.mjs.xz'));
 rmSync(join(kit, 'egym.mjs'));
 
 // The Vulkan loader.
 const gl = join(kit, 'gl');
 mkdirSync(gl);
-try {
-  execFileSync('apt-get', ['download', 'libvulkan1'], { cwd: gl, stdio: 'inherit' });
-} catch {
-  console.error('device-kit: apt-get download libvulkan1 failed (run apt-get update first); the kit has no Vulkan loader');
+if (!args.includes('--no-gl')) {
+  try {
+    execFileSync('apt-get', ['download', 'libvulkan1'], { cwd: gl, stdio: 'inherit' });
+  } catch {
+    console.error('device-kit: apt-get download libvulkan1 failed (run apt-get update first); the kit has no Vulkan loader');
+  }
 }
 
 const size = (p) => (statSync(p).isDirectory() ? readdirSync(p).reduce((s, f) => s + size(join(p, f)), 0) : statSync(p).size);

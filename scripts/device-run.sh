@@ -7,7 +7,8 @@
 # GPU is faster than wasm), `egym bench agents --backends wasm` (agents.json: that machine's CPU for comparison),
 # and every command's output (log.txt). A step that fails is logged and the next runs.
 # KIT=<folder> runs a kit elsewhere (to test one copied away from this checkout's node_modules); DENSE_ARGS and
-# AGENTS_ARGS add options to the two benchmarks (--batches, --seconds; --user-steps).
+# AGENTS_ARGS add options to the two benchmarks (--batches, --seconds; --user-steps); NODE_BIN runs a kit built
+# without Node.
 set -u
 KIT=${KIT:-.device-kit}
 OUT=${OUT:-$PWD/device-out}
@@ -15,20 +16,26 @@ mkdir -p "$OUT"
 LOG=$OUT/log.txt
 : >"$LOG"
 say() { echo "== $*" | tee -a "$LOG"; }
-if [ ! -f "$KIT/node.xz" ]; then echo "device-run: no kit at $KIT (node scripts/device-kit.mjs builds it)" | tee -a "$LOG"; exit 2; fi
+if [ ! -f "$KIT/egym.mjs.xz" ]; then echo "device-run: no kit at $KIT (node scripts/device-kit.mjs builds it)" | tee -a "$LOG"; exit 2; fi
+if [ ! -f "$KIT/node.xz" ] && [ -z "${NODE_BIN:-}" ]; then echo "device-run: the kit at $KIT has no Node (built with --no-node): set NODE_BIN" | tee -a "$LOG"; exit 2; fi
 
 W=$(mktemp -d /tmp/egym-kit.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 cp -r "$KIT"/. "$W"/
-xz -d "$W/node.xz" "$W/egym.mjs.xz" "$W/node_modules/webgpu/dist/linux-x64/dawn.node.xz"
-chmod +x "$W/node"
-NODE=$W/node
+xz -d "$W/egym.mjs.xz" "$W/node_modules/webgpu/dist/linux-x64/dawn.node.xz"
+if [ -f "$W/node.xz" ]; then
+  xz -d "$W/node.xz"
+  chmod +x "$W/node"
+  NODE=$W/node
+else
+  NODE=$NODE_BIN
+fi
 say "node $("$NODE" -v) on $(uname -srm); $(nproc) cores"
 
 # The Vulkan loader, where the machine has none (the device tool's notes: unpack it into /, then ldconfig).
 if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1'; then
   say "no libvulkan.so.1: unpacking the kit's"
-  for f in "$W"/gl/*.deb; do dpkg -x "$f" / 2>&1 | tee -a "$LOG"; done
+  for f in "$W"/gl/*.deb; do [ -f "$f" ] && dpkg -x "$f" / 2>&1 | tee -a "$LOG"; done
   ldconfig 2>&1 | tee -a "$LOG"
 fi
 # NVIDIA's Vulkan driver, where the device mounts it outside the loader's search path.

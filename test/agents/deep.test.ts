@@ -328,14 +328,16 @@ describe('per-item feedback statistics (itemFeedback)', () => {
     }
   });
 
-  it('consumedRate without consumedHistory is refused (it would be ignored), whatever its value; with it, it is taken', () => {
+  it('consumedRate set without consumedHistory is refused (it would be ignored); with it, it is taken', () => {
     for (const id of ['ppo', 'slateq']) {
-      for (const rate of [0.1, 0.3]) {
-        expect(() => resolveAgentParams(id, { consumedRate: rate })).toThrow(new RegExp(`^agent ${id}: consumedRate sets the consumed-item moving average of consumedHistory: it needs consumedHistory true \\(got false\\)$`));
+      for (const rate of [0.05, 0.3]) {
+        expect(() => resolveAgentParams(id, { consumedRate: rate })).toThrow(new RegExp(`^agent ${id}: consumedRate ${rate} sets the consumed-item moving average of consumedHistory: it needs consumedHistory true \\(got false\\)$`));
         expect(() => resolveAgentParams(id, { consumedRate: rate })).toThrow(InvalidParam);
         expect(resolveAgentParams(id, { consumedRate: rate, consumedHistory: true }).consumedRate).toBe(rate);
       }
-      expect(resolveAgentParams(id, {}).consumedRate).toBe(0.1);
+      const resolved = resolveAgentParams(id, {});
+      expect(resolved.consumedRate).toBe(0.1);
+      expect(resolveAgentParams(id, { ...resolved })).toEqual(resolved);
     }
   });
 
@@ -684,18 +686,24 @@ describe('REINFORCE top-K online (mode "online")', () => {
     (agent as { dispose?: () => void }).dispose?.();
   });
 
-  it('a param of the other mode is refused, naming it, whatever its value (it would be ignored)', async () => {
+  it('a param of the other mode set away from its default is refused, naming it (it would be ignored)', async () => {
     const opts = { envId: 'retention-v1', seed: 0 };
-    await expect(makeAgent('reinforce-topk', { itemFeedback: true }, opts)).rejects.toThrow(/^agent reinforce-topk: itemFeedback is only read in mode "online", and this agent has mode "offline"/);
-    await expect(makeAgent('reinforce-topk', { dayDiscount: 0.8 }, opts)).rejects.toThrow(/^agent reinforce-topk: dayDiscount is only read in mode "online"/);
-    await expect(makeAgent('reinforce-topk', { baseline: 'value' }, opts)).rejects.toThrow(/^agent reinforce-topk: baseline is only read in mode "online"/);
-    // Values equal to the defaults too: set, they say the caller expects them to act.
-    await expect(makeAgent('reinforce-topk', { entCoef: 0, updateSteps: 4096 }, opts)).rejects.toThrow(/^agent reinforce-topk: entCoef, updateSteps are only read in mode "online"/);
-    await expect(makeAgent('reinforce-topk', { mode: 'offline', entCoef: 0.01 }, opts)).rejects.toThrow(/entCoef is only read in mode "online"/);
-    await expect(makeAgent('reinforce-topk', { mode: 'online', logUsers: 100 }, opts)).rejects.toThrow(/^agent reinforce-topk: logUsers is only read in mode "offline", and this agent has mode "online" \(offline-only: behaviour, behaviourEpsilon, logUsers; online-only: dayDiscount, itemFeedback, baseline, entCoef, updateSteps\)/);
-    await expect(makeAgent('reinforce-topk', { mode: 'online', behaviour: 'random', behaviourEpsilon: 1 }, opts)).rejects.toThrow(/behaviour, behaviourEpsilon are only read in mode "offline"/);
+    const modes = '\\(offline-only: behaviour, behaviourEpsilon, logUsers; online-only: dayDiscount, itemFeedback, baseline, entCoef, updateSteps\\)';
+    await expect(makeAgent('reinforce-topk', { itemFeedback: true }, opts)).rejects.toThrow(
+      new RegExp(`^agent reinforce-topk: itemFeedback true: only mode "online" reads it, and this agent has mode "offline"; leave it at the default or change the mode ${modes}$`),
+    );
+    await expect(makeAgent('reinforce-topk', { dayDiscount: 0.8 }, opts)).rejects.toThrow(/^agent reinforce-topk: dayDiscount 0.8: only mode "online" reads it/);
+    await expect(makeAgent('reinforce-topk', { baseline: 'value' }, opts)).rejects.toThrow(/^agent reinforce-topk: baseline "value": only mode "online" reads it/);
+    await expect(makeAgent('reinforce-topk', { mode: 'offline', entCoef: 0.01, updateSteps: 100 }, opts)).rejects.toThrow(/^agent reinforce-topk: entCoef 0.01, updateSteps 100: only mode "online" reads them/);
+    await expect(makeAgent('reinforce-topk', { mode: 'online', logUsers: 100 }, opts)).rejects.toThrow(/^agent reinforce-topk: logUsers 100: only mode "offline" reads it, and this agent has mode "online"/);
+    await expect(makeAgent('reinforce-topk', { mode: 'online', behaviour: 'random', behaviourEpsilon: 1 }, opts)).rejects.toThrow(/behaviour "random", behaviourEpsilon 1: only mode "offline" reads them/);
     // Refused before anything is built: resolving the params alone throws.
     expect(() => resolveAgentParams('reinforce-topk', { mode: 'online', logUsers: 100 })).toThrow(InvalidParam);
+    // The defaults themselves pass (the runner resolves resolved params again, every name present), and resolving
+    // twice gives the same params.
+    const once = resolveAgentParams('reinforce-topk', { mode: 'online', entCoef: 0.01 });
+    expect(resolveAgentParams('reinforce-topk', { ...once })).toEqual(once);
+    expect(resolveAgentParams('reinforce-topk', { mode: 'online', logUsers: 500 }).logUsers).toBe(500);
     await expect(makeAgent('reinforce-topk', { mode: 'online', dayDiscount: 0.8 }, { envId: 'interest-evolution-v0', seed: 0 })).rejects.toThrow(/^agent reinforce-topk cannot run on interest-evolution-v0: dayDiscount 0.8 needs a multi-session env/);
   });
 });
