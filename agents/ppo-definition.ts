@@ -24,6 +24,7 @@ export const ppoParams = defineParams({
   maxGradNorm: param.number({ default: 0.5, min: 0, max: 1e6, minExclusive: true, description: 'global gradient norm clip' }),
   hidden: param.int({ default: 64, min: 1, max: 4096, description: 'hidden units of the actor and critic' }),
   hidden2: param.int({ default: 0, min: 0, max: 4096, description: 'second per-candidate layer of the scorer (0: thin head)' }),
+  wide: param.boolean({ default: false, description: "the actor's scores: add a linear term in the candidate features to every candidate's score (the wide part of Wide & Deep, Cheng et al. 2016; zero at init)" }),
   episodeHistory: param.boolean({ default: false, description: 'append to the user features their running mean over the episode so far and log(1 + steps) (policies/history.ts)' }),
   consumedHistory: param.boolean({ default: false, description: 'append to the user features the mean and a moving average of the features of the items this user consumed so far in the episode, and log(1 + clicks) (policies/history.ts ConsumedHistory)' }),
   consumedItemStats: param.boolean({ default: false, description: "with consumedHistory and itemFeedback: the consumed-item mean and moving average also cover the item-statistic columns (each clicked item's statistics as they were when it was served), so the user rows carry what the agent's own feedback says about the items the user consumed" }),

@@ -124,7 +124,7 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     this.consumed = p.consumedHistory ? { train: new ConsumedHistory(Fc, K, p.consumedRate), eval: new ConsumedHistory(Fc, K, p.consumedRate) } : null;
     const Ua = U + (this.history ? this.history.train.extra : 0) + (this.consumed ? this.consumed.train.extra : 0);
     this.Ua = Ua;
-    this.actor = new SlateScorer(Ua, Fa, H, p.hidden2, 0.01, this.rng, 'actor');
+    this.actor = new SlateScorer(Ua, Fa, H, p.hidden2, 0.01, this.rng, 'actor', p.wide);
     this.critic = new ValueNet(Ua, Fa, H, this.rng, 'critic');
     this.opt = new Adam([...this.actor.params.vars, ...this.critic.params.vars], p.lr, 1e-5);
     this.userNorm = new RunningNorm(Ua);

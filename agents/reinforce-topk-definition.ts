@@ -23,6 +23,7 @@ export const reinforceTopKParams = defineParams({
   batchSize: param.int({ default: 256, min: 1, max: 65536, description: 'minibatch size' }),
   lr: param.number({ default: 1e-3, min: 0, max: 1, minExclusive: true, description: 'Adam learning rate' }),
   hidden: param.int({ default: 64, min: 1, max: 4096, description: 'hidden units of pi and beta' }),
+  wide: param.boolean({ default: false, description: "pi's scores: add a linear term in the candidate features to every candidate's score (the wide part of Wide & Deep, Cheng et al. 2016; zero at init)" }),
   backend: param.enum({ default: 'auto', values: BACKEND_CHOICES, description: 'TensorFlow.js backend' }),
 });
 export type ReinforceTopKParams = ParamsOf<typeof reinforceTopKParams>;

@@ -266,7 +266,7 @@ export class ReinforceTopKAgent extends BaseAgent<ReinforceTopKParams> {
     this.items = online ? itemFeedbackFor(this.id, env, p.itemFeedback) : null;
     this.Fa = F + (this.items ? this.items.extra : 0);
     this.dayOffset = dayFeatureOffset(this.id, env, p.dayDiscount);
-    this.pi = new SlateScorer(U, this.Fa, H, 0, 0.01, this.rng, 'pi');
+    this.pi = new SlateScorer(U, this.Fa, H, 0, 0.01, this.rng, 'pi', p.wide);
     this.beta = new SlateScorer(U, F, H, 0, 0.01, this.rng, 'beta');
     this.optPi = new Adam(this.pi.params.vars, p.lr, 1e-5);
     this.optBeta = new Adam(this.beta.params.vars, p.lr, 1e-5);

@@ -17,6 +17,7 @@ export const slateqParams = defineParams({
   lr: param.number({ default: 1e-3, min: 0, max: 1, minExclusive: true, description: 'Adam learning rate' }),
   hidden: param.int({ default: 64, min: 1, max: 4096, description: 'hidden units of the Q network' }),
   hidden2: param.int({ default: 0, min: 0, max: 4096, description: 'second per-candidate layer of the Q network (0: thin head)' }),
+  wide: param.boolean({ default: false, description: "Q(s, i): add a linear term in the candidate features to every candidate's score (the wide part of Wide & Deep, Cheng et al. 2016; zero at init)" }),
   noClickValue: param.enum({
     default: 'auto',
     values: ['auto', 'zero', 'learned'],

@@ -157,8 +157,8 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
     this.consumed = p.consumedHistory ? { train: new ConsumedHistory(Fc, K, p.consumedRate), eval: new ConsumedHistory(Fc, K, p.consumedRate) } : null;
     const Ua = U + (this.consumed ? this.consumed.train.extra : 0);
     this.Ua = Ua;
-    this.q = new SlateScorer(Ua, Fa, H, p.hidden2, 1, this.rng, 'q');
-    this.qTarget = new SlateScorer(Ua, Fa, H, p.hidden2, 1, this.rng, 'qt');
+    this.q = new SlateScorer(Ua, Fa, H, p.hidden2, 1, this.rng, 'q', p.wide);
+    this.qTarget = new SlateScorer(Ua, Fa, H, p.hidden2, 1, this.rng, 'qt', p.wide);
     this.qTarget.params.copyFrom(this.q.params);
     const nc = p.noClickValue;
     if (nc === 'learned' && this.choice === 'position0') throw new IncompatibleEnv('slateq', env.envId, 'noClickValue "learned" needs a choice model with a no-click option (the env consumes position 0)');

@@ -8,6 +8,9 @@
  * which costs U H per user plus N (F H + H H2 + H2) per user-step instead of N (U + F) H for the full MLP.
  * With hidden2 = 0 the head is thin: score_i = w_3 . h1_i + b3 (N (F H + H) per user-step), the default of the
  * deep agents (measured: the second per-candidate layer dominated the cost of a PPO update).
+ * With `wide` the score also has a linear term in the candidate features, score_i += w_c . c_i (zero at init),
+ * the wide part of Wide & Deep (Cheng et al. 2016): a ranking by a weighted sum of candidate columns is then a
+ * direct path for the gradient instead of something the ReLU layer has to build.
  * ValueNet: an MLP on [user features, mean of the candidate features] -> a scalar.
  * Init: orthogonal, hidden gain sqrt(2), heads 0.01 (policy) / 1 (value, Q), zero biases (CleanRL).
  */
@@ -25,6 +28,7 @@ export class SlateScorer {
     headGain: number,
     rng: Rng,
     prefix: string,
+    readonly wide = false,
   ) {
     const H = hidden;
     const H2 = hidden2;
@@ -37,6 +41,8 @@ export class SlateScorer {
     }
     this.params.add(`${prefix}W3`, [H2 > 0 ? H2 : H, 1], orthogonal(rng, H2 > 0 ? H2 : H, 1, headGain));
     this.params.add(`${prefix}b3`, [1], null);
+    // Last, so that without it the params (and the random init before them) are what they always were.
+    if (wide) this.params.add(`${prefix}Ww`, [F, 1], null);
   }
 
   /** Scores [B, N] from user [B, U] and candidates [B * N, F]. */
@@ -50,14 +56,16 @@ export class SlateScorer {
       const pc = tf.reshape(matMulData(cands, Wc), [B, N, H]);
       let h = tf.reshape(tf.relu(tf.add(pu, pc)), [B * N, H]) as tf.Tensor2D;
       if (this.hidden2 > 0) h = tf.relu(dense(h, v[3]!, v[4]!)) as tf.Tensor2D;
-      return tf.reshape(dense(h, v[v.length - 2]!, v[v.length - 1]!), [B, N]) as tf.Tensor2D;
+      const head = this.hidden2 > 0 ? 5 : 3;
+      const deep = dense(h, v[head]!, v[head + 1]!);
+      return tf.reshape(this.wide ? tf.add(deep, matMulData(cands, v[head + 2]!)) : deep, [B, N]) as tf.Tensor2D;
     });
   }
 
   /** Multiply-adds of one forward call for B users (for FLOP accounting). */
   flops(B: number, N: number): number {
     const head = this.hidden2 > 0 ? this.hidden * this.hidden2 + this.hidden2 : this.hidden;
-    return 2 * (B * this.U * this.hidden + B * N * (this.F * this.hidden + head));
+    return 2 * (B * this.U * this.hidden + B * N * (this.F * this.hidden + head + (this.wide ? this.F : 0)));
   }
 }
 

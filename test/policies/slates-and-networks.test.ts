@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { columnSum, denseData, initBackend, matMulData, tf, transpose2d, weightGrad } from '../../policies/backend.js';
 import { gumbelTopK, plLogProb, plLogProbTf } from '../../policies/plackett-luce.js';
 import { Adam, clipByGlobalNorm, orthogonal } from '../../policies/nn.js';
+import { SlateScorer } from '../../policies/scorer.js';
 import { streamFromString } from '../../envs/rng.js';
 
 await initBackend('wasm');
@@ -147,6 +148,39 @@ describe('network plumbing', () => {
     expect(Array.from(a.grads[W.name]!.dataSync())).toEqual(Array.from(b.grads[W.name]!.dataSync()));
     expect(Array.from(matMulData(x, W).dataSync())).toEqual(Array.from(tf.matMul(x, W).dataSync()));
     tf.dispose([x, W, dy, zero, a.value, b.value, ...Object.values(a.grads), ...Object.values(b.grads)]);
+  });
+
+  it('the wide scorer adds w . c_i to each score: zero at init (same scores, same init of the rest), then the gradient reaches w', () => {
+    const [B, N, U, F, H] = [3, 4, 5, 6, 8];
+    const rngA = streamFromString('egym|test|wide');
+    const rngB = streamFromString('egym|test|wide');
+    const deep = new SlateScorer(U, F, H, 0, 0.5, rngA, 'a');
+    const wide = new SlateScorer(U, F, H, 0, 0.5, rngB, 'b', true);
+    expect(wide.params.vars.length).toBe(deep.params.vars.length + 1);
+    deep.params.vars.forEach((v, i) => expect(wide.params.vars[i]!.dataSync()).toEqual(v.dataSync()));
+    const u = tf.tensor2d(Float32Array.from({ length: B * U }, (_, i) => Math.sin(i)), [B, U]);
+    const c = tf.tensor2d(Float32Array.from({ length: B * N * F }, (_, i) => Math.cos(i)), [B * N, F]);
+    expect(wide.scores(u, c, N).dataSync()).toEqual(deep.scores(u, c, N).dataSync());
+    // With w set, the scores move by exactly c_i . w.
+    const w = Float32Array.from({ length: F }, (_, j) => 0.25 * (j - 2));
+    wide.params.vars.at(-1)!.assign(tf.tensor2d(w, [F, 1]));
+    const got = wide.scores(u, c, N).dataSync();
+    const base = deep.scores(u, c, N).dataSync();
+    const cv = c.dataSync();
+    for (let i = 0; i < B * N; i++) {
+      let lin = 0;
+      for (let j = 0; j < F; j++) lin += cv[i * F + j]! * w[j]!;
+      expect(got[i]!).toBeCloseTo(base[i]! + lin, 5);
+    }
+    // d(sum of scores)/dw = sum_i c_i.
+    const g = tf.variableGrads(() => tf.sum(wide.scores(u, c, N)) as tf.Scalar, [wide.params.vars.at(-1)!]).grads;
+    const gw = Object.values(g)[0]!.dataSync();
+    for (let j = 0; j < F; j++) {
+      let sum = 0;
+      for (let i = 0; i < B * N; i++) sum += cv[i * F + j]!;
+      expect(gw[j]!).toBeCloseTo(sum, 4);
+    }
+    expect(wide.flops(B, N) - deep.flops(B, N)).toBe(2 * B * N * F);
   });
 
   it('orthogonal init has orthonormal columns times the gain', () => {
