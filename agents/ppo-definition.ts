@@ -39,7 +39,7 @@ export type PpoParams = ParamsOf<typeof ppoParams>;
 export const ppoAgent = defineAgent({
   id: 'ppo',
   description: 'PPO with a permutation-equivariant slate policy (Gumbel top-K, Plackett-Luce log-probabilities), CleanRL details',
-  source: 'Schulman et al. 2017 (PPO); Huang et al. 2022 (37 implementation details, CleanRL ppo.py); Schulman et al. 2016 (GAE)',
+  source: 'Schulman et al. 2017 (PPO); Huang et al. 2022 (37 implementation details, CleanRL ppo.py); Schulman et al. 2016 (GAE); Cheng et al. 2016 (Wide & Deep: the wide option)',
   oracle: false,
   usesTf: true,
   check: (p) => {

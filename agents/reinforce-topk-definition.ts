@@ -36,7 +36,7 @@ const ONLINE_ONLY = ['dayDiscount', 'itemFeedback', 'baseline', 'entCoef', 'upda
 export const reinforceTopKAgent = defineAgent({
   id: 'reinforce-topk',
   description: 'REINFORCE with top-K off-policy correction, trained offline on trajectories logged by a behaviour policy (the supervised baseline by default), or online on its own',
-  source: 'Chen, Beutel, Covington, Jain, Belletti and Chi, WSDM 2019; Williams 1992 (REINFORCE); Sutton & Barto 2018, 13.4 (REINFORCE with baseline)',
+  source: 'Chen, Beutel, Covington, Jain, Belletti and Chi, WSDM 2019; Williams 1992 (REINFORCE); Sutton & Barto 2018, 13.4 (REINFORCE with baseline); Cheng et al. 2016 (Wide & Deep: the wide option)',
   oracle: false,
   usesTf: true,
   // Offline: its own logged users, and the 200 that the supervised behaviour policy logs to train first.
