@@ -3,7 +3,7 @@
 // npm registry and no network (the device tool's machines), small enough to travel with the working tree (64 MiB
 // in all, this repository included). Issue 9, item 6: measure where a GPU overtakes wasm.
 //
-//   node scripts/device-kit.mjs            # here, after npm ci: writes .device-kit/ (git-ignored), about 32 MiB
+//   node scripts/device-kit.mjs            # here, after npm ci: writes .device-kit/ (git-ignored), about 30 MiB
 //   bash scripts/device-run.sh             # there (device tool: carry [".device-kit"]): writes $OUT
 //
 // The kit holds:
@@ -49,8 +49,15 @@ function xz(src, dst) {
   execFileSync('sh', ['-c', `xz -T2 -9 -c "$1" > "$2"`, 'xz', src, dst], { stdio: 'inherit' });
 }
 
+// A folder is only replaced when it is an earlier kit (its marker file) or empty: --out must not wipe anything else.
+const MARKER = '.egym-device-kit';
+if (existsSync(kit) && readdirSync(kit).length > 0 && !existsSync(join(kit, MARKER))) {
+  console.error(`device-kit: ${kit} exists and is not a device kit (no ${MARKER} in it); give --out a new or empty folder`);
+  process.exit(2);
+}
 rmSync(kit, { recursive: true, force: true });
 mkdirSync(kit, { recursive: true });
+writeFileSync(join(kit, MARKER), 'written by scripts/device-kit.mjs; the folder is replaced when the kit is built again\n');
 
 // The bundle: the CLI, with both optional backends bundled in.
 const entry = join(kit, 'entry.mjs');

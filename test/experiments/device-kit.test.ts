@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -60,12 +60,18 @@ describe('device kit', () => {
     }
   });
 
-  it('refuses an unknown option, and a run without a kit, with exit code 2', () => {
+  it('refuses an unknown option, a folder that is not a kit, and a run without a kit, with exit code 2', () => {
     const bad = spawnSync(process.execPath, [join(ROOT, 'scripts', 'device-kit.mjs'), '--nope'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/unknown option --nope \(options: --out DIR, --no-node, --no-gl\)/);
     const dir = mkdtempSync(join(tmpdir(), 'egym-kit-'));
     try {
+      // A folder that is not a kit is never replaced: its files stay.
+      writeFileSync(join(dir, 'keep.txt'), 'mine');
+      const over = spawnSync(process.execPath, [join(ROOT, 'scripts', 'device-kit.mjs'), '--out', dir, '--no-node', '--no-gl'], { encoding: 'utf8' });
+      expect(over.status).toBe(2);
+      expect(over.stderr).toMatch(/exists and is not a device kit \(no \.egym-device-kit in it\); give --out a new or empty folder/);
+      expect(readFileSync(join(dir, 'keep.txt'), 'utf8')).toBe('mine');
       const run = spawnSync('bash', [join(ROOT, 'scripts', 'device-run.sh')], { encoding: 'utf8', cwd: dir, env: { ...process.env, KIT: join(dir, 'none'), OUT: join(dir, 'out') } });
       expect(run.status).toBe(2);
       expect(run.stdout).toMatch(/device-run: no kit at .*none \(node scripts\/device-kit.mjs builds it\)/);
