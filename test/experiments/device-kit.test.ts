@@ -2,7 +2,7 @@
  * The device kit (scripts/device-kit.mjs, scripts/device-run.sh): built away from this checkout's node_modules, it
  * runs `egym bench dense` and `egym bench agents` from its one-file bundle, with the wasm backend and (where an
  * adapter exists: Chromium's SwiftShader here, see webgpu.test.ts) the webgpu backend reached through the
- * stand-ins of their package names. Built without Node (--no-node: it is this machine's binary, 24 MiB
+ * stand-ins of their package names. Built without Node (--no-node: it is this machine's binary, 23 MiB
  * compressed, the same one the test runs) and without the Vulkan loader's package (--no-gl: no apt-get).
  */
 import { describe, expect, it } from 'vitest';
