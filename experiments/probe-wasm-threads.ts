@@ -33,9 +33,10 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker as NodeWorker } from 'node:worker_threads';
-import writeFileAtomic from 'write-file-atomic';
+import { median } from 'simple-statistics';
 import { BackendUnavailable } from '../envs/errors.js';
 import { dense, weightGrad as denseWeightGrad } from '../policies/backend.js';
+import { machineInfo, writeJsonAtomic } from './bench-envs.js';
 
 const require = createRequire(import.meta.url);
 const ROWS = 40960;
@@ -112,13 +113,13 @@ function timeOp(iters: number, f: () => tf.Tensor): { ms: number; hash: string }
   const warm = f();
   const h = hash(warm);
   warm.dispose();
-  const t0 = performance.now();
+  const t0 = performance.now(); // clock-ok
   for (let i = 0; i < iters; i++) {
     const y = f();
     y.dataSync();
     y.dispose();
   }
-  return { ms: (performance.now() - t0) / iters, hash: h };
+  return { ms: (performance.now() - t0) / iters, hash: h }; // clock-ok
 }
 
 async function child(cfg: Config): Promise<ChildResult> {
@@ -160,12 +161,6 @@ async function child(cfg: Config): Promise<ChildResult> {
     msPerOp: { forward: forward.ms, weightGrad: weightGrad.ms, trainStep: trainStep.ms },
     hashes: { forward: forward.hash, weightGrad: weightGrad.hash, trainStep: trainStep.hash },
   };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 async function main(): Promise<void> {
@@ -213,14 +208,14 @@ async function main(): Promise<void> {
   const sameBits = rows.every((r) => JSON.stringify(r.hashes) === JSON.stringify(rows[0].hashes));
   const result = {
     command: 'npx tsx experiments/probe-wasm-threads.ts' + (reps !== 5 ? ` --reps ${reps}` : ''),
-    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version },
+    machine: machineInfo(),
     tfjs: tf.version.tfjs,
     shapes: { rows: ROWS, hidden: HIDDEN, features: FEATURES },
     reps,
     rows,
     sameBitsAcrossConfigs: sameBits,
   };
-  await writeFileAtomic(out, JSON.stringify(result, null, 2) + '\n');
+  writeJsonAtomic(out, result);
   for (const r of rows) {
     console.log(
       `${r.build} threads ${r.threadsAsked} (in use ${r.threadsInUse}): forward ${r.medianMs.forward.toFixed(1)} ms, ` +
