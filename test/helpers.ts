@@ -1,4 +1,5 @@
-/** Test helpers: small statistics used to compare simulators with their closed forms. */
+/** Test helpers: small statistics used to compare simulators with their closed forms; where a WebGPU test finds an adapter. */
+import { existsSync } from 'node:fs';
 
 export function meanOf(x: ArrayLike<number>): number {
   let s = 0;
@@ -30,3 +31,10 @@ export function countZ(observed: number, probs: number[]): number {
   }
   return (observed - e) / Math.sqrt(v);
 }
+
+/**
+ * What a WebGPU test runs on without a GPU: Chromium's SwiftShader ICD (a software Vulkan; SWIFTSHADER_ICD names
+ * another) and the Vulkan loader (libvulkan1, which .ci/run installs); each null where it is missing.
+ */
+export const SWIFTSHADER_ICD = ['/usr/lib/chromium/vk_swiftshader_icd.json', process.env.SWIFTSHADER_ICD ?? ''].find((p) => p && existsSync(p)) ?? null;
+export const VULKAN_LOADER = ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/usr/lib/aarch64-linux-gnu/libvulkan.so.1', '/usr/lib64/libvulkan.so.1'].find((p) => existsSync(p)) ?? null;

@@ -10,11 +10,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SWIFTSHADER_ICD, VULKAN_LOADER } from '../helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const SWIFTSHADER = ['/usr/lib/chromium/vk_swiftshader_icd.json', process.env.SWIFTSHADER_ICD ?? ''].find((p) => p && existsSync(p));
-const LOADER = ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/usr/lib64/libvulkan.so.1'].find((p) => existsSync(p));
-const ADAPTER = process.platform === 'linux' && process.arch === 'x64' && !!SWIFTSHADER && !!LOADER;
+// The kit carries Linux x64's dawn.node only.
+const ADAPTER = process.platform === 'linux' && process.arch === 'x64' && !!SWIFTSHADER_ICD && !!VULKAN_LOADER;
 if (!ADAPTER) console.log('device kit: the webgpu part is not checked here (no SwiftShader ICD or Vulkan loader on linux x64); the wasm part is');
 
 describe('device kit', () => {
@@ -41,7 +41,7 @@ describe('device kit', () => {
           XDG_RUNTIME_DIR: tmpdir(),
           DENSE_ARGS: '--batches 256 --seconds 0.05',
           AGENTS_ARGS: '--user-steps 128 --num-envs 64',
-          ...(ADAPTER ? { VK_ICD_FILENAMES: SWIFTSHADER! } : {}),
+          ...(ADAPTER ? { VK_ICD_FILENAMES: SWIFTSHADER_ICD! } : {}),
         },
       });
       const log = readFileSync(join(out, 'log.txt'), 'utf8');

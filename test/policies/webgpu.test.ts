@@ -10,12 +10,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SWIFTSHADER_ICD, VULKAN_LOADER } from '../helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const SWIFTSHADER = ['/usr/lib/chromium/vk_swiftshader_icd.json', process.env.SWIFTSHADER_ICD ?? ''].find((p) => p && existsSync(p));
-const LOADER = ['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/usr/lib/aarch64-linux-gnu/libvulkan.so.1', '/usr/lib64/libvulkan.so.1'].find((p) => existsSync(p));
 const PACKAGES = existsSync(join(ROOT, 'node_modules', 'webgpu')) && existsSync(join(ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-webgpu'));
-const why = !PACKAGES ? 'the webgpu packages are not installed (npm ci installs them as devDependencies)' : !LOADER ? 'no Vulkan loader (apt-get install libvulkan1; .ci/run installs it)' : !SWIFTSHADER ? "no Vulkan driver to test on (Chromium's SwiftShader ICD: apt-get install chromium)" : '';
+const why = !PACKAGES ? 'the webgpu packages are not installed (npm ci installs them as devDependencies)' : !VULKAN_LOADER ? 'no Vulkan loader (apt-get install libvulkan1; .ci/run installs it)' : !SWIFTSHADER_ICD ? "no Vulkan driver to test on (Chromium's SwiftShader ICD: apt-get install chromium)" : '';
 if (why) console.log(`webgpu adapter tests skipped: ${why}`);
 
 /** Run a TypeScript snippet in a child process (tsx), with extra environment; its last stdout line is JSON. */
@@ -77,7 +76,7 @@ describe('webgpu backend', () => {
        let worst = 0;
        gpu.forEach((a, i) => a.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - cpu[i][j]) / Math.max(1, Math.abs(cpu[i][j]))))));
        console.log(JSON.stringify({ adapter: info.adapter, tf: info.tfBackend, worst, n: gpu.flat().length }));`,
-      { VK_ICD_FILENAMES: SWIFTSHADER ?? '' },
+      { VK_ICD_FILENAMES: SWIFTSHADER_ICD ?? '' },
     );
     expect(r.status, r.stderr).toBe(0);
     const o = r.out as { adapter: { software: boolean; description: string }; tf: string; worst: number; n: number };
@@ -89,7 +88,7 @@ describe('webgpu backend', () => {
 
   it.skipIf(!!why)('egym bench dense measures wasm and webgpu per batch size and says where webgpu overtakes', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'egym-dense-')), 'dense.json');
-    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'egym.mjs'), 'bench', 'dense', '--backends', 'wasm', 'webgpu', '--batches', '16', '64', '--seconds', '0.05', '--out', out], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, VK_ICD_FILENAMES: SWIFTSHADER ?? '', XDG_RUNTIME_DIR: tmpdir() } });
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'egym.mjs'), 'bench', 'dense', '--backends', 'wasm', 'webgpu', '--batches', '16', '64', '--seconds', '0.05', '--out', out], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, VK_ICD_FILENAMES: SWIFTSHADER_ICD ?? '', XDG_RUNTIME_DIR: tmpdir() } });
     expect(r.status, r.stderr).toBe(0);
     const j = JSON.parse(readFileSync(out, 'utf8'));
     expect(j.rows.map((x: { backend: string; batch: number }) => `${x.backend}:${x.batch}`)).toEqual(['wasm:16', 'wasm:64', 'webgpu:16', 'webgpu:64']);
