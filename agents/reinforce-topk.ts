@@ -366,31 +366,29 @@ export class ReinforceTopKAgent extends BaseAgent<ReinforceTopKParams> {
         // With a value baseline: the advantage is the normalized return minus the state's value, which then
         // takes a step toward the normalized returns (mean squared error).
         if (this.value) {
-          const vt = tf.tidy(() => this.value!.values(tf.tensor2d(ub, [mb, U]), tf.tensor2d(cb, [mb * N, F]), N));
-          const v = vt.dataSync();
-          vt.dispose();
           const goal = Float32Array.from(ret);
-          for (let k = 0; k < mb; k++) {
-            vErr += (ret[k]! - v[k]!) ** 2;
-            ret[k] = ret[k]! - v[k]!;
-          }
-          const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(tf.sub(this.value!.values(tf.tensor2d(ub, [mb, U]), tf.tensor2d(cb, [mb * N, F]), N), tf.tensor1d(goal)))) as tf.Scalar, this.value.params.vars);
+          const { value, grads } = tf.variableGrads(() => {
+            const vt = this.value!.values(tf.tensor2d(ub, [mb, U]), tf.tensor2d(cb, [mb * N, F]), N);
+            // The values before the step (read from the same forward pass that the step differentiates).
+            const v = vt.dataSync();
+            for (let k = 0; k < mb; k++) {
+              vErr += (ret[k]! - v[k]!) ** 2;
+              ret[k] = ret[k]! - v[k]!;
+            }
+            return tf.mean(tf.square(tf.sub(vt, tf.tensor1d(goal)))) as tf.Scalar;
+          }, this.value.params.vars);
           value.dispose();
           this.optValue!.apply(this.value.params.vars.map((x) => grads[x.name]!));
           for (const g of Object.values(grads)) g.dispose();
         }
         // pi's probability of each row's consumed item and its entropy, before the step (constants in the gradient).
-        const [pPi, ent] = tf.tidy(() => {
-          const lp = tf.logSoftmax(this.pi.scores(tf.tensor2d(ub, [mb, U]), tf.tensor2d(cb, [mb * N, F]), N));
-          return [tf.sum(tf.mul(tf.tensor2d(target, [mb, N]), tf.exp(lp)), 1), tf.neg(tf.mean(tf.sum(tf.mul(tf.exp(lp), lp), 1)))];
+        lossSum += this.piStep(ub, cb, target, mb, F, p.entCoef, (_scores, lp, oh) => {
+          const piA = tf.sum(tf.mul(oh, tf.exp(lp)), 1).dataSync();
+          entSum += tf.neg(tf.mean(tf.sum(tf.mul(tf.exp(lp), lp), 1))).dataSync()[0]!;
+          const w = new Float32Array(mb);
+          correctedWeights(piA, beta, ret, p.capWeight, p.topK, w, tally);
+          return w;
         });
-        const piA = pPi!.dataSync();
-        entSum += ent!.dataSync()[0]!;
-        pPi!.dispose();
-        ent!.dispose();
-        const w = new Float32Array(mb);
-        correctedWeights(piA, beta, ret, p.capWeight, p.topK, w, tally);
-        lossSum += this.piStep(ub, cb, target, w, mb, F, p.entCoef);
       }
     }
     const steps = p.epochs * Math.floor(n / mb);
@@ -407,14 +405,19 @@ export class ReinforceTopKAgent extends BaseAgent<ReinforceTopKParams> {
   }
 
   /**
-   * One gradient step of pi on a minibatch with per-row weights w: loss = -mean(w log pi(a | s)), minus entCoef x
-   * the mean entropy of pi over the candidates when entCoef > 0. Returns the loss.
+   * One gradient step of pi on a minibatch: loss = -mean(w log pi(a | s)), minus entCoef x the mean entropy of pi
+   * over the candidates when entCoef > 0. The per-row weights w come from `weights`, given pi's scores and
+   * log-probabilities of this very forward pass (so pi runs once per minibatch; w is a constant of the gradient) and
+   * the one-hot rows of the consumed items. Returns the loss.
    */
-  private piStep(ub: Float32Array, cb: Float32Array, target: Float32Array, w: Float32Array, mb: number, F: number, entCoef: number): number {
+  private piStep(ub: Float32Array, cb: Float32Array, target: Float32Array, mb: number, F: number, entCoef: number, weights: (scores: tf.Tensor2D, lp: tf.Tensor2D, oh: tf.Tensor2D) => Float32Array): number {
     const { U, N } = this.env.layout;
     const { value, grads } = tf.variableGrads(() => {
-      const lp = tf.logSoftmax(this.pi.scores(tf.tensor2d(ub, [mb, U]), tf.tensor2d(cb, [mb * N, F]), N));
-      const logp = tf.sum(tf.mul(tf.tensor2d(target, [mb, N]), lp), 1);
+      const scores = this.pi.scores(tf.tensor2d(ub, [mb, U]), tf.tensor2d(cb, [mb * N, F]), N);
+      const lp = tf.logSoftmax(scores) as tf.Tensor2D;
+      const oh = tf.tensor2d(target, [mb, N]);
+      const w = weights(scores, lp, oh);
+      const logp = tf.sum(tf.mul(oh, lp), 1);
       const pg = tf.neg(tf.mean(tf.mul(tf.tensor1d(w), logp)));
       return (entCoef > 0 ? tf.add(pg, tf.mul(entCoef, tf.mean(tf.sum(tf.mul(tf.exp(lp), lp), 1)))) : pg) as tf.Scalar;
     }, this.pi.params.vars);
@@ -467,21 +470,15 @@ export class ReinforceTopKAgent extends BaseAgent<ReinforceTopKParams> {
         });
         const ret = new Float32Array(mb);
         for (let k = 0; k < mb; k++) ret[k] = (d.ret[order[a + k]!]! - mr) / sr;
-        // Importance weights and lambda_K from the current pi and beta (constants in the gradient).
-        const [pPi, pBeta] = tf.tidy(() => {
-          const ut = tf.tensor2d(ub, [mb, U]);
-          const ct = tf.tensor2d(cb, [mb * N, F]);
-          const oh = tf.tensor2d(target, [mb, N]);
-          return [tf.sum(tf.mul(oh, tf.softmax(this.pi.scores(ut, ct, N))), 1), tf.sum(tf.mul(oh, tf.softmax(this.beta.scores(ut, ct, N))), 1)];
+        // Importance weights and lambda_K from the current pi and beta (constants in the gradient); entCoef is an
+        // online option: the offline loss is the paper's.
+        this.piStep(ub, cb, target, mb, F, 0, (scores, _lp, oh) => {
+          const piA = tf.sum(tf.mul(oh, tf.softmax(scores)), 1).dataSync();
+          const betaA = tf.sum(tf.mul(oh, tf.softmax(this.beta.scores(tf.tensor2d(ub, [mb, U]), tf.tensor2d(cb, [mb * N, F]), N))), 1).dataSync();
+          const w = new Float32Array(mb);
+          correctedWeights(piA, betaA, ret, p.capWeight, p.topK, w, tally);
+          return w;
         });
-        const piA = pPi!.dataSync();
-        const betaA = pBeta!.dataSync();
-        pPi!.dispose();
-        pBeta!.dispose();
-        const w = new Float32Array(mb);
-        correctedWeights(piA, betaA, ret, p.capWeight, p.topK, w, tally);
-        // entCoef is an online option: the offline loss is the paper's.
-        this.piStep(ub, cb, target, w, mb, F, 0);
       }
     }
     this.report = { trajectorySteps: d.n, consumedSteps: rows.length, meanCappedWeight: tally.sum / Math.max(1, tally.count), cappedShare: tally.capped / Math.max(1, tally.count), epochs: p.epochs };
