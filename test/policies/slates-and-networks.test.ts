@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { columnSum, denseData, initBackend, matMulData, tf, transpose2d, weightGrad } from '../../policies/backend.js';
-import { gumbelTopK, plLogProb, plLogProbTf } from '../../policies/plackett-luce.js';
+import { gumbelTopK, logSoftmaxLast, plLogProb, plLogProbTf } from '../../policies/plackett-luce.js';
 import { Adam, clipByGlobalNorm, orthogonal } from '../../policies/nn.js';
 import { SlateScorer } from '../../policies/scorer.js';
 import { streamFromString } from '../../envs/rng.js';
@@ -89,6 +89,54 @@ describe('Plackett-Luce slates', () => {
     expect(t.entropy.dataSync()[0]).toBeGreaterThan(0);
     expect(Number.isFinite(t.entropy.dataSync()[0]!)).toBe(true);
     tf.dispose([x, v, value, ...Object.values(grads), t.logp, t.entropy]);
+  });
+  it('z - logsumexp(z) without the broadcast Equal is tf.logSumExp to the bit, values and gradients, ties, masks and peaks included', () => {
+    const bits = (t: tf.Tensor) => Array.from(new Uint32Array(Float32Array.from(t.dataSync()).buffer));
+    const shapes: [number, number, number][] = [[1, 1, 1], [3, 2, 7], [64, 5, 20]];
+    for (const [M, K, N] of shapes) {
+      for (const kind of ['normal', 'ties', 'peaked'] as const) {
+        const base = tf.randomNormal([M, K, N], 0, kind === 'peaked' ? 30 : 1, 'float32', M * 7 + N) as tf.Tensor3D;
+        // Ties: values rounded to a coarse grid, so the max is often shared; masked-like entries 1e9 below.
+        const z0 = kind === 'ties' ? tf.add(tf.round(base), tf.mul(tf.cast(tf.less(base, -0.8), 'float32'), -1e9)) : base;
+        const w = tf.randomNormal([M, K, N], 0, 1, 'float32', 99); // a loss that weights every output differently
+        const ref = (z: tf.Tensor) => tf.sub(z, tf.logSumExp(z, 2, true));
+        const loss = (f: (z: tf.Tensor) => tf.Tensor) => (z: tf.Tensor) => {
+          const y = f(z); // once: z's gradients from several calls would add up in another order
+          return tf.sum(tf.add(tf.mul(y, w), tf.mul(tf.exp(y), y)));
+        };
+        const got = tf.valueAndGrad(loss(logSoftmaxLast as (z: tf.Tensor) => tf.Tensor))(z0);
+        const want = tf.valueAndGrad(loss(ref))(z0);
+        expect(bits(got.value)).toEqual(bits(want.value));
+        expect(bits(got.grad)).toEqual(bits(want.grad));
+        expect(bits(logSoftmaxLast(z0))).toEqual(bits(ref(z0)));
+        tf.dispose([base, z0, w, got.value, got.grad, want.value, want.grad]);
+      }
+    }
+    // The gradient through the whole Plackett-Luce log-probability and entropy, against the same built on tf.logSumExp.
+    const logitsT = tf.randomNormal([256, 20], 0, 2, 'float32', 5) as tf.Tensor2D;
+    const slates = new Int32Array(256 * 5);
+    const rng = streamFromString('pl-grad');
+    const out = new Int32Array(5);
+    const lg = logitsT.dataSync();
+    for (let m = 0; m < 256; m++) {
+      gumbelTopK(lg, m * 20, 20, 5, rng, out, 0, new Float64Array(20));
+      slates.set(out, m * 5);
+    }
+    const oldPl = (logits: tf.Tensor2D) => {
+      const oh = tf.oneHot(tf.tensor1d(slates, 'int32'), 20).toFloat().reshape([256, 5, 20]);
+      const zk = tf.add(tf.reshape(logits, [256, 1, 20]), tf.mul(tf.cumsum(oh, 1, true), -1e9));
+      const logpk = tf.sub(zk, tf.logSumExp(zk, 2, true));
+      return { logp: tf.sum(tf.mul(oh, logpk), [1, 2]), entropy: tf.neg(tf.sum(tf.mul(tf.exp(logpk), logpk), [1, 2])) };
+    };
+    const objective = (pl: (l: tf.Tensor2D) => { logp: tf.Tensor; entropy: tf.Tensor }) => (l: tf.Tensor) => {
+      const { logp, entropy } = pl(l as tf.Tensor2D);
+      return tf.add(tf.mean(tf.mul(tf.exp(logp), tf.range(0, 256).div(256))), tf.mul(tf.mean(entropy), 0.01)) as tf.Scalar;
+    };
+    const a = tf.valueAndGrad(objective((l) => plLogProbTf(l, slates, 5)))(logitsT);
+    const b = tf.valueAndGrad(objective(oldPl))(logitsT);
+    expect(bits(a.value)).toEqual(bits(b.value));
+    expect(bits(a.grad)).toEqual(bits(b.grad));
+    tf.dispose([logitsT, a.value, a.grad, b.value, b.grad]);
   });
 });
 
