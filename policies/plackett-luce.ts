@@ -64,7 +64,7 @@ export function plLogProb(logits: ArrayLike<number>, base: number, N: number, sl
  * subtraction is exact to zero only for equal operands; wasm keeps subnormals). test/policies/slates-and-networks
  * compares values and gradients with tf.logSumExp's to the bit, ties included.
  */
-export const logSoftmaxLast = tf.customGrad((z: tf.Tensor, save: tf.GradSaveFunc) => {
+export const logSoftmaxLast = tf.customGrad(((z: tf.Tensor3D, save: tf.GradSaveFunc) => {
   const [M, K] = z.shape as [number, number, number];
   // tf.logSumExp(z, 2, true), op for op.
   const zMax = tf.max(z, 2, true); // [M, K, 1]
@@ -89,7 +89,7 @@ export const logSoftmaxLast = tf.customGrad((z: tf.Tensor, save: tf.GradSaveFunc
       return tf.add(tf.add(dy, da), tf.mul(dMax, tf.cast(tf.equal(sa!, 0), 'float32')));
     },
   };
-});
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (z: tf.Tensor3D) => tf.Tensor3D;
 
 /**
  * Differentiable Plackett-Luce log-probabilities [M] of ordered slates [M, K] under logits [M, N], and the
@@ -107,7 +107,7 @@ export function plLogProbTf(logits: tf.Tensor2D, slates: Int32Array, K: number, 
     const masked = mask ? tf.add(logits, tf.mul(tf.sub(1, mask), NEG)) : logits;
     const oh = tf.oneHot(tf.tensor1d(slates, 'int32'), N).toFloat().reshape([M, K, N]);
     const placed = tf.cumsum(oh, 1, true); // [M, K, N]: 1 where the item was placed at an earlier position
-    const zk = tf.add(tf.reshape(masked, [M, 1, N]), tf.mul(placed, NEG)); // [M, K, N]
+    const zk = tf.add(tf.reshape(masked, [M, 1, N]), tf.mul(placed, NEG)) as tf.Tensor3D; // [M, K, N]
     const logpk = logSoftmaxLast(zk); // log-probabilities of every item at every position
     const logp = tf.sum(tf.mul(oh, logpk), [1, 2]) as tf.Tensor1D;
     const entropy = tf.neg(tf.sum(tf.mul(tf.exp(logpk), logpk), [1, 2])) as tf.Tensor1D;
