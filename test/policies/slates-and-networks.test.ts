@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { columnSum, denseData, initBackend, matMulData, tf, transpose2d, weightGrad } from '../../policies/backend.js';
 import { gumbelTopK, logSoftmaxLast, plLogProb, plLogProbTf } from '../../policies/plackett-luce.js';
@@ -141,19 +142,28 @@ describe('Plackett-Luce slates', () => {
 });
 
 describe('network plumbing', () => {
-  it('the weight gradient with one output column is (x^T) dy bit for bit, without transposing x', () => {
-    for (const R of [3, 1000, 40960]) {
-      const x = tf.randomNormal([R, 64], 0, 1, 'float32', R) as tf.Tensor2D;
-      const dy = tf.randomNormal([R, 1], 0, 1, 'float32', R + 1) as tf.Tensor2D;
+  it('the weight gradient (x^T) dy is the backend\'s matMul(transpose(x), dy) bit for bit, on the shapes in use and odd ones', () => {
+    expect(tf.getBackend()).toBe('wasm');
+    const bits = (t: tf.Tensor) => Array.from(new Uint32Array(Float32Array.from(t.dataSync()).buffer));
+    // [R, C, H]: PPO's candidate tower (13 features) and head (one column) over a retention-v0 minibatch, its user
+    // tower, the supervised models' first layer, and shapes with H not a multiple of 4, one row, one column.
+    const shapes: [number, number, number][] = [[40960, 13, 64], [40960, 64, 1], [2048, 49, 64], [1024, 63, 64], [3, 64, 1], [1000, 64, 3], [7, 3, 5], [33, 2, 6], [1, 1, 1], [5, 1, 7], [64, 64, 64]];
+    for (const [R, C, H] of shapes) {
+      const x = tf.randomNormal([R, C], 0, 1, 'float32', R + C) as tf.Tensor2D;
+      // Exact zeros and negative zeros in dy too (ReLU gradients), where a fused or reordered sum would show.
+      const dy = tf.mul(tf.randomNormal([R, H], 0, 1, 'float32', R + H), tf.cast(tf.greater(tf.randomUniform([R, H], 0, 1, 'float32', 3), 0.3), 'float32')) as tf.Tensor2D;
       const want = tf.matMul(tf.transpose(x), dy);
       const got = weightGrad(x, dy);
-      expect(got.shape).toEqual([64, 1]);
-      expect(Array.from(got.dataSync())).toEqual(Array.from(want.dataSync()));
-      // Several output columns take the transpose path.
-      const dy3 = tf.randomNormal([R, 3], 0, 1, 'float32', R + 2) as tf.Tensor2D;
-      expect(Array.from(weightGrad(x, dy3).dataSync())).toEqual(Array.from(tf.matMul(tf.transpose(x), dy3).dataSync()));
-      tf.dispose([x, dy, want, got, dy3]);
+      expect(got.shape).toEqual([C, H]);
+      expect(bits(got), `R ${R} C ${C} H ${H}`).toEqual(bits(want));
+      tf.dispose([x, dy, want, got]);
     }
+  });
+
+  it('policies/wasm-kernels.ts is the assembly of policies/kernels.wat', () => {
+    // Exits 1, naming the fix, when the committed bytes are not the source's assembly.
+    const out = execFileSync(process.execPath, ['scripts/build-wasm-kernels.mjs', '--check'], { encoding: 'utf8' });
+    expect(out).toContain('is the assembly of policies/kernels.wat');
   });
 
   it('transpose2d and columnSum on wasm equal the backend\'s Transpose and Sum bit for bit', () => {
