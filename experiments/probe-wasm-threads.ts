@@ -24,6 +24,9 @@
  * library's own layer code (`policies/backend.ts`): the forward product x W, the weight-gradient product (x^T) dy
  * (`weightGrad`), and a training step (forward and backward) of a 13 -> 64 -> 64 -> 1 network of `dense` layers on
  * those rows. It also hashes every output, to show whether the thread count changes any bit.
+ * Since bf4d7d5, `weightGrad` runs policies/kernels.wat on the default build's memory and the backend's MatMul on
+ * the threaded build's (a shared memory that module does not import), so the weight-gradient column of a new run
+ * compares two different products; results/bench/wasm-threads.json was measured before, with MatMul on both.
  */
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';

@@ -243,20 +243,25 @@ interface WasmApi {
 }
 const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 let kernelModule: object | null = null;
-const kernelsByMemory = new WeakMap<object, Kernels>();
+const kernelsByMemory = new WeakMap<object, Kernels | null>();
 
 /**
  * policies/kernels.wat instantiated on the wasm backend's own memory (imported, so its kernels work on the
- * backend's tensors in place), once per memory; null on other backends.
+ * backend's tensors in place), once per memory; null on other backends and on a memory it cannot import.
  */
 function wasmKernels(): Kernels | null {
   if (tf.getBackend() !== 'wasm') return null;
   const memory = (tf.backend() as unknown as WasmInternals).wasm?.asm?.memory;
   if (!(memory instanceof WA.Memory)) return null;
   let k = kernelsByMemory.get(memory);
-  if (!k) {
+  if (k === undefined) {
     kernelModule ??= new WA.Module(Uint8Array.from(atob(KERNELS_WASM_BASE64), (c) => c.charCodeAt(0)));
-    k = new WA.Instance(kernelModule, { env: { memory } }).exports as unknown as Kernels;
+    try {
+      k = new WA.Instance(kernelModule, { env: { memory } }).exports as unknown as Kernels;
+    } catch {
+      // A memory the module cannot import (the threaded build's shared one): the backend's own kernels then.
+      k = null;
+    }
     kernelsByMemory.set(memory, k);
   }
   return k;
