@@ -162,6 +162,41 @@ async function startWebgpu(): Promise<void> {
 }
 
 /**
+ * The wasm backend's Identity and same-type Cast kernels copy their input into a new buffer; the cpu backend's share
+ * it (one more reference to the same data, as the wasm backend's own Reshape does). TensorFlow.js tensors are
+ * immutable, so sharing changes no value, and the copies cost: during a gradient computation the engine clones
+ * every tensor it saves for the backward pass (Identity), and the ReLU's gradient casts its float32 mask to float32:
+ * in one PPO update on retention-v0 the clones of tensors of 100,000 elements or more alone came to about 1.2 GB,
+ * and the JS `identity` function's own time was 7% of a V8 CPU profile of a benchmark run. Both kernels are
+ * registered again for wasm, sharing (string tensors and casts to another type keep the copying kernel), once per
+ * process.
+ */
+let sharing = false;
+function shareOnWasm(): void {
+  if (sharing) return;
+  sharing = true;
+  type Info = { dataId: object; shape: number[]; dtype: tf.DataType };
+  const share = (x: Info, backend: unknown): Info => {
+    (backend as { incRef(id: object): void }).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+  for (const name of ['Identity', 'Cast'] as const) {
+    const own = tf.getKernel(name, 'wasm');
+    if (!own) continue;
+    const copying = own.kernelFunc;
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({
+      ...own,
+      kernelFunc: (args) => {
+        const x = args.inputs.x as unknown as Info;
+        const to = name === 'Cast' ? (args.attrs as { dtype: tf.DataType }).dtype : x.dtype;
+        return x.dtype === 'string' || to !== x.dtype ? copying(args) : share(x, args.backend);
+      },
+    });
+  }
+}
+
+/**
  * Select a backend (once per process; later calls with the same request return the same info). `auto`
  * walks the order above; a named backend that is not available is an error naming what is installed.
  */
@@ -198,7 +233,10 @@ export async function initBackend(requested: BackendChoice = 'auto'): Promise<Ba
         await tryImport(cand === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node');
         if (!(await tf.setBackend('tensorflow'))) throw new BackendUnavailable('setBackend(tensorflow) returned false');
       } else {
-        if (cand === 'wasm') await tryImport('@tensorflow/tfjs-backend-wasm');
+        if (cand === 'wasm') {
+          await tryImport('@tensorflow/tfjs-backend-wasm');
+          shareOnWasm();
+        }
         if (!(await tf.setBackend(cand))) throw new BackendUnavailable(`setBackend(${cand}) returned false`);
       }
       await tf.ready();

@@ -160,6 +160,29 @@ describe('network plumbing', () => {
     }
   });
 
+  it('on wasm, Identity and a same-type Cast share their input\'s data instead of copying it; other casts still convert', () => {
+    expect(tf.getBackend()).toBe('wasm');
+    const x = tf.tensor2d([1.5, -0, 3, Number.NaN], [2, 2]);
+    const buffers = () => (tf.memory() as { numDataBuffers: number }).numDataBuffers;
+    const before = buffers();
+    const c = tf.clone(x);
+    const k = tf.cast(x, 'float32');
+    expect(buffers()).toBe(before); // no new buffer
+    x.dispose(); // the shares keep the data alive
+    expect(Array.from(c.dataSync())).toEqual([1.5, -0, 3, Number.NaN]);
+    expect(Array.from(k.dataSync())).toEqual([1.5, -0, 3, Number.NaN]);
+    const i = tf.cast(c, 'int32');
+    expect(i.dtype).toBe('int32');
+    expect(Array.from(i.dataSync())).toEqual([1, 0, 3, 0]);
+    const b = tf.tidy(() => tf.cast(tf.equal(tf.tensor1d([0, 2, 0]), 0), 'float32'));
+    expect(b.dtype).toBe('float32');
+    expect(Array.from(b.dataSync())).toEqual([1, 0, 1]);
+    const s = tf.tidy(() => tf.clone(tf.tensor1d(['a', 'b'], 'string')));
+    expect(s.dataSync()).toEqual(['a', 'b']);
+    tf.dispose([c, k, i, b, s]);
+    expect(buffers()).toBe(before - 1);
+  });
+
   it('policies/wasm-kernels.ts is the assembly of policies/kernels.wat', () => {
     // Exits 1, naming the fix, when the committed bytes are not the source's assembly.
     const out = execFileSync(process.execPath, ['scripts/build-wasm-kernels.mjs', '--check'], { encoding: 'utf8' });
