@@ -22,7 +22,9 @@
  * no garbage collection) is timed as one process alone and as w copies started together, interleaved with the runs.
  * Its slowdown (median side-by-side time / median alone time) is what the machine itself takes from w busy
  * processes, shared execution units or clocks (two virtual cores on one physical core, for one); w / slowdown is
- * then the most speedup any compute-bound work can get from w workers here.
+ * then the most speedup any compute-bound work can get from w workers here. A second probe, memory-bound, streams
+ * c = a + 0.5 b over three 10 MB Float32Arrays (far past the caches, as the agents' [40960, 64] activations are)
+ * the same way: its slowdown is what w busy processes take from each other through memory bandwidth.
  *
  * A local run's CPU time (user + system, of the run and its worker processes: the children's times Linux keeps for
  * a process that waited for them) gives the cores it kept busy, CPU seconds / run seconds. More than 1 with one
@@ -77,6 +79,8 @@ export interface ScalingRow {
    */
   coreSlowdown: number | null;
   coreCeiling: number | null;
+  /** The memory-bound probe's slowdown with this many copies side by side (null with 1 worker or without it). */
+  memorySlowdown: number | null;
   /** Median over repetitions of CPU seconds / run seconds (local runs on Linux; null elsewhere and on the queue). */
   coresBusy: number | null;
   /** min(workers, cores) / the 1-worker run's coresBusy: the most speedup the 1-worker run's CPU time allows. */
@@ -101,7 +105,16 @@ export interface ScalingResult {
   rows: ScalingRow[];
   queueOverhead: { cells: number; localSeconds: number; queueSeconds: number; perCellMs: number } | null;
   /** The probe loop's seconds alone and with w copies side by side (each copy's own time), per repetition. */
-  coreProbe: { kernel: string; alone: number[]; sideBySide: Record<string, number[]> } | null;
+  coreProbe: Probe | null;
+  /** The memory-bound probe's seconds, the same way (null in results written before it existed, or without probes). */
+  memoryProbe?: Probe | null;
+}
+
+/** A probe's seconds alone and with w copies side by side (each copy's own time), per repetition. */
+export interface Probe {
+  kernel: string;
+  alone: number[];
+  sideBySide: Record<string, number[]>;
 }
 
 export interface ScalingOptions {
@@ -180,11 +193,26 @@ const t = performance.now();
 const check = probe(PASSES) > 0;
 process.stdout.write(JSON.stringify({ seconds: (performance.now() - t) / 1000, check }));`.replace('PASSES', String(PROBE_PASSES));
 
-/** The probe loop in n processes started together: each one's own seconds. */
-export async function probeCores(n: number): Promise<number[]> {
+/** The memory-bound probe (see the header): about a second alone on this machine. Prints its own seconds. */
+const MEMORY_PASSES = 60;
+export const MEMORY_KERNEL = `js: c[i] = a[i] + 0.5 b[i] over three 10 MB Float32Arrays, ${MEMORY_PASSES} passes (memory-bound: 30 MB per pass, past every cache)`;
+const MEMORY_SOURCE = `function probe(passes) {
+  const n = 2621440, a = new Float32Array(n), b = new Float32Array(n), c = new Float32Array(n);
+  for (let i = 0; i < n; i++) { a[i] = i * 1e-6; b[i] = 1 - i * 1e-7; }
+  let s = 0;
+  for (let r = 0; r < passes; r++) { for (let i = 0; i < n; i++) c[i] = a[i] + 0.5 * b[i]; s += c[r]; }
+  return s;
+}
+probe(2);
+const t = performance.now();
+const check = probe(PASSES) > 0;
+process.stdout.write(JSON.stringify({ seconds: (performance.now() - t) / 1000, check }));`.replace('PASSES', String(MEMORY_PASSES));
+
+/** The probe loop (compute) or the memory-bound one in n processes started together: each one's own seconds. */
+export async function probeCores(n: number, kind: 'compute' | 'memory' = 'compute'): Promise<number[]> {
   return Promise.all(
     Array.from({ length: n }, async () => {
-      const p = spawn(process.execPath, ['-e', PROBE_SOURCE], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const p = spawn(process.execPath, ['-e', kind === 'memory' ? MEMORY_SOURCE : PROBE_SOURCE], { stdio: ['ignore', 'pipe', 'pipe'] });
       let text = '';
       p.stdout!.on('data', (d: Buffer) => (text += d.toString()));
       await exitOf(p, 'the core probe');
@@ -218,7 +246,7 @@ async function startWorkers(url: string, n: number): Promise<{ stop(): Promise<v
 }
 
 /** Rows from the measured runs per configuration ("local:2", "queue:1", ...), in the order they ran. */
-export function scalingRows(runs: Map<string, TimedRun[]>, cells: number, workers: number[], queueWorkers: number[], probe: ScalingResult['coreProbe'] = null, cores = 0): ScalingRow[] {
+export function scalingRows(runs: Map<string, TimedRun[]>, cells: number, workers: number[], queueWorkers: number[], probe: Probe | null = null, cores = 0, memoryProbe: Probe | null = null): ScalingRow[] {
   const r2 = (x: number) => Math.round(x * 100) / 100;
   const r1 = (x: number) => Math.round(x * 10) / 10;
   const rows: ScalingRow[] = [];
@@ -250,6 +278,7 @@ export function scalingRows(runs: Map<string, TimedRun[]>, cells: number, worker
         utilization: r2(median(rs.map((x) => x.cellSeconds / (w * x.seconds)))),
         contention: baseCells ? r2(median(cs) / median(baseCells)) : null,
         ...coreColumns(probe, w),
+        memorySlowdown: coreColumns(memoryProbe, w).coreSlowdown,
         coresBusy: busyW === null ? null : r2(busyW),
         cpuBound: busyOne === null || !(cores > 0) || w === 1 ? null : r2(Math.min(w, cores) / busyOne),
       });
@@ -259,7 +288,7 @@ export function scalingRows(runs: Map<string, TimedRun[]>, cells: number, worker
 }
 
 /** The probe's slowdown with w copies side by side and w / it (nulls with 1 worker or without a probe). */
-function coreColumns(probe: ScalingResult['coreProbe'], w: number): { coreSlowdown: number | null; coreCeiling: number | null } {
+function coreColumns(probe: Probe | null, w: number): { coreSlowdown: number | null; coreCeiling: number | null } {
   const side = probe?.sideBySide[String(w)];
   if (!probe || w === 1 || !side?.length || !probe.alone.length) return { coreSlowdown: null, coreCeiling: null };
   const slow = median(side) / median(probe.alone);
@@ -281,12 +310,16 @@ export async function benchScaling(o: ScalingOptions): Promise<ScalingResult> {
   };
   const queueWorkers = o.queue ? (o.queueWorkers ?? [1, 2]) : [];
   const probe = { kernel: PROBE_KERNEL, alone: [] as number[], sideBySide: {} as Record<string, number[]> };
+  const memory = { kernel: MEMORY_KERNEL, alone: [] as number[], sideBySide: {} as Record<string, number[]> };
   const probeCounts = [...new Set([...o.workers, ...queueWorkers])].filter((w) => w > 1).sort((a, b) => a - b);
   for (let rep = 0; rep < o.reps; rep++) {
     if (probeCounts.length) {
       probe.alone.push(...(await probeCores(1)));
       for (const w of probeCounts) (probe.sideBySide[String(w)] ??= []).push(...(await probeCores(w)));
       say(`  core probe, run ${rep + 1}/${o.reps}: ${probe.alone.at(-1)!.toFixed(2)} s alone${probeCounts.map((w) => `, ${w} side by side ${probe.sideBySide[String(w)]!.slice(-w).map((x) => x.toFixed(2)).join(' ')} s`).join('')}`);
+      memory.alone.push(...(await probeCores(1, 'memory')));
+      for (const w of probeCounts) (memory.sideBySide[String(w)] ??= []).push(...(await probeCores(w, 'memory')));
+      say(`  memory probe, run ${rep + 1}/${o.reps}: ${memory.alone.at(-1)!.toFixed(2)} s alone${probeCounts.map((w) => `, ${w} side by side ${memory.sideBySide[String(w)]!.slice(-w).map((x) => x.toFixed(2)).join(' ')} s`).join('')}`);
     }
     for (const w of o.workers) {
       const what = `local, ${w} worker${w === 1 ? '' : 's'}, run ${rep + 1}/${o.reps}`;
@@ -303,8 +336,9 @@ export async function benchScaling(o: ScalingOptions): Promise<ScalingResult> {
     }
   }
   const coreProbe = probeCounts.length ? probe : null;
+  const memoryProbe = probeCounts.length ? memory : null;
   const machine = machineInfo();
-  const rows = scalingRows(runs, cells, o.workers, queueWorkers, coreProbe, Number(machine.cores) || 0);
+  const rows = scalingRows(runs, cells, o.workers, queueWorkers, coreProbe, Number(machine.cores) || 0, memoryProbe);
   let queueOverhead: ScalingResult['queueOverhead'] = null;
   if (o.queue) {
     // Many tiny cells (random agent, no training, 20 users each): what is left is the per-cell cost of the path.
@@ -334,14 +368,16 @@ export async function benchScaling(o: ScalingOptions): Promise<ScalingResult> {
   }
   // The command line that repeats this measurement (the spec is an option; quick is the default, --full is not).
   const cmd = ['egym bench scaling', `--spec ${o.spec}`, o.quick ? '' : '--full', `--workers ${o.workers.join(' ')}`, `--reps ${o.reps}`, o.queue ? `--queue ${o.queue} --queue-workers ${queueWorkers.join(' ')}` : ''].filter(Boolean).join(' ');
-  return { command: cmd, machine, spec: o.spec, quick: o.quick, cells, summarySha256: sha, rows, queueOverhead, coreProbe };
+  return { command: cmd, machine, spec: o.spec, quick: o.quick, cells, summarySha256: sha, rows, queueOverhead, coreProbe, memoryProbe };
 }
 
 export function formatScaling(r: ScalingResult): string {
   const x_ = (v: number | null) => (v === null ? '' : `${v}x`);
-  const lines = ['| path | workers | median s | runs (s) | cells/min | speedup (medians) | speedup per repetition (median) | cell-seconds (median) | utilization | contention | cores\' own slowdown | ceiling (workers / it) | cores busy | CPU bound |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|'];
-  for (const x of r.rows) lines.push(`| ${x.mode} | ${x.workers} | ${x.medianSeconds} | ${x.seconds.join(', ')} | ${x.cellsPerMinute} | ${x_(x.speedup)} | ${x.pairedSpeedups.length ? `${x.pairedSpeedups.join(', ')} (${x.medianPairedSpeedup}x)` : ''} | ${x.medianCellSeconds} | ${x.utilization} | ${x_(x.contention)} | ${x_(x.coreSlowdown)} | ${x_(x.coreCeiling)} | ${x.coresBusy ?? ''} | ${x_(x.cpuBound)} |`);
-  if (r.coreProbe) lines.push('', `Core probe (${r.coreProbe.kernel}): ${r.coreProbe.alone.map((x) => x.toFixed(2)).join(', ')} s alone; ${Object.entries(r.coreProbe.sideBySide).map(([w, xs]) => `${w} side by side: ${xs.map((x) => x.toFixed(2)).join(', ')} s`).join('; ')}.`);
+  const lines = ['| path | workers | median s | runs (s) | cells/min | speedup (medians) | speedup per repetition (median) | cell-seconds (median) | utilization | contention | cores\' own slowdown | ceiling (workers / it) | memory probe slowdown | cores busy | CPU bound |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|'];
+  for (const x of r.rows) lines.push(`| ${x.mode} | ${x.workers} | ${x.medianSeconds} | ${x.seconds.join(', ')} | ${x.cellsPerMinute} | ${x_(x.speedup)} | ${x.pairedSpeedups.length ? `${x.pairedSpeedups.join(', ')} (${x.medianPairedSpeedup}x)` : ''} | ${x.medianCellSeconds} | ${x.utilization} | ${x_(x.contention)} | ${x_(x.coreSlowdown)} | ${x_(x.coreCeiling)} | ${x_(x.memorySlowdown)} | ${x.coresBusy ?? ''} | ${x_(x.cpuBound)} |`);
+  for (const [name, pr] of [['Core probe', r.coreProbe], ['Memory probe', r.memoryProbe]] as const) {
+    if (pr) lines.push('', `${name} (${pr.kernel}): ${pr.alone.map((x) => x.toFixed(2)).join(', ')} s alone; ${Object.entries(pr.sideBySide).map(([w, xs]) => `${w} side by side: ${xs.map((x) => x.toFixed(2)).join(', ')} s`).join('; ')}.`);
+  }
   if (r.queueOverhead) {
     const q = r.queueOverhead;
     lines.push('', `Queue overhead: ${q.cells} tiny cells in ${q.localSeconds} s on one local worker, ${q.queueSeconds} s through the queue with one egym worker: ${q.perCellMs} ms per cell.`);

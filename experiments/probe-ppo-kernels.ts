@@ -14,7 +14,8 @@
  *  - how many of the 64 outputs of dy^T h a JS recount matches, adding the products in order with each product
  *    rounded to float32 (unfused) and without (fused): which order and rounding the backend uses;
  *  - a `tf.profile` of one PPO update (numSteps 128, 4 epochs x 4 minibatches, 64 users, seed 1): kernel
- *    milliseconds by kernel (the profiler reads every output back, so big outputs count a copy too).
+ *    milliseconds by kernel (the profiler reads every output back, so big outputs count a copy too), and how many
+ *    tensors (and megabytes) the engine cloned in it, which the wasm backend's own Identity kernel copied.
  * Medians over --reps, in milliseconds.
  */
 import { median } from 'simple-statistics';
@@ -116,7 +117,20 @@ const mismatches = { unfusedInOrder: unfused.filter((v, j) => v !== want[j]).len
 // One PPO update under the profiler.
 const agent = await makeAgent('ppo', { numSteps: 128, numMinibatches: 4, updateEpochs: 4, backend: 'wasm' }, { envId: 'retention-v0', seed: 1 });
 steps(agent, 'retention-v0', 64, 128);
+// What the engine clones (Identity) in that update: every tensor it saves for the backward pass. The wasm
+// backend's own Identity copied them; policies/backend.ts makes it share the data instead.
+const identity = tf.getKernel('Identity', 'wasm')!;
+const sharing = identity.kernelFunc;
+let clonedBytes = 0;
+let clones = 0;
+(identity as { kernelFunc: typeof sharing }).kernelFunc = (a) => {
+  const x = a.inputs.x as unknown as { shape: number[]; dtype: string };
+  if (x.dtype !== 'string') clonedBytes += 4 * x.shape.reduce((p, q) => p * q, 1);
+  clones++;
+  return sharing(a);
+};
 const prof = await tf.profile(() => steps(agent, 'retention-v0', 64, 128));
+(identity as { kernelFunc: typeof sharing }).kernelFunc = sharing;
 const byKernel = new Map<string, { ms: number; calls: number }>();
 for (const k of prof.kernels) {
   if (k.name === 'unnamed scope') continue; // custom gradients: their time is their kernels' time, counted there
@@ -132,6 +146,7 @@ const result = {
   products,
   mask,
   mismatches,
+  clones: { calls: clones, megabytes: Math.round(clonedBytes / 1e6) },
   profile: { totalKernelMs: Math.round(kernels.reduce((s, k) => s + k.ms, 0)), kernels: kernels.slice(0, 15) },
 };
 console.log(JSON.stringify(result, null, 1));

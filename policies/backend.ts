@@ -166,8 +166,8 @@ async function startWebgpu(): Promise<void> {
  * it (one more reference to the same data, as the wasm backend's own Reshape does). TensorFlow.js tensors are
  * immutable, so sharing changes no value, and the copies cost: during a gradient computation the engine clones
  * every tensor it saves for the backward pass (Identity), and the ReLU's gradient casts its float32 mask to float32:
- * in one PPO update on retention-v0 the clones of tensors of 100,000 elements or more alone came to about 1.2 GB,
- * and the JS `identity` function's own time was 7% of a V8 CPU profile of a benchmark run. Both kernels are
+ * in one PPO update on retention-v0 the clones came to about 1.2 GB (experiments/probe-ppo-kernels.ts counts them).
+ * Both kernels are
  * registered again for wasm, sharing (string tensors and casts to another type keep the copying kernel), once per
  * process.
  */

@@ -113,6 +113,12 @@ describe('egym CLI (spawned)', () => {
     expect(j.rows[1].coreCeiling).toBeCloseTo(2 / j.rows[1].coreSlowdown, 1);
     expect(r.stdout).toMatch(/\| local \| 2 \|/);
     expect(r.stdout).toMatch(/Core probe \(js: 8 independent multiply-add chains/);
+    // And the memory-bound probe, in its own column.
+    expect(j.memoryProbe.alone).toHaveLength(1);
+    expect(j.memoryProbe.sideBySide['2']).toHaveLength(2);
+    expect(j.rows[0].memorySlowdown).toBeNull();
+    expect(j.rows[1].memorySlowdown).toBeGreaterThan(0);
+    expect(r.stdout).toMatch(/Memory probe \(js: c\[i\] = a\[i\] \+ 0.5 b\[i\]/);
     // The runs' CPU seconds (Linux): some CPU was used, and the 2-worker row is bounded by the 1-worker run's.
     expect(j.rows[0].coresBusy).toBeGreaterThan(0);
     expect(j.rows[1].cpuBound).toBeCloseTo(Math.min(2, j.machine.cores) / j.rows[0].coresBusy, 1);

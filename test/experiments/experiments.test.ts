@@ -840,6 +840,13 @@ describe('scheduling', () => {
     expect(two!.coreSlowdown).toBe(1.15);
     expect(two!.coreCeiling).toBe(1.74);
     expect(scalingRows(runs, 32, [1, 2], [])[1]!.coreSlowdown).toBeNull();
+    // The memory probe the same way: 2.0 s alone, 2.8 s side by side (1.4x), in its own column.
+    const memory = { kernel: 'm', alone: [2.0, 2.0], sideBySide: { '2': [2.8, 2.8, 2.8, 2.8] } };
+    const withMemory = scalingRows(runs, 32, [1, 2], [], probe, 0, memory);
+    expect(withMemory[0]!.memorySlowdown).toBeNull();
+    expect(withMemory[1]!.memorySlowdown).toBe(1.4);
+    expect(withMemory[1]!.coreSlowdown).toBe(1.15);
+    expect(two!.memorySlowdown).toBeNull();
     // Without CPU times there are no cores-busy columns; with them, 1 worker kept 1.1 cores busy (110 and 121 CPU s),
     // so 2 workers on 2 cores can be at most 2 / 1.1 = 1.82x faster.
     expect(two!.coresBusy).toBeNull();
