@@ -47,7 +47,8 @@ interface Flops {
   flops: { inference: number; update: number };
 }
 
-function run(agent: Agent, envId: string, B: number, steps: number): { dt: number; envT: number; actT: number; learnT: number; userSteps: number } {
+/** Steps `agent` with B users of envId for `steps` vector steps, as the benchmark does, timing each part. */
+export function runAgent(agent: Agent, envId: string, B: number, steps: number): { dt: number; envT: number; actT: number; learnT: number; userSteps: number } {
   const env = makeVec(envId, {}, { numEnvs: B });
   const r0 = env.reset({ seed: 1 });
   const { U, N, F } = env.layout;
@@ -108,10 +109,10 @@ export async function benchAgents(opts: { backends: BackendName[]; steps?: numbe
       for (const envId of ['retention-v0', 'interest-evolution-v0']) {
         const agent = await makeAgent(id, params, { envId, seed: 1 });
         const steps = opts.steps ?? (backend === 'cpu' ? 128 : 512);
-        run(agent, envId, B, Math.min(steps, 128)); // warm-up (and one PPO update)
+        runAgent(agent, envId, B, Math.min(steps, 128)); // warm-up (and one PPO update)
         const f = (agent as unknown as Flops).flops;
         const u0 = f.update;
-        const r = run(agent, envId, B, steps);
+        const r = runAgent(agent, envId, B, steps);
         const total = r.envT + r.actT + r.learnT;
         rows.push({
           agent: id,

@@ -193,7 +193,7 @@ const t = performance.now();
 const check = probe(PASSES) > 0;
 process.stdout.write(JSON.stringify({ seconds: (performance.now() - t) / 1000, check }));`.replace('PASSES', String(PROBE_PASSES));
 
-/** The memory-bound probe (see the header): about a second alone on this machine. Prints its own seconds. */
+/** The memory-bound probe (see the header): about half a second alone on this machine. Prints its own seconds. */
 const MEMORY_PASSES = 60;
 export const MEMORY_KERNEL = `js: c[i] = a[i] + 0.5 b[i] over three 10 MB Float32Arrays, ${MEMORY_PASSES} passes (memory-bound: 30 MB per pass, past every cache)`;
 const MEMORY_SOURCE = `function probe(passes) {
@@ -215,9 +215,10 @@ export async function probeCores(n: number, kind: 'compute' | 'memory' = 'comput
       const p = spawn(process.execPath, ['-e', kind === 'memory' ? MEMORY_SOURCE : PROBE_SOURCE], { stdio: ['ignore', 'pipe', 'pipe'] });
       let text = '';
       p.stdout!.on('data', (d: Buffer) => (text += d.toString()));
-      await exitOf(p, 'the core probe');
+      const what = kind === 'memory' ? 'the memory probe' : 'the core probe';
+      await exitOf(p, what);
       const r = JSON.parse(text) as { seconds: number; check: boolean };
-      if (!(r.seconds > 0) || !r.check) throw new EgymError('CELL_FAILED', `bench scaling: the core probe printed ${text.slice(0, 200)}`);
+      if (!(r.seconds > 0) || !r.check) throw new EgymError('CELL_FAILED', `bench scaling: ${what} printed ${text.slice(0, 200)}`);
       return r.seconds;
     }),
   );

@@ -20,11 +20,8 @@
  */
 import { median } from 'simple-statistics';
 import { makeAgent } from '../agents/index.js';
-import type { Agent } from '../agents/api.js';
-import { observationOf } from '../agents/loop.js';
-import { makeVec } from '../envs/registry.js';
-import type { VecObservation } from '../envs/core.js';
 import { initBackend, tf, transpose2d, weightGrad } from '../policies/backend.js';
+import { runAgent } from './bench-agents.js';
 import { machineInfo, writeJsonAtomic } from './bench-envs.js';
 import { scriptArg } from './script-args.js';
 
@@ -42,31 +39,6 @@ function timeIt(reps: number, prepare: () => tf.Tensor[], f: (a: tf.Tensor2D, b:
     });
   }
   return median(times);
-}
-
-/** One PPO update's worth of steps (numSteps 128 with 64 users), as `egym bench agents` steps it. */
-function steps(agent: Agent, envId: string, B: number, n: number): void {
-  const env = makeVec(envId, {}, { numEnvs: B });
-  const r0 = env.reset({ seed: 1 });
-  const { U, N, F } = env.layout;
-  const active = new Uint8Array(B).fill(1);
-  const users = Float64Array.from(r0.userIndex);
-  const first = new Uint8Array(B);
-  const cur = r0.observation;
-  const prev: VecObservation = { user: new Float32Array(B * U), candidates: new Float32Array(B * N * F), itemIds: cur.itemIds ? new Int32Array(B * N) : null };
-  const stepped = new Uint8Array(B).fill(1);
-  const ctx = agent.context(true);
-  for (let t = 0; t < n; t++) {
-    const actions = agent.act(observationOf(env, active, users, first, cur), ctx);
-    prev.user.set(cur.user);
-    prev.candidates.set(cur.candidates);
-    if (prev.itemIds && cur.itemIds) prev.itemIds.set(cur.itemIds);
-    const r = env.step(actions);
-    agent.feedback?.(r.clicked, stepped, ctx);
-    agent.observe?.({ obs: observationOf(env, active, users, first, prev), actions, rewards: r.rewards, clicked: r.clicked, terminated: r.terminated, truncated: r.truncated, next: observationOf(env, active, r.userIndex, r.final.mask, cur), finalMask: r.final.mask, finalObservation: r.final.observation, stepped });
-    agent.update?.();
-    users.set(r.userIndex);
-  }
 }
 
 const reps = Number(scriptArg('reps', '20'));
@@ -116,7 +88,7 @@ for (let k = 0; k < R; k++) {
 const mismatches = { unfusedInOrder: unfused.filter((v, j) => v !== want[j]).length, fusedInOrder: fused.filter((v, j) => v !== want[j]).length, of: 64 };
 // One PPO update under the profiler.
 const agent = await makeAgent('ppo', { numSteps: 128, numMinibatches: 4, updateEpochs: 4, backend: 'wasm' }, { envId: 'retention-v0', seed: 1 });
-steps(agent, 'retention-v0', 64, 128);
+runAgent(agent, 'retention-v0', 64, 128);
 // What the engine clones (Identity) in that update: every tensor it saves for the backward pass. The wasm
 // backend's own Identity copied them; policies/backend.ts makes it share the data instead.
 const identity = tf.getKernel('Identity', 'wasm')!;
@@ -129,7 +101,7 @@ let clones = 0;
   clones++;
   return sharing(a);
 };
-const prof = await tf.profile(() => steps(agent, 'retention-v0', 64, 128));
+const prof = await tf.profile(() => void runAgent(agent, 'retention-v0', 64, 128));
 (identity as { kernelFunc: typeof sharing }).kernelFunc = sharing;
 const byKernel = new Map<string, { ms: number; calls: number }>();
 for (const k of prof.kernels) {

@@ -167,9 +167,8 @@ async function startWebgpu(): Promise<void> {
  * immutable, so sharing changes no value, and the copies cost: during a gradient computation the engine clones
  * every tensor it saves for the backward pass (Identity), and the ReLU's gradient casts its float32 mask to float32:
  * in one PPO update on retention-v0 the clones came to about 1.2 GB (experiments/probe-ppo-kernels.ts counts them).
- * Both kernels are
- * registered again for wasm, sharing (string tensors and casts to another type keep the copying kernel), once per
- * process.
+ * Both kernels are registered again for wasm, sharing (string tensors and casts to another type keep the copying
+ * kernel), once per process.
  */
 let sharing = false;
 function shareOnWasm(): void {
@@ -375,8 +374,8 @@ export function columnSum(x: tf.Tensor2D): tf.Tensor1D {
  * (x^T) dy, the weight gradient of x W, for x [R, C] and dy [R, H]. On wasm it is policies/kernels.wat's `atb` on
  * the backend's heap: the backend's MatMul (XNNPACK) packs its second operand before multiplying, and here that
  * operand is a fresh [R, H] of every minibatch (PPO on retention-v0: the [40960, 64] candidate activations and
- * their gradient, 28 and 38 ms a product, over half of an update, against 0.5 and 6 for `atb`, which reads them
- * as they lie). XNNPACK adds each output's R products one after another in float32, each product and sum rounded
+ * their gradient, about 30 ms a product against 4 and 0.4 for `atb`, which reads them as they lie;
+ * experiments/probe-ppo-kernels.ts). XNNPACK adds each output's R products one after another in float32, each product and sum rounded
  * on its own, and `atb` does the same, so the result is bit-identical (tested on the shapes in use, against
  * matMul(transpose(x), dy)). With one output column it computes dy^T x (C 1, its four-wide lanes over x's row),
  * the same products in the same order. Elsewhere: dy^T x by a reshape for one column, else transpose and matMul.

@@ -57,8 +57,8 @@ export function plLogProb(logits: ArrayLike<number>, base: number, N: number, sl
  * z - logsumexp(z) over the last axis of a rank-3 z, the same numbers as `tf.sub(z, tf.logSumExp(z, 2, true))`
  * forward and backward, bit for bit, with one kernel fewer where the time went. tf.logSumExp subtracts the max and
  * differentiates through it: the Max kernel's gradient is dy x (z == max), an Equal of z against the max broadcast
- * over the last axis, which the wasm backend runs through its generic broadcasting loop (17 ms on PPO's [2048, 5,
- * 20] against 1.5 ms for an Equal with a scalar; 12% of a PPO update on retention-v0 in a tf.profile). Here the
+ * over the last axis, which the wasm backend runs through its generic broadcasting loop (15 ms on PPO's [2048, 5,
+ * 20] against 0.8 ms for an Equal with a scalar, experiments/probe-ppo-kernels.ts). Here the
  * backward is the chain autodiff builds from tfjs-core's own gradients (Sub, Add, Log, Sum, Exp, Max), in the
  * order the tape accumulates them, with that mask read as (z - max) == 0, the same set for finite z (IEEE
  * subtraction is exact to zero only for equal operands; wasm keeps subnormals). test/policies/slates-and-networks
