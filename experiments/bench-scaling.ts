@@ -315,12 +315,11 @@ export async function benchScaling(o: ScalingOptions): Promise<ScalingResult> {
   const probeCounts = [...new Set([...o.workers, ...queueWorkers])].filter((w) => w > 1).sort((a, b) => a - b);
   for (let rep = 0; rep < o.reps; rep++) {
     if (probeCounts.length) {
-      probe.alone.push(...(await probeCores(1)));
-      for (const w of probeCounts) (probe.sideBySide[String(w)] ??= []).push(...(await probeCores(w)));
-      say(`  core probe, run ${rep + 1}/${o.reps}: ${probe.alone.at(-1)!.toFixed(2)} s alone${probeCounts.map((w) => `, ${w} side by side ${probe.sideBySide[String(w)]!.slice(-w).map((x) => x.toFixed(2)).join(' ')} s`).join('')}`);
-      memory.alone.push(...(await probeCores(1, 'memory')));
-      for (const w of probeCounts) (memory.sideBySide[String(w)] ??= []).push(...(await probeCores(w, 'memory')));
-      say(`  memory probe, run ${rep + 1}/${o.reps}: ${memory.alone.at(-1)!.toFixed(2)} s alone${probeCounts.map((w) => `, ${w} side by side ${memory.sideBySide[String(w)]!.slice(-w).map((x) => x.toFixed(2)).join(' ')} s`).join('')}`);
+      for (const [pr, kind, name] of [[probe, 'compute', 'core'], [memory, 'memory', 'memory']] as const) {
+        pr.alone.push(...(await probeCores(1, kind)));
+        for (const w of probeCounts) (pr.sideBySide[String(w)] ??= []).push(...(await probeCores(w, kind)));
+        say(`  ${name} probe, run ${rep + 1}/${o.reps}: ${pr.alone.at(-1)!.toFixed(2)} s alone${probeCounts.map((w) => `, ${w} side by side ${pr.sideBySide[String(w)]!.slice(-w).map((x) => x.toFixed(2)).join(' ')} s`).join('')}`);
+      }
     }
     for (const w of o.workers) {
       const what = `local, ${w} worker${w === 1 ? '' : 's'}, run ${rep + 1}/${o.reps}`;

@@ -306,7 +306,7 @@ function wasmKernels(): Kernels | null {
 
 /** Where the wasm backend keeps a float32 tensor's values (a byte address in its heap); null elsewhere. */
 function wasmOffset(x: tf.Tensor): number | null {
-  if (x.dtype !== 'float32') return null;
+  if (x.dtype !== 'float32' || tf.getBackend() !== 'wasm') return null;
   const offset = (tf.backend() as unknown as WasmInternals).dataIdMap?.get(x.dataId)?.memoryOffset;
   return typeof offset === 'number' ? offset : null;
 }
@@ -318,12 +318,9 @@ function wasmOffset(x: tf.Tensor): number | null {
  * read it before making one.
  */
 function wasmValues(x: tf.Tensor): Float32Array | null {
-  if (x.dtype !== 'float32' || tf.getBackend() !== 'wasm') return null;
-  const b = tf.backend() as unknown as WasmInternals;
-  const offset = b.dataIdMap?.get(x.dataId)?.memoryOffset;
-  const heap = b.wasm?.HEAPU8;
-  if (typeof offset !== 'number' || !heap) return null;
-  return new Float32Array(heap.buffer, offset, x.size);
+  const offset = wasmOffset(x);
+  const heap = offset === null ? undefined : (tf.backend() as unknown as WasmInternals).wasm?.HEAPU8;
+  return offset === null || !heap ? null : new Float32Array(heap.buffer, offset, x.size);
 }
 
 /** A scratch buffer for results on their way into a wasm tensor (the backend copies them at once). */
@@ -385,13 +382,13 @@ export function weightGrad(x: tf.Tensor2D, dy: tf.Tensor2D): tf.Tensor2D {
   const H = dy.shape[1];
   const k = wasmKernels();
   if (k) {
-    const one = H === 1;
-    const out = tf.zeros(one ? [1, C] : [C, H]) as tf.Tensor2D;
-    const [pa, pb, po] = one ? [wasmOffset(dy), wasmOffset(x), wasmOffset(out)] : [wasmOffset(x), wasmOffset(dy), wasmOffset(out)];
+    // One output column: dy^T x, so that the kernel's four-wide lanes run over x's row.
+    const [a, b, ca, cb] = H === 1 ? [dy, x, 1, C] : [x, dy, C, H];
+    const out = tf.zeros([ca, cb]) as tf.Tensor2D;
+    const [pa, pb, po] = [wasmOffset(a), wasmOffset(b), wasmOffset(out)];
     if (pa !== null && pb !== null && po !== null) {
-      if (one) k.atb(pa, pb, po, R, 1, C);
-      else k.atb(pa, pb, po, R, C, H);
-      return one ? tf.reshape(out, [C, 1]) : out;
+      k.atb(pa, pb, po, R, ca, cb);
+      return H === 1 ? tf.reshape(out, [C, 1]) : out;
     }
     out.dispose();
   }

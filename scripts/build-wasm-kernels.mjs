@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Assembles policies/kernels.wat (WebAssembly text, SIMD) with wabt into policies/wasm-kernels.ts, the module's
 // bytes in base64, so that the library needs no assembler at run time. `--check` exits 1 if the committed file is
-// not this source's assembly (test/policies/slates-and-networks.test.ts runs the same comparison).
+// not this source's assembly (test/policies/slates-and-networks.test.ts runs it so).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import initWabt from 'wabt';
@@ -9,7 +9,7 @@ import initWabt from 'wabt';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const source = readFileSync(`${root}policies/kernels.wat`, 'utf8');
 
-export async function assemble(text) {
+async function assemble(text) {
   const wabt = await initWabt();
   const mod = wabt.parseWat('kernels.wat', text, { simd: true });
   try {
@@ -20,7 +20,7 @@ export async function assemble(text) {
   }
 }
 
-export function moduleSource(bytes) {
+function moduleSource(bytes) {
   const b64 = bytes.toString('base64');
   const lines = b64.match(/.{1,100}/g) ?? [];
   return [
@@ -32,14 +32,12 @@ export function moduleSource(bytes) {
   ].join('\n');
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const out = `${root}policies/wasm-kernels.ts`;
-  const text = moduleSource(await assemble(source));
-  if (process.argv.includes('--check')) {
-    const ok = readFileSync(out, 'utf8') === text;
-    console.log(ok ? 'policies/wasm-kernels.ts is the assembly of policies/kernels.wat' : 'policies/wasm-kernels.ts is stale: run node scripts/build-wasm-kernels.mjs');
-    process.exit(ok ? 0 : 1);
-  }
-  writeFileSync(out, text);
-  console.log(`wrote ${out}`);
+const out = `${root}policies/wasm-kernels.ts`;
+const text = moduleSource(await assemble(source));
+if (process.argv.includes('--check')) {
+  const ok = readFileSync(out, 'utf8') === text;
+  console.log(ok ? 'policies/wasm-kernels.ts is the assembly of policies/kernels.wat' : 'policies/wasm-kernels.ts is stale: run node scripts/build-wasm-kernels.mjs');
+  process.exit(ok ? 0 : 1);
 }
+writeFileSync(out, text);
+console.log(`wrote ${out}`);
