@@ -2,8 +2,9 @@
  * PPO's params and definition, apart from ppo.ts so that listing and validating them does not load
  * TensorFlow.js.
  */
-import { defineParams, param, paramConstraint, type ParamsOf } from '../envs/params.js';
+import { defineParams, param, type ParamsOf } from '../envs/params.js';
 import { BACKEND_CHOICES } from '../policies/backend-choices.js';
+import { checkConsumedParams, consumedParams } from './consumed-params.js';
 import { defineAgent } from './registry.js';
 
 export const ppoParams = defineParams({
@@ -26,10 +27,7 @@ export const ppoParams = defineParams({
   hidden2: param.int({ default: 0, min: 0, max: 4096, description: 'second per-candidate layer of the scorer (0: thin head)' }),
   wide: param.boolean({ default: false, description: "the actor's scores: add a linear term in the candidate features to every candidate's score (the wide part of Wide & Deep, Cheng et al. 2016; zero at init)" }),
   episodeHistory: param.boolean({ default: false, description: 'append to the user features their running mean over the episode so far and log(1 + steps) (policies/history.ts)' }),
-  consumedHistory: param.boolean({ default: false, description: 'append to the user features the mean and a moving average of the features of the items this user consumed so far in the episode, and log(1 + clicks) (policies/history.ts ConsumedHistory)' }),
-  consumedItemStats: param.boolean({ default: false, description: "with consumedHistory and itemFeedback: the consumed-item mean and moving average also cover the item-statistic columns (each clicked item's statistics as they were when it was served), so the user rows carry what the agent's own feedback says about the items the user consumed" }),
-  consumedRate: param.number({ default: 0.1, min: 0, max: 1, minExclusive: true, description: 'rate of the consumed-item moving average' }),
-  itemFeedback: param.boolean({ default: false, description: "append to each candidate's features the item's smoothed click rate, reward per click, log(1 + shows) and (candidates with a length) reward per click per unit of length, counted from the agent's own training steps and frozen in evaluation (catalogue envs; policies/item-feedback.ts)" }),
+  ...consumedParams,
   normalizeObs: param.boolean({ default: true, description: 'running mean/std observation normalization' }),
   normalizeReward: param.boolean({ default: true, description: 'scale rewards by the running std of discounted returns' }),
   backend: param.enum({ default: 'auto', values: BACKEND_CHOICES, description: 'TensorFlow.js backend' }),
@@ -43,9 +41,7 @@ export const ppoAgent = defineAgent({
   oracle: false,
   usesTf: true,
   check: (p) => {
-    paramConstraint('agent ppo', !p.consumedItemStats || (p.consumedHistory && p.itemFeedback), `consumedItemStats averages the item-statistic columns of consumed items: it needs consumedHistory true and itemFeedback true (got consumedHistory ${p.consumedHistory}, itemFeedback ${p.itemFeedback})`);
-    // The moving average's rate is only read with consumedHistory: set without it, it would be ignored.
-    paramConstraint('agent ppo', p.consumedHistory || p.consumedRate === ppoParams.shape.consumedRate.meta.default, `consumedRate ${p.consumedRate} sets the consumed-item moving average of consumedHistory: it needs consumedHistory true (got false)`);
+    checkConsumedParams('ppo', p);
   },
   params: ppoParams,
   create: async (p, env, seed) => (await import('./ppo.js')).PpoAgent.create(p, env, seed),

@@ -2,9 +2,10 @@
  * SlateQ's params and definition, apart from slateq.ts so that listing and validating them does not load
  * TensorFlow.js.
  */
-import { defineParams, param, paramConstraint, type ParamsOf, withDefault } from '../envs/params.js';
+import { defineParams, param, type ParamsOf, withDefault } from '../envs/params.js';
 import { BACKEND_CHOICES } from '../policies/backend-choices.js';
 import { epsilonShape } from '../policies/schedules.js';
+import { checkConsumedParams, consumedParams } from './consumed-params.js';
 import { defineAgent } from './registry.js';
 
 export const slateqParams = defineParams({
@@ -23,10 +24,7 @@ export const slateqParams = defineParams({
     values: ['auto', 'zero', 'learned'],
     description: "value of not clicking: zero (the paper's decomposition, click transitions only) or a learned state value trained on the no-click transitions (auto: learned on multi-session envs)",
   }),
-  consumedHistory: param.boolean({ default: false, description: "append to the user features the mean and a moving average of the features of the items this user consumed so far in the episode, and log(1 + clicks) (policies/history.ts ConsumedHistory)" }),
-  itemFeedback: param.boolean({ default: false, description: "append to each candidate's features the item's smoothed click rate, reward per click, log(1 + shows) and (candidates with a length) reward per click per unit of length, counted from the agent's own training steps and frozen in evaluation (catalogue envs; policies/item-feedback.ts)" }),
-  consumedItemStats: param.boolean({ default: false, description: "with consumedHistory and itemFeedback: the consumed-item mean and moving average also cover the item-statistic columns (each clicked item's statistics as they were when it was served), so the user rows carry what the agent's own feedback says about the items the user consumed" }),
-  consumedRate: param.number({ default: 0.1, min: 0, max: 1, minExclusive: true, description: 'rate of the consumed-item moving average' }),
+  ...consumedParams,
   replaySize: param.int({ default: 100_000, min: 10, max: 1e8, description: 'replay buffer capacity (transitions: clicks only with noClickValue zero)' }),
   batchSize: param.int({ default: 64, min: 1, max: 65536, description: 'minibatch size' }),
   learningStarts: param.int({ default: 1000, min: 0, max: 1e12, description: 'user-steps before learning starts' }),
@@ -49,9 +47,7 @@ export const slateqAgent = defineAgent({
   oracleFor: (p) => p.choiceModel === 'env',
   usesTf: true,
   check: (p) => {
-    paramConstraint('agent slateq', !p.consumedItemStats || (p.consumedHistory && p.itemFeedback), `consumedItemStats averages the item-statistic columns of consumed items: it needs consumedHistory true and itemFeedback true (got consumedHistory ${p.consumedHistory}, itemFeedback ${p.itemFeedback})`);
-    // The moving average's rate is only read with consumedHistory: set without it, it would be ignored.
-    paramConstraint('agent slateq', p.consumedHistory || p.consumedRate === slateqParams.shape.consumedRate.meta.default, `consumedRate ${p.consumedRate} sets the consumed-item moving average of consumedHistory: it needs consumedHistory true (got false)`);
+    checkConsumedParams('slateq', p);
   },
   params: slateqParams,
   create: async (p, env, seed) => (await import('./slateq.js')).SlateQAgent.create(p, env, seed),
