@@ -24,6 +24,7 @@ export const slateqParams = defineParams({
     values: ['auto', 'zero', 'learned'],
     description: "value of not clicking: zero (the paper's decomposition, click transitions only) or a learned state value trained on the no-click transitions (auto: learned on multi-session envs)",
   }),
+  dueling: param.boolean({ default: false, description: 'with a learned no-click value: the item network outputs the advantage A(s, i) = Q(s, i) - Q0(s) of a click on i over not clicking, Q(s, i) = Q0(s) + A(s, i), so Q0 trains on every transition (the dueling split of Wang et al. 2016, with the no-click value as the state value)' }),
   ...consumedParams,
   replaySize: param.int({ default: 100_000, min: 10, max: 1e8, description: 'replay buffer capacity (transitions: clicks only with noClickValue zero)' }),
   batchSize: param.int({ default: 64, min: 1, max: 65536, description: 'minibatch size' }),

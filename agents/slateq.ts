@@ -26,6 +26,13 @@
  *   so serving and targets use the item values shifted by Q0 with the same slate optimizers (an item is
  *   worth showing when it beats not clicking, not when it beats nothing). `auto`: learned on multi-session
  *   envs, zero elsewhere (RecSim's setting and the paper's, for the reproduction).
+ * - `dueling` (with a learned no-click value): the item network outputs the advantage of a click on i over not
+ *   clicking, A(s, i) = Q(s, i) - Q0(s), and Q(s, i) = Q0(s) + A(s, i) (the dueling split of Wang et al. 2016,
+ *   with the no-click value as the state value). A click transition trains Q0(s) + A(s, i), a no-click one
+ *   Q0(s), so the state value is learned from every transition and A from what a click adds to it. Serving and
+ *   targets use A as the shifted values directly: without the split, the shifted values are the difference of
+ *   two separately fitted networks, each carrying the state value (hundreds of minutes, varying across users)
+ *   with its own error, and the items' differences (a few minutes of long-term value) are small next to it.
  * - `nSteps` n > 1: n-step targets (n-step SARSA, Sutton & Barto 2018, 7.2; uncorrected n-step Q-learning with the
  *   other targets, as in Rainbow, Hessel et al. 2018). Each stored transition links to the same user's next one;
  *   a sampled transition t sums the rewards along that chain, r_t + g_t r_{t+1} + ... + (g_t ... g_{t+m-2})
@@ -166,6 +173,7 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
     if (p.nSteps > 1 && !learnedNoClick && this.choice !== 'position0') {
       throw new IncompatibleEnv('slateq', env.envId, `nSteps ${p.nSteps} needs every transition stored: set noClickValue "learned" (with noClickValue "zero" the no-click steps are not stored), or nSteps 1`);
     }
+    if (p.dueling && !learnedNoClick) throw new IncompatibleEnv('slateq', env.envId, `dueling splits Q(s, i) into the no-click value Q0(s) and the item's advantage over it: it needs a learned no-click value (noClickValue "learned"; got "${nc}"${this.choice === 'position0' ? ', and this env consumes slate position 0' : ''})`);
     this.q0 = learnedNoClick ? new ValueNet(Ua, Fa, H, this.rng, 'q0') : null;
     this.q0Target = learnedNoClick ? new ValueNet(Ua, Fa, H, this.rng, 'q0t') : null;
     if (this.q0) this.q0Target!.params.copyFrom(this.q0.params);
@@ -299,7 +307,9 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
       }
     }
     const { u, c } = this.norm(rows, cands, B);
-    const qv = this.shifted(this.qValues(this.q, u, c, B), this.noClickValues(this.q0, u, c, B), B);
+    // Dueling: the network's outputs are already the shifted values A(s, i) = Q(s, i) - Q0(s).
+    const qRaw = this.qValues(this.q, u, c, B);
+    const qv = this.params.dueling ? qRaw : this.shifted(qRaw, this.noClickValues(this.q0, u, c, B), B);
     if (this.wWork.length !== B * N) {
       this.wWork = new Float64Array(B * N);
       this.w0Work = new Float64Array(B);
@@ -494,7 +504,8 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
     const { u: nu, c: nc } = this.norm(gat(rb.nextUser, U, last), gat(rb.nextCand, N * F, last), mb);
     // Targets on the NEXT state with the target network.
     const q0t = this.noClickValues(this.q0Target, nu, nc, mb);
-    const qt = this.shifted(this.qValues(this.qTarget, nu, nc, mb), q0t, mb);
+    const qtRaw = this.qValues(this.qTarget, nu, nc, mb);
+    const qt = this.params.dueling ? qtRaw : this.shifted(qtRaw, q0t, mb);
     const v = new Float64Array(mb * N);
     const v0 = new Float64Array(mb);
     const hid = gat(rb.nextW, N, last);
@@ -535,7 +546,8 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
       if (this.q0) {
         const q0 = this.q0.values(ut, ct, N);
         meanQ0 = tf.mean(q0).dataSync()[0] as number;
-        picked = tf.add(picked, tf.mul(q0, tf.tensor1d(noClick)));
+        // Dueling: a click's value is Q0(s) + A(s, i), a no-click's Q0(s), so Q0 is trained on every transition.
+        picked = tf.add(picked, this.params.dueling ? q0 : tf.mul(q0, tf.tensor1d(noClick)));
       }
       meanQ = tf.mean(picked).dataSync()[0] as number;
       return tf.losses.huberLoss(tf.tensor1d(y), picked) as tf.Scalar;

@@ -80,6 +80,58 @@ describe('SlateQ with a valued no-click outcome', () => {
   });
 });
 
+describe('SlateQ dueling split', () => {
+  /** A fresh agent whose replay holds `steps` x 4 transitions of retention-v1, each turned into a click on slate position 0. */
+  const clickOnly = async (params: Record<string, unknown>) => {
+    const envParams = { horizonDays: 2, maxSessionSteps: 8 };
+    const agent = (await makeAgent('slateq', { noClickValue: 'learned', learningStarts: 1e9, batchSize: 16, hidden: 8, backend: 'cpu', ...params }, { envId: 'retention-v1', envParams, seed: 2 })) as SlateQAgent;
+    trainAgent(agent, makeVec('retention-v1', envParams, { numEnvs: 4 }), { steps: 30, seed: 3 });
+    const rb = (agent as unknown as { rb: { clicked: Int32Array } }).rb;
+    rb.clicked.fill(0);
+    (agent.params as { learningStarts: number }).learningStarts = 0;
+    return agent;
+  };
+
+  it('a click trains Q0(s) + A(s, i): Q0 learns from click transitions too, which without the split it does not', async () => {
+    for (const dueling of [true, false]) {
+      const agent = await clickOnly({ dueling });
+      const q0Before = JSON.stringify(agent.q0!.params.getWeights());
+      const qBefore = JSON.stringify(agent.q.params.getWeights());
+      const m = agent.update() as Record<string, number>;
+      expect(m.no_click_share).toBe(0);
+      // The item network learns from clicks either way; Q0 only with the split (a first Adam step on a zero gradient moves nothing).
+      expect(JSON.stringify(agent.q.params.getWeights())).not.toBe(qBefore);
+      expect(JSON.stringify(agent.q0!.params.getWeights()) !== q0Before).toBe(dueling);
+      agent.dispose();
+    }
+  });
+
+  it('serves on the advantages A(s, i) as the shifted values (no Q0 to act), and is refused without a learned no-click value', async () => {
+    const envParams = { horizonDays: 2, maxSessionSteps: 8 };
+    for (const dueling of [true, false]) {
+      const agent = await clickOnly({ dueling, serving: 'optimal' });
+      for (let k = 0; k < 5; k++) agent.update();
+      const a = agent as unknown as { noClickValues: (...x: unknown[]) => Float32Array };
+      const noClickValues = a.noClickValues.bind(agent);
+      let q0Calls = 0;
+      a.noClickValues = (...x: unknown[]) => (q0Calls++, noClickValues(...x));
+      const out = evaluateAgent('retention-v1', envParams, agent, { users: 4, seed: 5 });
+      expect(out.length.every((x) => x > 0)).toBe(true);
+      // Without the split the shifted values are Q(s, i) - Q0(s), so acting computes Q0; with it, A is read as is.
+      expect(q0Calls > 0).toBe(!dueling);
+      agent.dispose();
+    }
+    for (const [envId, params, got] of [
+      ['retention-v1', { noClickValue: 'zero' }, '"zero"'],
+      ['interest-evolution-v0', {}, '"auto"'],
+    ] as const) {
+      await expect(makeAgent('slateq', { dueling: true, ...params }, { envId, seed: 0 })).rejects.toThrow(
+        new RegExp(`^agent slateq cannot run on ${envId}: dueling splits Q\\(s, i\\) into the no-click value Q0\\(s\\) and the item's advantage over it: it needs a learned no-click value \\(noClickValue "learned"; got ${got}\\)$`),
+      );
+    }
+  });
+});
+
 describe('PPO', () => {
   it('infinite-horizon check: with reward 1 and only truncation, the value converges to 1 / (1 - gamma)', async () => {
     const envParams = { means: [1, 1], horizon: 50 };
