@@ -31,8 +31,8 @@
  *   with the no-click value as the state value). A click transition trains Q0(s) + A(s, i), a no-click one
  *   Q0(s), so the state value is learned from every transition and A from what a click adds to it. Serving and
  *   targets use A as the shifted values directly: without the split, the shifted values are the difference of
- *   two separately fitted networks, each carrying the state value (hundreds of minutes, varying across users)
- *   with its own error, and the items' differences (a few minutes of long-term value) are small next to it.
+ *   two separately fitted networks, each carrying the state value (the discounted reward still to come, which
+ *   varies across users far more than across the candidates of one slate) with its own error.
  * - `nSteps` n > 1: n-step targets (n-step SARSA, Sutton & Barto 2018, 7.2; uncorrected n-step Q-learning with the
  *   other targets, as in Rainbow, Hessel et al. 2018). Each stored transition links to the same user's next one;
  *   a sampled transition t sums the rewards along that chain, r_t + g_t r_{t+1} + ... + (g_t ... g_{t+m-2})

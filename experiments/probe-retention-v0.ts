@@ -26,7 +26,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import '../agents/index.js';
 import { makeAgent } from '../agents/registry.js';
 import { LinearRankAgent } from '../agents/baselines.js';
-import { type Agent, type AgentContext, type AgentEnvInfo, type AgentObservation, BaseAgent, PerUserStreams, requireFeature } from '../agents/api.js';
+import { type Agent, type AgentEnvInfo, type AgentObservation, BaseAgent, PerUserStreams, requireFeature } from '../agents/api.js';
 import { trainAgent } from '../agents/loop.js';
 import { makeVec } from '../envs/registry.js';
 import { sampleDistinct } from '../envs/rng.js';
@@ -35,6 +35,7 @@ import { evaluateAgent } from './evaluate.js';
 import { discountedReturns } from './objectives.js';
 import { mean } from './stats.js';
 import { scriptArg } from './script-args.js';
+import { type SelectedFeature, SelectionWatch } from './selection.js';
 
 const users = Number(scriptArg('users', '500'));
 const envId = 'retention-v0';
@@ -86,67 +87,10 @@ class Ranker extends BaseAgent {
 }
 
 const FEATURES = ['qualityEstimate', 'logLength', 'appeal'] as const;
-const value = (c: Float32Array, o: number, f: (typeof FEATURES)[number]) => (f === 'qualityEstimate' ? c[o + cQuality]! : f === 'logLength' ? Math.log(c[o + cLength]!) : c[o + cAppeal]!);
-
-/** Wraps an agent and accumulates the selection differential of its served slates. */
-class Watch implements Agent {
-  readonly sums = { qualityEstimate: 0, logLength: 0, appeal: 0 };
-  steps = 0;
-  constructor(private readonly inner: Agent) {}
-  get id() {
-    return this.inner.id;
-  }
-  get oracle() {
-    return this.inner.oracle;
-  }
-  get params() {
-    return this.inner.params;
-  }
-  get env() {
-    return this.inner.env;
-  }
-  context(training: boolean, explore?: boolean) {
-    return this.inner.context(training, explore);
-  }
-  act(obs: AgentObservation, ctx: AgentContext): Int32Array {
-    const out = this.inner.act(obs, ctx);
-    const c = obs.candidates;
-    for (let s = 0; s < obs.B; s++) {
-      if (!obs.active[s]) continue;
-      this.steps++;
-      for (const f of FEATURES) {
-        let m = 0;
-        let q = 0;
-        for (let i = 0; i < N; i++) {
-          const x = value(c, (s * N + i) * F, f);
-          m += x;
-          q += x * x;
-        }
-        m /= N;
-        const sd = Math.sqrt(Math.max(1e-12, q / N - m * m));
-        let sel = 0;
-        for (let k = 0; k < K; k++) sel += value(c, (s * N + out[s * K + k]!) * F, f);
-        this.sums[f] += (sel / K - m) / sd;
-      }
-    }
-    return out;
-  }
-  feedback(clicked: Int32Array, stepped: Uint8Array, ctx: AgentContext): void {
-    this.inner.feedback?.(clicked, stepped, ctx);
-  }
-  save() {
-    return this.inner.save();
-  }
-  load(c: ReturnType<Agent['save']>) {
-    this.inner.load(c);
-  }
-  result(): Record<string, number> {
-    return Object.fromEntries(FEATURES.map((f) => [f, this.sums[f] / this.steps]));
-  }
-}
+const SELECTED: SelectedFeature[] = [{ name: 'qualityEstimate', feature: 'qualityEstimate' }, { name: 'logLength', feature: 'length', log: true }, { name: 'appeal', feature: 'appeal' }];
 
 const evaluate = (agent: Agent, seed = HELD_OUT) => {
-  const w = new Watch(agent);
+  const w = new SelectionWatch(agent, SELECTED);
   const o = evaluateAgent(envId, envParams, w, { users, seed });
   return { meanReturn: mean(o.return), ctr: mean(o.ctr), selection: w.result() };
 };

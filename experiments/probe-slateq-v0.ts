@@ -1,0 +1,76 @@
+/**
+ * What holds SlateQ below top-K by the quality estimate on retention-v0 (README, "The dueling split lifts SlateQ
+ * here"). For retention-v0-deep's `slateq-day-sarsa` and `slateq-day-dueling`, trained as the runner trains their
+ * seed-0 cells (256,000 user-steps, 32 users side by side, training population 100000), on the spec's held-out
+ * population 2000 (500 users):
+ *
+ * 1. The return of the agent as trained (optimal slates under its learned choice model), which reproduces the
+ *    runner's seed-0 cell;
+ * 2. the return of top-K by its shifted item values alone (Q(s, i) - Q0(s), or A(s, i) with the split; every
+ *    choice weight 1): its ordering of the candidates, without the choice model;
+ * 3. the return of its optimal slates under the env's true choice model instead of the learned one;
+ * 4. what its slates select (experiments/selection.ts): the selection differential of the quality estimate,
+ *    ln(length) and appeal, next to top-K by the quality estimate.
+ *
+ *   npx tsx experiments/probe-slateq-v0.ts [--users 500]   (writes results/bench/probe-slateq-v0.json)
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import '../agents/index.js';
+import { makeAgent } from '../agents/registry.js';
+import type { Agent } from '../agents/api.js';
+import type { SlateQAgent } from '../agents/slateq.js';
+import { trainAgent } from '../agents/loop.js';
+import { makeVec } from '../envs/registry.js';
+import { evaluateAgent } from './evaluate.js';
+import { mean } from './stats.js';
+import { scriptArg } from './script-args.js';
+import { type SelectedFeature, SelectionWatch } from './selection.js';
+
+const users = Number(scriptArg('users', '500'));
+const spec = JSON.parse(readFileSync('experiments/specs/retention-v0-deep.json', 'utf8')) as { env: { id: string; params: Record<string, unknown> }; agents: { id: string; label?: string; params?: Record<string, unknown> }[]; final: { seed: number } };
+const envId = spec.env.id;
+const envParams = spec.env.params;
+const HELD_OUT = spec.final.seed;
+const SELECTED: SelectedFeature[] = [{ name: 'qualityEstimate', feature: 'qualityEstimate' }, { name: 'logLength', feature: 'length', log: true }, { name: 'appeal', feature: 'appeal' }];
+
+const evaluate = (agent: Agent) => {
+  const w = new SelectionWatch(agent, SELECTED);
+  const o = evaluateAgent(envId, envParams, w, { users, seed: HELD_OUT });
+  return { meanReturn: mean(o.return), ctr: mean(o.ctr), selection: w.result() };
+};
+
+/** The agent's private parts the probe switches: its serving rule, choice model and choice weights. */
+type Inside = { params: { serving: string }; choice: string; oracle: boolean; weights: (n: number, h: unknown, h0: unknown, u: unknown, c: unknown, v: Float64Array, v0: Float64Array) => void };
+
+const rows: Record<string, unknown>[] = [];
+const qe = evaluate(await makeAgent('quality-estimate', {}, { envId, envParams, seed: 0 }));
+rows.push({ label: 'quality-estimate', asServed: qe });
+console.log(`quality-estimate: ${qe.meanReturn.toFixed(1)}, selection ${JSON.stringify(qe.selection)}`);
+for (const label of ['slateq-day-sarsa', 'slateq-day-dueling']) {
+  const a = spec.agents.find((x) => x.label === label)!;
+  const agent = (await makeAgent(a.id, a.params ?? {}, { envId, envParams, seed: 0 })) as SlateQAgent;
+  trainAgent(agent, makeVec(envId, envParams, { numEnvs: 32, autoresetMode: 'same-step' }), { steps: 256000 / 32, seed: 100000 });
+  const inside = agent as unknown as Inside;
+  const asServed = evaluate(agent);
+  // The true choice model (hidden choiceScore / noClickScore), with the same item values and optimal slates.
+  inside.choice = 'env';
+  inside.oracle = true;
+  const trueChoice = evaluate(agent);
+  inside.choice = 'learned';
+  inside.oracle = false;
+  // Top-K by the shifted item values alone: every choice weight 1 (top-K serving ranks by v_i x value_i).
+  const weights = inside.weights;
+  inside.params.serving = 'topk';
+  inside.weights = (n, _h, _h0, _u, _c, v, v0) => {
+    v.fill(1);
+    v0.fill(1);
+  };
+  const byValue = evaluate(agent);
+  inside.weights = weights;
+  rows.push({ label, asServed, topKByItemValue: byValue, optimalTrueChoice: trueChoice });
+  console.log(`${label}: as served ${asServed.meanReturn.toFixed(1)} (selection ${JSON.stringify(asServed.selection)}), top-K by item value ${byValue.meanReturn.toFixed(1)}, optimal under the true choice model ${trueChoice.meanReturn.toFixed(1)}`);
+  agent.dispose();
+}
+
+mkdirSync('results/bench', { recursive: true });
+writeFileSync('results/bench/probe-slateq-v0.json', JSON.stringify({ envId, envParams, users, heldOut: HELD_OUT, seed: 0, trainingUserSteps: 256000, rows }, null, 2) + '\n');
