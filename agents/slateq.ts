@@ -9,7 +9,10 @@
  *   agent's own click data (policies/choice-model.ts); `position0` for envs whose user consumes slate position 0
  *   (choc/kale). `auto`: position0 where the env declares it, else learned.
  * - Serving (`serving`): top-K by v_i Q_i (TS), greedy (GS), or the exact optimum (OS; by Dinkelbach's method,
- *   equal to enumerating all slates).
+ *   equal to enumerating all slates); or `value`, top-K by the item values alone (the shifted values with a learned
+ *   no-click value), the choice model unused in serving (targets still weigh the slate's items by it): not in the
+ *   paper; a ranker by long-term value, for when the learned choice model's trade of click probability against
+ *   value costs more than it gains.
  * - Targets (`target`): SARSA on the next slate actually served, or Q-learning with the top-K, greedy or
  *   optimal next slate under the target network:
  *   y = r + gamma (1 - terminated) sum_{j in A'} P(j | s', A') Q_target(s', j), computed on the NEXT state
@@ -73,7 +76,7 @@ import { dayFeatureOffset, stepDiscount } from './gae.js';
 
 type ChoiceKind = 'env' | 'learned' | 'position0';
 type ReplayArray = Float32Array | Int32Array | Uint8Array | Float64Array;
-type Rule = 'topk' | 'greedy' | 'optimal';
+type Rule = 'topk' | 'greedy' | 'optimal' | 'value';
 
 export class SlateQAgent extends BaseAgent<SlateQParams> {
   readonly id = 'slateq';
@@ -274,7 +277,8 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
       topK(q, base, N, K, out, o);
       return q[base + out[o]!]!;
     }
-    if (rule === 'topk') {
+    if (rule === 'value') topK(q, base, N, K, out, o);
+    else if (rule === 'topk') {
       for (let i = 0; i < N; i++) this.scratch[i] = v[base + i]! * q[base + i]!;
       topK(this.scratch, 0, N, K, out, o);
     } else if (rule === 'greedy') greedyMnlSlate(v, q, base, N, K, v0, out, o);

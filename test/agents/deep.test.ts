@@ -8,7 +8,7 @@ import { InvalidParam } from '../../envs/errors.js';
 import type { PpoAgent } from '../../agents/ppo.js';
 import type { SlateQAgent } from '../../agents/slateq.js';
 import type { Transitions } from '../../agents/api.js';
-import { trainAgent } from '../../agents/loop.js';
+import { observationOf, trainAgent } from '../../agents/loop.js';
 import { makeVec } from '../../envs/registry.js';
 import { evaluateAgent } from '../../experiments/evaluate.js';
 import { optimalMnlSlate, greedyMnlSlate, mnlSlateValue } from '../../policies/slates.js';
@@ -494,6 +494,48 @@ describe('SlateQ serving', () => {
       const gs = new Int32Array(K);
       greedyMnlSlate(v, q, 0, N, K, v0, gs, 0);
       expect(mnlSlateValue(v, q, 0, gs, 0, K, v0)).toBeLessThanOrEqual(best + 1e-12);
+    }
+  });
+});
+
+describe('SlateQ serving by value', () => {
+  it('serves top-K by the shifted item values, whatever the choice weights; optimal serving of the same values follows the weights', async () => {
+    const envParams = { horizonDays: 2, maxSessionSteps: 8 };
+    const env = makeVec('retention-v1', envParams, { numEnvs: 6 });
+    const { N, K } = env.layout;
+    const r = env.reset({ seed: 4 });
+    const obs = observationOf(env, new Uint8Array(6).fill(1), r.userIndex, new Uint8Array(6).fill(1), r.observation);
+    for (const [serving, dueling] of [['value', true], ['value', false], ['optimal', true]] as const) {
+      const agent = (await makeAgent('slateq', { serving, dueling, noClickValue: 'learned', hidden: 8, backend: 'cpu' }, { envId: 'retention-v1', envParams, seed: 1 })) as SlateQAgent;
+      const a = agent as unknown as { qValues: (...x: unknown[]) => Float32Array; weights: (n: number, h: unknown, h0: unknown, u: unknown, c: unknown, v: Float64Array, v0: Float64Array) => void };
+      // Choice weights that favour the items of lowest value: serving by value must not follow them.
+      let values = new Float32Array(0);
+      const qValues = a.qValues.bind(agent);
+      a.qValues = (...x: unknown[]) => (values = qValues(...x));
+      let shifted: Float32Array | null = null;
+      const weights = a.weights.bind(agent);
+      a.weights = (n, h, h0, u, c, v, v0) => {
+        weights(n, h, h0, u, c, v, v0);
+        for (let i = 0; i < n * N; i++) v[i] = Math.exp(-5 * values[i]!);
+      };
+      const noClick = (agent as unknown as { noClickValues: (...x: unknown[]) => Float32Array }).noClickValues.bind(agent);
+      (agent as unknown as { noClickValues: (...x: unknown[]) => Float32Array }).noClickValues = (...x: unknown[]) => {
+        const q0 = noClick(...x);
+        shifted = Float32Array.from(values, (q, j) => q - q0[Math.floor(j / N)]!);
+        return q0;
+      };
+      const out = agent.act(obs, agent.context(false));
+      const item = dueling ? values : shifted!;
+      let byValue = 0;
+      for (let s = 0; s < 6; s++) {
+        const row = Array.from(item.subarray(s * N, (s + 1) * N));
+        const top = row.map((q, i) => [q, i] as const).sort((x, y) => y[0] - x[0]).slice(0, K).map(([, i]) => i);
+        if (Array.from(out.subarray(s * K, (s + 1) * K)).every((i, k) => i === top[k])) byValue++;
+      }
+      // By value every slate is the top-K of the item values, in order; optimal slates under these weights are not.
+      if (serving === 'value') expect(byValue).toBe(6);
+      else expect(byValue).toBeLessThan(6);
+      agent.dispose();
     }
   });
 });
