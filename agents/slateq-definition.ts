@@ -41,7 +41,7 @@ export type SlateQParams = ParamsOf<typeof slateqParams>;
 
 export const slateqAgent = defineAgent({
   id: 'slateq',
-  description: 'SlateQ: item-wise Q(s, i) combined under a conditional choice model (env, learned or position-0), TS / GS / OS serving, SARSA or Q-learning targets',
+  description: 'SlateQ: item-wise Q(s, i) combined under a conditional choice model (env, learned or position-0), TS / GS / OS serving or top-K by item value, SARSA or Q-learning targets',
   source: 'Ie et al., IJCAI 2019 (SlateQ); Mnih et al. 2015 (replay, target network); Sutton & Barto 2018, 7.2, and Hessel et al. 2018 (n-step targets); Cheng et al. 2016 (Wide & Deep: the wide option)',
   oracle: false,
   // With the env's own choice model it reads hidden state.

@@ -509,7 +509,7 @@ describe('SlateQ serving by value', () => {
       const agent = (await makeAgent('slateq', { serving, dueling, noClickValue: 'learned', hidden: 8, backend: 'cpu' }, { envId: 'retention-v1', envParams, seed: 1 })) as SlateQAgent;
       const a = agent as unknown as { qValues: (...x: unknown[]) => Float32Array; weights: (n: number, h: unknown, h0: unknown, u: unknown, c: unknown, v: Float64Array, v0: Float64Array) => void };
       // Choice weights that favour the items of lowest value: serving by value must not follow them.
-      let values = new Float32Array(0);
+      let values: Float32Array<ArrayBufferLike> = new Float32Array(0);
       const qValues = a.qValues.bind(agent);
       a.qValues = (...x: unknown[]) => (values = qValues(...x));
       let shifted: Float32Array | null = null;
