@@ -26,7 +26,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import '../agents/index.js';
 import { makeAgent } from '../agents/registry.js';
 import { LinearRankAgent } from '../agents/baselines.js';
-import { type Agent, type AgentEnvInfo, type AgentObservation, BaseAgent, PerUserStreams, requireFeature } from '../agents/api.js';
+import { type Agent, type AgentEnvInfo, type AgentObservation, BaseAgent, PerUserStreams } from '../agents/api.js';
 import { trainAgent } from '../agents/loop.js';
 import { makeVec } from '../envs/registry.js';
 import { sampleDistinct } from '../envs/rng.js';
@@ -43,11 +43,7 @@ const envParams = { worldSeed: 0 };
 const HELD_OUT = 2000;
 const TUNING = 777;
 const info: AgentEnvInfo = (await makeAgent('random', {}, { envId, envParams, seed: 0 })).env;
-const { N, K, F } = info.layout;
-const col = (name: string) => requireFeature('probe', info, 'candidates', [name]).offset;
-const cAppeal = col('appeal');
-const cQuality = col('qualityEstimate');
-const cLength = col('length');
+const { N, K } = info.layout;
 
 /**
  * Top-K by qualityEstimate + logLength ln(length) + appeal x appeal (linear-rank's score), or with probability
