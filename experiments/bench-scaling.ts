@@ -181,41 +181,39 @@ async function timedRun(spec: string, args: string[], what: string): Promise<Tim
 /** The probe loop (see the header): about a second on one core of a 2 GHz machine. Prints its own seconds. */
 const PROBE_PASSES = 1_000_000;
 export const PROBE_KERNEL = `js: 8 independent multiply-add chains over a 16 KB Float64Array, ${PROBE_PASSES.toLocaleString('en')} passes (no allocation, no memory traffic past L1)`;
-const PROBE_SOURCE = `function probe(passes) {
+/** A probe's script: `body` defines probe(passes); it runs `warmup` passes, then times `passes` and prints its seconds. */
+const timedProbe = (body: string, warmup: number, passes: number) => `${body}
+probe(${warmup});
+const t = performance.now();
+const check = probe(${passes}) > 0;
+process.stdout.write(JSON.stringify({ seconds: (performance.now() - t) / 1000, check }));`;
+const PROBE_SOURCE = timedProbe(`function probe(passes) {
   const a = new Float64Array(2048);
   for (let i = 0; i < 2048; i++) a[i] = 1 + i * 1e-6;
   let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
   for (let r = 0; r < passes; r++) for (let i = 0; i < 2048; i += 8) { s0 += a[i] * 1.0000001; s1 += a[i + 1] * 0.9999999; s2 += a[i + 2] * 1.0000002; s3 += a[i + 3] * 0.9999998; s4 += a[i + 4] * 1.0000003; s5 += a[i + 5] * 0.9999997; s6 += a[i + 6] * 1.0000004; s7 += a[i + 7] * 0.9999996; }
   return s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7;
-}
-probe(1000);
-const t = performance.now();
-const check = probe(PASSES) > 0;
-process.stdout.write(JSON.stringify({ seconds: (performance.now() - t) / 1000, check }));`.replace('PASSES', String(PROBE_PASSES));
+}`, 1000, PROBE_PASSES);
 
 /** The memory-bound probe (see the header): about half a second alone on this machine. Prints its own seconds. */
 const MEMORY_PASSES = 60;
 export const MEMORY_KERNEL = `js: c[i] = a[i] + 0.5 b[i] over three 10 MB Float32Arrays, ${MEMORY_PASSES} passes (memory-bound: 30 MB per pass, past every cache)`;
-const MEMORY_SOURCE = `function probe(passes) {
+const MEMORY_SOURCE = timedProbe(`function probe(passes) {
   const n = 2621440, a = new Float32Array(n), b = new Float32Array(n), c = new Float32Array(n);
   for (let i = 0; i < n; i++) { a[i] = i * 1e-6; b[i] = 1 - i * 1e-7; }
   let s = 0;
   for (let r = 0; r < passes; r++) { for (let i = 0; i < n; i++) c[i] = a[i] + 0.5 * b[i]; s += c[r]; }
   return s;
-}
-probe(2);
-const t = performance.now();
-const check = probe(PASSES) > 0;
-process.stdout.write(JSON.stringify({ seconds: (performance.now() - t) / 1000, check }));`.replace('PASSES', String(MEMORY_PASSES));
+}`, 2, MEMORY_PASSES);
 
 /** The probe loop (compute) or the memory-bound one in n processes started together: each one's own seconds. */
 export async function probeCores(n: number, kind: 'compute' | 'memory' = 'compute'): Promise<number[]> {
   return Promise.all(
     Array.from({ length: n }, async () => {
-      const p = spawn(process.execPath, ['-e', kind === 'memory' ? MEMORY_SOURCE : PROBE_SOURCE], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const { source, what } = kind === 'memory' ? { source: MEMORY_SOURCE, what: 'the memory probe' } : { source: PROBE_SOURCE, what: 'the core probe' };
+      const p = spawn(process.execPath, ['-e', source], { stdio: ['ignore', 'pipe', 'pipe'] });
       let text = '';
       p.stdout!.on('data', (d: Buffer) => (text += d.toString()));
-      const what = kind === 'memory' ? 'the memory probe' : 'the core probe';
       await exitOf(p, what);
       const r = JSON.parse(text) as { seconds: number; check: boolean };
       if (!(r.seconds > 0) || !r.check) throw new EgymError('CELL_FAILED', `bench scaling: ${what} printed ${text.slice(0, 200)}`);
