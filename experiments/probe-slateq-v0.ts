@@ -6,8 +6,8 @@
  *
  * 1. The return of the agent as trained (optimal slates under its learned choice model), which reproduces the
  *    runner's seed-0 cell;
- * 2. the return of top-K by its shifted item values alone (Q(s, i) - Q0(s), or A(s, i) with the split; every
- *    choice weight 1): its ordering of the candidates, without the choice model;
+ * 2. the return of top-K by its shifted item values alone (Q(s, i) - Q0(s), or A(s, i) with the split; serving
+ *    'value'): its ordering of the candidates, without the choice model;
  * 3. the return of its optimal slates under the env's true choice model instead of the learned one;
  * 4. what its slates select (experiments/selection.ts): the selection differential of the quality estimate,
  *    ln(length) and appeal, next to top-K by the quality estimate.
@@ -39,8 +39,8 @@ const evaluate = (agent: Agent) => {
   return { meanReturn: mean(o.return), ctr: mean(o.ctr), selection: w.result() };
 };
 
-/** The agent's private parts the probe switches: its serving rule, choice model and choice weights. */
-type Inside = { params: { serving: string }; choice: string; oracle: boolean; weights: (n: number, h: unknown, h0: unknown, u: unknown, c: unknown, v: Float64Array, v0: Float64Array) => void };
+/** The agent's private parts the probe switches: its serving rule and choice model. */
+type Inside = { params: { serving: string }; choice: string; oracle: boolean };
 
 const rows: Record<string, unknown>[] = [];
 const qe = evaluate(await makeAgent('quality-estimate', {}, { envId, envParams, seed: 0 }));
@@ -58,15 +58,9 @@ for (const label of ['slateq-day-sarsa', 'slateq-day-dueling']) {
   const trueChoice = evaluate(agent);
   inside.choice = 'learned';
   inside.oracle = false;
-  // Top-K by the shifted item values alone: every choice weight 1 (top-K serving ranks by v_i x value_i).
-  const weights = inside.weights;
-  inside.params.serving = 'topk';
-  inside.weights = (n, _h, _h0, _u, _c, v, v0) => {
-    v.fill(1);
-    v0.fill(1);
-  };
+  // Top-K by the shifted item values alone (serving 'value': the choice model unused in serving).
+  inside.params.serving = 'value';
   const byValue = evaluate(agent);
-  inside.weights = weights;
   rows.push({ label, asServed, topKByItemValue: byValue, optimalTrueChoice: trueChoice });
   console.log(`${label}: as served ${asServed.meanReturn.toFixed(1)} (selection ${JSON.stringify(asServed.selection)}), top-K by item value ${byValue.meanReturn.toFixed(1)}, optimal under the true choice model ${trueChoice.meanReturn.toFixed(1)}`);
   agent.dispose();
