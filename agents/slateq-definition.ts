@@ -11,6 +11,11 @@ import { defineAgent } from './registry.js';
 export const slateqParams = defineParams({
   choiceModel: param.enum({ default: 'auto', values: ['auto', 'env', 'learned', 'position0'], description: 'choice model (env: the true one, makes the agent an oracle)' }),
   serving: param.enum({ default: 'topk', values: ['topk', 'greedy', 'optimal', 'value'], description: 'slate construction: TS, GS, OS, or top-K by the item values alone (value: the choice model unused in serving)' }),
+  evalServing: param.enum({
+    default: 'same',
+    values: ['same', 'topk', 'greedy', 'optimal', 'value'],
+    description: "slate construction in evaluation only (same: as serving); training, exploration and SARSA's next slates keep serving",
+  }),
   target: param.enum({ default: 'sarsa', values: ['sarsa', 'topk', 'greedy', 'optimal'], description: 'SARSA on the served next slate, or Q-learning with the TS / GS / OS next slate' }),
   gamma: param.number({ default: 0.99, min: 0, max: 1, description: 'discount factor' }),
   dayDiscount: param.number({ default: 1, min: 0, max: 1, minExclusive: true, description: 'discount per calendar day elapsed (multi-session envs with a "day" user feature): a transition is discounted by gamma x dayDiscount^(days elapsed); 1: per-step discounting only' }),

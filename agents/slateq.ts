@@ -12,7 +12,9 @@
  *   equal to enumerating all slates); or `value`, top-K by the item values alone (the shifted values with a learned
  *   no-click value), the choice model unused in serving (targets still weigh the slate's items by it): not in the
  *   paper; a ranker by long-term value, for when the learned choice model's trade of click probability against
- *   value costs more than it gains.
+ *   value costs more than it gains. `evalServing` swaps the rule in evaluation only: training (its exploration
+ *   and SARSA's next slates) keeps `serving`, so an agent can learn its values on the slates of one rule and be
+ *   deployed with another.
  * - Targets (`target`): SARSA on the next slate actually served, or Q-learning with the top-K, greedy or
  *   optimal next slate under the target network:
  *   y = r + gamma (1 - terminated) sum_{j in A'} P(j | s', A') Q_target(s', j), computed on the NEXT state
@@ -328,11 +330,12 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
     }
     this.weights(B, hid, hid0, u, c, this.wWork, this.w0Work);
     const eps = ctx.training ? epsilonAt(this.params, this.steps) : ctx.explore ? this.params.epsilonEnd : 0;
+    const rule = (ctx.training || this.params.evalServing === 'same' ? this.params.serving : this.params.evalServing) as Rule;
     for (let s = 0; s < B; s++) {
       if (!obs.active[s]) continue;
       const rng = ctx.training ? ctx.rng : this.evalStreams.get(s, obs.userIndex[s]!, obs.firstStep[s] === 1);
       if (eps > 0 && rng() < eps) sampleDistinct(rng, N, K, out, s * K);
-      else this.serve(this.params.serving as Rule, this.wWork, qv, s * N, this.w0Work[s]!, out, s * K);
+      else this.serve(rule, this.wWork, qv, s * N, this.w0Work[s]!, out, s * K);
       if (ctx.training) {
         const pend = this.pending[s]!;
         // The slate served next to the same user (a user's first step follows no transition of its own: a new

@@ -499,14 +499,23 @@ describe('SlateQ serving', () => {
 });
 
 describe('SlateQ serving by value', () => {
-  it('serves top-K by the shifted item values, whatever the choice weights; optimal serving of the same values follows the weights', async () => {
+  it('serves top-K by the shifted item values, whatever the choice weights; optimal serving of the same values follows the weights; evalServing swaps the rule in evaluation only', async () => {
     const envParams = { horizonDays: 2, maxSessionSteps: 8 };
     const env = makeVec('retention-v1', envParams, { numEnvs: 6 });
     const { N, K } = env.layout;
     const r = env.reset({ seed: 4 });
     const obs = observationOf(env, new Uint8Array(6).fill(1), r.userIndex, new Uint8Array(6).fill(1), r.observation);
-    for (const [serving, dueling] of [['value', true], ['value', false], ['optimal', true]] as const) {
-      const agent = (await makeAgent('slateq', { serving, dueling, noClickValue: 'learned', hidden: 8, backend: 'cpu' }, { envId: 'retention-v1', envParams, seed: 1 })) as SlateQAgent;
+    // [serving, dueling, evalServing, training]: evalServing swaps the rule in evaluation only.
+    const cases = [
+      ['value', true, 'same', false],
+      ['value', false, 'same', false],
+      ['optimal', true, 'same', false],
+      ['optimal', true, 'value', false],
+      ['optimal', true, 'value', true],
+      ['value', true, 'optimal', false],
+    ] as const;
+    for (const [serving, dueling, evalServing, training] of cases) {
+      const agent = (await makeAgent('slateq', { serving, dueling, evalServing, epsilonStart: 0, epsilonEnd: 0, noClickValue: 'learned', hidden: 8, backend: 'cpu' }, { envId: 'retention-v1', envParams, seed: 1 })) as SlateQAgent;
       const a = agent as unknown as { qValues: (...x: unknown[]) => Float32Array; weights: (n: number, h: unknown, h0: unknown, u: unknown, c: unknown, v: Float64Array, v0: Float64Array) => void };
       // Choice weights that favour the items of lowest value: serving by value must not follow them.
       let values: Float32Array<ArrayBufferLike> = new Float32Array(0);
@@ -524,7 +533,7 @@ describe('SlateQ serving by value', () => {
         shifted = Float32Array.from(values, (q, j) => q - q0[Math.floor(j / N)]!);
         return q0;
       };
-      const out = agent.act(obs, agent.context(false));
+      const out = agent.act(obs, agent.context(training));
       const item = dueling ? values : shifted!;
       let byValue = 0;
       for (let s = 0; s < 6; s++) {
@@ -533,7 +542,8 @@ describe('SlateQ serving by value', () => {
         if (Array.from(out.subarray(s * K, (s + 1) * K)).every((i, k) => i === top[k])) byValue++;
       }
       // By value every slate is the top-K of the item values, in order; optimal slates under these weights are not.
-      if (serving === 'value') expect(byValue).toBe(6);
+      const rule = training || evalServing === 'same' ? serving : evalServing;
+      if (rule === 'value') expect(byValue).toBe(6);
       else expect(byValue).toBeLessThan(6);
       agent.dispose();
     }
