@@ -461,6 +461,22 @@ describe('shipped specs', () => {
       }
     }
   });
+
+  it('every replication spec (experiments/replication) adds training seeds to a shipped spec of its env, on its held-out users', () => {
+    const root = join(import.meta.dirname, '..', '..', 'experiments');
+    const load = (d: string) => readdirSync(join(root, d)).filter((f) => f.endsWith('.json')).map((f) => ({ f, raw: JSON.parse(readFileSync(join(root, d, f), 'utf8')) }));
+    const replication = load('replication');
+    expect(replication.length).toBeGreaterThan(0);
+    const shipped = load('specs').map(({ f, raw }) => ({ f, r: resolveSpec(raw) }));
+    for (const { f, raw } of replication) {
+      const t = resolveSpec(raw);
+      expect(expandCells(t).length, f).toBeGreaterThan(0);
+      // The shipped specs it extends: the same env, world, budget and held-out users.
+      const same = shipped.filter(({ r }) => r.env.id === t.env.id && JSON.stringify(r.env.params) === JSON.stringify(t.env.params) && r.final.seed === t.final.seed && r.final.users === t.final.users && r.train.userSteps === t.train.userSteps);
+      expect(same.length, `${f} extends no shipped spec (same env, world, budget and held-out users)`).toBeGreaterThan(0);
+      for (const { f: g, r } of same) expect(t.seeds.filter((x) => r.seeds.includes(x)), `${f} repeats training seeds of ${g}`).toEqual([]);
+    }
+  });
 });
 
 describe('seed-level summary', () => {
