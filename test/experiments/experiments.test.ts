@@ -433,6 +433,11 @@ describe('multi-objective reward', () => {
 });
 
 describe('shipped specs', () => {
+  /** The raw specs of one folder under experiments/, with their file names. */
+  const loadSpecs = (d: string) => {
+    const root = join(import.meta.dirname, '..', '..', 'experiments', d);
+    return readdirSync(root).filter((f) => f.endsWith('.json')).map((f) => ({ f, raw: JSON.parse(readFileSync(join(root, f), 'utf8')) }));
+  };
   it('every spec under experiments/specs validates, expands to cells, and has a quick variant', async () => {
     const { REPRODUCTIONS } = await import('../../experiments/cli.js');
     const dir = join(import.meta.dirname, '..', '..', 'experiments', 'specs');
@@ -446,11 +451,9 @@ describe('shipped specs', () => {
   });
 
   it('every tuning spec (experiments/tuning) validates and tunes on other seeds and users than every shipped spec of its env', () => {
-    const root = join(import.meta.dirname, '..', '..', 'experiments');
-    const load = (d: string) => readdirSync(join(root, d)).filter((f) => f.endsWith('.json')).map((f) => ({ f, raw: JSON.parse(readFileSync(join(root, d, f), 'utf8')) }));
-    const tuning = load('tuning');
+    const tuning = loadSpecs('tuning');
     expect(tuning.length).toBeGreaterThan(0);
-    const shipped = load('specs').flatMap(({ f, raw }) => [resolveSpec(raw), ...(raw.quick ? [resolveSpec(raw, true)] : [])].map((r) => ({ f, r })));
+    const shipped = loadSpecs('specs').flatMap(({ f, raw }) => [resolveSpec(raw), ...(raw.quick ? [resolveSpec(raw, true)] : [])].map((r) => ({ f, r })));
     for (const { f, raw } of tuning) {
       const t = resolveSpec(raw);
       expect(expandCells(t).length, f).toBeGreaterThan(0);
@@ -463,11 +466,9 @@ describe('shipped specs', () => {
   });
 
   it('every replication spec (experiments/replication) adds training seeds to a shipped spec of its env, on its held-out users', () => {
-    const root = join(import.meta.dirname, '..', '..', 'experiments');
-    const load = (d: string) => readdirSync(join(root, d)).filter((f) => f.endsWith('.json')).map((f) => ({ f, raw: JSON.parse(readFileSync(join(root, d, f), 'utf8')) }));
-    const replication = load('replication');
+    const replication = loadSpecs('replication');
     expect(replication.length).toBeGreaterThan(0);
-    const shipped = load('specs').map(({ f, raw }) => ({ f, r: resolveSpec(raw) }));
+    const shipped = loadSpecs('specs').map(({ f, raw }) => ({ f, r: resolveSpec(raw) }));
     for (const { f, raw } of replication) {
       const t = resolveSpec(raw);
       expect(expandCells(t).length, f).toBeGreaterThan(0);
