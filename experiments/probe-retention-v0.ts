@@ -35,7 +35,7 @@ import { evaluateAgent } from './evaluate.js';
 import { discountedReturns } from './objectives.js';
 import { mean } from './stats.js';
 import { scriptArg } from './script-args.js';
-import { type SelectedFeature, SelectionWatch } from './selection.js';
+import { QUALITY_LENGTH_APPEAL, SelectionWatch } from './selection.js';
 
 const users = Number(scriptArg('users', '500'));
 const envId = 'retention-v0';
@@ -82,11 +82,8 @@ class Ranker extends BaseAgent {
   }
 }
 
-const FEATURES = ['qualityEstimate', 'logLength', 'appeal'] as const;
-const SELECTED: SelectedFeature[] = [{ name: 'qualityEstimate', feature: 'qualityEstimate' }, { name: 'logLength', feature: 'length', log: true }, { name: 'appeal', feature: 'appeal' }];
-
 const evaluate = (agent: Agent, seed = HELD_OUT) => {
-  const w = new SelectionWatch(agent, SELECTED);
+  const w = new SelectionWatch(agent, QUALITY_LENGTH_APPEAL);
   const o = evaluateAgent(envId, envParams, w, { users, seed });
   return { meanReturn: mean(o.return), ctr: mean(o.ctr), selection: w.result() };
 };
@@ -124,7 +121,7 @@ for (const p of policies) {
   const r = evaluate(agent);
   const d = discounted(agent);
   selection.push({ label: p.label, ...r, discounted: d });
-  console.log(`${p.label}: return ${r.meanReturn.toFixed(1)}, CTR ${r.ctr.toFixed(3)}, selection ${FEATURES.map((f) => `${f} ${r.selection[f]!.toFixed(2)}`).join(', ')}; J ${[...Object.entries(d.perStep), ...Object.entries(d.perDay)].map(([k, x]) => `${k}: ${x.toFixed(1)}`).join(', ')}`);
+  console.log(`${p.label}: return ${r.meanReturn.toFixed(1)}, CTR ${r.ctr.toFixed(3)}, selection ${QUALITY_LENGTH_APPEAL.map(({ name }) => `${name} ${r.selection[name]!.toFixed(2)}`).join(', ')}; J ${[...Object.entries(d.perStep), ...Object.entries(d.perDay)].map(([k, x]) => `${k}: ${x.toFixed(1)}`).join(', ')}`);
 }
 
 mkdirSync('results/bench', { recursive: true });

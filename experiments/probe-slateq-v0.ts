@@ -24,17 +24,16 @@ import { makeVec } from '../envs/registry.js';
 import { evaluateAgent } from './evaluate.js';
 import { mean } from './stats.js';
 import { scriptArg } from './script-args.js';
-import { type SelectedFeature, SelectionWatch } from './selection.js';
+import { QUALITY_LENGTH_APPEAL, SelectionWatch } from './selection.js';
 
 const users = Number(scriptArg('users', '500'));
 const spec = JSON.parse(readFileSync('experiments/specs/retention-v0-deep.json', 'utf8')) as { env: { id: string; params: Record<string, unknown> }; agents: { id: string; label?: string; params?: Record<string, unknown> }[]; final: { seed: number } };
 const envId = spec.env.id;
 const envParams = spec.env.params;
 const HELD_OUT = spec.final.seed;
-const SELECTED: SelectedFeature[] = [{ name: 'qualityEstimate', feature: 'qualityEstimate' }, { name: 'logLength', feature: 'length', log: true }, { name: 'appeal', feature: 'appeal' }];
 
 const evaluate = (agent: Agent) => {
-  const w = new SelectionWatch(agent, SELECTED);
+  const w = new SelectionWatch(agent, QUALITY_LENGTH_APPEAL);
   const o = evaluateAgent(envId, envParams, w, { users, seed: HELD_OUT });
   return { meanReturn: mean(o.return), ctr: mean(o.ctr), selection: w.result() };
 };

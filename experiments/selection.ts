@@ -14,6 +14,9 @@ export interface SelectedFeature {
   log?: boolean;
 }
 
+/** retention-v0's three observable levers: the quality estimate, ln(length) and appeal. */
+export const QUALITY_LENGTH_APPEAL: readonly SelectedFeature[] = [{ name: 'qualityEstimate', feature: 'qualityEstimate' }, { name: 'logLength', feature: 'length', log: true }, { name: 'appeal', feature: 'appeal' }];
+
 export class SelectionWatch implements Agent {
   private readonly sums: Float64Array;
   private readonly offsets: number[];
