@@ -208,9 +208,9 @@ const MEMORY_SOURCE = timedProbe(`function probe(passes) {
 
 /** The probe loop (compute) or the memory-bound one in n processes started together: each one's own seconds. */
 export async function probeCores(n: number, kind: 'compute' | 'memory' = 'compute'): Promise<number[]> {
+  const { source, what } = kind === 'memory' ? { source: MEMORY_SOURCE, what: 'the memory probe' } : { source: PROBE_SOURCE, what: 'the core probe' };
   return Promise.all(
     Array.from({ length: n }, async () => {
-      const { source, what } = kind === 'memory' ? { source: MEMORY_SOURCE, what: 'the memory probe' } : { source: PROBE_SOURCE, what: 'the core probe' };
       const p = spawn(process.execPath, ['-e', source], { stdio: ['ignore', 'pipe', 'pipe'] });
       let text = '';
       p.stdout!.on('data', (d: Buffer) => (text += d.toString()));
