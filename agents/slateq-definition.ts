@@ -8,12 +8,15 @@ import { epsilonShape } from '../policies/schedules.js';
 import { checkConsumedParams, consumedParams } from './consumed-params.js';
 import { defineAgent } from './registry.js';
 
+/** Slate rules: TS, GS, OS (Ie et al. 2019), or top-K by the item values alone. */
+const SERVING_RULES = ['topk', 'greedy', 'optimal', 'value'] as const;
+
 export const slateqParams = defineParams({
   choiceModel: param.enum({ default: 'auto', values: ['auto', 'env', 'learned', 'position0'], description: 'choice model (env: the true one, makes the agent an oracle)' }),
-  serving: param.enum({ default: 'topk', values: ['topk', 'greedy', 'optimal', 'value'], description: 'slate construction: TS, GS, OS, or top-K by the item values alone (value: the choice model unused in serving)' }),
+  serving: param.enum({ default: 'topk', values: SERVING_RULES, description: 'slate construction: TS, GS, OS, or top-K by the item values alone (value: the choice model unused in serving)' }),
   evalServing: param.enum({
     default: 'same',
-    values: ['same', 'topk', 'greedy', 'optimal', 'value'],
+    values: ['same', ...SERVING_RULES],
     description: "slate construction in evaluation only (same: as serving); training, exploration and SARSA's next slates keep serving",
   }),
   target: param.enum({ default: 'sarsa', values: ['sarsa', 'topk', 'greedy', 'optimal'], description: 'SARSA on the served next slate, or Q-learning with the TS / GS / OS next slate' }),
