@@ -1,0 +1,143 @@
+/**
+ * Where the deep agents' gap to `item-watch-rank` on retention-v1 lies: in the per-item statistics they collect,
+ * or in the ranking their scorer learns from them (README, "What this says, plainly"). The deep agents with
+ * `itemFeedback` and `item-watch-rank` count the same per-item statistics (policies/item-feedback.ts) from their
+ * own training steps and freeze them in evaluation, so the two parts can be swapped between trained agents:
+ *
+ * - the ranker on the learner's statistics: top-K by the learner's own watched-fraction column. If it earns what
+ *   the ranker earns with its own statistics, the learner's exploration gathered statistics as good as the
+ *   ranker's epsilon-greedy did, and the gap is in the scorer;
+ * - the learner on the ranker's statistics: the trained scorer reading the ranker's counts;
+ * - slate overlap: the share of the learner's slate that is in the ranker's slate for the same candidates (the
+ *   ranker reading the learner's statistics), over every evaluation step of the held-out users.
+ *
+ * Each learner is trained as the flagship's cell of that seed is (128,000 user-steps, 32 envs, training population
+ * 100000 + seed, agent seed = seed, the flagship spec's params), so its return is the flagship's per-seed return
+ * (checked below against results/reference/flagship/summary.json), on the flagship's held-out users (population
+ * 2000 of world 0). A diagnostic, not a tuning run: nothing is chosen from it.
+ *
+ *   npx tsx experiments/probe-retention-v1-stats.ts [--seeds 5] [--users 1000]
+ *     (writes results/bench/probe-retention-v1-stats.json)
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import '../agents/index.js';
+import { makeAgent } from '../agents/registry.js';
+import type { Agent, AgentContext, AgentObservation } from '../agents/api.js';
+import { trainAgent } from '../agents/loop.js';
+import type { ItemFeedback } from '../policies/item-feedback.js';
+import { makeVec } from '../envs/registry.js';
+import { evaluateAgent } from './evaluate.js';
+import { mean, pairedDifference } from './stats.js';
+import { InvalidArgument } from '../envs/errors.js';
+import { scriptArg } from './script-args.js';
+
+const seeds = Number(scriptArg('seeds', '5'));
+const users = Number(scriptArg('users', '1000'));
+if (!Number.isInteger(seeds) || seeds < 1) throw new InvalidArgument(`probe: --seeds must be an integer of at least 1 (got ${scriptArg('seeds', '5')})`);
+if (!Number.isInteger(users) || users < 1) throw new InvalidArgument(`probe: --users must be an integer of at least 1 (got ${scriptArg('users', '1000')})`);
+const envId = 'retention-v1';
+const envParams = { worldSeed: 0 };
+const HELD_OUT = 2000;
+const TRAINING = 100000;
+const RANKER = 'item-watch-rank';
+const LEARNERS = ['ppo-items', 'ppo-items-tuned', 'reinforce-items'];
+type SpecAgent = { id: string; label?: string; params?: Record<string, unknown> };
+const spec = JSON.parse(readFileSync('experiments/specs/flagship.json', 'utf8')) as { agents: SpecAgent[]; train: { userSteps: number; numEnvs: number } };
+const summary = JSON.parse(readFileSync('results/reference/flagship/summary.json', 'utf8')) as { groups: { label: string; metrics: { return: { perSeed: number[] } } }[] };
+const fromSpec = (label: string) => {
+  const a = spec.agents.find((x) => (x.label ?? x.id) === label);
+  if (!a) throw new InvalidArgument(`probe: the flagship spec has no agent labelled ${label}`);
+  return { id: a.id, params: a.params ?? {} };
+};
+const committed = (label: string, seed: number) => summary.groups.find((g) => g.label === label)?.metrics.return.perSeed[seed];
+
+/** The item statistics an agent with `itemFeedback` (or item-stat-rank) keeps. */
+const statsOf = (a: Agent): ItemFeedback => {
+  const items = (a as unknown as { items: ItemFeedback | null }).items;
+  if (!items) throw new InvalidArgument('probe: the agent keeps no item statistics');
+  return items;
+};
+const make = async (label: string, seed: number) => makeAgent(fromSpec(label).id, fromSpec(label).params, { envId, envParams, seed });
+const train = (a: Agent, seed: number) => {
+  const B = spec.train.numEnvs;
+  trainAgent(a, makeVec(envId, envParams, { numEnvs: B }), { steps: spec.train.userSteps / B, seed: TRAINING + seed });
+};
+const evaluate = (a: Agent) => mean(evaluateAgent(envId, envParams, a, { users, seed: HELD_OUT }).return);
+
+/** The learner, acting as itself, counting how many of its slate's items the ranker would also show. */
+function withOverlap(learner: Agent, ranker: Agent): { agent: Agent; overlap: () => number } {
+  let same = 0;
+  let shown = 0;
+  const agent = new Proxy(learner, {
+    get(target, prop, receiver) {
+      if (prop !== 'act') return Reflect.get(target, prop, receiver) as unknown;
+      return (obs: AgentObservation, ctx: AgentContext) => {
+        const a = target.act(obs, ctx);
+        const K = a.length / obs.B;
+        const r = ranker.act(obs, ctx);
+        for (let s = 0; s < obs.B; s++) {
+          if (!obs.active[s]) continue;
+          for (let k = 0; k < K; k++) {
+            for (let j = 0; j < K; j++) if (r[s * K + j] === a[s * K + k]) same++;
+          }
+          shown += K;
+        }
+        return a;
+      };
+    },
+  });
+  return { agent, overlap: () => same / shown };
+}
+
+interface Row {
+  seed: number;
+  learner: string;
+  learnerReturn: number;
+  committedReturn: number | null;
+  rankerReturn: number;
+  rankerOnLearnerStats: number;
+  learnerOnRankerStats: number;
+  slateOverlap: number;
+}
+const rows: Row[] = [];
+for (let seed = 0; seed < seeds; seed++) {
+  const ranker = await make(RANKER, seed);
+  train(ranker, seed);
+  const rankerReturn = evaluate(ranker);
+  const rankerStats = statsOf(ranker).state();
+  for (const label of LEARNERS) {
+    const learner = await make(label, seed);
+    train(learner, seed);
+    const learnerStats = statsOf(learner).state();
+    const reader = await make(RANKER, seed);
+    statsOf(reader).load(learnerStats);
+    const { agent, overlap } = withOverlap(learner, reader);
+    const learnerReturn = evaluate(agent);
+    const rankerOnLearnerStats = evaluate(reader);
+    statsOf(learner).load(rankerStats);
+    const learnerOnRankerStats = evaluate(learner);
+    const row: Row = { seed, learner: label, learnerReturn, committedReturn: committed(label, seed) ?? null, rankerReturn, rankerOnLearnerStats, learnerOnRankerStats, slateOverlap: overlap() };
+    rows.push(row);
+    console.log(`seed ${seed} ${label}: ${learnerReturn.toFixed(1)} (flagship ${row.committedReturn?.toFixed(1) ?? '-'}); ${RANKER} ${rankerReturn.toFixed(1)}, on ${label}'s statistics ${rankerOnLearnerStats.toFixed(1)}; ${label} on ${RANKER}'s statistics ${learnerOnRankerStats.toFixed(1)}; slate overlap ${row.slateOverlap.toFixed(3)}`);
+    (learner as unknown as { dispose?: () => void }).dispose?.();
+  }
+}
+const byLearner = LEARNERS.map((label) => {
+  const r = rows.filter((x) => x.learner === label);
+  const col = (f: (x: Row) => number) => r.map(f);
+  return {
+    learner: label,
+    learnerReturn: mean(col((x) => x.learnerReturn)),
+    rankerOnLearnerStats: mean(col((x) => x.rankerOnLearnerStats)),
+    learnerOnRankerStats: mean(col((x) => x.learnerOnRankerStats)),
+    slateOverlap: mean(col((x) => x.slateOverlap)),
+    statsGap: pairedDifference(col((x) => x.rankerReturn), col((x) => x.rankerOnLearnerStats)),
+    scorerGap: pairedDifference(col((x) => x.rankerOnLearnerStats), col((x) => x.learnerReturn)),
+  };
+});
+mkdirSync('results/bench', { recursive: true });
+writeFileSync(
+  'results/bench/probe-retention-v1-stats.json',
+  JSON.stringify({ command: `npx tsx experiments/probe-retention-v1-stats.ts --seeds ${seeds} --users ${users}`, envId, envParams, heldOut: HELD_OUT, users, ranker: RANKER, rows, byLearner }, null, 1) + '\n',
+);
+for (const b of byLearner) console.log(`${b.learner}: statistics gap (ranker own - ranker on learner's) ${b.statsGap.mean.toFixed(1)} [${b.statsGap.lo.toFixed(1)}, ${b.statsGap.hi.toFixed(1)}]; scorer gap (ranker on learner's - learner) ${b.scorerGap.mean.toFixed(1)} [${b.scorerGap.lo.toFixed(1)}, ${b.scorerGap.hi.toFixed(1)}]`);
