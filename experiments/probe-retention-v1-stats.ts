@@ -9,7 +9,10 @@
  *   ranker's epsilon-greedy did, and the gap is in the scorer;
  * - the learner on the ranker's statistics: the trained scorer reading the ranker's counts;
  * - slate overlap: the share of the learner's slate that is in the ranker's slate for the same candidates (the
- *   ranker reading the learner's statistics), over every evaluation step of the held-out users.
+ *   ranker reading the learner's statistics), over every evaluation step of the held-out users;
+ * - sampled slates: the learner evaluated on the slates it samples (exploring, as in training: the stochastic
+ *   policy its policy gradient improves) next to its greedy top-K, and the ranker exploring (epsilon-greedy at its
+ *   final epsilon) next to its greedy ranking.
  *
  * Each learner is trained as the flagship's cell of that seed is (128,000 user-steps, 32 envs, training population
  * 100000 + seed, agent seed = seed, the flagship spec's params), so its return is the flagship's per-seed return
@@ -62,7 +65,7 @@ const train = (a: Agent, seed: number) => {
   const B = spec.train.numEnvs;
   trainAgent(a, makeVec(envId, envParams, { numEnvs: B }), { steps: spec.train.userSteps / B, seed: TRAINING + seed });
 };
-const evaluate = (a: Agent) => mean(evaluateAgent(envId, envParams, a, { users, seed: HELD_OUT }).return);
+const evaluate = (a: Agent, explore = false) => mean(evaluateAgent(envId, envParams, a, { users, seed: HELD_OUT, explore }).return);
 
 /** The learner, acting as itself, counting how many of its slate's items the ranker would also show. */
 function withOverlap(learner: Agent, ranker: Agent): { agent: Agent; overlap: () => number } {
@@ -95,6 +98,8 @@ interface Row {
   learnerReturn: number;
   committedReturn: number | null;
   rankerReturn: number;
+  rankerExploring: number;
+  learnerSampling: number;
   rankerOnLearnerStats: number;
   learnerOnRankerStats: number;
   slateOverlap: number;
@@ -104,6 +109,7 @@ for (let seed = 0; seed < seeds; seed++) {
   const ranker = await make(RANKER, seed);
   train(ranker, seed);
   const rankerReturn = evaluate(ranker);
+  const rankerExploring = evaluate(ranker, true);
   const rankerStats = statsOf(ranker).state();
   for (const label of LEARNERS) {
     const learner = await make(label, seed);
@@ -113,12 +119,13 @@ for (let seed = 0; seed < seeds; seed++) {
     statsOf(reader).load(learnerStats);
     const { agent, overlap } = withOverlap(learner, reader);
     const learnerReturn = evaluate(agent);
+    const learnerSampling = evaluate(learner, true);
     const rankerOnLearnerStats = evaluate(reader);
     statsOf(learner).load(rankerStats);
     const learnerOnRankerStats = evaluate(learner);
-    const row: Row = { seed, learner: label, learnerReturn, committedReturn: committed(label, seed) ?? null, rankerReturn, rankerOnLearnerStats, learnerOnRankerStats, slateOverlap: overlap() };
+    const row: Row = { seed, learner: label, learnerReturn, committedReturn: committed(label, seed) ?? null, rankerReturn, rankerExploring, learnerSampling, rankerOnLearnerStats, learnerOnRankerStats, slateOverlap: overlap() };
     rows.push(row);
-    console.log(`seed ${seed} ${label}: ${learnerReturn.toFixed(1)} (flagship ${row.committedReturn?.toFixed(1) ?? '-'}); ${RANKER} ${rankerReturn.toFixed(1)}, on ${label}'s statistics ${rankerOnLearnerStats.toFixed(1)}; ${label} on ${RANKER}'s statistics ${learnerOnRankerStats.toFixed(1)}; slate overlap ${row.slateOverlap.toFixed(3)}`);
+    console.log(`seed ${seed} ${label}: ${learnerReturn.toFixed(1)} (flagship ${row.committedReturn?.toFixed(1) ?? '-'}); ${RANKER} ${rankerReturn.toFixed(1)}, on ${label}'s statistics ${rankerOnLearnerStats.toFixed(1)}; ${label} on ${RANKER}'s statistics ${learnerOnRankerStats.toFixed(1)}; slate overlap ${row.slateOverlap.toFixed(3)}; sampled slates ${learnerSampling.toFixed(1)}, ${RANKER} exploring ${rankerExploring.toFixed(1)}`);
     (learner as unknown as { dispose?: () => void }).dispose?.();
   }
 }
@@ -130,6 +137,8 @@ const byLearner = LEARNERS.map((label) => {
     learnerReturn: mean(col((x) => x.learnerReturn)),
     rankerOnLearnerStats: mean(col((x) => x.rankerOnLearnerStats)),
     learnerOnRankerStats: mean(col((x) => x.learnerOnRankerStats)),
+    learnerSampling: mean(col((x) => x.learnerSampling)),
+    rankerExploring: mean(col((x) => x.rankerExploring)),
     slateOverlap: mean(col((x) => x.slateOverlap)),
     statsGap: pairedDifference(col((x) => x.rankerReturn), col((x) => x.rankerOnLearnerStats)),
     scorerGap: pairedDifference(col((x) => x.rankerOnLearnerStats), col((x) => x.learnerReturn)),
