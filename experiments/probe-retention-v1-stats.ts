@@ -16,8 +16,9 @@
  *
  * Each learner is trained as the flagship's cell of that seed is (128,000 user-steps, 32 envs, training population
  * 100000 + seed, agent seed = seed, the flagship spec's params), so its return is the flagship's per-seed return
- * (checked below against results/reference/flagship/summary.json), on the flagship's held-out users (population
- * 2000 of world 0). A diagnostic, not a tuning run: nothing is chosen from it.
+ * (each row keeps the committed one from results/reference/flagship/summary.json beside it, `committedReturn`), on
+ * the flagship's held-out users (population 2000 of world 0). A diagnostic, not a tuning run: nothing is chosen
+ * from it.
  *
  *   npx tsx experiments/probe-retention-v1-stats.ts [--seeds 5] [--users 1000]
  *     (writes results/bench/probe-retention-v1-stats.json)
@@ -60,7 +61,10 @@ const statsOf = (a: Agent): ItemFeedback => {
   if (!items) throw new InvalidArgument('probe: the agent keeps no item statistics');
   return items;
 };
-const make = async (label: string, seed: number) => makeAgent(fromSpec(label).id, fromSpec(label).params, { envId, envParams, seed });
+const make = async (label: string, seed: number) => {
+  const { id, params } = fromSpec(label);
+  return makeAgent(id, params, { envId, envParams, seed });
+};
 const train = (a: Agent, seed: number) => {
   const B = spec.train.numEnvs;
   trainAgent(a, makeVec(envId, envParams, { numEnvs: B }), { steps: spec.train.userSteps / B, seed: TRAINING + seed });
