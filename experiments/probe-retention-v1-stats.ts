@@ -33,7 +33,7 @@ import { makeVec } from '../envs/registry.js';
 import { evaluateAgent } from './evaluate.js';
 import { mean, pairedDifference } from './stats.js';
 import { InvalidArgument } from '../envs/errors.js';
-import { scriptArg } from './script-args.js';
+import { scriptArg, scriptSpec } from './script-args.js';
 
 const seeds = Number(scriptArg('seeds', '5'));
 const users = Number(scriptArg('users', '1000'));
@@ -45,14 +45,8 @@ const HELD_OUT = 2000;
 const TRAINING = 100000;
 const RANKER = 'item-watch-rank';
 const LEARNERS = ['ppo-items', 'ppo-items-tuned', 'reinforce-items'];
-type SpecAgent = { id: string; label?: string; params?: Record<string, unknown> };
-const spec = JSON.parse(readFileSync('experiments/specs/flagship.json', 'utf8')) as { agents: SpecAgent[]; train: { userSteps: number; numEnvs: number } };
+const { spec, agent: fromSpec } = scriptSpec('experiments/specs/flagship.json');
 const summary = JSON.parse(readFileSync('results/reference/flagship/summary.json', 'utf8')) as { groups: { label: string; metrics: { return: { perSeed: number[] } } }[] };
-const fromSpec = (label: string) => {
-  const a = spec.agents.find((x) => (x.label ?? x.id) === label);
-  if (!a) throw new InvalidArgument(`probe: the flagship spec has no agent labelled ${label}`);
-  return { id: a.id, params: a.params ?? {} };
-};
 const committed = (label: string, seed: number) => summary.groups.find((g) => g.label === label)?.metrics.return.perSeed[seed];
 
 /** The item statistics an agent with `itemFeedback` (or item-stat-rank) keeps. */

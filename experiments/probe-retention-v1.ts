@@ -11,7 +11,7 @@
  *
  *   npx tsx experiments/probe-retention-v1.ts [--users 1000]   (writes results/bench/probe-retention-v1.json)
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import '../agents/index.js';
 import { makeAgent } from '../agents/registry.js';
 import type { Agent } from '../agents/api.js';
@@ -20,19 +20,13 @@ import { makeVec } from '../envs/registry.js';
 import { evaluateAgent } from './evaluate.js';
 import { discountedReturns } from './objectives.js';
 import { mean } from './stats.js';
-import { InvalidArgument } from '../envs/errors.js';
-import { scriptArg } from './script-args.js';
+import { scriptArg, scriptSpec } from './script-args.js';
 
 const users = Number(scriptArg('users', '1000'));
 const envId = 'retention-v1';
 const envParams = { worldSeed: 0 };
 const HELD_OUT = 2000;
-const spec = JSON.parse(readFileSync('experiments/specs/flagship.json', 'utf8')) as { agents: { id: string; label?: string; params?: Record<string, unknown> }[]; train: { userSteps: number; numEnvs: number } };
-const fromSpec = (label: string) => {
-  const a = spec.agents.find((x) => (x.label ?? x.id) === label);
-  if (!a) throw new InvalidArgument(`probe: the flagship spec has no agent labelled ${label}`);
-  return { id: a.id, params: a.params ?? {} };
-};
+const { spec, agent: fromSpec } = scriptSpec('experiments/specs/flagship.json');
 const GAMMAS = [0.99, 0.999, 1];
 const DAY_DISCOUNTS = [0.7, 0.8, 0.9, 0.95];
 const labels: { label: string; train: boolean }[] = [

@@ -14,7 +14,7 @@
  *
  *   npx tsx experiments/probe-slateq-items.ts [--users 1000]   (writes results/bench/probe-slateq-items.json)
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import '../agents/index.js';
 import { makeAgent } from '../agents/registry.js';
 import type { Agent, AgentCheckpoint } from '../agents/api.js';
@@ -23,17 +23,15 @@ import { trainAgent } from '../agents/loop.js';
 import { makeVec } from '../envs/registry.js';
 import { evaluateAgent } from './evaluate.js';
 import { mean } from './stats.js';
-import { InvalidArgument } from '../envs/errors.js';
-import { scriptArg } from './script-args.js';
+import { scriptArg, scriptSpec } from './script-args.js';
 
 const users = Number(scriptArg('users', '1000'));
 const envId = 'retention-v1';
 const envParams = { worldSeed: 0 };
 const HELD_OUT = 2000;
-const spec = JSON.parse(readFileSync('experiments/specs/flagship.json', 'utf8')) as { agents: { id: string; label?: string; params?: Record<string, unknown> }[]; train: { userSteps: number; numEnvs: number } };
-const a = spec.agents.find((x) => x.label === 'slateq-items');
-if (!a) throw new InvalidArgument('probe: the flagship spec has no agent labelled slateq-items');
-const agent = (await makeAgent('slateq', a.params ?? {}, { envId, envParams, seed: 0 })) as SlateQAgent;
+const { spec, agent: fromSpec } = scriptSpec('experiments/specs/flagship.json');
+const a = fromSpec('slateq-items');
+const agent = (await makeAgent('slateq', a.params, { envId, envParams, seed: 0 })) as SlateQAgent;
 const B = spec.train.numEnvs;
 trainAgent(agent, makeVec(envId, envParams, { numEnvs: B }), { steps: spec.train.userSteps / B, seed: 100000 });
 

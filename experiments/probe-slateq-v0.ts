@@ -14,7 +14,7 @@
  *
  *   npx tsx experiments/probe-slateq-v0.ts [--users 500]   (writes results/bench/probe-slateq-v0.json)
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import '../agents/index.js';
 import { makeAgent } from '../agents/registry.js';
 import type { Agent } from '../agents/api.js';
@@ -23,13 +23,13 @@ import { trainAgent } from '../agents/loop.js';
 import { makeVec } from '../envs/registry.js';
 import { evaluateAgent } from './evaluate.js';
 import { mean } from './stats.js';
-import { scriptArg } from './script-args.js';
+import { scriptArg, scriptSpec } from './script-args.js';
 import { QUALITY_LENGTH_APPEAL, SelectionWatch } from './selection.js';
 
 const users = Number(scriptArg('users', '500'));
-const spec = JSON.parse(readFileSync('experiments/specs/retention-v0-deep.json', 'utf8')) as { env: { id: string; params: Record<string, unknown> }; agents: { id: string; label?: string; params?: Record<string, unknown> }[]; final: { seed: number } };
+const { spec, agent: fromSpec } = scriptSpec('experiments/specs/retention-v0-deep.json');
 const envId = spec.env.id;
-const envParams = spec.env.params;
+const envParams = spec.env.params ?? {};
 const HELD_OUT = spec.final.seed;
 
 const evaluate = (agent: Agent) => {
@@ -46,8 +46,8 @@ const qe = evaluate(await makeAgent('quality-estimate', {}, { envId, envParams, 
 rows.push({ label: 'quality-estimate', asServed: qe });
 console.log(`quality-estimate: ${qe.meanReturn.toFixed(1)}, selection ${JSON.stringify(qe.selection)}`);
 for (const label of ['slateq-day-sarsa', 'slateq-day-dueling']) {
-  const a = spec.agents.find((x) => x.label === label)!;
-  const agent = (await makeAgent(a.id, a.params ?? {}, { envId, envParams, seed: 0 })) as SlateQAgent;
+  const a = fromSpec(label);
+  const agent = (await makeAgent(a.id, a.params, { envId, envParams, seed: 0 })) as SlateQAgent;
   trainAgent(agent, makeVec(envId, envParams, { numEnvs: 32, autoresetMode: 'same-step' }), { steps: 256000 / 32, seed: 100000 });
   const inside = agent as unknown as Inside;
   const asServed = evaluate(agent);

@@ -1,5 +1,29 @@
+import { readFileSync } from 'node:fs';
+import { InvalidArgument } from '../envs/errors.js';
+
 /** The value after `--name` on the command line of an experiment script (tune-ceiling, the probes), or `d`. */
 export function scriptArg(name: string, d: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1]! : d;
+}
+
+/** The parts of a shipped spec file that the probes read (as written, not resolved). */
+export interface ScriptSpec {
+  env: { id: string; params?: Record<string, unknown> };
+  agents: { id: string; label?: string; params?: Record<string, unknown> }[];
+  train: { userSteps: number; numEnvs: number };
+  final: { seed: number; users?: number };
+}
+
+/** A shipped spec file read by a probe, and its agent row by label (the id where a row has no label). */
+export function scriptSpec(path: string): { spec: ScriptSpec; agent(label: string): { id: string; params: Record<string, unknown> } } {
+  const spec = JSON.parse(readFileSync(path, 'utf8')) as ScriptSpec;
+  return {
+    spec,
+    agent(label) {
+      const a = spec.agents.find((x) => (x.label ?? x.id) === label);
+      if (!a) throw new InvalidArgument(`probe: ${path} has no agent labelled ${label}`);
+      return { id: a.id, params: a.params ?? {} };
+    },
+  };
 }
