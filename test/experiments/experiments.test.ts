@@ -440,11 +440,9 @@ describe('shipped specs', () => {
   };
   it('every spec under experiments/specs validates, expands to cells, and has a quick variant', async () => {
     const { REPRODUCTIONS } = await import('../../experiments/cli.js');
-    const dir = join(import.meta.dirname, '..', '..', 'experiments', 'specs');
-    const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
-    expect(files.sort()).toEqual(Object.values(REPRODUCTIONS).sort());
-    for (const f of files) {
-      const raw = JSON.parse(readFileSync(join(dir, f), 'utf8'));
+    const specs = loadSpecs('specs');
+    expect(specs.map(({ f }) => f).sort()).toEqual(Object.values(REPRODUCTIONS).sort());
+    for (const { raw } of specs) {
       expect(expandCells(resolveSpec(raw)).length).toBeGreaterThan(0);
       expect(expandCells(resolveSpec(raw, true)).length).toBeGreaterThan(0);
     }
