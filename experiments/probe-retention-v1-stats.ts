@@ -12,7 +12,12 @@
  *   ranker reading the learner's statistics), over every evaluation step of the held-out users;
  * - sampled slates: the learner evaluated on the slates it samples (exploring, as in training: the stochastic
  *   policy its policy gradient improves) next to its greedy top-K, and the ranker exploring (epsilon-greedy at its
- *   final epsilon) next to its greedy ranking.
+ *   final epsilon) next to its greedy ranking;
+ * - what the two disagree on (`picks`): over the same evaluation steps, the mean of each item column (the
+ *   learner's statistics: click rate, reward per click, log(1 + shows), reward per length, i.e. the watched
+ *   fraction), of the length, of the hidden true quality (read through `observation.hidden`, as the oracles do;
+ *   no agent sees it) and of the rank by the watched-fraction column (0 the highest), for the items only the
+ *   learner shows, the items only the ranker would show, and all candidates.
  *
  * Each learner is trained as the flagship's cell of that seed is (128,000 user-steps, 32 envs, training population
  * 100000 + seed, agent seed = seed, the flagship spec's params), so its return is the flagship's per-seed return
@@ -42,6 +47,7 @@ if (!Number.isInteger(users) || users < 1) throw new InvalidArgument(`probe: --u
 const envId = 'retention-v1';
 const envParams = { worldSeed: 0 };
 const HELD_OUT = 2000;
+const layout = makeVec(envId, envParams, { numEnvs: 1 }).layout;
 const TRAINING = 100000;
 const RANKER = 'item-watch-rank';
 const LEARNERS = ['ppo-items', 'ppo-items-tuned', 'reinforce-items'];
@@ -65,10 +71,31 @@ const train = (a: Agent, seed: number) => {
 };
 const evaluate = (a: Agent, explore = false) => mean(evaluateAgent(envId, envParams, a, { users, seed: HELD_OUT, explore }).return);
 
-/** The learner, acting as itself, counting how many of its slate's items the ranker would also show. */
-function withOverlap(learner: Agent, ranker: Agent): { agent: Agent; overlap: () => number } {
+/** The columns `picks` averages, in this order. */
+const PICK_COLUMNS = ['clickRate', 'rewardPerClick', 'logShows', 'watchedFraction', 'length', 'quality', 'watchedFractionRank'] as const;
+type PickMeans = Record<(typeof PICK_COLUMNS)[number], number>;
+interface Picks {
+  /** Share of the learner's slate items that the ranker would not show. */
+  learnerOnlyShare: number;
+  learnerOnly: PickMeans;
+  rankerOnly: PickMeans;
+  all: PickMeans;
+}
+
+/**
+ * The learner, acting as itself, counting how many of its slate's items the ranker would also show, and
+ * averaging the columns of the items the two disagree on (see the header) with the learner's statistics `stats`.
+ */
+function withOverlap(learner: Agent, ranker: Agent, stats: ItemFeedback): { agent: Agent; overlap: () => number; picks: () => Picks } {
   let same = 0;
   let shown = 0;
+  const C = PICK_COLUMNS.length;
+  const sums = { learnerOnly: new Float64Array(C), rankerOnly: new Float64Array(C), all: new Float64Array(C) };
+  const counts = { learnerOnly: 0, rankerOnly: 0, all: 0 };
+  const { N, F } = layout;
+  const W = F + stats.extra;
+  const lengthAt = layout.candidateFeatures.find((c) => c.name === 'length')!.offset;
+  let rows = new Float32Array(0);
   const agent = new Proxy(learner, {
     get(target, prop, receiver) {
       if (prop !== 'act') return Reflect.get(target, prop, receiver) as unknown;
@@ -76,18 +103,35 @@ function withOverlap(learner: Agent, ranker: Agent): { agent: Agent; overlap: ()
         const a = target.act(obs, ctx);
         const K = a.length / obs.B;
         const r = ranker.act(obs, ctx);
+        if (rows.length < obs.B * N * W) rows = new Float32Array(obs.B * N * W);
+        stats.augment(obs.candidates, obs.itemIds, obs.B, N, rows);
+        const quality = obs.hidden!(['quality']).quality!.data;
         for (let s = 0; s < obs.B; s++) {
           if (!obs.active[s]) continue;
           for (let k = 0; k < K; k++) {
             for (let j = 0; j < K; j++) if (r[s * K + j] === a[s * K + k]) same++;
           }
           shown += K;
+          const at = (i: number) => (s * N + i) * W + F;
+          const rank = new Int32Array(N);
+          for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) if (rows[at(j) + 3]! > rows[at(i) + 3]! || (rows[at(j) + 3] === rows[at(i) + 3] && j < i)) rank[i]!++;
+          const add = (into: keyof typeof counts, i: number) => {
+            const v = [rows[at(i)]!, rows[at(i) + 1]!, rows[at(i) + 2]!, rows[at(i) + 3]!, obs.candidates[(s * N + i) * F + lengthAt]!, quality[s * N + i]!, rank[i]!];
+            for (let c = 0; c < C; c++) sums[into][c]! += v[c]!;
+            counts[into]++;
+          };
+          const mine = new Set(a.subarray(s * K, (s + 1) * K));
+          const theirs = new Set(r.subarray(s * K, (s + 1) * K));
+          for (const i of mine) if (!theirs.has(i)) add('learnerOnly', i);
+          for (const i of theirs) if (!mine.has(i)) add('rankerOnly', i);
+          for (let i = 0; i < N; i++) add('all', i);
         }
         return a;
       };
     },
   });
-  return { agent, overlap: () => same / shown };
+  const means = (k: keyof typeof counts) => Object.fromEntries(PICK_COLUMNS.map((c, j) => [c, sums[k][j]! / counts[k]])) as PickMeans;
+  return { agent, overlap: () => same / shown, picks: () => ({ learnerOnlyShare: counts.learnerOnly / shown, learnerOnly: means('learnerOnly'), rankerOnly: means('rankerOnly'), all: means('all') }) };
 }
 
 interface Row {
@@ -101,6 +145,7 @@ interface Row {
   rankerOnLearnerStats: number;
   learnerOnRankerStats: number;
   slateOverlap: number;
+  picks: Picks;
 }
 const rows: Row[] = [];
 for (let seed = 0; seed < seeds; seed++) {
@@ -115,15 +160,15 @@ for (let seed = 0; seed < seeds; seed++) {
     const learnerStats = statsOf(learner).state();
     const reader = await make(RANKER, seed);
     statsOf(reader).load(learnerStats);
-    const { agent, overlap } = withOverlap(learner, reader);
+    const { agent, overlap, picks } = withOverlap(learner, reader, statsOf(reader));
     const learnerReturn = evaluate(agent);
     const learnerSampling = evaluate(learner, true);
     const rankerOnLearnerStats = evaluate(reader);
     statsOf(learner).load(rankerStats);
     const learnerOnRankerStats = evaluate(learner);
-    const row: Row = { seed, learner: label, learnerReturn, committedReturn: committed(label, seed) ?? null, rankerReturn, rankerExploring, learnerSampling, rankerOnLearnerStats, learnerOnRankerStats, slateOverlap: overlap() };
+    const row: Row = { seed, learner: label, learnerReturn, committedReturn: committed(label, seed) ?? null, rankerReturn, rankerExploring, learnerSampling, rankerOnLearnerStats, learnerOnRankerStats, slateOverlap: overlap(), picks: picks() };
     rows.push(row);
-    console.log(`seed ${seed} ${label}: ${learnerReturn.toFixed(1)} (flagship ${row.committedReturn?.toFixed(1) ?? '-'}); ${RANKER} ${rankerReturn.toFixed(1)}, on ${label}'s statistics ${rankerOnLearnerStats.toFixed(1)}; ${label} on ${RANKER}'s statistics ${learnerOnRankerStats.toFixed(1)}; slate overlap ${row.slateOverlap.toFixed(3)}; sampled slates ${learnerSampling.toFixed(1)}, ${RANKER} exploring ${rankerExploring.toFixed(1)}`);
+    console.log(`seed ${seed} ${label}: ${learnerReturn.toFixed(1)} (flagship ${row.committedReturn?.toFixed(1) ?? '-'}); ${RANKER} ${rankerReturn.toFixed(1)}, on ${label}'s statistics ${rankerOnLearnerStats.toFixed(1)}; ${label} on ${RANKER}'s statistics ${learnerOnRankerStats.toFixed(1)}; slate overlap ${row.slateOverlap.toFixed(3)}; length / quality of the items only it shows ${row.picks.learnerOnly.length.toFixed(2)} / ${row.picks.learnerOnly.quality.toFixed(3)}, only ${RANKER} ${row.picks.rankerOnly.length.toFixed(2)} / ${row.picks.rankerOnly.quality.toFixed(3)}; sampled slates ${learnerSampling.toFixed(1)}, ${RANKER} exploring ${rankerExploring.toFixed(1)}`);
     (learner as unknown as { dispose?: () => void }).dispose?.();
   }
 }
@@ -140,6 +185,10 @@ const byLearner = LEARNERS.map((label) => {
     slateOverlap: mean(col((x) => x.slateOverlap)),
     statsGap: pairedDifference(col((x) => x.rankerReturn), col((x) => x.rankerOnLearnerStats)),
     scorerGap: pairedDifference(col((x) => x.rankerOnLearnerStats), col((x) => x.learnerReturn)),
+    // Means over seeds of the per-seed means, and learner-only minus ranker-only paired by seed.
+    picks: Object.fromEntries(
+      PICK_COLUMNS.map((c) => [c, { learnerOnly: mean(col((x) => x.picks.learnerOnly[c])), rankerOnly: mean(col((x) => x.picks.rankerOnly[c])), all: mean(col((x) => x.picks.all[c])), difference: pairedDifference(col((x) => x.picks.learnerOnly[c]), col((x) => x.picks.rankerOnly[c])) }]),
+    ),
   };
 });
 mkdirSync('results/bench', { recursive: true });
