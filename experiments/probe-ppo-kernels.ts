@@ -23,7 +23,7 @@ import { makeAgent } from '../agents/index.js';
 import { initBackend, tf, transpose2d, weightGrad } from '../policies/backend.js';
 import { runAgent } from './bench-agents.js';
 import { machineInfo, writeJsonAtomic } from './bench-envs.js';
-import { scriptArg } from './script-args.js';
+import { scriptArg, scriptCount } from './script-args.js';
 
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6; // clock-ok
 
@@ -41,7 +41,7 @@ function timeIt(reps: number, prepare: () => tf.Tensor[], f: (a: tf.Tensor2D, b:
   return median(times);
 }
 
-const reps = Number(scriptArg('reps', '20'));
+const reps = scriptCount('reps', 20);
 const out = scriptArg('out', 'results/bench/ppo-kernels-probe.json');
 await initBackend('wasm');
 const R = 40960;

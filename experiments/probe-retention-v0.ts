@@ -34,10 +34,10 @@ import { topK } from '../policies/slates.js';
 import { evaluateAgent } from './evaluate.js';
 import { discountedReturns } from './objectives.js';
 import { mean } from './stats.js';
-import { scriptArg } from './script-args.js';
+import { scriptCount } from './script-args.js';
 import { QUALITY_LENGTH_APPEAL, SelectionWatch } from './selection.js';
 
-const users = Number(scriptArg('users', '500'));
+const users = scriptCount('users', 500);
 const envId = 'retention-v0';
 const envParams = { worldSeed: 0 };
 const HELD_OUT = 2000;

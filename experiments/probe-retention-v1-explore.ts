@@ -22,13 +22,10 @@ import type { ItemFeedback } from '../policies/item-feedback.js';
 import { makeVec } from '../envs/registry.js';
 import { evaluateAgent } from './evaluate.js';
 import { mean, pairedDifference } from './stats.js';
-import { InvalidArgument } from '../envs/errors.js';
-import { scriptArg, scriptSpec } from './script-args.js';
+import { scriptCount, scriptSpec } from './script-args.js';
 
-const seeds = Number(scriptArg('seeds', '5'));
-const users = Number(scriptArg('users', '1000'));
-if (!Number.isInteger(seeds) || seeds < 1) throw new InvalidArgument(`probe: --seeds must be an integer of at least 1 (got ${scriptArg('seeds', '5')})`);
-if (!Number.isInteger(users) || users < 1) throw new InvalidArgument(`probe: --users must be an integer of at least 1 (got ${scriptArg('users', '1000')})`);
+const seeds = scriptCount('seeds', 5);
+const users = scriptCount('users', 1000);
 const envId = 'retention-v1';
 const envParams = { worldSeed: 0 };
 const HELD_OUT = 2000;

@@ -20,9 +20,9 @@ import { makeVec } from '../envs/registry.js';
 import { evaluateAgent } from './evaluate.js';
 import { discountedReturns } from './objectives.js';
 import { mean } from './stats.js';
-import { scriptArg, scriptSpec } from './script-args.js';
+import { scriptCount, scriptSpec } from './script-args.js';
 
-const users = Number(scriptArg('users', '1000'));
+const users = scriptCount('users', 1000);
 const envId = 'retention-v1';
 const envParams = { worldSeed: 0 };
 const HELD_OUT = 2000;

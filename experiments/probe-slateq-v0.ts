@@ -23,10 +23,10 @@ import { trainAgent } from '../agents/loop.js';
 import { makeVec } from '../envs/registry.js';
 import { evaluateAgent } from './evaluate.js';
 import { mean } from './stats.js';
-import { scriptArg, scriptSpec } from './script-args.js';
+import { scriptCount, scriptSpec } from './script-args.js';
 import { QUALITY_LENGTH_APPEAL, SelectionWatch } from './selection.js';
 
-const users = Number(scriptArg('users', '500'));
+const users = scriptCount('users', 500);
 const { spec, agent: fromSpec } = scriptSpec('experiments/specs/retention-v0-deep.json');
 const envId = spec.env.id;
 const envParams = spec.env.params ?? {};

@@ -7,6 +7,14 @@ export function scriptArg(name: string, d: string): string {
   return i >= 0 ? process.argv[i + 1]! : d;
 }
 
+/** A count `--name` of an experiment script (users, seeds, repetitions), `d` by default: an integer of at least 1, else an InvalidArgument. */
+export function scriptCount(name: string, d: number): number {
+  const raw = scriptArg(name, String(d));
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < 1) throw new InvalidArgument(`--${name} must be an integer of at least 1 (got ${raw})`);
+  return v;
+}
+
 /** The parts of a shipped spec file that the probes read (as written, not resolved). */
 export interface ScriptSpec {
   env: { id: string; params?: Record<string, unknown> };

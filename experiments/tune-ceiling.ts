@@ -13,10 +13,10 @@ import { makeAgent } from '../agents/registry.js';
 import { evaluateAgent } from './evaluate.js';
 import { mean } from './stats.js';
 import { InvalidArgument } from '../envs/errors.js';
-import { scriptArg } from './script-args.js';
+import { scriptArg, scriptCount } from './script-args.js';
 
 const envId = scriptArg('env', 'retention-v1');
-const users = Number(scriptArg('users', '600'));
+const users = scriptCount('users', 600);
 const POPULATION = 777;
 const setups: Record<string, { agent: string; param: string; grid: number[]; envParams: Record<string, unknown>; file: string }> = {
   'retention-v1': { agent: 'ceiling-oracle', param: 'satisfactionWeight', grid: [0, 5, 10, 15, 20, 25, 30, 45, 60, 120], envParams: { worldSeed: 0 }, file: 'ceiling-tuning.json' },
