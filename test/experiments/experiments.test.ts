@@ -478,6 +478,28 @@ describe('shipped specs', () => {
   });
 });
 
+describe('probe scripts read their counts strictly', () => {
+  it('scriptCount: the default when absent, an integer of at least 1 when given, else an InvalidArgument naming the flag', async () => {
+    const { scriptCount } = await import('../../experiments/script-args.js');
+    const { InvalidArgument } = await import('../../envs/errors.js');
+    const argv = process.argv;
+    const withArgs = (...a: string[]) => (process.argv = [...argv.slice(0, 2), ...a]);
+    try {
+      withArgs();
+      expect(scriptCount('users', 1000)).toBe(1000);
+      withArgs('--users', '250', '--seeds', '3');
+      expect([scriptCount('users', 1000), scriptCount('seeds', 5)]).toEqual([250, 3]);
+      for (const bad of ['0', '-2', '2.5', 'x', '']) {
+        withArgs('--seeds', bad);
+        expect(() => scriptCount('seeds', 5)).toThrow(InvalidArgument);
+        expect(() => scriptCount('seeds', 5)).toThrow(`--seeds must be an integer of at least 1 (got ${bad})`);
+      }
+    } finally {
+      process.argv = argv;
+    }
+  });
+});
+
 describe('seed-level summary', () => {
   /** A maker of synthetic cells (given per-user returns, every other column empty), numbered in order. */
   const cellMaker = async () => {
