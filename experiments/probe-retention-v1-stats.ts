@@ -31,14 +31,14 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import '../agents/index.js';
 import { makeAgent } from '../agents/registry.js';
-import type { Agent, AgentContext, AgentObservation } from '../agents/api.js';
+import type { Agent } from '../agents/api.js';
 import { trainAgent } from '../agents/loop.js';
-import type { ItemFeedback } from '../policies/item-feedback.js';
 import { makeVec } from '../envs/registry.js';
 import { evaluateAgent } from './evaluate.js';
 import { mean, pairedDifference } from './stats.js';
 import { InvalidArgument } from '../envs/errors.js';
 import { scriptCount, scriptSpec } from './script-args.js';
+import { type Picks, statsOf, summarizePicks, withOverlap } from './picks.js';
 
 const seeds = scriptCount('seeds', 5);
 const users = scriptCount('users', 1000);
@@ -53,12 +53,6 @@ const { spec, agent: fromSpec } = scriptSpec('experiments/specs/flagship.json');
 const summary = JSON.parse(readFileSync('results/reference/flagship/summary.json', 'utf8')) as { groups: { label: string; metrics: { return: { perSeed: number[] } } }[] };
 const committed = (label: string, seed: number) => summary.groups.find((g) => g.label === label)?.metrics.return.perSeed[seed];
 
-/** The item statistics an agent with `itemFeedback` (or item-stat-rank) keeps. */
-const statsOf = (a: Agent): ItemFeedback => {
-  const items = (a as unknown as { items: ItemFeedback | null }).items;
-  if (!items) throw new InvalidArgument('probe: the agent keeps no item statistics');
-  return items;
-};
 const make = async (label: string, seed: number) => {
   const { id, params } = fromSpec(label);
   return makeAgent(id, params, { envId, envParams, seed });
@@ -68,69 +62,6 @@ const train = (a: Agent, seed: number) => {
   trainAgent(a, makeVec(envId, envParams, { numEnvs: B }), { steps: spec.train.userSteps / B, seed: TRAINING + seed });
 };
 const evaluate = (a: Agent, explore = false) => mean(evaluateAgent(envId, envParams, a, { users, seed: HELD_OUT, explore }).return);
-
-/** The columns `picks` averages, in this order. */
-const PICK_COLUMNS = ['clickRate', 'rewardPerClick', 'logShows', 'watchedFraction', 'length', 'quality', 'watchedFractionRank'] as const;
-type PickMeans = Record<(typeof PICK_COLUMNS)[number], number>;
-interface Picks {
-  /** Share of the learner's slate items that the ranker would not show. */
-  learnerOnlyShare: number;
-  learnerOnly: PickMeans;
-  rankerOnly: PickMeans;
-  all: PickMeans;
-}
-
-/**
- * The learner, acting as itself, counting how many of its slate's items the ranker would also show, and
- * averaging the columns of the items the two disagree on (see the header) with the learner's statistics `stats`.
- */
-function withOverlap(learner: Agent, ranker: Agent, stats: ItemFeedback): { agent: Agent; overlap: () => number; picks: () => Picks } {
-  let same = 0;
-  let shown = 0;
-  const C = PICK_COLUMNS.length;
-  const sums = { learnerOnly: new Float64Array(C), rankerOnly: new Float64Array(C), all: new Float64Array(C) };
-  const counts = { learnerOnly: 0, rankerOnly: 0, all: 0 };
-  const { N, F } = layout;
-  const W = F + stats.extra;
-  const lengthAt = layout.candidateFeatures.find((c) => c.name === 'length')!.offset;
-  let rows = new Float32Array(0);
-  const agent = new Proxy(learner, {
-    get(target, prop, receiver) {
-      if (prop !== 'act') return Reflect.get(target, prop, receiver) as unknown;
-      return (obs: AgentObservation, ctx: AgentContext) => {
-        const a = target.act(obs, ctx);
-        const K = a.length / obs.B;
-        const r = ranker.act(obs, ctx);
-        if (rows.length < obs.B * N * W) rows = new Float32Array(obs.B * N * W);
-        stats.augment(obs.candidates, obs.itemIds, obs.B, N, rows);
-        const quality = obs.hidden!(['quality']).quality!.data;
-        for (let s = 0; s < obs.B; s++) {
-          if (!obs.active[s]) continue;
-          for (let k = 0; k < K; k++) {
-            for (let j = 0; j < K; j++) if (r[s * K + j] === a[s * K + k]) same++;
-          }
-          shown += K;
-          const at = (i: number) => (s * N + i) * W + F;
-          const rank = new Int32Array(N);
-          for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) if (rows[at(j) + 3]! > rows[at(i) + 3]! || (rows[at(j) + 3] === rows[at(i) + 3] && j < i)) rank[i]!++;
-          const add = (into: keyof typeof counts, i: number) => {
-            const v = [rows[at(i)]!, rows[at(i) + 1]!, rows[at(i) + 2]!, rows[at(i) + 3]!, obs.candidates[(s * N + i) * F + lengthAt]!, quality[s * N + i]!, rank[i]!];
-            for (let c = 0; c < C; c++) sums[into][c]! += v[c]!;
-            counts[into]++;
-          };
-          const mine = new Set(a.subarray(s * K, (s + 1) * K));
-          const theirs = new Set(r.subarray(s * K, (s + 1) * K));
-          for (const i of mine) if (!theirs.has(i)) add('learnerOnly', i);
-          for (const i of theirs) if (!mine.has(i)) add('rankerOnly', i);
-          for (let i = 0; i < N; i++) add('all', i);
-        }
-        return a;
-      };
-    },
-  });
-  const means = (k: keyof typeof counts) => Object.fromEntries(PICK_COLUMNS.map((c, j) => [c, sums[k][j]! / counts[k]])) as PickMeans;
-  return { agent, overlap: () => same / shown, picks: () => ({ learnerOnlyShare: counts.learnerOnly / shown, learnerOnly: means('learnerOnly'), rankerOnly: means('rankerOnly'), all: means('all') }) };
-}
 
 interface Row {
   seed: number;
@@ -158,7 +89,7 @@ for (let seed = 0; seed < seeds; seed++) {
     const learnerStats = statsOf(learner).state();
     const reader = await make(RANKER, seed);
     statsOf(reader).load(learnerStats);
-    const { agent, overlap, picks } = withOverlap(learner, reader, statsOf(reader));
+    const { agent, overlap, picks } = withOverlap(learner, reader, statsOf(reader), layout);
     const learnerReturn = evaluate(agent);
     const learnerSampling = evaluate(learner, true);
     const rankerOnLearnerStats = evaluate(reader);
@@ -183,10 +114,7 @@ const byLearner = LEARNERS.map((label) => {
     slateOverlap: mean(col((x) => x.slateOverlap)),
     statsGap: pairedDifference(col((x) => x.rankerReturn), col((x) => x.rankerOnLearnerStats)),
     scorerGap: pairedDifference(col((x) => x.rankerOnLearnerStats), col((x) => x.learnerReturn)),
-    // Means over seeds of the per-seed means, and learner-only minus ranker-only paired by seed.
-    picks: Object.fromEntries(
-      PICK_COLUMNS.map((c) => [c, { learnerOnly: mean(col((x) => x.picks.learnerOnly[c])), rankerOnly: mean(col((x) => x.picks.rankerOnly[c])), all: mean(col((x) => x.picks.all[c])), difference: pairedDifference(col((x) => x.picks.learnerOnly[c]), col((x) => x.picks.rankerOnly[c])) }]),
-    ),
+    picks: summarizePicks(r.map((x) => x.picks)),
   };
 });
 mkdirSync('results/bench', { recursive: true });
