@@ -15,6 +15,7 @@ export const statsOf = (a: Agent): ItemFeedback => {
   if (!items) throw new InvalidArgument('probe: the agent keeps no item statistics');
   return items;
 };
+
 /** The columns `picks` averages, in this order. */
 export const PICK_COLUMNS = ['clickRate', 'rewardPerClick', 'logShows', 'watchedFraction', 'length', 'quality', 'watchedFractionRank'] as const;
 export type PickMeans = Record<(typeof PICK_COLUMNS)[number], number>;
@@ -42,7 +43,9 @@ export function withOverlap(learner: Agent, ranker: Agent, stats: ItemFeedback, 
   const counts = { learnerOnly: 0, rankerOnly: 0, all: 0 };
   const { N, F } = layout;
   const W = F + stats.extra;
-  const lengthAt = layout.candidateFeatures.find((c) => c.name === 'length')!.offset;
+  const length = layout.candidateFeatures.find((c) => c.name === 'length' && c.size === 1);
+  if (!length || stats.extra < 4) throw new InvalidArgument('picks: the candidates need a one-column length feature and the statistics a reward-per-length column (retention-v0, retention-v1)');
+  const lengthAt = length.offset;
   let rows = new Float32Array(0);
   const agent = new Proxy(learner, {
     get(target, prop, receiver) {
@@ -81,7 +84,6 @@ export function withOverlap(learner: Agent, ranker: Agent, stats: ItemFeedback, 
   const means = (k: keyof typeof counts) => Object.fromEntries(PICK_COLUMNS.map((c, j) => [c, sums[k][j]! / counts[k]])) as PickMeans;
   return { agent, overlap: () => same / shown, picks: () => ({ learnerOnlyShare: counts.learnerOnly / shown, learnerOnly: means('learnerOnly'), rankerOnly: means('rankerOnly'), all: means('all') }) };
 }
-
 
 /** Over seeds: the mean of each column's per-seed means, and learner-only minus ranker-only paired by seed. */
 export function summarizePicks(perSeed: Picks[]) {

@@ -1,6 +1,6 @@
 /**
- * Why the deep agents' preference for long items on retention-v1 stays as they train longer (README, "What this
- * says, plainly"). With 2x and 4x the flagship's budget `ppo-items-tuned` and `reinforce-items` sharpen their
+ * What changes in the deep agents' picks on retention-v1 as they train longer (README, "What this says,
+ * plainly"). With 2x and 4x the flagship's budget `ppo-items-tuned` and `reinforce-items` sharpen their
  * policies and earn less (the committed budget sweeps, results/bench/ppo-items-budget-*-tuning.json). This probe
  * retrains both learners as the cells of those sweeps are (experiments/tuning/wide-scorers.json for 128,000
  * user-steps, ppo-items-budget-256k.json and ppo-items-budget-512k.json: tuning seeds 10 and 11, training
