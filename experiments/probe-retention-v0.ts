@@ -27,14 +27,12 @@ import '../agents/index.js';
 import { makeAgent } from '../agents/registry.js';
 import { LinearRankAgent } from '../agents/baselines.js';
 import { type Agent, type AgentEnvInfo, type AgentObservation, BaseAgent, PerUserStreams } from '../agents/api.js';
-import { trainAgent } from '../agents/loop.js';
-import { makeVec } from '../envs/registry.js';
 import { sampleDistinct } from '../envs/rng.js';
 import { topK } from '../policies/slates.js';
 import { evaluateAgent } from './evaluate.js';
 import { discountedReturns } from './objectives.js';
 import { mean } from './stats.js';
-import { scriptCount } from './script-args.js';
+import { scriptCount, trainAsCell } from './script-args.js';
 import { QUALITY_LENGTH_APPEAL, SelectionWatch } from './selection.js';
 
 const users = scriptCount('users', 500);
@@ -117,7 +115,7 @@ const discounted = (agent: Agent) => discountedReturns(envId, envParams, agent, 
 const selection: Record<string, unknown>[] = [];
 for (const p of policies) {
   const agent = await p.make();
-  if (p.train) trainAgent(agent, makeVec(envId, envParams, { numEnvs: 32, autoresetMode: 'same-step' }), { steps: 256000 / 32, seed: 100000 });
+  if (p.train) trainAsCell(agent, envId, envParams, { userSteps: 256000, numEnvs: 32 }, 0);
   const r = evaluate(agent);
   const d = discounted(agent);
   selection.push({ label: p.label, ...r, discounted: d });

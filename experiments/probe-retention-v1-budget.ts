@@ -17,15 +17,13 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import '../agents/index.js';
 import { makeAgent } from '../agents/registry.js';
-import { trainAgent } from '../agents/loop.js';
 import { makeVec } from '../envs/registry.js';
 import { evaluateAgent } from './evaluate.js';
 import { mean } from './stats.js';
-import { scriptSpec } from './script-args.js';
+import { scriptSpec, trainAsCell } from './script-args.js';
 import { InvalidArgument } from '../envs/errors.js';
 import { type Picks, statsOf, summarizePicks, withOverlap } from './picks.js';
 
-const TRAINING = 100000;
 const RANKER = 'item-watch-rank';
 const LEARNERS = ['ppo-items-tuned', 'reinforce-items'];
 const BUDGETS = [
@@ -57,13 +55,13 @@ for (const budget of BUDGETS) {
   const envParams = params ?? {};
   const layout = makeVec(envId, envParams, { numEnvs: 1 }).layout;
   const users = spec.final.users ?? 500;
+  const ranker = fromSpec(RANKER);
   for (const seed of SEEDS) {
     for (const label of LEARNERS) {
       const { id, params: p } = fromSpec(label);
       const learner = await makeAgent(id, p, { envId, envParams, seed });
-      const B = spec.train.numEnvs;
-      trainAgent(learner, makeVec(envId, envParams, { numEnvs: B }), { steps: spec.train.userSteps / B, seed: TRAINING + seed });
-      const reader = await makeAgent(fromSpec(RANKER).id, fromSpec(RANKER).params, { envId, envParams, seed });
+      trainAsCell(learner, envId, envParams, spec.train, seed);
+      const reader = await makeAgent(ranker.id, ranker.params, { envId, envParams, seed });
       statsOf(reader).load(statsOf(learner).state());
       const { agent, picks } = withOverlap(learner, reader, statsOf(reader), layout);
       const evaluate = (a: typeof agent) => mean(evaluateAgent(envId, envParams, a, { users, seed: spec.final.seed }).return);

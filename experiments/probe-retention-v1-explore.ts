@@ -16,25 +16,19 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import '../agents/index.js';
 import { makeAgent } from '../agents/registry.js';
-import type { Agent } from '../agents/api.js';
-import { trainAgent } from '../agents/loop.js';
-import type { ItemFeedback } from '../policies/item-feedback.js';
-import { makeVec } from '../envs/registry.js';
 import { evaluateAgent } from './evaluate.js';
 import { mean, pairedDifference } from './stats.js';
-import { scriptCount, scriptSpec } from './script-args.js';
+import { scriptCount, scriptSpec, trainAsCell } from './script-args.js';
+import { statsOf } from './picks.js';
 
 const seeds = scriptCount('seeds', 5);
 const users = scriptCount('users', 1000);
 const envId = 'retention-v1';
 const envParams = { worldSeed: 0 };
 const HELD_OUT = 2000;
-const TRAINING = 100000;
 const EPSILONS = [0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.8];
 const RANKERS = ['item-watch-rank', 'item-minutes-rank'] as const;
 const { spec, agent: fromSpec } = scriptSpec('experiments/specs/flagship.json');
-
-const statsOf = (a: Agent): ItemFeedback => (a as unknown as { items: ItemFeedback }).items;
 
 interface Row {
   seed: number;
@@ -47,8 +41,7 @@ const rows: Row[] = [];
 for (let seed = 0; seed < seeds; seed++) {
   const counted = fromSpec('item-watch-rank');
   const trained = await makeAgent(counted.id, counted.params, { envId, envParams, seed });
-  const B = spec.train.numEnvs;
-  trainAgent(trained, makeVec(envId, envParams, { numEnvs: B }), { steps: spec.train.userSteps / B, seed: TRAINING + seed });
+  trainAsCell(trained, envId, envParams, spec.train, seed);
   const stats = statsOf(trained).state();
   for (const epsilon of EPSILONS) {
     const row: Row = { seed, epsilon, returns: { 'item-watch-rank': NaN, 'item-minutes-rank': NaN }, activeDays: { 'item-watch-rank': NaN, 'item-minutes-rank': NaN } };

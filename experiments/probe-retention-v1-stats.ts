@@ -32,12 +32,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import '../agents/index.js';
 import { makeAgent } from '../agents/registry.js';
 import type { Agent } from '../agents/api.js';
-import { trainAgent } from '../agents/loop.js';
 import { makeVec } from '../envs/registry.js';
 import { evaluateAgent } from './evaluate.js';
 import { mean, pairedDifference } from './stats.js';
-import { InvalidArgument } from '../envs/errors.js';
-import { scriptCount, scriptSpec } from './script-args.js';
+import { scriptCount, scriptSpec, trainAsCell } from './script-args.js';
 import { type Picks, statsOf, summarizePicks, withOverlap } from './picks.js';
 
 const seeds = scriptCount('seeds', 5);
@@ -46,7 +44,6 @@ const envId = 'retention-v1';
 const envParams = { worldSeed: 0 };
 const HELD_OUT = 2000;
 const layout = makeVec(envId, envParams, { numEnvs: 1 }).layout;
-const TRAINING = 100000;
 const RANKER = 'item-watch-rank';
 const LEARNERS = ['ppo-items', 'ppo-items-tuned', 'reinforce-items'];
 const { spec, agent: fromSpec } = scriptSpec('experiments/specs/flagship.json');
@@ -57,10 +54,7 @@ const make = async (label: string, seed: number) => {
   const { id, params } = fromSpec(label);
   return makeAgent(id, params, { envId, envParams, seed });
 };
-const train = (a: Agent, seed: number) => {
-  const B = spec.train.numEnvs;
-  trainAgent(a, makeVec(envId, envParams, { numEnvs: B }), { steps: spec.train.userSteps / B, seed: TRAINING + seed });
-};
+const train = (a: Agent, seed: number) => trainAsCell(a, envId, envParams, spec.train, seed);
 const evaluate = (a: Agent, explore = false) => mean(evaluateAgent(envId, envParams, a, { users, seed: HELD_OUT, explore }).return);
 
 interface Row {

@@ -15,12 +15,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import '../agents/index.js';
 import { makeAgent } from '../agents/registry.js';
 import type { Agent } from '../agents/api.js';
-import { trainAgent } from '../agents/loop.js';
-import { makeVec } from '../envs/registry.js';
 import { evaluateAgent } from './evaluate.js';
 import { discountedReturns } from './objectives.js';
 import { mean } from './stats.js';
-import { scriptCount, scriptSpec } from './script-args.js';
+import { scriptCount, scriptSpec, trainAsCell } from './script-args.js';
 
 const users = scriptCount('users', 1000);
 const envId = 'retention-v1';
@@ -43,10 +41,7 @@ const rows: Record<string, unknown>[] = [];
 const extra = [{ label: 'content-oracle', id: 'content-oracle', params: {} }];
 for (const p of [...labels.map((l) => ({ ...l, ...fromSpec(l.label) })), ...extra.map((e) => ({ ...e, train: false }))]) {
   const agent: Agent = await makeAgent(p.id, p.params, { envId, envParams, seed: 0 });
-  if (p.train) {
-    const B = spec.train.numEnvs;
-    trainAgent(agent, makeVec(envId, envParams, { numEnvs: B }), { steps: spec.train.userSteps / B, seed: 100000 });
-  }
+  if (p.train) trainAsCell(agent, envId, envParams, spec.train, 0);
   const o = evaluateAgent(envId, envParams, agent, { users, seed: HELD_OUT });
   const d = discountedReturns(envId, envParams, agent, { users, seed: HELD_OUT, gammas: GAMMAS, dayDiscounts: DAY_DISCOUNTS });
   const row = { label: p.label, meanReturn: mean(o.return), ctr: mean(o.ctr), discounted: d };

@@ -19,11 +19,9 @@ import '../agents/index.js';
 import { makeAgent } from '../agents/registry.js';
 import type { Agent, AgentCheckpoint } from '../agents/api.js';
 import type { SlateQAgent } from '../agents/slateq.js';
-import { trainAgent } from '../agents/loop.js';
-import { makeVec } from '../envs/registry.js';
 import { evaluateAgent } from './evaluate.js';
 import { mean } from './stats.js';
-import { scriptCount, scriptSpec } from './script-args.js';
+import { scriptCount, scriptSpec, trainAsCell } from './script-args.js';
 
 const users = scriptCount('users', 1000);
 const envId = 'retention-v1';
@@ -32,8 +30,7 @@ const HELD_OUT = 2000;
 const { spec, agent: fromSpec } = scriptSpec('experiments/specs/flagship.json');
 const a = fromSpec('slateq-items');
 const agent = (await makeAgent('slateq', a.params, { envId, envParams, seed: 0 })) as SlateQAgent;
-const B = spec.train.numEnvs;
-trainAgent(agent, makeVec(envId, envParams, { numEnvs: B }), { steps: spec.train.userSteps / B, seed: 100000 });
+trainAsCell(agent, envId, envParams, spec.train, 0);
 
 // The agent's internals a probe may reach (not part of its API): its serving rule and its choice weights.
 const inner = agent as unknown as {

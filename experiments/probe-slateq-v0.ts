@@ -19,11 +19,9 @@ import '../agents/index.js';
 import { makeAgent } from '../agents/registry.js';
 import type { Agent } from '../agents/api.js';
 import type { SlateQAgent } from '../agents/slateq.js';
-import { trainAgent } from '../agents/loop.js';
-import { makeVec } from '../envs/registry.js';
 import { evaluateAgent } from './evaluate.js';
 import { mean } from './stats.js';
-import { scriptCount, scriptSpec } from './script-args.js';
+import { scriptCount, scriptSpec, trainAsCell } from './script-args.js';
 import { QUALITY_LENGTH_APPEAL, SelectionWatch } from './selection.js';
 
 const users = scriptCount('users', 500);
@@ -48,7 +46,7 @@ console.log(`quality-estimate: ${qe.meanReturn.toFixed(1)}, selection ${JSON.str
 for (const label of ['slateq-day-sarsa', 'slateq-day-dueling']) {
   const a = fromSpec(label);
   const agent = (await makeAgent(a.id, a.params, { envId, envParams, seed: 0 })) as SlateQAgent;
-  trainAgent(agent, makeVec(envId, envParams, { numEnvs: 32, autoresetMode: 'same-step' }), { steps: 256000 / 32, seed: 100000 });
+  trainAsCell(agent, envId, envParams, { userSteps: 256000, numEnvs: 32 }, 0);
   const inside = agent as unknown as Inside;
   const asServed = evaluate(agent);
   // The true choice model (hidden choiceScore / noClickScore), with the same item values and optimal slates.

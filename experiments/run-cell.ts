@@ -23,6 +23,9 @@ import type { Cell } from './cells.js';
 import { ResultFileError } from './results.js';
 import { findCheckpointFile, readCheckpointFile } from '../agents/checkpoint-file.js';
 
+/** A cell's training users are population TRAINING_POPULATION + the cell's seed (held-out populations are the spec's). */
+export const TRAINING_POPULATION = 100000;
+
 /** The per-user columns of an evaluation: the stored outcomes, then each collected metric (experiments/metrics.ts). */
 export function userColumns(o: UserOutcomes): Record<string, Float64Array> {
   const cols: Record<string, Float64Array> = {};
@@ -310,7 +313,7 @@ export async function runCell(cell: Cell, opts: RunCellOptions = {}): Promise<Ce
       const chunkStart = performance.now(); // clock-ok (SPS: reported, never used in results)
       const r = trainAgent(learner, env, {
         steps: chunk,
-        seed: 100000 + cell.seed,
+        seed: TRAINING_POPULATION + cell.seed,
         resume: done > 0,
         onUpdate: (m, t) => {
           trainLog.add(m, at + t);

@@ -1,5 +1,9 @@
 import { readFileSync } from 'node:fs';
+import type { Agent } from '../agents/api.js';
+import { trainAgent } from '../agents/loop.js';
 import { InvalidArgument } from '../envs/errors.js';
+import { makeVec } from '../envs/registry.js';
+import { TRAINING_POPULATION } from './run-cell.js';
 
 /** The value after `--name` on the command line of an experiment script (tune-ceiling, the probes), or `d`. */
 export function scriptArg(name: string, d: string): string {
@@ -34,4 +38,15 @@ export function scriptSpec(path: string): { spec: ScriptSpec; agent(label: strin
       return { id: a.id, params: a.params ?? {} };
     },
   };
+}
+
+/**
+ * Train `agent` as the runner trains the cell of `seed` (experiments/run-cell.ts, without its learning-curve
+ * stops, which do not change the training): `train.numEnvs` users side by side for `train.userSteps` user-steps in
+ * all, from the training population TRAINING_POPULATION + seed. A probe's agent made with agent seed `seed` then
+ * ends as that cell's does.
+ */
+export function trainAsCell(agent: Agent, envId: string, envParams: Record<string, unknown>, train: { userSteps: number; numEnvs: number }, seed: number): void {
+  const B = train.numEnvs;
+  trainAgent(agent, makeVec(envId, envParams, { numEnvs: B, autoresetMode: 'same-step' }), { steps: train.userSteps / B, seed: TRAINING_POPULATION + seed });
 }
