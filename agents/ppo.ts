@@ -34,7 +34,7 @@
  */
 import type { PpoParams } from './ppo-definition.js';
 import { tf, type BackendInfo, agentBackend, type BackendChoice } from '../policies/backend.js';
-import { Adam, clipByGlobalNorm, RunningNorm } from '../policies/nn.js';
+import { Adam, RunningNorm } from '../policies/nn.js';
 import { gumbelTopK, plLogProb, plLogProbTf, topOrdered } from '../policies/plackett-luce.js';
 import { SlateScorer, ValueNet } from '../policies/scorer.js';
 import { type AgentContext, type AgentEnvInfo, type AgentObservation, assertFiniteObservation, assertFiniteTransitions, BaseAgent, itemFeedbackFor, PerUserStreams, type Transitions } from './api.js';
@@ -439,12 +439,7 @@ export class PpoAgent extends BaseAgent<PpoParams> {
           return tf.add(tf.sub(pgLoss, tf.mul(p.entCoef, ent)), tf.mul(p.vfCoef, vLoss)) as tf.Scalar;
         }, vars);
         lossT.dispose();
-        const { grads: clipped, norm } = clipByGlobalNorm(
-          vars.map((v) => grads[v.name]!),
-          p.maxGradNorm,
-        );
-        this.opt.apply(clipped);
-        for (const g of clipped) g.dispose();
+        const norm = this.opt.applyClipped(vars.map((v) => grads[v.name]!), p.maxGradNorm);
         this.flops.update += 3 * (this.actor.flops(mb, N) + this.critic.flops(mb));
         if (lastEpoch) stats = { pg: stats.pg + info.pg, v: stats.v + info.v, ent: stats.ent + info.ent, kl: stats.kl + info.kl, clipfrac: stats.clipfrac + info.clipfrac, norm: stats.norm + norm, n: stats.n + 1 };
       }

@@ -64,7 +64,7 @@
  */
 import type { SlateQParams } from './slateq-definition.js';
 import { tf, type BackendInfo, agentBackend, type BackendChoice } from '../policies/backend.js';
-import { Adam, clipByGlobalNorm, RunningNorm } from '../policies/nn.js';
+import { Adam, RunningNorm } from '../policies/nn.js';
 import { SlateScorer, ValueNet } from '../policies/scorer.js';
 import { LearnedChoiceModel } from '../policies/choice-model.js';
 import { greedyMnlSlate, mnlSlateValue, optimalMnlSlate, topK } from '../policies/slates.js';
@@ -561,9 +561,7 @@ export class SlateQAgent extends BaseAgent<SlateQParams> {
     }, vars);
     const loss = value.dataSync()[0] as number;
     value.dispose();
-    const { grads: clipped } = clipByGlobalNorm(vars.map((x) => grads[x.name]!), p.maxGradNorm);
-    this.opt.apply(clipped);
-    for (const g of clipped) g.dispose();
+    this.opt.applyClipped(vars.map((x) => grads[x.name]!), p.maxGradNorm);
     this.gradientSteps++;
     this.flops.update += 3 * this.q.flops(mb, N) + this.qTarget.flops(mb, N) + (this.q0 ? 4 * this.q0.flops(mb) : 0);
     return { loss, meanQ, meanY, noClickShare: nNo / mb, meanQ0 };

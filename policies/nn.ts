@@ -104,10 +104,21 @@ export class Mlp {
   }
 }
 
-/** Adam with PyTorch's update (denominator sqrt(v_hat) + eps) and synchronously savable state. */
+/**
+ * Adam with PyTorch's update (denominator sqrt(v_hat) + eps) and synchronously savable state.
+ *
+ * The update runs in JS over each parameter's values, one pass per parameter, instead of about fifteen
+ * TensorFlow.js operations per parameter (each with its own kernel call and tensors): PPO and SlateQ make a
+ * minibatch step for every few hundred user-steps, and those calls were a visible share of a learning step
+ * (issue 9, item 4). Every operation is the one the tensor version ran, in the same order, rounded to float32
+ * as the backend's float32 kernels round it (products, sums, quotients and square roots of float32 values computed
+ * in double and rounded once are exactly the float32 results, since double carries more than twice float32's
+ * precision), with the scalars as float32 as TensorFlow.js makes them; so the weights are the same to the bit
+ * (tested against the tensor version on every backend, and the flagship's quick summary is unchanged).
+ */
 export class Adam {
-  private m: tf.Variable[];
-  private v: tf.Variable[];
+  private readonly m: Float32Array[];
+  private readonly v: Float32Array[];
   t = 0;
   constructor(
     private readonly vars: tf.Variable[],
@@ -116,58 +127,88 @@ export class Adam {
     readonly beta1 = 0.9,
     readonly beta2 = 0.999,
   ) {
-    this.m = vars.map((x) => tf.variable(tf.zerosLike(x), false));
-    this.v = vars.map((x) => tf.variable(tf.zerosLike(x), false));
+    this.m = vars.map((x) => new Float32Array(x.size));
+    this.v = vars.map((x) => new Float32Array(x.size));
   }
-  /** Apply gradients (same order as vars). */
-  apply(grads: tf.Tensor[]): void {
-    this.t++;
-    const bc1 = 1 - this.beta1 ** this.t;
-    const bc2 = 1 - this.beta2 ** this.t;
-    tf.tidy(() => {
-      grads.forEach((g, i) => {
-        const m = tf.add(tf.mul(this.m[i]!, this.beta1), tf.mul(g, 1 - this.beta1));
-        const v = tf.add(tf.mul(this.v[i]!, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
-        this.m[i]!.assign(m);
-        this.v[i]!.assign(v);
-        const step = tf.div(tf.mul(m, this.lr / bc1), tf.add(tf.sqrt(tf.div(v, bc2)), this.eps));
-        this.vars[i]!.assign(tf.sub(this.vars[i]!, step));
-      });
+  /**
+   * Apply gradients (same order as vars), each first multiplied by `scale` (as float32; the global-norm clip's
+   * factor, see clipScale). The gradients are read, not disposed.
+   */
+  apply(grads: tf.Tensor[], scale = 1): void {
+    if (grads.length !== this.vars.length) throw new InvalidArgument(`Adam.apply: ${grads.length} gradients for ${this.vars.length} parameters`);
+    grads.forEach((g, i) => {
+      if (g.size !== this.vars[i]!.size) throw new InvalidArgument(`Adam.apply: gradient ${i} has ${g.size} values, its parameter ${this.vars[i]!.size}`);
     });
+    this.t++;
+    const f = Math.fround;
+    const sc = f(scale);
+    const b1 = f(this.beta1);
+    const c1 = f(1 - this.beta1);
+    const b2 = f(this.beta2);
+    const c2 = f(1 - this.beta2);
+    const lrc = f(this.lr / (1 - this.beta1 ** this.t));
+    const bc2 = f(1 - this.beta2 ** this.t);
+    const eps = f(this.eps);
+    grads.forEach((gt, i) => {
+      const x = this.vars[i]!;
+      const g = gt.dataSync() as Float32Array;
+      const w = Float32Array.from(x.dataSync() as Float32Array);
+      const m = this.m[i]!;
+      const v = this.v[i]!;
+      for (let j = 0; j < w.length; j++) {
+        const gj = f(g[j]! * sc);
+        const mj = f(f(m[j]! * b1) + f(gj * c1));
+        const vj = f(f(v[j]! * b2) + f(f(gj * gj) * c2));
+        m[j] = mj;
+        v[j] = vj;
+        w[j] = w[j]! - f(f(mj * lrc) / f(f(Math.sqrt(f(vj / bc2))) + eps));
+      }
+      tf.tidy(() => x.assign(tf.tensor(w, x.shape, 'float32')));
+    });
+  }
+  /**
+   * Clip the gradients to a global L2 norm of maxNorm (torch.nn.utils.clip_grad_norm_: each multiplied by
+   * min(1, maxNorm / (norm + 1e-6))), apply them, and dispose them; returns the norm before clipping. A NaN or
+   * infinite norm throws NonFiniteValue before anything is applied (the gradients are disposed all the same).
+   */
+  applyClipped(grads: tf.Tensor[], maxNorm: number): number {
+    try {
+      const { scale, norm } = clipScale(grads, maxNorm);
+      this.apply(grads, scale);
+      return norm;
+    } finally {
+      for (const g of grads) g.dispose();
+    }
   }
   state(): { t: number; lr: number; m: number[][]; v: number[][] } {
-    return { t: this.t, lr: this.lr, m: this.m.map((x) => Array.from(x.dataSync() as Float32Array)), v: this.v.map((x) => Array.from(x.dataSync() as Float32Array)) };
+    return { t: this.t, lr: this.lr, m: this.m.map((x) => Array.from(x)), v: this.v.map((x) => Array.from(x)) };
   }
   load(s: { t: number; lr: number; m: number[][]; v: number[][] }): void {
+    for (const [k, arrs] of [['m', s.m], ['v', s.v]] as const) {
+      if (!Array.isArray(arrs) || arrs.length !== this.vars.length) throw new EgymError('AGENT_BAD_CHECKPOINT', `Adam state: expected ${this.vars.length} arrays in ${k}, got ${Array.isArray(arrs) ? arrs.length : typeof arrs}`);
+      arrs.forEach((a, i) => {
+        if (!Array.isArray(a) || a.length !== this.vars[i]!.size) throw new EgymError('AGENT_BAD_CHECKPOINT', `Adam state: ${k}[${i}] should hold ${this.vars[i]!.size} values`);
+      });
+    }
     this.t = s.t;
     this.lr = s.lr;
-    tf.tidy(() => {
-      this.m.forEach((x, i) => x.assign(tf.tensor(Float32Array.from(s.m[i]!), x.shape)));
-      this.v.forEach((x, i) => x.assign(tf.tensor(Float32Array.from(s.v[i]!), x.shape)));
-    });
+    s.m.forEach((a, i) => this.m[i]!.set(a));
+    s.v.forEach((a, i) => this.v[i]!.set(a));
   }
-  dispose(): void {
-    for (const x of [...this.m, ...this.v]) x.dispose();
-  }
+  dispose(): void {}
 }
 
 /**
- * Scale gradients so that their global L2 norm is at most maxNorm (torch.nn.utils.clip_grad_norm_).
- * Returns the clipped gradients (new tensors; the inputs are disposed) and the norm before clipping. A NaN or
- * infinite norm throws NonFiniteValue before anything is applied.
+ * The global L2 norm of the gradients and the factor that scales it to at most maxNorm
+ * (torch.nn.utils.clip_grad_norm_), for Adam.apply. A NaN or infinite norm throws NonFiniteValue (the gradients
+ * are left to the caller).
  */
-export function clipByGlobalNorm(grads: tf.Tensor[], maxNorm: number): { grads: tf.Tensor[]; norm: number } {
+export function clipScale(grads: tf.Tensor[], maxNorm: number): { scale: number; norm: number } {
   const normT = tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))));
   const norm = normT.dataSync()[0] as number;
   normT.dispose();
-  if (!Number.isFinite(norm)) {
-    for (const g of grads) g.dispose();
-    throw new NonFiniteValue(`a learning update produced non-finite gradients (global norm ${norm}); the update was not applied and the weights are unchanged`);
-  }
-  const scale = Math.min(1, maxNorm / (norm + 1e-6));
-  const out = grads.map((g) => tf.mul(g, scale));
-  for (const g of grads) g.dispose();
-  return { grads: out, norm };
+  if (!Number.isFinite(norm)) throw new NonFiniteValue(`a learning update produced non-finite gradients (global norm ${norm}); the update was not applied and the weights are unchanged`);
+  return { scale: Math.min(1, maxNorm / (norm + 1e-6)), norm };
 }
 
 /** Running mean and variance (Welford / parallel update), for observation normalization. */

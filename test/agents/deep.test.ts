@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { initBackend, tf } from '../../policies/backend.js';
 import { computeGae } from '../../agents/gae.js';
-import { clipByGlobalNorm } from '../../policies/nn.js';
+import { Adam } from '../../policies/nn.js';
 import { streamFromString } from '../../envs/rng.js';
 import { makeAgent, resolveAgentParams } from '../../agents/index.js';
 import { InvalidParam } from '../../envs/errors.js';
@@ -602,11 +602,18 @@ describe('finite numbers only: a NaN never reaches the weights silently', () => 
     }
   });
 
-  it('a non-finite gradient is not applied: clipByGlobalNorm throws before the optimizer step', async () => {
+  it('a non-finite gradient is not applied: Adam.applyClipped throws before the optimizer step, and disposes the gradients', async () => {
     const { NonFiniteValue } = await import('../../envs/errors.js');
+    const w = [tf.variable(tf.tensor1d([0.5, -0.5])), tf.variable(tf.tensor1d([3]))];
+    const opt = new Adam(w, 0.1);
     const before = tf.memory().numTensors;
-    expect(() => clipByGlobalNorm([tf.tensor1d([1, NaN]), tf.tensor1d([2])], 1)).toThrow(NonFiniteValue);
+    expect(() => opt.applyClipped([tf.tensor1d([1, NaN]), tf.tensor1d([2])], 1)).toThrow(NonFiniteValue);
+    expect(() => opt.applyClipped([tf.tensor1d([1, 1]), tf.tensor1d([Infinity])], 1)).toThrow(NonFiniteValue);
     expect(tf.memory().numTensors).toBe(before);
+    expect(Array.from(w[0]!.dataSync())).toEqual([0.5, -0.5]);
+    expect(Array.from(w[1]!.dataSync())).toEqual([3]);
+    expect(opt.state().t).toBe(0);
+    w.forEach((x) => x.dispose());
   });
 });
 

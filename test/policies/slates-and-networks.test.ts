@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { columnSum, denseData, initBackend, matMulData, tf, transpose2d, weightGrad } from '../../policies/backend.js';
 import { gumbelTopK, logSoftmaxLast, plLogProb, plLogProbTf } from '../../policies/plackett-luce.js';
-import { Adam, clipByGlobalNorm, orthogonal } from '../../policies/nn.js';
+import { Adam, clipScale, orthogonal } from '../../policies/nn.js';
 import { SlateScorer } from '../../policies/scorer.js';
 import { streamFromString } from '../../envs/rng.js';
 
@@ -277,11 +277,75 @@ describe('network plumbing', () => {
 
   it('global-norm clipping scales the gradients to the maximum norm', () => {
     const g = [tf.tensor1d([3, 0]), tf.tensor1d([0, 4])];
-    const { grads, norm } = clipByGlobalNorm(g, 0.5);
+    const { scale, norm } = clipScale(g, 0.5);
     expect(norm).toBeCloseTo(5, 5);
-    const n = Math.hypot(...grads.flatMap((x) => Array.from(x.dataSync())));
-    expect(n).toBeCloseTo(0.5, 4);
-    grads.forEach((x) => x.dispose());
+    expect(scale).toBeCloseTo(0.5 / 5, 6);
+    expect(clipScale(g, 10).scale).toBe(1);
+    g.forEach((x) => x.dispose());
+  });
+
+  it('Adam (one JS pass per parameter) gives the tensor-op Adam with clipping its weights and state to the bit, on wasm and cpu', async () => {
+    // The reference: the update as TensorFlow.js operations (what Adam.apply ran before it became one JS pass),
+    // with the clip as a tensor multiply.
+    const reference = (vars: tf.Variable[], m: tf.Variable[], v: tf.Variable[], t: number, lr: number, grads: tf.Tensor[], maxNorm: number) => {
+      const norm = tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g)))))).dataSync()[0]!;
+      const scale = Math.min(1, maxNorm / (norm + 1e-6));
+      tf.tidy(() => {
+        grads.forEach((g0, i) => {
+          const g = tf.mul(g0, scale);
+          const mi = tf.add(tf.mul(m[i]!, 0.9), tf.mul(g, 1 - 0.9));
+          const vi = tf.add(tf.mul(v[i]!, 0.999), tf.mul(tf.square(g), 1 - 0.999));
+          m[i]!.assign(mi);
+          v[i]!.assign(vi);
+          const step = tf.div(tf.mul(mi, lr / (1 - 0.9 ** t)), tf.add(tf.sqrt(tf.div(vi, 1 - 0.999 ** t)), 1e-5));
+          vars[i]!.assign(tf.sub(vars[i]!, step));
+        });
+      });
+    };
+    const bits = (x: tf.Tensor | Float32Array | number[]) => Array.from(new Uint32Array(Float32Array.from(x instanceof tf.Tensor ? (x.dataSync() as Float32Array) : x).buffer));
+    try {
+      for (const backend of ['cpu', 'wasm'] as const) {
+        await initBackend(backend);
+        const rng = streamFromString(`adam-${backend}`);
+        const shapes = [[7, 5], [5], [5, 1], [1], [40]];
+        const sizeOf = (s: number[]) => s.reduce((a, b) => a * b, 1);
+        const init = shapes.map((s) => Float32Array.from({ length: sizeOf(s) }, () => 2 * rng() - 1));
+        const ref = init.map((x, i) => tf.variable(tf.tensor(x, shapes[i]!)));
+        const refM = shapes.map((s) => tf.variable(tf.zeros(s)));
+        const refV = shapes.map((s) => tf.variable(tf.zeros(s)));
+        const ours = init.map((x, i) => tf.variable(tf.tensor(x, shapes[i]!)));
+        const opt = new Adam(ours, 1e-3, 1e-5);
+        // Gradients from subnormal to huge, some exactly 0, clipped on every third step, the rate changing.
+        for (let t = 1; t <= 120; t++) {
+          const mag = [1e-40, 1e-30, 1e-6, 1e-2, 1, 1e4, 1e9][t % 7]!;
+          const g = shapes.map((s) => Float32Array.from({ length: sizeOf(s) }, () => (rng() < 0.1 ? 0 : (2 * rng() - 1) * mag)));
+          const lr = t % 10 === 0 ? 0.5 : 1e-3 * (1 - t / 200);
+          const maxNorm = t % 3 === 0 ? 0.5 : 1e30;
+          const gr = g.map((x, i) => tf.tensor(x, shapes[i]!));
+          reference(ref, refM, refV, t, lr, gr, maxNorm);
+          gr.forEach((x) => x.dispose());
+          opt.lr = lr;
+          opt.applyClipped(g.map((x, i) => tf.tensor(x, shapes[i]!)), maxNorm);
+          ref.forEach((x, i) => expect(bits(ours[i]!), `${backend} step ${t} parameter ${i}`).toEqual(bits(x)));
+        }
+        const st = opt.state();
+        refM.forEach((x, i) => expect(bits(st.m[i]!)).toEqual(bits(x)));
+        refV.forEach((x, i) => expect(bits(st.v[i]!)).toEqual(bits(x)));
+        // save -> load into a fresh optimizer -> the same next step.
+        const again = ours.map((x) => tf.variable(x.clone()));
+        const opt2 = new Adam(again, opt.lr, 1e-5);
+        opt2.load(JSON.parse(JSON.stringify(st)) as typeof st);
+        const g = shapes.map((s) => Float32Array.from({ length: sizeOf(s) }, () => 2 * rng() - 1));
+        opt.applyClipped(g.map((x, i) => tf.tensor(x, shapes[i]!)), 0.5);
+        opt2.applyClipped(g.map((x, i) => tf.tensor(x, shapes[i]!)), 0.5);
+        again.forEach((x, i) => expect(bits(x)).toEqual(bits(ours[i]!)));
+        expect(() => opt2.load({ ...st, m: st.m.slice(1) })).toThrow(/expected 5 arrays in m/);
+        expect(() => opt2.load({ ...st, v: [...st.v.slice(0, 4), [1, 2]] })).toThrow(/v\[4\] should hold 40 values/);
+        [...ref, ...refM, ...refV, ...ours, ...again].forEach((x) => x.dispose());
+      }
+    } finally {
+      await initBackend('wasm');
+    }
   });
 
   it("Adam's learning rate is settable (annealing takes effect) and epsilon is explicit", () => {
