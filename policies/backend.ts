@@ -24,6 +24,7 @@ import { BackendUnavailable, InvalidArgument } from '../envs/errors.js';
 
 import { BACKEND_CHOICES, type BackendChoice, type BackendName } from './backend-choices.js';
 import { KERNELS_WASM_BASE64 } from './wasm-kernels.js';
+import { expfArray } from './expf.js';
 export { BACKEND_CHOICES, type BackendChoice, type BackendName };
 
 export interface BackendInfo {
@@ -162,37 +163,62 @@ async function startWebgpu(): Promise<void> {
 }
 
 /**
- * The wasm backend's Identity and same-type Cast kernels copy their input into a new buffer; the cpu backend's share
- * it (one more reference to the same data, as the wasm backend's own Reshape does). TensorFlow.js tensors are
- * immutable, so sharing changes no value, and the copies cost: during a gradient computation the engine clones
- * every tensor it saves for the backward pass (Identity), and the ReLU's gradient casts its float32 mask to float32:
- * in one PPO update on retention-v0 the clones came to about 1.2 GB (experiments/probe-ppo-kernels.ts counts them).
- * Both kernels are registered again for wasm, sharing (string tensors and casts to another type keep the copying
- * kernel), once per process.
+ * Three of the wasm backend's kernels are registered again, once per process, computing the same values faster:
+ * - Identity and same-type Cast copy their input into a new buffer; the cpu backend's share it (one more
+ *   reference to the same data, as the wasm backend's own Reshape does). TensorFlow.js tensors are immutable, so
+ *   sharing changes no value, and the copies cost: during a gradient computation the engine clones every tensor
+ *   it saves for the backward pass (Identity), and the ReLU's gradient casts its float32 mask to float32: in one
+ *   PPO update on retention-v0 the clones came to about 1.2 GB (experiments/probe-ppo-kernels.ts counts them).
+ *   String tensors and casts to another type keep the copying kernel.
+ * - Exp of a float32 tensor runs `expfArray` (policies/expf.ts: the backend's own expf, bit for bit, as a JS loop
+ *   over the heap, about twice as fast as the backend's per-element calls); other dtypes keep the backend's kernel.
  */
 let sharing = false;
+type Info = { dataId: object; shape: number[]; dtype: tf.DataType };
+const ownKernels = new Map<string, tf.KernelFunc>();
 function shareOnWasm(): void {
   if (sharing) return;
   sharing = true;
-  type Info = { dataId: object; shape: number[]; dtype: tf.DataType };
   const share = (x: Info, backend: unknown): Info => {
     (backend as { incRef(id: object): void }).incRef(x.dataId);
     return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   };
-  for (const name of ['Identity', 'Cast'] as const) {
+  type HeapBackend = { makeOutput(shape: number[], dtype: tf.DataType): Info; typedArrayFromHeap(x: Info): Float32Array };
+  const replacements: Record<string, (args: Parameters<tf.KernelFunc>[0], own: tf.KernelFunc) => ReturnType<tf.KernelFunc>> = {
+    Identity: (args, own) => {
+      const x = args.inputs.x as unknown as Info;
+      return x.dtype === 'string' ? own(args) : share(x, args.backend);
+    },
+    Cast: (args, own) => {
+      const x = args.inputs.x as unknown as Info;
+      return x.dtype === 'string' || (args.attrs as { dtype: tf.DataType }).dtype !== x.dtype ? own(args) : share(x, args.backend);
+    },
+    Exp: (args, own) => {
+      const x = args.inputs.x as unknown as Info;
+      if (x.dtype !== 'float32') return own(args);
+      const backend = args.backend as unknown as HeapBackend;
+      const out = backend.makeOutput(x.shape, 'float32');
+      const n = x.shape.reduce((a, b) => a * b, 1);
+      // Views after the allocation (it may grow the heap).
+      if (n > 0) expfArray(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out), n);
+      return out;
+    },
+  };
+  for (const [name, replacement] of Object.entries(replacements)) {
     const own = tf.getKernel(name, 'wasm');
     if (!own) continue;
-    const copying = own.kernelFunc;
+    ownKernels.set(name, own.kernelFunc);
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel({
       ...own,
-      kernelFunc: (args) => {
-        const x = args.inputs.x as unknown as Info;
-        const to = name === 'Cast' ? (args.attrs as { dtype: tf.DataType }).dtype : x.dtype;
-        return x.dtype === 'string' || to !== x.dtype ? copying(args) : share(x, args.backend);
-      },
+      kernelFunc: (args) => replacement(args, own.kernelFunc),
     });
   }
+}
+
+/** The wasm backend's own kernel that shareOnWasm replaced (for tests that compare the two); undefined before. */
+export function ownWasmKernel(name: 'Identity' | 'Cast' | 'Exp'): tf.KernelFunc | undefined {
+  return ownKernels.get(name);
 }
 
 /**

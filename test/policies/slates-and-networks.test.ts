@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { columnSum, denseData, initBackend, matMulData, tf, transpose2d, weightGrad } from '../../policies/backend.js';
+import { columnSum, denseData, initBackend, matMulData, ownWasmKernel, tf, transpose2d, weightGrad } from '../../policies/backend.js';
 import { gumbelTopK, logSoftmaxLast, plLogProb, plLogProbTf } from '../../policies/plackett-luce.js';
 import { Adam, clipScale, orthogonal } from '../../policies/nn.js';
 import { SlateScorer } from '../../policies/scorer.js';
@@ -181,6 +181,47 @@ describe('network plumbing', () => {
     expect(s.dataSync()).toEqual(['a', 'b']);
     tf.dispose([c, k, i, b, s]);
     expect(buffers()).toBe(before - 1);
+  });
+
+  it("on wasm, Exp of float32 (policies/expf.ts) is the backend's own Exp to the bit: special values and 4 million inputs spread over every float32", () => {
+    expect(tf.getBackend()).toBe('wasm');
+    const own = ownWasmKernel('Exp');
+    expect(own).toBeDefined();
+    const n = 1 << 22;
+    const x = new Float32Array(n + 64);
+    const u = new Uint32Array(x.buffer);
+    for (let i = 0; i < n; i++) u[i] = (i * 1031 + 7) % 2 ** 32; // 1031 apart: every sign and exponent, NaNs included
+    const f = Math.fround;
+    const next = (v: number, d: number) => {
+      const a = new Float32Array([v]);
+      new Int32Array(a.buffer)[0]! += d;
+      return a[0]!;
+    };
+    const special = [0, -0, 1, -1, 88, -88, f(88.72), next(88, -1), next(-88, 1), f(88.7228394), next(f(88.7228394), 1), f(-103.972076), next(f(-103.972076), 1), next(f(-103.972076), -1), -104, -1e9, 1e-45, -1e-45, 1.2e-38, Infinity, -Infinity, NaN, f(0.5), f(-0.5), f(1e-8)];
+    x.set(special, n);
+    const xt = tf.tensor1d(x);
+    const ours = tf.exp(xt);
+    const theirs = tf.engine().makeTensorFromTensorInfo(own!({ inputs: { x: xt }, backend: tf.backend(), attrs: {} }) as tf.TensorInfo);
+    const a = ours.dataSync() as Float32Array;
+    const b = theirs.dataSync() as Float32Array;
+    const ab = new Uint32Array(a.buffer, a.byteOffset, a.length);
+    const bb = new Uint32Array(b.buffer, b.byteOffset, b.length);
+    let diffs = 0;
+    let nans = 0;
+    for (let i = 0; i < x.length; i++) {
+      if (Number.isNaN(b[i]!)) {
+        nans++;
+        if (!Number.isNaN(a[i]!)) diffs++;
+      } else if (ab[i] !== bb[i]) diffs++;
+    }
+    expect(diffs).toBe(0);
+    expect(nans).toBeGreaterThan(0); // NaN inputs are among them, and give NaN
+    expect(Array.from(a.subarray(n, n + 3))).toEqual([1, 1, f(Math.E)]);
+    // Not float32: the backend's kernel.
+    const e = tf.exp(tf.tensor1d([0, 1, 2], 'int32'));
+    expect(e.dtype).toBe('float32');
+    expect(Array.from(e.dataSync())).toEqual([1, f(Math.E), f(Math.exp(2))]);
+    tf.dispose([xt, ours, theirs, e]);
   });
 
   it('policies/wasm-kernels.ts is the assembly of policies/kernels.wat', () => {
