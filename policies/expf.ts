@@ -10,9 +10,9 @@
  * JS doubles round as C's (WebAssembly has no fused multiply-add, so neither side fuses), so every result is the
  * backend's to the bit: on every one of the 2^32 float32 inputs, NaN payloads included (`npx tsx
  * experiments/probe-expf.ts`, 85 s here), and on 4 million of them spread over the range plus the special values
- * in test/policies/slates-and-networks.test.ts. The point is speed:
- * the backend calls expf once per element, which on the [2048, 5, 20] Plackett-Luce arrays of a PPO minibatch
- * took 1.8 to 3.9 ms per Exp, this loop 0.7 to 1.4 ms (two such Exps in every minibatch).
+ * in test/policies/slates-and-networks.test.ts. The point is speed: the backend calls expf once per element, which
+ * on the [2048, 5, 20] Plackett-Luce arrays of a PPO minibatch (two such Exps in every minibatch) took 1.43 to 1.79
+ * ms per Exp, this loop 0.80 to 1.53 ms (experiments/probe-adam-exp.ts, three runs).
  *
  * The table is 2^(i / 32) rounded to the nearest double, computed here exactly with integer 32nd roots; the
  * constants are the library's (the polynomial's minimax coefficients, published with it).

@@ -381,6 +381,11 @@ describe('network plumbing', () => {
         opt2.applyClipped(g.map((x, i) => tf.tensor(x, shapes[i]!)), 0.5);
         again.forEach((x, i) => expect(bits(x)).toEqual(bits(ours[i]!)));
         expect(() => opt2.load({ ...st, m: st.m.slice(1) })).toThrow(/expected 5 arrays in m/);
+        tf.tidy(() => {
+          expect(() => opt2.apply([tf.tensor1d([1])])).toThrow(/1 gradients for 5 parameters/);
+          expect(() => opt2.apply(shapes.map((s, i) => tf.zeros(i === 4 ? [39] : s)))).toThrow(/gradient 4 has 39 values, its parameter 40/);
+        });
+        expect(opt2.state().t).toBe(st.t + 1); // the refused calls changed nothing
         expect(() => opt2.load({ ...st, v: [...st.v.slice(0, 4), [1, 2]] })).toThrow(/v\[4\] should hold 40 values/);
         [...ref, ...refM, ...refV, ...ours, ...again].forEach((x) => x.dispose());
       }
