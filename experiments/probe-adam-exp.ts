@@ -3,55 +3,23 @@
  * against what they replaced (issue 9, item 4), in one process, the two alternated in every repetition:
  *  - Adam: 64 minibatch steps (4 PPO updates of 16) on PPO's own parameter shapes (actor and critic, 12,354
  *    values), clipped to a global norm of 0.5: `Adam.applyClipped` against the same update as TensorFlow.js
- *    operations (the reference below, what Adam.apply ran before; test/policies/slates-and-networks.test.ts holds
+ *    operations (experiments/tensor-adam.ts, what Adam.apply ran before; test/policies/slates-and-networks.test.ts holds
  *    the two equal to the bit), on the same gradients;
  *  - Exp on a [2048, 5, 20] float32 tensor (a minibatch's Plackett-Luce arrays, two such Exps per minibatch): the
- *    registered kernel (expf.ts) against the backend's own (`ownWasmKernel`), on fresh inputs.
+ *    registered kernel (expf.ts) against the backend's own (`runOwnWasmKernel`), on fresh inputs.
  *
  * `npx tsx experiments/probe-adam-exp.ts [--reps 15] [--out results/bench/adam-exp-probe.json]` (wasm; about 30 s).
  * Medians over --reps, in milliseconds.
  */
 import { median } from 'simple-statistics';
 import { makeAgent } from '../agents/index.js';
-import { initBackend, ownWasmKernel, tf } from '../policies/backend.js';
+import { initBackend, runOwnWasmKernel, tf } from '../policies/backend.js';
 import { Adam } from '../policies/nn.js';
-import { BackendUnavailable } from '../envs/errors.js';
 import { machineInfo, writeJsonAtomic } from './bench-envs.js';
 import { scriptArg, scriptCount } from './script-args.js';
+import { TensorAdam } from './tensor-adam.js';
 
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6; // clock-ok
-
-/** Adam as TensorFlow.js operations with the global-norm clip as a tensor multiply (what policies/nn.ts ran before). */
-class TensorAdam {
-  private readonly m: tf.Variable[];
-  private readonly v: tf.Variable[];
-  private t = 0;
-  constructor(private readonly vars: tf.Variable[], private readonly lr: number, private readonly eps: number) {
-    this.m = vars.map((x) => tf.variable(tf.zerosLike(x), false));
-    this.v = vars.map((x) => tf.variable(tf.zerosLike(x), false));
-  }
-  applyClipped(grads: tf.Tensor[], maxNorm: number): void {
-    const normT = tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))));
-    const norm = normT.dataSync()[0]!;
-    normT.dispose();
-    const scale = Math.min(1, maxNorm / (norm + 1e-6));
-    this.t++;
-    const bc1 = 1 - 0.9 ** this.t;
-    const bc2 = 1 - 0.999 ** this.t;
-    tf.tidy(() => {
-      grads.forEach((g0, i) => {
-        const g = tf.mul(g0, scale);
-        const m = tf.add(tf.mul(this.m[i]!, 0.9), tf.mul(g, 1 - 0.9));
-        const v = tf.add(tf.mul(this.v[i]!, 0.999), tf.mul(tf.square(g), 1 - 0.999));
-        this.m[i]!.assign(m);
-        this.v[i]!.assign(v);
-        const step = tf.div(tf.mul(m, this.lr / bc1), tf.add(tf.sqrt(tf.div(v, bc2)), this.eps));
-        this.vars[i]!.assign(tf.sub(this.vars[i]!, step));
-      });
-    });
-    for (const g of grads) g.dispose();
-  }
-}
 
 const reps = scriptCount('reps', 15);
 const out = scriptArg('out', 'results/bench/adam-exp-probe.json');
@@ -62,8 +30,6 @@ const vars = (k: number) => shapes.map((s, i) => tf.variable(tf.randomNormal(s, 
 const ours = new Adam(vars(1), 2.5e-4, 1e-5);
 const reference = new TensorAdam(vars(2), 2.5e-4, 1e-5);
 const grads = (r: number) => shapes.map((s, i) => tf.randomNormal(s, 0, 1, 'float32', 100 * r + i));
-const own = ownWasmKernel('Exp');
-if (!own) throw new BackendUnavailable('the wasm backend has no Exp kernel of its own to compare with');
 const adam: { js: number[]; tensorOps: number[] } = { js: [], tensorOps: [] };
 const exp: { js: number[]; backend: number[] } = { js: [], backend: [] };
 for (let rep = 0; rep < reps + 2; rep++) {
@@ -76,7 +42,7 @@ for (let rep = 0; rep < reps + 2; rep++) {
   for (const which of ['js', 'backend'] as const) {
     const z = tf.randomNormal([2048, 5, 20], -3, 3, 'float32', rep);
     const t0 = process.hrtime.bigint(); // clock-ok
-    const y = which === 'js' ? tf.exp(z) : tf.engine().makeTensorFromTensorInfo(own({ inputs: { x: z }, backend: tf.backend(), attrs: {} }) as tf.TensorInfo);
+    const y = which === 'js' ? tf.exp(z) : runOwnWasmKernel('Exp', z);
     if (rep >= 2) exp[which].push(ms(t0));
     tf.dispose([z, y]);
   }

@@ -198,7 +198,7 @@ function shareOnWasm(): void {
       if (x.dtype !== 'float32') return own(args);
       const backend = args.backend as unknown as HeapBackend;
       const out = backend.makeOutput(x.shape, 'float32');
-      const n = x.shape.reduce((a, b) => a * b, 1);
+      const n = tf.util.sizeFromShape(x.shape);
       // Views after the allocation (it may grow the heap).
       if (n > 0) expfArray(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out), n);
       return out;
@@ -216,9 +216,14 @@ function shareOnWasm(): void {
   }
 }
 
-/** The wasm backend's own kernel that shareOnWasm replaced (for tests that compare the two); undefined before. */
-export function ownWasmKernel(name: 'Identity' | 'Cast' | 'Exp'): tf.KernelFunc | undefined {
-  return ownKernels.get(name);
+/**
+ * Run the wasm backend's own kernel that shareOnWasm replaced, on one input (for the tests and probes that compare
+ * the two); BackendUnavailable when the wasm backend has not started or has no such kernel.
+ */
+export function runOwnWasmKernel(name: 'Identity' | 'Cast' | 'Exp', x: tf.Tensor, attrs: tf.NamedAttrMap = {}): tf.Tensor {
+  const own = ownKernels.get(name);
+  if (!own || tf.getBackend() !== 'wasm') throw new BackendUnavailable(`the wasm backend's own ${name} kernel is not available (start the wasm backend first)`);
+  return tf.engine().makeTensorFromTensorInfo(own({ inputs: { x }, backend: tf.backend(), attrs }) as tf.TensorInfo);
 }
 
 /**

@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { columnSum, denseData, initBackend, matMulData, ownWasmKernel, tf, transpose2d, weightGrad } from '../../policies/backend.js';
+import { columnSum, denseData, initBackend, matMulData, runOwnWasmKernel, tf, transpose2d, weightGrad } from '../../policies/backend.js';
 import { gumbelTopK, logSoftmaxLast, plLogProb, plLogProbTf } from '../../policies/plackett-luce.js';
 import { Adam, clipScale, orthogonal } from '../../policies/nn.js';
 import { SlateScorer } from '../../policies/scorer.js';
+import { TensorAdam } from '../../experiments/tensor-adam.js';
 import { streamFromString } from '../../envs/rng.js';
 
 await initBackend('wasm');
@@ -185,8 +186,6 @@ describe('network plumbing', () => {
 
   it("on wasm, Exp of float32 (policies/expf.ts) is the backend's own Exp to the bit: special values and 4 million inputs spread over every float32", () => {
     expect(tf.getBackend()).toBe('wasm');
-    const own = ownWasmKernel('Exp');
-    expect(own).toBeDefined();
     const n = 1 << 22;
     const x = new Float32Array(n + 64);
     const u = new Uint32Array(x.buffer);
@@ -201,7 +200,7 @@ describe('network plumbing', () => {
     x.set(special, n);
     const xt = tf.tensor1d(x);
     const ours = tf.exp(xt);
-    const theirs = tf.engine().makeTensorFromTensorInfo(own!({ inputs: { x: xt }, backend: tf.backend(), attrs: {} }) as tf.TensorInfo);
+    const theirs = runOwnWasmKernel('Exp', xt);
     const a = ours.dataSync() as Float32Array;
     const b = theirs.dataSync() as Float32Array;
     const ab = new Uint32Array(a.buffer, a.byteOffset, a.length);
@@ -326,23 +325,7 @@ describe('network plumbing', () => {
   });
 
   it('Adam (one JS pass per parameter) gives the tensor-op Adam with clipping its weights and state to the bit, on wasm and cpu', async () => {
-    // The reference: the update as TensorFlow.js operations (what Adam.apply ran before it became one JS pass),
-    // with the clip as a tensor multiply.
-    const reference = (vars: tf.Variable[], m: tf.Variable[], v: tf.Variable[], t: number, lr: number, grads: tf.Tensor[], maxNorm: number) => {
-      const norm = tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g)))))).dataSync()[0]!;
-      const scale = Math.min(1, maxNorm / (norm + 1e-6));
-      tf.tidy(() => {
-        grads.forEach((g0, i) => {
-          const g = tf.mul(g0, scale);
-          const mi = tf.add(tf.mul(m[i]!, 0.9), tf.mul(g, 1 - 0.9));
-          const vi = tf.add(tf.mul(v[i]!, 0.999), tf.mul(tf.square(g), 1 - 0.999));
-          m[i]!.assign(mi);
-          v[i]!.assign(vi);
-          const step = tf.div(tf.mul(mi, lr / (1 - 0.9 ** t)), tf.add(tf.sqrt(tf.div(vi, 1 - 0.999 ** t)), 1e-5));
-          vars[i]!.assign(tf.sub(vars[i]!, step));
-        });
-      });
-    };
+    // The reference: the update as TensorFlow.js operations (experiments/tensor-adam.ts, what Adam.apply ran before).
     const bits = (x: tf.Tensor | Float32Array | number[]) => Array.from(new Uint32Array(Float32Array.from(x instanceof tf.Tensor ? (x.dataSync() as Float32Array) : x).buffer));
     try {
       for (const backend of ['cpu', 'wasm'] as const) {
@@ -352,8 +335,7 @@ describe('network plumbing', () => {
         const sizeOf = (s: number[]) => s.reduce((a, b) => a * b, 1);
         const init = shapes.map((s) => Float32Array.from({ length: sizeOf(s) }, () => 2 * rng() - 1));
         const ref = init.map((x, i) => tf.variable(tf.tensor(x, shapes[i]!)));
-        const refM = shapes.map((s) => tf.variable(tf.zeros(s)));
-        const refV = shapes.map((s) => tf.variable(tf.zeros(s)));
+        const reference = new TensorAdam(ref, 1e-3, 1e-5);
         const ours = init.map((x, i) => tf.variable(tf.tensor(x, shapes[i]!)));
         const opt = new Adam(ours, 1e-3, 1e-5);
         // Gradients from subnormal to huge, some exactly 0, clipped on every third step, the rate changing.
@@ -362,16 +344,15 @@ describe('network plumbing', () => {
           const g = shapes.map((s) => Float32Array.from({ length: sizeOf(s) }, () => (rng() < 0.1 ? 0 : (2 * rng() - 1) * mag)));
           const lr = t % 10 === 0 ? 0.5 : 1e-3 * (1 - t / 200);
           const maxNorm = t % 3 === 0 ? 0.5 : 1e30;
-          const gr = g.map((x, i) => tf.tensor(x, shapes[i]!));
-          reference(ref, refM, refV, t, lr, gr, maxNorm);
-          gr.forEach((x) => x.dispose());
+          reference.lr = lr;
+          reference.applyClipped(g.map((x, i) => tf.tensor(x, shapes[i]!)), maxNorm);
           opt.lr = lr;
           opt.applyClipped(g.map((x, i) => tf.tensor(x, shapes[i]!)), maxNorm);
           ref.forEach((x, i) => expect(bits(ours[i]!), `${backend} step ${t} parameter ${i}`).toEqual(bits(x)));
         }
         const st = opt.state();
-        refM.forEach((x, i) => expect(bits(st.m[i]!)).toEqual(bits(x)));
-        refV.forEach((x, i) => expect(bits(st.v[i]!)).toEqual(bits(x)));
+        reference.m.forEach((x, i) => expect(bits(st.m[i]!)).toEqual(bits(x)));
+        reference.v.forEach((x, i) => expect(bits(st.v[i]!)).toEqual(bits(x)));
         // save -> load into a fresh optimizer -> the same next step.
         const again = ours.map((x) => tf.variable(x.clone()));
         const opt2 = new Adam(again, opt.lr, 1e-5);
@@ -387,7 +368,8 @@ describe('network plumbing', () => {
         });
         expect(opt2.state().t).toBe(st.t + 1); // the refused calls changed nothing
         expect(() => opt2.load({ ...st, v: [...st.v.slice(0, 4), [1, 2]] })).toThrow(/v\[4\] should hold 40 values/);
-        [...ref, ...refM, ...refV, ...ours, ...again].forEach((x) => x.dispose());
+        reference.dispose();
+        [...ref, ...ours, ...again].forEach((x) => x.dispose());
       }
     } finally {
       await initBackend('wasm');
