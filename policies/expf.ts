@@ -41,11 +41,18 @@ function root32(n: bigint): bigint {
 }
 
 const N = 32;
-/** 2^(i / N), i = 0..31, each the nearest double: round(2^(52 + i/32 + 30)) / 2^30 as an integer mantissa. */
-const TABLE = Float64Array.from({ length: N }, (_, i) => {
-  const r = root32(1n << (BigInt(52 + 30) * 32n + BigInt(i)));
-  return Number((r + (1n << 29n)) >> 30n) / 2 ** 52;
-});
+/**
+ * 2^(i / N), i = 0..31, each the nearest double: round(2^(52 + i/32 + 30)) / 2^30 as an integer mantissa. Built
+ * on the first Exp (about 20 ms of BigInt roots), not when the backend module loads.
+ */
+let table: Float64Array | null = null;
+function expTable(): Float64Array {
+  table ??= Float64Array.from({ length: N }, (_, i) => {
+    const r = root32(1n << (BigInt(52 + 30) * 32n + BigInt(i)));
+    return Number((r + (1n << 29n)) >> 30n) / 2 ** 52;
+  });
+  return table;
+}
 /** 2^e for integer e in [-200, 200), exact (powers of two by repeated doubling and halving). */
 const POW2 = new Float64Array(400);
 for (let e = 0, v = 1; e < 200; e++, v *= 2) POW2[200 + e] = v;
@@ -60,6 +67,10 @@ const UNDERFLOW = -hexFloat('0x1.9fe368p+6'); // the float32 next to ln(2^-150)
 
 /** e^x for one float32 value x, rounded to float32 as the wasm backend's Exp rounds it. */
 export function expf(x: number): number {
+  return expfWith(expTable(), x);
+}
+
+function expfWith(TABLE: Float64Array, x: number): number {
   if (!(x < 88 && x > -88)) {
     if (x === -Infinity) return 0;
     if (x !== x || x === Infinity) return x + x;
@@ -77,5 +88,6 @@ export function expf(x: number): number {
 
 /** out[i] = expf(x[i]) for i < n (out may be x). */
 export function expfArray(x: Float32Array, out: Float32Array, n: number): void {
-  for (let i = 0; i < n; i++) out[i] = expf(x[i]!);
+  const t = expTable();
+  for (let i = 0; i < n; i++) out[i] = expfWith(t, x[i]!);
 }
