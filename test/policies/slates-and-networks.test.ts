@@ -124,9 +124,11 @@ describe('Plackett-Luce slates', () => {
       gumbelTopK(lg, m * 20, 20, 5, rng, out, 0, new Float64Array(20));
       slates.set(out, m * 5);
     }
-    const oldPl = (logits: tf.Tensor2D) => {
+    // The slate constants (one-hot rows, the placed items) as tf.oneHot and tf.cumsum make them, and the sums as tf.sum.
+    const oldPl = (logits: tf.Tensor2D, mask?: tf.Tensor2D) => {
+      const masked = mask ? tf.add(logits, tf.mul(tf.sub(1, mask), -1e9)) : logits;
       const oh = tf.oneHot(tf.tensor1d(slates, 'int32'), 20).toFloat().reshape([256, 5, 20]);
-      const zk = tf.add(tf.reshape(logits, [256, 1, 20]), tf.mul(tf.cumsum(oh, 1, true), -1e9));
+      const zk = tf.add(tf.reshape(masked, [256, 1, 20]), tf.mul(tf.cumsum(oh, 1, true), -1e9));
       const logpk = tf.sub(zk, tf.logSumExp(zk, 2, true));
       return { logp: tf.sum(tf.mul(oh, logpk), [1, 2]), entropy: tf.neg(tf.sum(tf.mul(tf.exp(logpk), logpk), [1, 2])) };
     };
@@ -134,11 +136,25 @@ describe('Plackett-Luce slates', () => {
       const { logp, entropy } = pl(l as tf.Tensor2D);
       return tf.add(tf.mean(tf.mul(tf.exp(logp), tf.range(0, 256).div(256))), tf.mul(tf.mean(entropy), 0.01)) as tf.Scalar;
     };
-    const a = tf.valueAndGrad(objective((l) => plLogProbTf(l, slates, 5)))(logitsT);
-    const b = tf.valueAndGrad(objective(oldPl))(logitsT);
-    expect(bits(a.value)).toEqual(bits(b.value));
-    expect(bits(a.grad)).toEqual(bits(b.grad));
-    tf.dispose([logitsT, a.value, a.grad, b.value, b.grad]);
+    const compare = (mask?: tf.Tensor2D) => {
+      const a = tf.valueAndGrad(objective((l) => plLogProbTf(l, slates, 5, mask)))(logitsT);
+      const b = tf.valueAndGrad(objective((l) => oldPl(l, mask)))(logitsT);
+      expect(bits(a.value)).toEqual(bits(b.value));
+      expect(bits(a.grad)).toEqual(bits(b.grad));
+      const na = plLogProbTf(logitsT, slates, 5, mask);
+      const nb = oldPl(logitsT, mask);
+      expect(bits(na.logp)).toEqual(bits(nb.logp));
+      expect(bits(na.entropy)).toEqual(bits(nb.entropy));
+      tf.dispose([a.value, a.grad, b.value, b.grad, na.logp, na.entropy, nb.logp, nb.entropy]);
+    };
+    compare();
+    // A mask over a quarter of the candidates, with the first row's slate on masked ones, and a slate entry outside
+    // [0, N) (a row of zeros, as tf.oneHot gives).
+    const maskT = tf.tensor2d(Float32Array.from({ length: 256 * 20 }, (_, i) => ((i * 7) % 4 === 0 ? 0 : 1)), [256, 20]);
+    slates[3] = -1;
+    slates[9] = 20;
+    compare(maskT);
+    tf.dispose([logitsT, maskT]);
   });
 });
 
