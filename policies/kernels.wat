@@ -4,55 +4,94 @@
 (module
   (import "env" "memory" (memory 1))
 
-  ;; atb: out[i H + j] += sum over k = 0 .. R-1, in that order, of a[k C + i] x b[k H + j], for i < C, j < H,
+;; atb: out[i H + j] += sum over k = 0 .. R-1, in that order, of a[k C + i] x b[k H + j], for i < C, j < H,
   ;; with a [R, C], b [R, H] and out [C, H] row-major float32 at byte addresses a, b, out (out holds the start
   ;; values: zeros for the product a^T b). Every product and every sum is rounded to float32 on its own (f32x4.mul
   ;; then f32x4.add, no fused multiply-add), and each output adds its R products one after another: the order in
   ;; which XNNPACK's GEMM (the backend's MatMul) adds them, so a^T b comes out bit-identical to
-  ;; matMul(transpose(a), b) there, without packing b first. Four columns at a time, the last H mod 4 one by one.
+  ;; matMul(transpose(a), b) there, without packing b first.
+  ;; The rows are taken in chunks of 64 (a chunk of b, 64 x H floats, stays in the first-level cache while every
+  ;; output row i reads it); within a chunk each output row is done sixteen columns at a time (four f32x4
+  ;; accumulators held in locals over the chunk's rows, loaded from out before and stored after), then four at a
+  ;; time, then one by one. Chunks go in order, so each output still adds its products in the order of k.
   (func (export "atb") (param $a i32) (param $b i32) (param $out i32) (param $R i32) (param $C i32) (param $H i32)
-    (local $k i32) (local $i i32) (local $j i32) (local $H4 i32)
-    (local $arow i32) (local $brow i32) (local $orow i32) (local $p i32)
-    (local $sf f32) (local $s v128)
-    (local.set $H4 (i32.and (local.get $H) (i32.const -4)))
-    (local.set $arow (local.get $a))
-    (local.set $brow (local.get $b))
-    (local.set $k (i32.const 0))
-    (block $kdone
-      (loop $kloop
-        (br_if $kdone (i32.ge_u (local.get $k) (local.get $R)))
-        (local.set $orow (local.get $out))
+    (local $k0 i32) (local $k1 i32) (local $i i32) (local $j i32)
+    (local $pa i32) (local $pb i32) (local $pend i32) (local $po i32) (local $sa i32) (local $sb i32)
+    (local $s v128) (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128) (local $cf f32)
+    (local.set $sa (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $sb (i32.shl (local.get $H) (i32.const 2)))
+    (local.set $k0 (i32.const 0))
+    (block $chunksdone
+      (loop $chunks
+        (br_if $chunksdone (i32.ge_u (local.get $k0) (local.get $R)))
+        (local.set $k1
+          (select (local.get $R) (i32.add (local.get $k0) (i32.const 64))
+            (i32.lt_u (i32.sub (local.get $R) (local.get $k0)) (i32.const 64))))
         (local.set $i (i32.const 0))
         (block $idone
           (loop $iloop
             (br_if $idone (i32.ge_u (local.get $i) (local.get $C)))
-            (local.set $sf (f32.load (i32.add (local.get $arow) (i32.shl (local.get $i) (i32.const 2)))))
-            (local.set $s (f32x4.splat (local.get $sf)))
             (local.set $j (i32.const 0))
-            (block $jdone
-              (loop $jloop
-                (br_if $jdone (i32.ge_u (local.get $j) (local.get $H4)))
-                (local.set $p (i32.add (local.get $orow) (i32.shl (local.get $j) (i32.const 2))))
-                (v128.store (local.get $p)
-                  (f32x4.add
-                    (v128.load (local.get $p))
-                    (f32x4.mul (local.get $s) (v128.load (i32.add (local.get $brow) (i32.shl (local.get $j) (i32.const 2)))))))
-                (local.set $j (i32.add (local.get $j) (i32.const 4)))
-                (br $jloop)))
-            (block $tdone
-              (loop $tloop
-                (br_if $tdone (i32.ge_u (local.get $j) (local.get $H)))
-                (local.set $p (i32.add (local.get $orow) (i32.shl (local.get $j) (i32.const 2))))
-                (f32.store (local.get $p)
-                  (f32.add
-                    (f32.load (local.get $p))
-                    (f32.mul (local.get $sf) (f32.load (i32.add (local.get $brow) (i32.shl (local.get $j) (i32.const 2)))))))
-                (local.set $j (i32.add (local.get $j) (i32.const 1)))
-                (br $tloop)))
-            (local.set $orow (i32.add (local.get $orow) (i32.shl (local.get $H) (i32.const 2))))
+          (block $j16done (loop $j16
+            (br_if $j16done (i32.gt_u (i32.add (local.get $j) (i32.const 16)) (local.get $H)))
+            (local.set $po (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $H)) (local.get $j)) (i32.const 2))))
+            (local.set $c0 (v128.load offset=0 (local.get $po)))
+            (local.set $c1 (v128.load offset=16 (local.get $po)))
+            (local.set $c2 (v128.load offset=32 (local.get $po)))
+            (local.set $c3 (v128.load offset=48 (local.get $po)))
+            (local.set $pa (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (local.get $k0) (local.get $C)) (local.get $i)) (i32.const 2))))
+            (local.set $pend (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (local.get $k1) (local.get $C)) (local.get $i)) (i32.const 2))))
+            (local.set $pb (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (local.get $k0) (local.get $H)) (local.get $j)) (i32.const 2))))
+            (block $j16kdone (loop $j16k
+              (br_if $j16kdone (i32.ge_u (local.get $pa) (local.get $pend)))
+              (local.set $s (f32x4.splat (f32.load (local.get $pa))))
+              (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $pb)))))
+              (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $pb)))))
+              (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $s) (v128.load offset=32 (local.get $pb)))))
+              (local.set $c3 (f32x4.add (local.get $c3) (f32x4.mul (local.get $s) (v128.load offset=48 (local.get $pb)))))
+              (local.set $pa (i32.add (local.get $pa) (local.get $sa)))
+              (local.set $pb (i32.add (local.get $pb) (local.get $sb)))
+              (br $j16k)))
+            (v128.store offset=0 (local.get $po) (local.get $c0))
+            (v128.store offset=16 (local.get $po) (local.get $c1))
+            (v128.store offset=32 (local.get $po) (local.get $c2))
+            (v128.store offset=48 (local.get $po) (local.get $c3))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $j16)))
+          (block $j4done (loop $j4
+            (br_if $j4done (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $H)))
+            (local.set $po (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $H)) (local.get $j)) (i32.const 2))))
+            (local.set $c0 (v128.load offset=0 (local.get $po)))
+            (local.set $pa (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (local.get $k0) (local.get $C)) (local.get $i)) (i32.const 2))))
+            (local.set $pend (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (local.get $k1) (local.get $C)) (local.get $i)) (i32.const 2))))
+            (local.set $pb (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (local.get $k0) (local.get $H)) (local.get $j)) (i32.const 2))))
+            (block $j4kdone (loop $j4k
+              (br_if $j4kdone (i32.ge_u (local.get $pa) (local.get $pend)))
+              (local.set $s (f32x4.splat (f32.load (local.get $pa))))
+              (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $pb)))))
+              (local.set $pa (i32.add (local.get $pa) (local.get $sa)))
+              (local.set $pb (i32.add (local.get $pb) (local.get $sb)))
+              (br $j4k)))
+            (v128.store offset=0 (local.get $po) (local.get $c0))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $j4)))
+          (block $j1done (loop $j1
+            (br_if $j1done (i32.gt_u (i32.add (local.get $j) (i32.const 1)) (local.get $H)))
+            (local.set $po (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $H)) (local.get $j)) (i32.const 2))))
+            (local.set $cf (f32.load (local.get $po)))
+            (local.set $pa (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (local.get $k0) (local.get $C)) (local.get $i)) (i32.const 2))))
+            (local.set $pend (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (local.get $k1) (local.get $C)) (local.get $i)) (i32.const 2))))
+            (local.set $pb (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (local.get $k0) (local.get $H)) (local.get $j)) (i32.const 2))))
+            (block $j1kdone (loop $j1k
+              (br_if $j1kdone (i32.ge_u (local.get $pa) (local.get $pend)))
+              (local.set $cf (f32.add (local.get $cf) (f32.mul (f32.load (local.get $pa)) (f32.load (local.get $pb)))))
+              (local.set $pa (i32.add (local.get $pa) (local.get $sa)))
+              (local.set $pb (i32.add (local.get $pb) (local.get $sb)))
+              (br $j1k)))
+            (f32.store (local.get $po) (local.get $cf))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $j1)))
             (local.set $i (i32.add (local.get $i) (i32.const 1)))
             (br $iloop)))
-        (local.set $arow (i32.add (local.get $arow) (i32.shl (local.get $C) (i32.const 2))))
-        (local.set $brow (i32.add (local.get $brow) (i32.shl (local.get $H) (i32.const 2))))
-        (local.set $k (i32.add (local.get $k) (i32.const 1)))
-        (br $kloop)))))
+        (local.set $k0 (local.get $k1))
+        (br $chunks)))))
