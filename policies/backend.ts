@@ -402,9 +402,10 @@ export function columnSum(x: tf.Tensor2D): tf.Tensor1D {
  * (x^T) dy, the weight gradient of x W, for x [R, C] and dy [R, H]. On wasm it is policies/kernels.wat's `atb` on
  * the backend's heap: the backend's MatMul (XNNPACK) packs its second operand before multiplying, and here that
  * operand is a fresh [R, H] of every minibatch (PPO on retention-v0: the [40960, 64] candidate activations and
- * their gradient, about 30 ms a product against 4 and 0.4 for `atb`, which reads them as they lie;
- * experiments/probe-ppo-kernels.ts). XNNPACK adds each output's R products one after another in float32, each product and sum rounded
- * on its own, and `atb` does the same, so the result is bit-identical (tested on the shapes in use, against
+ * their gradient, about 30 ms a product, experiments/probe-ppo-kernels.ts), while `atb` reads them as they lie:
+ * 4 and 0.4 ms as first written, 1.9 and 0.25 ms since it was blocked (results/bench/atb-blocked-probe.json).
+ * XNNPACK adds each output's R products one after another in float32, each product and sum rounded on its own,
+ * and `atb` does the same, so the result is bit-identical (tested on the shapes in use, against
  * matMul(transpose(x), dy)). With one output column it computes dy^T x (C 1, its four-wide lanes over x's row),
  * the same products in the same order. Elsewhere: dy^T x by a reshape for one column, else transpose and matMul.
  */
