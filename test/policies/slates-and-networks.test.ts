@@ -148,8 +148,8 @@ describe('Plackett-Luce slates', () => {
       tf.dispose([a.value, a.grad, b.value, b.grad, na.logp, na.entropy, nb.logp, nb.entropy]);
     };
     compare();
-    // A mask over a quarter of the candidates, with the first row's slate on masked ones, and a slate entry outside
-    // [0, N) (a row of zeros, as tf.oneHot gives).
+    // A mask over every fourth candidate (the slates were sampled without it, so most hold masked candidates), and
+    // two slate entries outside [0, N) (rows of zeros, as tf.oneHot gives).
     const maskT = tf.tensor2d(Float32Array.from({ length: 256 * 20 }, (_, i) => ((i * 7) % 4 === 0 ? 0 : 1)), [256, 20]);
     slates[3] = -1;
     slates[9] = 20;
