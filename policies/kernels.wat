@@ -94,4 +94,76 @@
             (local.set $i (i32.add (local.get $i) (i32.const 1)))
             (br $iloop)))
         (local.set $k0 (local.get $k1))
+        (br $chunks))))
+
+  ;; colsum: out[j] += sum over k = 0 .. R-1, in that order, of x[k C + j], for j < C, with x [R, C] and out [C]
+  ;; row-major float32 at byte addresses x and out (out holds the start values: zeros for the column sums). Each
+  ;; sum is rounded to float32 on its own (f32x4.add, lanes over columns), and each column adds its rows one after
+  ;; another, as columnSum in policies/backend.ts did in JS (bit-identical, tested). Rows go in chunks of 64 (a
+  ;; chunk stays in the first-level cache while its columns are summed), sixteen columns at a time in four f32x4
+  ;; locals, then four, then one.
+  (func (export "colsum") (param $x i32) (param $out i32) (param $R i32) (param $C i32)
+    (local $k0 i32) (local $k1 i32) (local $j i32) (local $px i32) (local $pend i32) (local $po i32) (local $sx i32)
+    (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128) (local $cf f32)
+    (local.set $sx (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $k0 (i32.const 0))
+    (block $chunksdone
+      (loop $chunks
+        (br_if $chunksdone (i32.ge_u (local.get $k0) (local.get $R)))
+        (local.set $k1
+          (select (local.get $R) (i32.add (local.get $k0) (i32.const 64))
+            (i32.lt_u (i32.sub (local.get $R) (local.get $k0)) (i32.const 64))))
+        (local.set $j (i32.const 0))
+        (block $j16done (loop $j16
+          (br_if $j16done (i32.gt_u (i32.add (local.get $j) (i32.const 16)) (local.get $C)))
+          (local.set $po (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))))
+          (local.set $c0 (v128.load offset=0 (local.get $po)))
+          (local.set $c1 (v128.load offset=16 (local.get $po)))
+          (local.set $c2 (v128.load offset=32 (local.get $po)))
+          (local.set $c3 (v128.load offset=48 (local.get $po)))
+          (local.set $px (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (local.get $k0) (local.get $C)) (local.get $j)) (i32.const 2))))
+          (local.set $pend (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (local.get $k1) (local.get $C)) (local.get $j)) (i32.const 2))))
+          (block $j16kdone (loop $j16k
+            (br_if $j16kdone (i32.ge_u (local.get $px) (local.get $pend)))
+            (local.set $c0 (f32x4.add (local.get $c0) (v128.load offset=0 (local.get $px))))
+            (local.set $c1 (f32x4.add (local.get $c1) (v128.load offset=16 (local.get $px))))
+            (local.set $c2 (f32x4.add (local.get $c2) (v128.load offset=32 (local.get $px))))
+            (local.set $c3 (f32x4.add (local.get $c3) (v128.load offset=48 (local.get $px))))
+            (local.set $px (i32.add (local.get $px) (local.get $sx)))
+            (br $j16k)))
+          (v128.store offset=0 (local.get $po) (local.get $c0))
+          (v128.store offset=16 (local.get $po) (local.get $c1))
+          (v128.store offset=32 (local.get $po) (local.get $c2))
+          (v128.store offset=48 (local.get $po) (local.get $c3))
+          (local.set $j (i32.add (local.get $j) (i32.const 16)))
+          (br $j16)))
+        (block $j4done (loop $j4
+          (br_if $j4done (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $C)))
+          (local.set $po (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))))
+          (local.set $c0 (v128.load offset=0 (local.get $po)))
+          (local.set $px (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (local.get $k0) (local.get $C)) (local.get $j)) (i32.const 2))))
+          (local.set $pend (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (local.get $k1) (local.get $C)) (local.get $j)) (i32.const 2))))
+          (block $j4kdone (loop $j4k
+            (br_if $j4kdone (i32.ge_u (local.get $px) (local.get $pend)))
+            (local.set $c0 (f32x4.add (local.get $c0) (v128.load offset=0 (local.get $px))))
+            (local.set $px (i32.add (local.get $px) (local.get $sx)))
+            (br $j4k)))
+          (v128.store offset=0 (local.get $po) (local.get $c0))
+          (local.set $j (i32.add (local.get $j) (i32.const 4)))
+          (br $j4)))
+        (block $j1done (loop $j1
+          (br_if $j1done (i32.ge_u (local.get $j) (local.get $C)))
+          (local.set $po (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))))
+          (local.set $cf (f32.load (local.get $po)))
+          (local.set $px (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (local.get $k0) (local.get $C)) (local.get $j)) (i32.const 2))))
+          (local.set $pend (i32.add (local.get $x) (i32.shl (i32.add (i32.mul (local.get $k1) (local.get $C)) (local.get $j)) (i32.const 2))))
+          (block $j1kdone (loop $j1k
+            (br_if $j1kdone (i32.ge_u (local.get $px) (local.get $pend)))
+            (local.set $cf (f32.add (local.get $cf) (f32.load (local.get $px))))
+            (local.set $px (i32.add (local.get $px) (local.get $sx)))
+            (br $j1k)))
+          (f32.store (local.get $po) (local.get $cf))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $j1)))
+        (local.set $k0 (local.get $k1))
         (br $chunks)))))

@@ -253,6 +253,8 @@ describe('network plumbing', () => {
       [37, 5, 3],
       [1, 7, 4],
       [300, 33, 5],
+      [2048, 64, 6],
+      [65, 20, 7],
     ] as const) {
       // Magnitudes spread over six decades, so that the order of float32 additions shows in the sums.
       const x = tf.tidy(() => tf.mul(tf.randomNormal([R, C], 0, 1, 'float32', seed), tf.pow(10, tf.randomUniform([R, C], -3, 3, 'float32', seed + 100)))) as tf.Tensor2D;
