@@ -391,7 +391,7 @@ export class PpoAgent extends BaseAgent<PpoParams> {
           const r = order[start + k]!;
           mu.set(b.user.subarray(r * U, (r + 1) * U), k * U);
           mc.set(b.cand.subarray(r * N * F, (r + 1) * N * F), k * N * F);
-          ms.set(b.slates.subarray(r * K, (r + 1) * K), k * K);
+          for (let q = 0; q < K; q++) ms[k * K + q] = b.slates[r * K + q]!; // K values: a loop beats a subarray's set
           mlogp[k] = b.logp[r]!;
           madv[k] = advantages[r]!;
           mret[k] = returns[r]!;

@@ -221,16 +221,23 @@ export class RunningNorm {
   constructor(readonly dim: number) {
     this.mean = new Float64Array(dim);
     this.varr = new Float64Array(dim).fill(1);
+    this.bm = new Float64Array(dim);
+    this.bv = new Float64Array(dim);
+    this.sd = new Float64Array(dim);
   }
+  /** Per-column work arrays (batch mean and variance; the standard deviations in apply). */
+  private readonly bm: Float64Array;
+  private readonly bv: Float64Array;
+  private readonly sd: Float64Array;
   /** Update with n rows of data (row-major n x dim). */
   update(x: ArrayLike<number>, n: number): void {
     if (n === 0) return;
     const d = this.dim;
-    const bm = new Float64Array(d);
-    const bv = new Float64Array(d);
-    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) bm[j]! += x[i * d + j]!;
+    const bm = this.bm.fill(0);
+    const bv = this.bv.fill(0);
+    for (let i = 0, o = 0; i < n; i++, o += d) for (let j = 0; j < d; j++) bm[j]! += x[o + j]!;
     for (let j = 0; j < d; j++) bm[j]! /= n;
-    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) bv[j]! += (x[i * d + j]! - bm[j]!) ** 2;
+    for (let i = 0, o = 0; i < n; i++, o += d) for (let j = 0; j < d; j++) bv[j]! += (x[o + j]! - bm[j]!) ** 2;
     for (let j = 0; j < d; j++) bv[j]! /= n;
     const tot = this.count + n;
     for (let j = 0; j < d; j++) {
@@ -244,10 +251,13 @@ export class RunningNorm {
   /** Normalize n rows into out, clipped to [-10, 10]. */
   apply(x: ArrayLike<number>, n: number, out: Float32Array): Float32Array {
     const d = this.dim;
-    for (let i = 0; i < n; i++) {
+    const mean = this.mean;
+    const sd = this.sd;
+    for (let j = 0; j < d; j++) sd[j] = Math.sqrt(this.varr[j]! + 1e-8);
+    for (let i = 0, o = 0; i < n; i++, o += d) {
       for (let j = 0; j < d; j++) {
-        const z = (x[i * d + j]! - this.mean[j]!) / Math.sqrt(this.varr[j]! + 1e-8);
-        out[i * d + j] = z > 10 ? 10 : z < -10 ? -10 : z;
+        const z = (x[o + j]! - mean[j]!) / sd[j]!;
+        out[o + j] = z > 10 ? 10 : z < -10 ? -10 : z;
       }
     }
     return out;

@@ -111,24 +111,35 @@ const sumLast2 = tf.customGrad(((x: tf.Tensor3D) => {
  * small integers times -1e9, and -0 where nothing was placed), without those three kernels.
  */
 function slateConstants(slates: Int32Array, M: number, K: number, N: number): { oh: Float32Array; placedNeg: Float32Array } {
-  const oh = new Float32Array(M * K * N);
-  const placed = new Float32Array(M * K * N);
-  for (let m = 0; m < M; m++) {
+  const size = M * K * N;
+  // On wasm a new tensor's values are copied into the backend's heap at once, so the arrays can be reused for the
+  // next call; elsewhere (cpu keeps the array it is given) they are new every time.
+  const reuse = tf.getBackend() === 'wasm';
+  if (!reuse || constantsOh.length < size) {
+    constantsOh = new Float32Array(size);
+    constantsNeg = new Float32Array(size);
+  }
+  const oh = constantsOh.subarray(0, size).fill(0);
+  const placedNeg = constantsNeg.subarray(0, size).fill(-0); // NEG times a count of 0 is -0, as the tensor product gives
+  for (let m = 0, base = 0; m < M; m++, base += K) {
     for (let k = 0; k < K; k++) {
-      const row = (m * K + k) * N;
-      if (k > 0) {
-        placed.set(placed.subarray(row - N, row), row);
-        const prev = slates[m * K + k - 1]!;
-        if (prev >= 0 && prev < N) placed[row + prev]! += 1;
-      }
-      const a = slates[m * K + k]!;
+      const row = (base + k) * N;
+      const a = slates[base + k]!;
       if (a >= 0 && a < N) oh[row + a] = 1;
+      // NEG times the number of earlier positions that placed each item.
+      for (let j = 0; j < k; j++) {
+        const p = slates[base + j]!;
+        if (p < 0 || p >= N) continue;
+        let count = 0;
+        for (let q = 0; q < k; q++) if (slates[base + q] === p) count++;
+        placedNeg[row + p] = count * NEG;
+      }
     }
   }
-  const placedNeg = placed; // in place: NEG times each count (0 gives -0, as the tensor product does)
-  for (let i = 0; i < placedNeg.length; i++) placedNeg[i] = placedNeg[i]! * NEG;
   return { oh, placedNeg };
 }
+let constantsOh = new Float32Array(0);
+let constantsNeg = new Float32Array(0);
 
 /**
  * Differentiable Plackett-Luce log-probabilities [M] of ordered slates [M, K] under logits [M, N], and the

@@ -551,6 +551,32 @@ describe('SlateQ serving by value', () => {
 });
 
 describe('finite numbers only: a NaN never reaches the weights silently', () => {
+  it('assertFinite finds a NaN or an infinity at any position, whatever the length, and skips inactive slots', async () => {
+    const { assertFinite } = await import('../../agents/api.js');
+    const { NonFiniteValue } = await import('../../envs/errors.js');
+    for (const B of [1, 2, 3]) {
+      for (const w of [1, 2, 3, 4, 5, 7]) {
+        const n = B * w;
+        for (const make of [(v: number[]) => Float32Array.from(v), (v: number[]) => Float64Array.from(v)]) {
+          const finite = make(Array.from({ length: n }, (_, i) => (i % 3 === 0 ? -0 : (i - 2.5) * 1e30)));
+          expect(() => assertFinite('t', 'f', finite, B)).not.toThrow();
+          for (let j = 0; j < n; j++) {
+            for (const bad of [NaN, Infinity, -Infinity]) {
+              const x = make(Array.from(finite));
+              x[j] = bad;
+              const s = Math.floor(j / w);
+              expect(() => assertFinite('t', 'f', x, B), `B ${B} w ${w} j ${j} ${bad}`).toThrow(NonFiniteValue);
+              expect(() => assertFinite('t', 'f', x, B)).toThrow(`t: f of slot ${s} holds ${bad} at column ${j - s * w}`);
+              // The slot marked inactive: nothing to report.
+              const active = Uint8Array.from({ length: B }, (_, k) => (k === s ? 0 : 1));
+              expect(() => assertFinite('t', 'f', x, B, active)).not.toThrow();
+            }
+          }
+        }
+      }
+    }
+  });
+
   it('a NaN observation handed to PPO in training stops the loop with NonFiniteValue naming the slot and field; the weights stay finite', async () => {
     const { NonFiniteValue } = await import('../../envs/errors.js');
     const agent = (await makeAgent('ppo', { numSteps: 8, hidden: 8 }, { envId: 'retention-v0', seed: 0 })) as PpoAgent;

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { columnSum, denseData, initBackend, matMulData, runOwnWasmKernel, tf, transpose2d, weightGrad } from '../../policies/backend.js';
 import { gumbelTopK, logSoftmaxLast, plLogProb, plLogProbTf } from '../../policies/plackett-luce.js';
-import { Adam, clipScale, orthogonal } from '../../policies/nn.js';
+import { Adam, clipScale, orthogonal, RunningNorm } from '../../policies/nn.js';
 import { SlateScorer } from '../../policies/scorer.js';
 import { TensorAdam } from '../../experiments/tensor-adam.js';
 import { streamFromString } from '../../envs/rng.js';
@@ -148,11 +148,15 @@ describe('Plackett-Luce slates', () => {
       tf.dispose([a.value, a.grad, b.value, b.grad, na.logp, na.entropy, nb.logp, nb.entropy]);
     };
     compare();
-    // A mask over every fourth candidate (the slates were sampled without it, so most hold masked candidates), and
-    // two slate entries outside [0, N) (rows of zeros, as tf.oneHot gives).
+    // A mask over every fourth candidate (the slates were sampled without it, so most hold masked candidates), two
+    // slate entries outside [0, N) (rows of zeros, as tf.oneHot gives), and an item placed twice and one three times
+    // (later positions see it placed 2 and 3 times). The second call also reuses the first call's arrays on wasm.
     const maskT = tf.tensor2d(Float32Array.from({ length: 256 * 20 }, (_, i) => ((i * 7) % 4 === 0 ? 0 : 1)), [256, 20]);
     slates[3] = -1;
     slates[9] = 20;
+    slates[12] = slates[11]!;
+    slates[16] = slates[15]!;
+    slates[18] = slates[15]!;
     compare(maskT);
     tf.dispose([logitsT, maskT]);
   });
@@ -320,6 +324,61 @@ describe('network plumbing', () => {
       expect(gw[j]!).toBeCloseTo(sum, 4);
     }
     expect(wide.flops(B, N) - deep.flops(B, N)).toBe(2 * B * N * F);
+  });
+
+  it('RunningNorm keeps the mean and variance of every row seen and normalizes by them, clipped to [-10, 10]', () => {
+    // The parallel (Chan et al.) update as first written, one statement at a time: the reference, to the bit.
+    const ref = { mean: new Float64Array(3), varr: new Float64Array(3).fill(1), count: 1e-4 };
+    const refUpdate = (x: ArrayLike<number>, n: number) => {
+      if (n === 0) return;
+      const d = 3;
+      const bm = new Float64Array(d);
+      const bv = new Float64Array(d);
+      for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) bm[j]! += x[i * d + j]!;
+      for (let j = 0; j < d; j++) bm[j]! /= n;
+      for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) bv[j]! += (x[i * d + j]! - bm[j]!) ** 2;
+      for (let j = 0; j < d; j++) bv[j]! /= n;
+      const tot = ref.count + n;
+      for (let j = 0; j < d; j++) {
+        const delta = bm[j]! - ref.mean[j]!;
+        const m2 = ref.varr[j]! * ref.count + bv[j]! * n + (delta * delta * ref.count * n) / tot;
+        ref.mean[j] = ref.mean[j]! + (delta * n) / tot;
+        ref.varr[j] = m2 / tot;
+      }
+      ref.count = tot;
+    };
+    const norm = new RunningNorm(3);
+    const rng = streamFromString('running-norm');
+    const all: number[][] = [[], [], []];
+    for (const n of [5, 1, 40, 0, 17, 300]) {
+      // Columns with different means and scales, as float32 rows and as float64 rows.
+      const rows = Array.from({ length: n * 3 }, (_, i) => (rng() - 0.5) * 10 ** (i % 3) + 3 * (i % 3));
+      const x = n % 2 === 0 ? Float32Array.from(rows) : Float64Array.from(rows);
+      norm.update(x, n);
+      refUpdate(x, n);
+      for (let i = 0; i < n * 3; i++) all[i % 3]!.push(x[i]!);
+      expect(Array.from(norm.mean)).toEqual(Array.from(ref.mean));
+      expect(Array.from(norm.varr)).toEqual(Array.from(ref.varr));
+      expect(norm.count).toBe(ref.count);
+    }
+    // The statistics are those of every row seen (the prior of count 1e-4 aside).
+    for (let j = 0; j < 3; j++) {
+      const m = all[j]!.reduce((a, b) => a + b, 0) / all[j]!.length;
+      const v = all[j]!.reduce((a, b) => a + (b - m) ** 2, 0) / all[j]!.length;
+      expect(Math.abs(norm.mean[j]! - m)).toBeLessThan(1e-5 * (1 + Math.abs(m)));
+      expect(Math.abs(norm.varr[j]! - v)).toBeLessThan(1e-5 * (1 + v));
+    }
+    // apply: float32 of (x - mean) / sqrt(var + 1e-8), clipped, in place too.
+    const x = Float32Array.from([0, 1, 2, 1e6, -1e6, 3, -0.5, 100, 4.25]);
+    const out = norm.apply(x, 3, new Float32Array(9));
+    for (let i = 0; i < 9; i++) {
+      const z = (x[i]! - norm.mean[i % 3]!) / Math.sqrt(norm.varr[i % 3]! + 1e-8);
+      expect(out[i]).toBe(Math.fround(Math.max(-10, Math.min(10, z))));
+    }
+    expect(out[3]).toBe(10);
+    expect(out[4]).toBe(-10);
+    const inPlace = Float32Array.from(x);
+    expect(Array.from(norm.apply(inPlace, 3, inPlace))).toEqual(Array.from(out));
   });
 
   it('orthogonal init has orthonormal columns times the gain', () => {
