@@ -303,6 +303,7 @@ interface WasmInternals {
 interface Kernels {
   atb(a: number, b: number, out: number, R: number, C: number, H: number): void;
   colsum(x: number, out: number, R: number, C: number): void;
+  amv(a: number, w: number, out: number, R: number, C: number): void;
 }
 /** The parts of the WebAssembly JS API used here (this project's lib has no DOM types, which declare it). */
 interface WasmApi {
@@ -436,13 +437,35 @@ export function weightGrad(x: tf.Tensor2D, dy: tf.Tensor2D): tf.Tensor2D {
 }
 
 /**
+ * x W. For a W of one column on wasm it is policies/kernels.wat's `amv` on the backend's heap: the backend's MatMul
+ * (XNNPACK) pads the one output column to eight and computes all eight (a [40960, 64] x [64, 1] product, PPO's
+ * score head over a minibatch's candidates, takes as long as [40960, 64] x [64, 8]); `amv` adds each row's products
+ * in the same order from the same start (+0), each product and sum rounded on its own, so the result is bit-identical
+ * (tested against matMul on the shapes in use and odd ones). Otherwise the backend's MatMul.
+ */
+export function product(x: tf.Tensor2D, W: tf.Tensor2D): tf.Tensor2D {
+  const [R, C] = x.shape;
+  const k = W.shape[1] === 1 && R > 0 && C > 0 ? wasmKernels() : null;
+  if (k) {
+    const out = tf.zeros([R, 1]) as tf.Tensor2D;
+    const [px, pw, po] = [wasmOffset(x), wasmOffset(W), wasmOffset(out)];
+    if (px !== null && pw !== null && po !== null) {
+      k.amv(px, pw, po, R, C);
+      return out;
+    }
+    out.dispose();
+  }
+  return tf.matMul(x, W);
+}
+
+/**
  * Dense layer x W + b with a hand-written gradient that avoids matMul with a transposed operand (14x slower
  * on wasm): dx = dy (W^T), dW = (x^T) dy ({@link weightGrad}), db = sum(dy), with explicit transposes.
  */
 export const dense = tf.customGrad(((x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
   save([x, W]);
   return {
-    value: tf.add(tf.matMul(x, W), b),
+    value: tf.add(product(x, W), b),
     gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
       const [sx, sW] = saved as [tf.Tensor2D, tf.Tensor2D];
       return [tf.matMul(dy, transpose2d(sW)), weightGrad(sx, dy), columnSum(dy)];
@@ -458,7 +481,7 @@ export const dense = tf.customGrad(((x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tenso
 export const matMulData = tf.customGrad(((x: tf.Tensor2D, W: tf.Tensor2D, save: tf.GradSaveFunc) => {
   save([x]);
   return {
-    value: tf.matMul(x, W),
+    value: product(x, W),
     gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
       const [sx] = saved as [tf.Tensor2D];
       return [tf.zerosLike(sx), weightGrad(sx, dy)];
@@ -473,7 +496,7 @@ export const matMulData = tf.customGrad(((x: tf.Tensor2D, W: tf.Tensor2D, save: 
 export const denseData = tf.customGrad(((x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor1D, save: tf.GradSaveFunc) => {
   save([x]);
   return {
-    value: tf.add(tf.matMul(x, W), b),
+    value: tf.add(product(x, W), b),
     gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
       const [sx] = saved as [tf.Tensor2D];
       return [tf.zerosLike(sx), weightGrad(sx, dy), columnSum(dy)];

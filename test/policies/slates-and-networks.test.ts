@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { columnSum, denseData, initBackend, matMulData, runOwnWasmKernel, tf, transpose2d, weightGrad } from '../../policies/backend.js';
+import { columnSum, dense, denseData, initBackend, matMulData, product, runOwnWasmKernel, tf, transpose2d, weightGrad } from '../../policies/backend.js';
 import { gumbelTopK, logSoftmaxLast, plLogProb, plLogProbTf } from '../../policies/plackett-luce.js';
 import { Adam, clipScale, orthogonal, RunningNorm } from '../../policies/nn.js';
 import { SlateScorer } from '../../policies/scorer.js';
@@ -279,6 +279,42 @@ describe('network plumbing', () => {
     expect(Array.from(g.grads[W.name]!.dataSync())).toEqual(Array.from(tf.matMul(tf.transpose(x), dy).dataSync()));
     expect(Array.from(g.grads[b.name]!.dataSync())).toEqual(Array.from(tf.sum(dy, 0).dataSync()));
     tf.dispose([x, W, b, dy, g.value, ...Object.values(g.grads)]);
+  });
+
+  it('x W for a one-column W (amv on wasm) is the backend\'s matMul bit for bit, on the shapes in use and odd ones', () => {
+    expect(tf.getBackend()).toBe('wasm');
+    const bits = (t: tf.Tensor) => Array.from(new Uint32Array(Float32Array.from(t.dataSync()).buffer));
+    // [R, C]: PPO's score head over a retention-v0 minibatch and over one vector step's candidates, its critic's
+    // output layer, the supervised models' output layer, rows and columns left over from the blocks of 4, one of each.
+    const shapes: [number, number][] = [[40960, 64], [1280, 64], [2048, 64], [1024, 128], [7, 13], [6, 5], [5, 3], [3, 4], [1, 1], [2, 9], [9, 2]];
+    for (const [R, C] of shapes) {
+      // ReLU-like rows (exact zeros, whole rows of them) against weights of both signs: products of -0, and sums of
+      // -0 only, where a sum started from the first product instead of +0 would show.
+      const x = tf.tidy(() => {
+        const h = tf.relu(tf.randomNormal([R, C], 0, 1, 'float32', R + C)) as tf.Tensor2D;
+        const dead = tf.cast(tf.greater(tf.randomUniform([R, 1], 0, 1, 'float32', R), 0.1), 'float32');
+        return tf.mul(h, dead) as tf.Tensor2D;
+      });
+      const W = tf.mul(tf.randomNormal([C, 1], 0, 1, 'float32', C), tf.pow(10, tf.randomUniform([C, 1], -3, 3, 'float32', C + 1))) as tf.Tensor2D;
+      const got = product(x, W);
+      const want = tf.matMul(x, W);
+      expect(got.shape).toEqual([R, 1]);
+      expect(bits(got), `R ${R} C ${C}`).toEqual(bits(want));
+      tf.dispose([x, W, got, want]);
+    }
+    // All-negative weights on a zero row: matMul gives +0 (its sum starts from +0), not -0.
+    const z = product(tf.zeros([5, 3]) as tf.Tensor2D, tf.fill([3, 1], -2) as tf.Tensor2D);
+    expect(Array.from(z.dataSync()).every((v) => Object.is(v, 0))).toBe(true);
+    // The dense layer with a one-column W: value and gradients as before, bit for bit.
+    const x = tf.randomNormal([300, 9], 0, 1, 'float32', 21) as tf.Tensor2D;
+    const W = tf.variable(tf.randomNormal([9, 1], 0, 1, 'float32', 22));
+    const b = tf.variable(tf.randomNormal([1], 0, 1, 'float32', 23));
+    const dy = tf.randomNormal([300, 1], 0, 1, 'float32', 24) as tf.Tensor2D;
+    expect(bits(dense(x, W, b))).toEqual(bits(tf.add(tf.matMul(x, W), b)));
+    const g = tf.variableGrads(() => tf.sum(tf.mul(dense(x, W, b), dy)) as tf.Scalar, [W, b]);
+    expect(bits(g.grads[W.name]!)).toEqual(bits(tf.matMul(tf.transpose(x), dy)));
+    expect(bits(g.grads[b.name]!)).toEqual(bits(tf.sum(dy, 0)));
+    tf.dispose([z, x, W, b, dy, g.value, ...Object.values(g.grads)]);
   });
 
   it('matMulData is x W with the gradient of a zero-bias dense layer, bit for bit', () => {
