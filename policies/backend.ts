@@ -303,6 +303,7 @@ interface WasmInternals {
 interface Kernels {
   atb(a: number, b: number, out: number, R: number, C: number, H: number): void;
   colsum(x: number, out: number, R: number, C: number): void;
+  colsums(x: number, out: number, B: number, R: number, C: number): void;
   amv(a: number, w: number, out: number, R: number, C: number): void;
 }
 /** The parts of the WebAssembly JS API used here (this project's lib has no DOM types, which declare it). */
@@ -405,6 +406,38 @@ export function columnSum(x: tf.Tensor2D): tf.Tensor1D {
   }
   return tf.sum(x, 0);
 }
+
+/**
+ * The sum of x [B, R, C] over its middle axis, [B, C]. On wasm it is policies/kernels.wat's `colsums` (the column
+ * sums of each [R, C] block): the backend's Sum moves the reduced axis last with its general Transpose kernel and
+ * then adds each run of R values in order from 0, in float32; `colsums` adds the same values in the same order, so
+ * the sums are bit-identical (tested), without the transpose. Elsewhere tf.sum(x, 1).
+ */
+export function sumMiddle(x: tf.Tensor3D): tf.Tensor2D {
+  const [B, R, C] = x.shape;
+  const k = B > 0 && R > 0 && C > 0 ? wasmKernels() : null;
+  if (k) {
+    const out = tf.zeros([B, C]) as tf.Tensor2D;
+    const [px, po] = [wasmOffset(x), wasmOffset(out)];
+    if (px !== null && po !== null) {
+      k.colsums(px, po, B, R, C);
+      return out;
+    }
+    out.dispose();
+  }
+  return tf.sum(x, 1) as tf.Tensor2D;
+}
+
+/**
+ * u + c for u [B, 1, H] broadcast over the N rows of c [B, N, H] (the scorer's user part added to each candidate's
+ * part), with the gradient tfjs-core's Add gives it: dy for c, and for u dy summed over the N rows, here by
+ * {@link sumMiddle} (bit-identical, tested; the backend's Sum over the middle axis transposes [B, N, H] first).
+ */
+export const addAcross = tf.customGrad(((u: tf.Tensor3D, c: tf.Tensor3D) => ({
+  value: tf.add(u, c),
+  // With one row (N 1) nothing is broadcast and Add's gradient is dy itself (a sum would turn -0 into +0).
+  gradFunc: (dy: tf.Tensor3D) => [tf.reshape(u.shape[1] === c.shape[1] ? dy : sumMiddle(dy), u.shape), tf.reshape(dy, c.shape)],
+})) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (u: tf.Tensor3D, c: tf.Tensor3D) => tf.Tensor3D;
 
 /**
  * (x^T) dy, the weight gradient of x W, for x [R, C] and dy [R, H]. On wasm it is policies/kernels.wat's `atb` on

@@ -102,7 +102,7 @@
   ;; another, as columnSum in policies/backend.ts did in JS (bit-identical, tested). Rows go in chunks of 64 (a
   ;; chunk stays in the first-level cache while its columns are summed), sixteen columns at a time in four f32x4
   ;; locals, then four, then one.
-  (func (export "colsum") (param $x i32) (param $out i32) (param $R i32) (param $C i32)
+  (func $colsum (export "colsum") (param $x i32) (param $out i32) (param $R i32) (param $C i32)
     (local $k0 i32) (local $k1 i32) (local $j i32) (local $px i32) (local $pend i32) (local $po i32) (local $sx i32)
     (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128) (local $cf f32)
     (local.set $sx (i32.shl (local.get $C) (i32.const 2)))
@@ -167,6 +167,21 @@
           (br $j1)))
         (local.set $k0 (local.get $k1))
         (br $chunks))))
+  ;; colsums: B column sums in a row, colsum of each [R, C] block of x [B, R, C] into its row of out [B, C] (the sum of
+  ;; x over its middle axis, in the order of that axis).
+  (func (export "colsums") (param $x i32) (param $out i32) (param $B i32) (param $R i32) (param $C i32)
+    (local $b i32) (local $sx i32) (local $so i32)
+    (local.set $so (i32.shl (local.get $C) (i32.const 2)))
+    (local.set $sx (i32.mul (local.get $R) (local.get $so)))
+    (local.set $b (i32.const 0))
+    (block $done (loop $blocks
+      (br_if $done (i32.ge_u (local.get $b) (local.get $B)))
+      (call $colsum (local.get $x) (local.get $out) (local.get $R) (local.get $C))
+      (local.set $x (i32.add (local.get $x) (local.get $sx)))
+      (local.set $out (i32.add (local.get $out) (local.get $so)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $blocks))))
+
   ;; amv: out[i] = 0 + a[i C] w[0] + a[i C + 1] w[1] + ... + a[i C + C - 1] w[C - 1], the terms added in that
   ;; order, for i < R, with a [R, C], w [C] and out [R] row-major float32 at byte addresses a, w, out. Every product
   ;; and every sum is rounded to float32 on its own (no fused multiply-add), and the sum starts from +0: the order

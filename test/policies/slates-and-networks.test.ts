@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { columnSum, dense, denseData, initBackend, matMulData, product, runOwnWasmKernel, tf, transpose2d, weightGrad } from '../../policies/backend.js';
+import { addAcross, columnSum, dense, denseData, initBackend, matMulData, product, runOwnWasmKernel, sumMiddle, tf, transpose2d, weightGrad } from '../../policies/backend.js';
 import { gumbelTopK, logSoftmaxLast, plLogProb, plLogProbTf } from '../../policies/plackett-luce.js';
 import { Adam, clipScale, orthogonal, RunningNorm } from '../../policies/nn.js';
 import { SlateScorer } from '../../policies/scorer.js';
@@ -315,6 +315,38 @@ describe('network plumbing', () => {
     expect(bits(g.grads[W.name]!)).toEqual(bits(tf.matMul(tf.transpose(x), dy)));
     expect(bits(g.grads[b.name]!)).toEqual(bits(tf.sum(dy, 0)));
     tf.dispose([z, x, W, b, dy, g.value, ...Object.values(g.grads)]);
+  });
+
+  it('the sum over the middle axis (colsums on wasm) and the broadcast add\'s gradient are the backend\'s, bit for bit', () => {
+    expect(tf.getBackend()).toBe('wasm');
+    const bits = (t: tf.Tensor) => Array.from(new Uint32Array(Float32Array.from(t.dataSync()).buffer));
+    // [B, N, H]: a PPO minibatch on retention-v0, one vector step, odd ones (a block past 64 rows, one row, one column).
+    for (const [B, N, H] of [[2048, 20, 64], [64, 20, 64], [3, 7, 5], [2, 1, 3], [5, 65, 6], [4, 3, 1]] as const) {
+      // Magnitudes over six decades and exact zeros of both signs, where another order or start would show.
+      const x = tf.tidy(() => {
+        const v = tf.mul(tf.randomNormal([B, N, H], 0, 1, 'float32', B + N), tf.pow(10, tf.randomUniform([B, N, H], -3, 3, 'float32', H)));
+        return tf.mul(v, tf.cast(tf.greater(tf.randomUniform([B, N, H], 0, 1, 'float32', 9), 0.2), 'float32')) as tf.Tensor3D;
+      });
+      const got = sumMiddle(x);
+      expect(got.shape).toEqual([B, H]);
+      expect(bits(got), `B ${B} N ${N} H ${H}`).toEqual(bits(tf.sum(x, 1)));
+      // addAcross against tf.add: value, and both gradients under an upstream gradient x.
+      const u = tf.randomNormal([B, 1, H], 0, 1, 'float32', 3) as tf.Tensor3D;
+      const c = tf.randomNormal([B, N, H], 0, 1, 'float32', 4) as tf.Tensor3D;
+      const f = (add: (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor) => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(add(a as tf.Tensor3D, b as tf.Tensor3D), x)));
+      const [ga, gb] = f(addAcross)([u, c]);
+      const [wa, wb] = f((a, b) => tf.add(a, b))([u, c]);
+      expect(bits(addAcross(u, c))).toEqual(bits(tf.add(u, c)));
+      expect(ga!.shape).toEqual([B, 1, H]);
+      expect(bits(ga!)).toEqual(bits(wa!));
+      expect(bits(gb!)).toEqual(bits(wb!));
+      tf.dispose([x, got, u, c, ga!, gb!, wa!, wb!]);
+    }
+    // One row: nothing is broadcast and u's gradient is the upstream gradient as it is, -0 included.
+    const dy = tf.tensor3d([-0, 1.5, -2], [1, 1, 3]);
+    const [g1] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(addAcross(a as tf.Tensor3D, b as tf.Tensor3D), dy)))([tf.ones([1, 1, 3]), tf.ones([1, 1, 3])]);
+    expect(Object.is(g1!.dataSync()[0], -0)).toBe(true);
+    expect(Array.from(g1!.dataSync())).toEqual([-0, 1.5, -2]);
   });
 
   it('matMulData is x W with the gradient of a zero-bias dense layer, bit for bit', () => {
