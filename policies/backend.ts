@@ -297,6 +297,8 @@ export function backendInfo(): BackendInfo | null {
 interface WasmInternals {
   dataIdMap?: { get(id: object): { memoryOffset?: number | null } | undefined };
   wasm?: { HEAPU8?: Uint8Array; asm?: { memory?: unknown } };
+  /** A new tensor's storage on the heap, not initialized (what the backend's own kernels write their outputs to). */
+  makeOutput?: (shape: number[], dtype: 'float32') => tf.TensorInfo;
 }
 
 /** policies/kernels.wat's exports (see there). */
@@ -305,6 +307,7 @@ interface Kernels {
   colsum(x: number, out: number, R: number, C: number): void;
   colsums(x: number, out: number, B: number, R: number, C: number): void;
   amv(a: number, w: number, out: number, R: number, C: number): void;
+  relugrad(dy: number, x: number, out: number, n: number): void;
 }
 /** The parts of the WebAssembly JS API used here (this project's lib has no DOM types, which declare it). */
 interface WasmApi {
@@ -438,6 +441,37 @@ export const addAcross = tf.customGrad(((u: tf.Tensor3D, c: tf.Tensor3D) => ({
   // With one row (N 1) nothing is broadcast and Add's gradient is dy itself (a sum would turn -0 into +0).
   gradFunc: (dy: tf.Tensor3D) => [tf.reshape(u.shape[1] === c.shape[1] ? dy : sumMiddle(dy), u.shape), tf.reshape(dy, c.shape)],
 })) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (u: tf.Tensor3D, c: tf.Tensor3D) => tf.Tensor3D;
+
+/**
+ * ReLU with the gradient tfjs-core gives it, dy x Step(x), made on wasm in one pass by policies/kernels.wat's
+ * `relugrad` (the same float32 products, so the same values, tested) instead of a Step kernel, its [n] array and a
+ * Multiply over the layer's activations. Elsewhere tfjs-core's own gradient.
+ */
+export const relu = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([x]);
+  return {
+    value: tf.relu(x),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [reluGrad(dy, saved[0]!)],
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as <T extends tf.Tensor>(x: T) => T;
+
+function reluGrad(dy: tf.Tensor, x: tf.Tensor): tf.Tensor {
+  const k = dy.size > 0 && dy.size === x.size ? wasmKernels() : null;
+  const make = k ? (tf.backend() as unknown as WasmInternals).makeOutput : undefined;
+  if (k && make) {
+    const [pd, px] = [wasmOffset(dy), wasmOffset(x)];
+    if (pd !== null && px !== null) {
+      const out = tf.engine().makeTensorFromTensorInfo(make.call(tf.backend(), x.shape, 'float32'));
+      const po = wasmOffset(out);
+      if (po !== null) {
+        k.relugrad(pd, px, po, x.size);
+        return out;
+      }
+      out.dispose();
+    }
+  }
+  return tf.mul(dy, tf.step(x));
+}
 
 /**
  * (x^T) dy, the weight gradient of x W, for x [R, C] and dy [R, H]. On wasm it is policies/kernels.wat's `atb` on

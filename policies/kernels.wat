@@ -266,4 +266,37 @@
         (br $kl)))
       (f32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (local.get $cf))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $i1)))))
+      (br $i1))))
+
+  ;; relugrad: out[i] = dy[i] x step(x[i]) for i < n, float32 at byte addresses dy, x, out, where step is the
+  ;; backend's Step: 1 where x > 0, NaN where x is NaN, else 0 (+0). tfjs-core's ReLU gradient is the product of dy
+  ;; with Step(x), two kernels and a [n] array between them; here one pass, the same f32 product, so the values are
+  ;; the same (tested; a NaN's payload aside, which the float32 multiply does not fix).
+  (func (export "relugrad") (param $dy i32) (param $x i32) (param $out i32) (param $n i32)
+    (local $i i32) (local $xv v128) (local $s v128) (local $xf f32)
+    (local.set $i (i32.const 0))
+    (block $done4 (loop $four
+      (br_if $done4 (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $n)))
+      (local.set $xv (v128.load (local.get $x)))
+      ;; 1.0 where x > 0, else +0; then x itself (a NaN) where x is NaN
+      (local.set $s (v128.and (f32x4.gt (local.get $xv) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1)))
+      (local.set $s (v128.or (local.get $s) (v128.and (f32x4.ne (local.get $xv) (local.get $xv)) (local.get $xv))))
+      (v128.store (local.get $out) (f32x4.mul (v128.load (local.get $dy)) (local.get $s)))
+      (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $out (i32.add (local.get $out) (i32.const 16)))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $four)))
+    (block $done1 (loop $one
+      (br_if $done1 (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $xf (f32.load (local.get $x)))
+      (f32.store (local.get $out)
+        (f32.mul (f32.load (local.get $dy))
+          (select (f32.const 1)
+            (select (local.get $xf) (f32.const 0) (f32.ne (local.get $xf) (local.get $xf)))
+            (f32.gt (local.get $xf) (f32.const 0)))))
+      (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
+      (local.set $x (i32.add (local.get $x) (i32.const 4)))
+      (local.set $out (i32.add (local.get $out) (i32.const 4)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $one)))))

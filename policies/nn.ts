@@ -6,7 +6,7 @@
  * global-norm gradient clipping (tfjs has none).
  */
 import { EgymError, InvalidArgument, NonFiniteValue } from '../envs/errors.js';
-import { dense, tf } from './backend.js';
+import { dense, relu, tf } from './backend.js';
 import { normal, type Rng } from '../envs/rng.js';
 
 /** A rows x cols matrix with orthonormal columns (or rows), scaled by gain; from the given stream. */
@@ -98,7 +98,7 @@ export class Mlp {
     const L = this.sizes.length - 1;
     for (let l = 0; l < L; l++) {
       h = dense(h, this.params.vars[2 * l]!, this.params.vars[2 * l + 1]!);
-      if (l + 1 < L) h = tf.relu(h);
+      if (l + 1 < L) h = relu(h);
     }
     return h;
   }

@@ -10,7 +10,7 @@
  * Dense layers use the custom-gradient `dense` and `denseData` of policies/backend.ts (fast on wasm). Weights are initialized
  * from the agent's seeded stream (Glorot uniform, zero biases), never from tfjs's unseeded random ops.
  */
-import { dense, denseData, tf } from '../../policies/backend.js';
+import { dense, denseData, relu, tf } from '../../policies/backend.js';
 import type { Rng } from '../../envs/rng.js';
 import { EgymError, NonFiniteValue } from '../../envs/errors.js';
 
@@ -102,7 +102,7 @@ export class PredictionModel {
       const first = this.cfg.kind === 'gru' ? dense : denseData;
       let out: tf.Tensor2D;
       if (this.cfg.kind === 'logistic') out = first(input, this.v('out_W'), this.v('out_b'));
-      else out = dense(tf.relu(first(input, this.v('h_W'), this.v('h_b'))) as tf.Tensor2D, this.v('out_W'), this.v('out_b'));
+      else out = dense(relu(first(input, this.v('h_W'), this.v('h_b'))), this.v('out_W'), this.v('out_b'));
       return tf.reshape(out, [-1]) as tf.Tensor1D;
     });
   }

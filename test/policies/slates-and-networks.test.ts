@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { addAcross, columnSum, dense, denseData, initBackend, matMulData, product, runOwnWasmKernel, sumMiddle, tf, transpose2d, weightGrad } from '../../policies/backend.js';
+import { addAcross, columnSum, dense, denseData, initBackend, matMulData, product, relu, runOwnWasmKernel, sumMiddle, tf, transpose2d, weightGrad } from '../../policies/backend.js';
 import { gumbelTopK, logSoftmaxLast, plLogProb, plLogProbTf } from '../../policies/plackett-luce.js';
 import { Adam, clipScale, orthogonal, RunningNorm } from '../../policies/nn.js';
 import { SlateScorer } from '../../policies/scorer.js';
@@ -347,6 +347,35 @@ describe('network plumbing', () => {
     const [g1] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(addAcross(a as tf.Tensor3D, b as tf.Tensor3D), dy)))([tf.ones([1, 1, 3]), tf.ones([1, 1, 3])]);
     expect(Object.is(g1!.dataSync()[0], -0)).toBe(true);
     expect(Array.from(g1!.dataSync())).toEqual([-0, 1.5, -2]);
+  });
+
+  it('relu has tf.relu\'s value and gradient (relugrad on wasm), bit for bit, zeros of both signs, infinities and NaN included', () => {
+    expect(tf.getBackend()).toBe('wasm');
+    // Every NaN as one pattern (the float32 multiply does not fix a NaN's payload); every other value by its bits.
+    const bits = (t: tf.Tensor) => Array.from(new Uint32Array(Float32Array.from(t.dataSync()).buffer)).map((b) => ((b & 0x7f800000) === 0x7f800000 && (b & 0x7fffff) !== 0 ? 0x7fc00000 : b));
+    const special = [0, -0, 1, -1, Infinity, -Infinity, NaN, 1e-45, -1e-45, 3.4e38];
+    for (const shape of [[40960, 64], [2048, 64], [7], [3, 5], [1], [10, 10]] as const) {
+      const n = shape.reduce((a: number, b: number) => a * b, 1);
+      const x = tf.tidy(() => {
+        const v = tf.randomNormal([n], 0, 1, 'float32', n).dataSync().slice();
+        // The special values, against every special value of dy below, at the start (and in the four-wide part).
+        for (let i = 0; i < Math.min(n, 100); i++) v[i] = special[i % 10]!;
+        // And the last ones (the one-at-a-time tail where n is not a multiple of 4) against dy -1.5.
+        for (let i = n - 1; i >= Math.max(0, n - 10); i--) v[i] = special[n - 1 - i]!;
+        return tf.tensor(v, [...shape]);
+      });
+      const dy = tf.tidy(() => {
+        const v = tf.randomNormal([n], 0, 1, 'float32', n + 1).dataSync().slice();
+        for (let i = 0; i < Math.min(n, 100); i++) v[i] = special[Math.floor(i / 10)]!;
+        for (let i = n - 1; i >= Math.max(0, n - 10); i--) v[i] = -1.5;
+        return tf.tensor(v, [...shape]);
+      });
+      const got = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(relu(a), dy)))(x);
+      const want = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.relu(a), dy)))(x);
+      expect(bits(relu(x))).toEqual(bits(tf.relu(x)));
+      expect(bits(got), `shape ${shape.join('x')}`).toEqual(bits(want));
+      tf.dispose([x, dy, got, want]);
+    }
   });
 
   it('matMulData is x W with the gradient of a zero-bias dense layer, bit for bit', () => {
