@@ -308,6 +308,7 @@ interface Kernels {
   colsums(x: number, out: number, B: number, R: number, C: number): void;
   amv(a: number, w: number, out: number, R: number, C: number): void;
   relugrad(dy: number, x: number, out: number, n: number): void;
+  addrelu(u: number, c: number, out: number, B: number, N: number, H: number): void;
 }
 /** The parts of the WebAssembly JS API used here (this project's lib has no DOM types, which declare it). */
 interface WasmApi {
@@ -432,15 +433,44 @@ export function sumMiddle(x: tf.Tensor3D): tf.Tensor2D {
 }
 
 /**
- * u + c for u [B, 1, H] broadcast over the N rows of c [B, N, H] (the scorer's user part added to each candidate's
- * part), with the gradient tfjs-core's Add gives it: dy for c, and for u dy summed over the N rows, here by
- * {@link sumMiddle} (bit-identical, tested; the backend's Sum over the middle axis transposes [B, N, H] first).
+ * relu(u + c) for u [B, 1, H] broadcast over the N rows of c [B, N, H] (the scorer's first layer: the user part
+ * added to each candidate's part), with the gradient tfjs-core gives relu(tf.add(u, c)): g = dy x Step(u + c),
+ * which is dy x Step of the output (the output is positive, or NaN, exactly where u + c is), then g for c and g
+ * summed over the N rows for u ({@link sumMiddle}). On wasm the value is policies/kernels.wat's `addrelu` (the
+ * backend's float32 Add and Relu in one pass) and g its `relugrad`; the values are the same (tested), without the
+ * [B, N, H] sum between the two kernels, which the backward pass no longer keeps either.
  */
-export const addAcross = tf.customGrad(((u: tf.Tensor3D, c: tf.Tensor3D) => ({
-  value: tf.add(u, c),
-  // With one row (N 1) nothing is broadcast and Add's gradient is dy itself (a sum would turn -0 into +0).
-  gradFunc: (dy: tf.Tensor3D) => [tf.reshape(u.shape[1] === c.shape[1] ? dy : sumMiddle(dy), u.shape), tf.reshape(dy, c.shape)],
-})) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (u: tf.Tensor3D, c: tf.Tensor3D) => tf.Tensor3D;
+export const addRelu = tf.customGrad(((u: tf.Tensor3D, c: tf.Tensor3D, save: tf.GradSaveFunc) => {
+  const h = addReluValue(u, c);
+  save([h]);
+  return {
+    value: h,
+    gradFunc: (dy: tf.Tensor3D, saved: tf.Tensor[]) => {
+      const g = reluGrad(dy, saved[0]!) as tf.Tensor3D;
+      // With one row (N 1) nothing is broadcast and u's gradient is g itself (a sum would turn -0 into +0).
+      return [tf.reshape(u.shape[1] === c.shape[1] ? g : sumMiddle(g), u.shape), g];
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (u: tf.Tensor3D, c: tf.Tensor3D) => tf.Tensor3D;
+
+function addReluValue(u: tf.Tensor3D, c: tf.Tensor3D): tf.Tensor3D {
+  const [B, N, H] = c.shape;
+  const k = c.size > 0 && u.shape[0] === B && u.shape[1] === 1 && u.shape[2] === H ? wasmKernels() : null;
+  const make = k ? (tf.backend() as unknown as WasmInternals).makeOutput : undefined;
+  if (k && make) {
+    const [pu, pc] = [wasmOffset(u), wasmOffset(c)];
+    if (pu !== null && pc !== null) {
+      const out = tf.engine().makeTensorFromTensorInfo(make.call(tf.backend(), [B, N, H], 'float32')) as tf.Tensor3D;
+      const po = wasmOffset(out);
+      if (po !== null) {
+        k.addrelu(pu, pc, po, B, N, H);
+        return out;
+      }
+      out.dispose();
+    }
+  }
+  return tf.relu(tf.add(u, c));
+}
 
 /**
  * ReLU with the gradient tfjs-core gives it, dy x Step(x), made on wasm in one pass by policies/kernels.wat's

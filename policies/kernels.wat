@@ -299,4 +299,40 @@
       (local.set $x (i32.add (local.get $x) (i32.const 4)))
       (local.set $out (i32.add (local.get $out) (i32.const 4)))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $one)))))
+      (br $one))))
+
+  ;; addrelu: out[b, n, j] = max(u[b, j] + c[b, n, j], +0) for b < B, n < N, j < H, with u [B, H], c and out [B, N, H]
+  ;; row-major float32 at byte addresses u, c, out: the backend's Add with u broadcast over the N rows (the float32
+  ;; sum) and its Relu (+0 for a negative value or -0, a NaN stays NaN) in one pass, the same values (tested).
+  (func (export "addrelu") (param $u i32) (param $c i32) (param $out i32) (param $B i32) (param $N i32) (param $H i32)
+    (local $b i32) (local $n i32) (local $j i32) (local $pu i32)
+    (local.set $b (i32.const 0))
+    (block $bdone (loop $bl
+      (br_if $bdone (i32.ge_u (local.get $b) (local.get $B)))
+      (local.set $n (i32.const 0))
+      (block $ndone (loop $nl
+        (br_if $ndone (i32.ge_u (local.get $n) (local.get $N)))
+        (local.set $pu (local.get $u))
+        (local.set $j (i32.const 0))
+        (block $j4done (loop $j4
+          (br_if $j4done (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $H)))
+          (v128.store (local.get $out)
+            (f32x4.max (f32x4.add (v128.load (local.get $pu)) (v128.load (local.get $c))) (v128.const f32x4 0 0 0 0)))
+          (local.set $pu (i32.add (local.get $pu) (i32.const 16)))
+          (local.set $c (i32.add (local.get $c) (i32.const 16)))
+          (local.set $out (i32.add (local.get $out) (i32.const 16)))
+          (local.set $j (i32.add (local.get $j) (i32.const 4)))
+          (br $j4)))
+        (block $j1done (loop $j1
+          (br_if $j1done (i32.ge_u (local.get $j) (local.get $H)))
+          (f32.store (local.get $out) (f32.max (f32.add (f32.load (local.get $pu)) (f32.load (local.get $c))) (f32.const 0)))
+          (local.set $pu (i32.add (local.get $pu) (i32.const 4)))
+          (local.set $c (i32.add (local.get $c) (i32.const 4)))
+          (local.set $out (i32.add (local.get $out) (i32.const 4)))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $j1)))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br $nl)))
+      (local.set $u (i32.add (local.get $u) (i32.shl (local.get $H) (i32.const 2))))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $bl)))))

@@ -14,7 +14,7 @@
  * ValueNet: an MLP on [user features, mean of the candidate features] -> a scalar.
  * Init: orthogonal, hidden gain sqrt(2), heads 0.01 (policy) / 1 (value, Q), zero biases (CleanRL).
  */
-import { addAcross, dense, denseData, matMulData, relu, tf } from './backend.js';
+import { addRelu, dense, denseData, matMulData, relu, tf } from './backend.js';
 import type { Rng } from '../envs/rng.js';
 import { Mlp, orthogonal, ParamSet } from './nn.js';
 
@@ -54,7 +54,7 @@ export class SlateScorer {
       const H = this.hidden;
       const pu = tf.reshape(denseData(user, Wu, b1), [B, 1, H]);
       const pc = tf.reshape(matMulData(cands, Wc), [B, N, H]);
-      let h = tf.reshape(relu(addAcross(pu as tf.Tensor3D, pc as tf.Tensor3D)), [B * N, H]) as tf.Tensor2D;
+      let h = tf.reshape(addRelu(pu as tf.Tensor3D, pc as tf.Tensor3D), [B * N, H]) as tf.Tensor2D;
       if (this.hidden2 > 0) h = relu(dense(h, v[3]!, v[4]!));
       const head = this.hidden2 > 0 ? 5 : 3;
       const deep = dense(h, v[head]!, v[head + 1]!);

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { addAcross, columnSum, dense, denseData, initBackend, matMulData, product, relu, runOwnWasmKernel, sumMiddle, tf, transpose2d, weightGrad } from '../../policies/backend.js';
+import { addRelu, columnSum, dense, denseData, initBackend, matMulData, product, relu, runOwnWasmKernel, sumMiddle, tf, transpose2d, weightGrad } from '../../policies/backend.js';
 import { gumbelTopK, logSoftmaxLast, plLogProb, plLogProbTf } from '../../policies/plackett-luce.js';
 import { Adam, clipScale, orthogonal, RunningNorm } from '../../policies/nn.js';
 import { SlateScorer } from '../../policies/scorer.js';
@@ -8,6 +8,16 @@ import { TensorAdam } from '../../experiments/tensor-adam.js';
 import { streamFromString } from '../../envs/rng.js';
 
 await initBackend('wasm');
+
+/**
+ * Two arrays of bits are the same, element for element; a failure names the first element that differs (a diff of
+ * millions of elements, as toEqual prints it, takes minutes).
+ */
+function expectSame(got: number[], want: number[], label = ''): void {
+  expect(got.length, label).toBe(want.length);
+  const i = got.findIndex((v, k) => v !== want[k]);
+  expect(i === -1 ? 'all equal' : `element ${i}: bits ${got[i]} against ${want[i]}`, label).toBe('all equal');
+}
 
 describe('Plackett-Luce slates', () => {
   const logits = [0.3, -1.2, 0.8, 0.1, -0.4];
@@ -176,7 +186,7 @@ describe('network plumbing', () => {
       const want = tf.matMul(tf.transpose(x), dy);
       const got = weightGrad(x, dy);
       expect(got.shape).toEqual([C, H]);
-      expect(bits(got), `R ${R} C ${C} H ${H}`).toEqual(bits(want));
+      expectSame(bits(got), bits(want), `R ${R} C ${C} H ${H}`);
       tf.dispose([x, dy, want, got]);
     }
   });
@@ -299,7 +309,7 @@ describe('network plumbing', () => {
       const got = product(x, W);
       const want = tf.matMul(x, W);
       expect(got.shape).toEqual([R, 1]);
-      expect(bits(got), `R ${R} C ${C}`).toEqual(bits(want));
+      expectSame(bits(got), bits(want), `R ${R} C ${C}`);
       tf.dispose([x, W, got, want]);
     }
     // All-negative weights on a zero row: matMul gives +0 (its sum starts from +0), not -0.
@@ -317,7 +327,7 @@ describe('network plumbing', () => {
     tf.dispose([z, x, W, b, dy, g.value, ...Object.values(g.grads)]);
   });
 
-  it('the sum over the middle axis (colsums on wasm) and the broadcast add\'s gradient are the backend\'s, bit for bit', () => {
+  it('the sum over the middle axis (colsums on wasm), and relu of the broadcast add (addrelu) with its gradient, are the backend\'s, bit for bit', () => {
     expect(tf.getBackend()).toBe('wasm');
     const bits = (t: tf.Tensor) => Array.from(new Uint32Array(Float32Array.from(t.dataSync()).buffer));
     // [B, N, H]: a PPO minibatch on retention-v0, one vector step, odd ones (a block past 64 rows, one row, one column).
@@ -329,22 +339,36 @@ describe('network plumbing', () => {
       });
       const got = sumMiddle(x);
       expect(got.shape).toEqual([B, H]);
-      expect(bits(got), `B ${B} N ${N} H ${H}`).toEqual(bits(tf.sum(x, 1)));
-      // addAcross against tf.add: value, and both gradients under an upstream gradient x.
-      const u = tf.randomNormal([B, 1, H], 0, 1, 'float32', 3) as tf.Tensor3D;
-      const c = tf.randomNormal([B, N, H], 0, 1, 'float32', 4) as tf.Tensor3D;
-      const f = (add: (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor) => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(add(a as tf.Tensor3D, b as tf.Tensor3D), x)));
-      const [ga, gb] = f(addAcross)([u, c]);
-      const [wa, wb] = f((a, b) => tf.add(a, b))([u, c]);
-      expect(bits(addAcross(u, c))).toEqual(bits(tf.add(u, c)));
+      expectSame(bits(got), bits(tf.sum(x, 1)), `B ${B} N ${N} H ${H}`);
+      // addRelu against tf.relu(tf.add(u, c)): value, and both gradients under an upstream gradient x. u's first
+      // column is -0 and c holds -0 there in its first row (a sum of -0), the negation of u in its second row (+0),
+      // and NaN and both infinities after that (NaN compared as one pattern: a multiply does not fix its payload).
+      const u = tf.tidy(() => {
+        const v = tf.randomNormal([B, 1, H], 0, 1, 'float32', 3).dataSync().slice();
+        v[0] = -0;
+        return tf.tensor3d(v, [B, 1, H]);
+      });
+      const c = tf.tidy(() => {
+        const v = tf.randomNormal([B, N, H], 0, 1, 'float32', 4).dataSync().slice();
+        const uv = u.dataSync();
+        v[0] = -0;
+        for (let j = 0; N > 1 && j < H; j++) v[H + j] = -uv[j]!;
+        for (let i = 2 * H, q = 0; i < v.length && q < 3; i += 5, q++) v[i] = [NaN, Infinity, -Infinity][q]!;
+        return tf.tensor3d(v, [B, N, H]);
+      });
+      const nanBits = (t: tf.Tensor) => bits(t).map((b) => ((b & 0x7f800000) === 0x7f800000 && (b & 0x7fffff) !== 0 ? 0x7fc00000 : b));
+      const f = (op: (a: tf.Tensor3D, b: tf.Tensor3D) => tf.Tensor) => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(op(a as tf.Tensor3D, b as tf.Tensor3D), x)));
+      const [ga, gb] = f(addRelu)([u, c]);
+      const [wa, wb] = f((a, b) => tf.relu(tf.add(a, b)))([u, c]);
+      expectSame(nanBits(addRelu(u, c)), nanBits(tf.relu(tf.add(u, c))), `value, B ${B} N ${N} H ${H}`);
       expect(ga!.shape).toEqual([B, 1, H]);
-      expect(bits(ga!)).toEqual(bits(wa!));
-      expect(bits(gb!)).toEqual(bits(wb!));
+      expectSame(nanBits(ga!), nanBits(wa!), `du, B ${B} N ${N} H ${H}`);
+      expectSame(nanBits(gb!), nanBits(wb!), `dc, B ${B} N ${N} H ${H}`);
       tf.dispose([x, got, u, c, ga!, gb!, wa!, wb!]);
     }
     // One row: nothing is broadcast and u's gradient is the upstream gradient as it is, -0 included.
     const dy = tf.tensor3d([-0, 1.5, -2], [1, 1, 3]);
-    const [g1] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(addAcross(a as tf.Tensor3D, b as tf.Tensor3D), dy)))([tf.ones([1, 1, 3]), tf.ones([1, 1, 3])]);
+    const [g1] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(addRelu(a as tf.Tensor3D, b as tf.Tensor3D), dy)))([tf.ones([1, 1, 3]), tf.ones([1, 1, 3])]);
     expect(Object.is(g1!.dataSync()[0], -0)).toBe(true);
     expect(Array.from(g1!.dataSync())).toEqual([-0, 1.5, -2]);
   });
@@ -372,8 +396,8 @@ describe('network plumbing', () => {
       });
       const got = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(relu(a), dy)))(x);
       const want = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.relu(a), dy)))(x);
-      expect(bits(relu(x))).toEqual(bits(tf.relu(x)));
-      expect(bits(got), `shape ${shape.join('x')}`).toEqual(bits(want));
+      expectSame(bits(relu(x)), bits(tf.relu(x)), `value, shape ${shape.join('x')}`);
+      expectSame(bits(got), bits(want), `gradient, shape ${shape.join('x')}`);
       tf.dispose([x, dy, got, want]);
     }
   });
