@@ -390,6 +390,28 @@ export function transpose2d(x: tf.Tensor2D): tf.Tensor2D {
 }
 
 /**
+ * Run one of policies/kernels.wat's kernels on the wasm backend's heap into a new float32 tensor of `shape`, zeros
+ * first for the kernels that add into their output (`zeroed`), else as the backend allocates it (the kernel writes
+ * every value). `run` gets the kernels, the heap offsets of `inputs`, in order, and the output's. Null where the
+ * kernels cannot run (another backend, an input not on the heap, a memory the module cannot import): the caller
+ * then uses tfjs-core's operations.
+ */
+function onHeap(shape: number[], zeroed: boolean, inputs: tf.Tensor[], run: (k: Kernels, at: number[], out: number) => void): tf.Tensor | null {
+  const k = wasmKernels();
+  const at = inputs.map(wasmOffset);
+  if (!k || at.some((o) => o === null)) return null;
+  const make = (tf.backend() as unknown as WasmInternals).makeOutput;
+  const out = zeroed ? tf.zeros(shape) : make ? tf.engine().makeTensorFromTensorInfo(make.call(tf.backend(), shape, 'float32')) : null;
+  const po = out ? wasmOffset(out) : null;
+  if (po === null) {
+    out?.dispose();
+    return null;
+  }
+  run(k, at as number[], po);
+  return out;
+}
+
+/**
  * The column sums of a float32 matrix (the bias gradient of x W + b). On wasm they are summed by
  * policies/kernels.wat's `colsum` on the backend's heap: the backend's Sum transposes [R, C] to [C, R] first and
  * then adds each row in order, in float32; `colsum` adds the same values in the same order, each sum rounded to
@@ -398,17 +420,8 @@ export function transpose2d(x: tf.Tensor2D): tf.Tensor2D {
  */
 export function columnSum(x: tf.Tensor2D): tf.Tensor1D {
   const [R, C] = x.shape;
-  const k = C > 1 ? wasmKernels() : null;
-  if (k) {
-    const out = tf.zeros([C]) as tf.Tensor1D;
-    const [px, po] = [wasmOffset(x), wasmOffset(out)];
-    if (px !== null && po !== null) {
-      k.colsum(px, po, R, C);
-      return out;
-    }
-    out.dispose();
-  }
-  return tf.sum(x, 0);
+  const out = C > 1 ? onHeap([C], true, [x], (k, at, po) => k.colsum(at[0]!, po, R, C)) : null;
+  return (out ?? tf.sum(x, 0)) as tf.Tensor1D;
 }
 
 /**
@@ -419,17 +432,8 @@ export function columnSum(x: tf.Tensor2D): tf.Tensor1D {
  */
 export function sumMiddle(x: tf.Tensor3D): tf.Tensor2D {
   const [B, R, C] = x.shape;
-  const k = B > 0 && R > 0 && C > 0 ? wasmKernels() : null;
-  if (k) {
-    const out = tf.zeros([B, C]) as tf.Tensor2D;
-    const [px, po] = [wasmOffset(x), wasmOffset(out)];
-    if (px !== null && po !== null) {
-      k.colsums(px, po, B, R, C);
-      return out;
-    }
-    out.dispose();
-  }
-  return tf.sum(x, 1) as tf.Tensor2D;
+  const out = B > 0 && R > 0 && C > 0 ? onHeap([B, C], true, [x], (k, at, po) => k.colsums(at[0]!, po, B, R, C)) : null;
+  return (out ?? tf.sum(x, 1)) as tf.Tensor2D;
 }
 
 /**
@@ -455,21 +459,9 @@ export const addRelu = tf.customGrad(((u: tf.Tensor3D, c: tf.Tensor3D, save: tf.
 
 function addReluValue(u: tf.Tensor3D, c: tf.Tensor3D): tf.Tensor3D {
   const [B, N, H] = c.shape;
-  const k = c.size > 0 && u.shape[0] === B && u.shape[1] === 1 && u.shape[2] === H ? wasmKernels() : null;
-  const make = k ? (tf.backend() as unknown as WasmInternals).makeOutput : undefined;
-  if (k && make) {
-    const [pu, pc] = [wasmOffset(u), wasmOffset(c)];
-    if (pu !== null && pc !== null) {
-      const out = tf.engine().makeTensorFromTensorInfo(make.call(tf.backend(), [B, N, H], 'float32')) as tf.Tensor3D;
-      const po = wasmOffset(out);
-      if (po !== null) {
-        k.addrelu(pu, pc, po, B, N, H);
-        return out;
-      }
-      out.dispose();
-    }
-  }
-  return tf.relu(tf.add(u, c));
+  const fits = c.size > 0 && u.shape[0] === B && u.shape[1] === 1 && u.shape[2] === H;
+  const out = fits ? onHeap([B, N, H], false, [u, c], (k, at, po) => k.addrelu(at[0]!, at[1]!, po, B, N, H)) : null;
+  return (out ?? tf.relu(tf.add(u, c))) as tf.Tensor3D;
 }
 
 /**
@@ -486,21 +478,8 @@ export const relu = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as <T extends tf.Tensor>(x: T) => T;
 
 function reluGrad(dy: tf.Tensor, x: tf.Tensor): tf.Tensor {
-  const k = dy.size > 0 && dy.size === x.size ? wasmKernels() : null;
-  const make = k ? (tf.backend() as unknown as WasmInternals).makeOutput : undefined;
-  if (k && make) {
-    const [pd, px] = [wasmOffset(dy), wasmOffset(x)];
-    if (pd !== null && px !== null) {
-      const out = tf.engine().makeTensorFromTensorInfo(make.call(tf.backend(), x.shape, 'float32'));
-      const po = wasmOffset(out);
-      if (po !== null) {
-        k.relugrad(pd, px, po, x.size);
-        return out;
-      }
-      out.dispose();
-    }
-  }
-  return tf.mul(dy, tf.step(x));
+  const out = dy.size > 0 && dy.size === x.size ? onHeap(x.shape, false, [dy, x], (k, at, po) => k.relugrad(at[0]!, at[1]!, po, x.size)) : null;
+  return out ?? tf.mul(dy, tf.step(x));
 }
 
 /**
@@ -517,18 +496,10 @@ function reluGrad(dy: tf.Tensor, x: tf.Tensor): tf.Tensor {
 export function weightGrad(x: tf.Tensor2D, dy: tf.Tensor2D): tf.Tensor2D {
   const [R, C] = x.shape;
   const H = dy.shape[1];
-  const k = wasmKernels();
-  if (k) {
-    // One output column: dy^T x, so that the kernel's four-wide lanes run over x's row.
-    const [a, b, ca, cb] = H === 1 ? [dy, x, 1, C] : [x, dy, C, H];
-    const out = tf.zeros([ca, cb]) as tf.Tensor2D;
-    const [pa, pb, po] = [wasmOffset(a), wasmOffset(b), wasmOffset(out)];
-    if (pa !== null && pb !== null && po !== null) {
-      k.atb(pa, pb, po, R, ca, cb);
-      return H === 1 ? tf.reshape(out, [C, 1]) : out;
-    }
-    out.dispose();
-  }
+  // One output column: dy^T x, so that the kernel's four-wide lanes run over x's row.
+  const [a, b, ca, cb] = H === 1 ? [dy, x, 1, C] : [x, dy, C, H];
+  const out = onHeap([ca, cb], true, [a, b], (k, at, po) => k.atb(at[0]!, at[1]!, po, R, ca, cb));
+  if (out) return (H === 1 ? tf.reshape(out, [C, 1]) : out) as tf.Tensor2D;
   if (H === 1) return tf.reshape(tf.matMul(tf.reshape(dy, [1, R]), x), [C, 1]);
   return tf.matMul(transpose2d(x), dy);
 }
@@ -542,17 +513,8 @@ export function weightGrad(x: tf.Tensor2D, dy: tf.Tensor2D): tf.Tensor2D {
  */
 export function product(x: tf.Tensor2D, W: tf.Tensor2D): tf.Tensor2D {
   const [R, C] = x.shape;
-  const k = W.shape[1] === 1 && R > 0 && C > 0 ? wasmKernels() : null;
-  if (k) {
-    const out = tf.zeros([R, 1]) as tf.Tensor2D;
-    const [px, pw, po] = [wasmOffset(x), wasmOffset(W), wasmOffset(out)];
-    if (px !== null && pw !== null && po !== null) {
-      k.amv(px, pw, po, R, C);
-      return out;
-    }
-    out.dispose();
-  }
-  return tf.matMul(x, W);
+  const out = W.shape[1] === 1 && R > 0 && C > 0 ? onHeap([R, 1], true, [x, W], (k, at, po) => k.amv(at[0]!, at[1]!, po, R, C)) : null;
+  return (out ?? tf.matMul(x, W)) as tf.Tensor2D;
 }
 
 /**
