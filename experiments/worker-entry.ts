@@ -10,9 +10,22 @@ import { EgymError } from '../envs/errors.js';
 import type { Cell } from './cells.js';
 
 type Message = { cell: Cell; keepCheckpoint: boolean };
+// A child process whose runner is gone (killed by SIGTERM or SIGKILL: kill, scancel, a container stop) has no one
+// to report to. Its cell runs synchronously, so the channel's 'disconnect' event waits for the cell's end; the
+// parent's pid is checked at every post instead (getppid: the runner's pid until it dies), and a failed send ends
+// the process too, quietly, instead of an EPIPE 'error' event that would crash it with a stack trace on the
+// terminal the runner shared with it.
+const runner = process.ppid;
+const quit = () => process.exit(0);
 const port = parentPort
   ? { on: (f: (m: Message) => void) => parentPort!.on('message', f), post: (m: unknown) => parentPort!.postMessage(m) }
-  : { on: (f: (m: Message) => void) => process.on('message', f), post: (m: unknown) => process.send!(m) };
+  : {
+      on: (f: (m: Message) => void) => process.on('message', f),
+      post: (m: unknown) => {
+        if (process.ppid !== runner || !process.connected) quit();
+        process.send!(m, undefined, undefined, (e) => e && quit());
+      },
+    };
 if (!parentPort) {
   if (!process.send) throw new EgymError('USAGE', 'worker-entry: start it as a worker thread or as a child process with an IPC channel');
   // A child process: Ctrl-C reaches the whole process group, and it is the runner's to act on (it stops dispatching

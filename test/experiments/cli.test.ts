@@ -290,6 +290,36 @@ describe('one error type and its exit codes', () => {
   });
 });
 
+describe('a runner killed outright', () => {
+  it('SIGTERM: its worker processes end quietly at their next report, without an EPIPE stack trace on the shared terminal', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'egym-term-'));
+    const f = join(dir, 'slow.json');
+    writeFileSync(f, JSON.stringify({ name: 'slow', env: { id: 'retention-v0' }, agents: [{ id: 'random' }], seeds: 40, train: { userSteps: 0 }, final: { users: 3000 } }));
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [BIN, 'run', f, '--out', join(dir, 'out'), '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    let afterKill = '';
+    let killedAt = 0;
+    // The workers write to the stderr pipe they inherited from the runner, so it closes only when they have all
+    // ended too.
+    const closed = new Promise<void>((resolve) => child.stderr.on('close', () => resolve()));
+    child.stderr.on('data', (d: Buffer) => {
+      if (killedAt) afterKill += d.toString();
+      err += d.toString();
+      if (!killedAt && /\[1\/40\]/.test(err)) {
+        killedAt = performance.now();
+        child.kill('SIGTERM');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c, sig) => resolve(sig === 'SIGTERM' ? 143 : c)));
+    expect(code).toBe(143);
+    await closed;
+    // A cell of 3000 users takes about a second: the workers end at their next progress report or result.
+    expect(performance.now() - killedAt).toBeLessThan(20_000);
+    expect(afterKill).not.toMatch(/EPIPE|Error|at /);
+  });
+});
+
 describe('plugins from a checkout', () => {
   it('a TypeScript module given by a spec runs in the main thread and in 2 workers, equal to an in-thread run', () => {
     const dir = mkdtempSync(join(tmpdir(), 'egym-plugin-'));
