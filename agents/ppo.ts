@@ -31,6 +31,12 @@
  * With `consumedItemStats` (consumedHistory and itemFeedback) the consumed-item mean and moving average also cover
  * the item columns, each clicked item's row as it was served: the user rows then carry what the agent's own
  * statistics say about the items the user consumed.
+ * With `greedyServe` > 0 a training step is served the policy's greedy top-K with that probability (drawn per user
+ * and step) and a sampled slate otherwise; the clipped surrogate, its advantage normalization and the KL and clip
+ * diagnostics cover the sampled steps only (each weighted 1 / their number in the minibatch), so their advantages
+ * are those of a one-step deviation from the mostly greedy policy; the critic learns from every step. It tests
+ * whether a learner's gradients, taken from users served its broad samples, undervalue quality (README: it does
+ * not help on retention-v1).
  */
 import type { PpoParams } from './ppo-definition.js';
 import { tf, type BackendInfo, agentBackend, type BackendChoice } from '../policies/backend.js';
@@ -86,6 +92,8 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     lastValues: Float32Array;
     /** With dayDiscount < 1: the discount of each step (gamma x dayDiscount^(days elapsed)). */
     discounts?: Float32Array;
+    /** With greedyServe > 0: 1 where the step's slate was sampled from the policy, 0 where it was its greedy top-K. */
+    sampled?: Float32Array;
   };
   /** Offset of the raw `day` user feature (dayDiscount < 1), else -1. */
   private readonly dayOffset: number;
@@ -151,6 +159,7 @@ export class PpoAgent extends BaseAgent<PpoParams> {
       trunc: new Float32Array(M * B),
       lastValues: new Float32Array(B),
       ...(this.dayOffset >= 0 ? { discounts: new Float32Array(M * B) } : {}),
+      ...(this.params.greedyServe > 0 ? { sampled: new Float32Array(M * B) } : {}),
     };
     this.discReturn = new Float64Array(B);
   }
@@ -247,9 +256,20 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     const cands = this.candRows(obs, B);
     const { u, c } = this.normalize({ user: this.userRows(obs, B, training, { commit: true }), candidates: cands }, B, training);
     const { logits, values } = this.forward(u, c, B, training);
+    const greedyServe = this.params.greedyServe;
     for (let s = 0; s < B; s++) {
       if (!obs.active[s]) continue;
-      if (training) gumbelTopK(logits, s * N, N, K, ctx.rng, out, s * K, this.gWork);
+      if (training && greedyServe > 0) {
+        // Served greedily with probability greedyServe (the draw only exists with the option, so that PPO's own
+        // stream is unchanged without it).
+        const sampled = ctx.rng() >= greedyServe;
+        this.buf.sampled![this.t * B + s] = sampled ? 1 : 0;
+        if (sampled) gumbelTopK(logits, s * N, N, K, ctx.rng, out, s * K, this.gWork);
+        else {
+          for (let i = 0; i < N; i++) this.gWork[i] = logits[s * N + i]!;
+          topOrdered(this.gWork, N, K, out, s * K);
+        }
+      } else if (training) gumbelTopK(logits, s * N, N, K, ctx.rng, out, s * K, this.gWork);
       else if (ctx.explore) gumbelTopK(logits, s * N, N, K, this.evalStreams.get(s, obs.userIndex[s]!, obs.firstStep[s] === 1), out, s * K, this.gWork);
       else {
         for (let i = 0; i < N; i++) this.gWork[i] = logits[s * N + i]!;
@@ -375,6 +395,8 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     const madv = new Float32Array(mb);
     const mret = new Float32Array(mb);
     const mval = new Float32Array(mb);
+    // greedyServe: the policy-gradient terms are the sampled steps' only, each weighted 1 / (their number).
+    const msamp = b.sampled ? new Float32Array(mb) : null;
     const clip = p.clipCoef;
     const vars = [...this.actor.params.vars, ...this.critic.params.vars];
     let stats = { pg: 0, v: 0, ent: 0, kl: 0, clipfrac: 0, norm: 0, n: 0 };
@@ -396,14 +418,28 @@ export class PpoAgent extends BaseAgent<PpoParams> {
           madv[k] = advantages[r]!;
           mret[k] = returns[r]!;
           mval[k] = b.values[r]!;
+          if (msamp) msamp[k] = b.sampled![r]!;
         }
-        if (p.normAdv && mb > 1) {
+        // The policy-gradient samples: every step, or (greedyServe) the sampled ones.
+        let ns = mb;
+        if (msamp) {
+          ns = 0;
+          for (let k = 0; k < mb; k++) ns += msamp[k]!;
+          for (let k = 0; k < mb; k++) msamp[k] = ns > 0 ? msamp[k]! / ns : 0;
+        }
+        if (p.normAdv && ns > 1) {
           let m = 0;
-          for (let k = 0; k < mb; k++) m += madv[k]!;
-          m /= mb;
           let v = 0;
-          for (let k = 0; k < mb; k++) v += (madv[k]! - m) ** 2;
-          const sd = Math.sqrt(v / (mb - 1));
+          if (msamp) {
+            for (let k = 0; k < mb; k++) if (msamp[k]! > 0) m += madv[k]!;
+            m /= ns;
+            for (let k = 0; k < mb; k++) if (msamp[k]! > 0) v += (madv[k]! - m) ** 2;
+          } else {
+            for (let k = 0; k < mb; k++) m += madv[k]!;
+            m /= mb;
+            for (let k = 0; k < mb; k++) v += (madv[k]! - m) ** 2;
+          }
+          const sd = Math.sqrt(v / (ns - 1));
           for (let k = 0; k < mb; k++) madv[k] = (madv[k]! - m) / (sd + 1e-8);
         }
         const info = { pg: 0, v: 0, ent: 0, kl: 0, clipfrac: 0 };
@@ -417,7 +453,8 @@ export class PpoAgent extends BaseAgent<PpoParams> {
           const adv = tf.tensor1d(madv);
           const pg1 = tf.mul(tf.neg(adv), ratio);
           const pg2 = tf.mul(tf.neg(adv), tf.clipByValue(ratio, 1 - clip, 1 + clip));
-          const pgLoss = tf.mean(tf.maximum(pg1, pg2));
+          const w = msamp ? tf.tensor1d(msamp) : null;
+          const pgLoss = w ? tf.sum(tf.mul(tf.maximum(pg1, pg2), w)) : tf.mean(tf.maximum(pg1, pg2));
           const newV = this.critic.values(ut, ct, N);
           const ret = tf.tensor1d(mret);
           let vLoss: tf.Tensor;
@@ -433,8 +470,10 @@ export class PpoAgent extends BaseAgent<PpoParams> {
             info.pg = pgLoss.dataSync()[0] as number;
             info.v = vLoss.dataSync()[0] as number;
             info.ent = ent.dataSync()[0] as number;
-            info.kl = tf.mean(tf.sub(tf.sub(ratio, 1), logratio)).dataSync()[0] as number;
-            info.clipfrac = tf.mean(tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), clip), 'float32')).dataSync()[0] as number;
+            const kl = tf.sub(tf.sub(ratio, 1), logratio);
+            const clipped = tf.cast(tf.greater(tf.abs(tf.sub(ratio, 1)), clip), 'float32');
+            info.kl = (w ? tf.sum(tf.mul(kl, w)) : tf.mean(kl)).dataSync()[0] as number;
+            info.clipfrac = (w ? tf.sum(tf.mul(clipped, w)) : tf.mean(clipped)).dataSync()[0] as number;
           }
           return tf.add(tf.sub(pgLoss, tf.mul(p.entCoef, ent)), tf.mul(p.vfCoef, vLoss)) as tf.Scalar;
         }, vars);

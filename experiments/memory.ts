@@ -56,11 +56,12 @@ export function cellMemory(cell: Cell, opts: { saveCheckpoints?: boolean } = {})
   ];
   // The cell's params are resolved already; reading them through the agent's own schema types them.
   if (cell.agentId === 'ppo') {
-    const { numSteps, episodeHistory, consumedHistory, consumedItemStats, itemFeedback } = resolveParams(a, ppoParams, p);
+    const { numSteps, episodeHistory, consumedHistory, consumedItemStats, itemFeedback, greedyServe } = resolveParams(a, ppoParams, p);
     const n = numSteps * cell.train.numEnvs;
     // The history features widen the stored user rows (policies/history.ts), the item columns the candidate rows.
     const extra = (episodeHistory ? U + 1 : 0) + (consumedHistory ? consumedColumns(consumedItemStats) : 0) + (itemFeedback ? itemColumns : 0);
-    parts.push({ field: `${a}.numSteps`, value: numSteps, bytes: n * (row + extra + K + 7) * 4 * 2 });
+    // greedyServe keeps one more number per step (whether its slate was sampled).
+    parts.push({ field: `${a}.numSteps`, value: numSteps, bytes: n * (row + extra + K + 7 + (greedyServe > 0 ? 1 : 0)) * 4 * 2 });
   }
   if (cell.agentId === 'slateq') {
     const { replaySize, consumedHistory, consumedItemStats, itemFeedback, nSteps } = resolveParams(a, slateqParams, p);

@@ -32,7 +32,7 @@ function run(agent: Agent, envId: string, steps: number, seed: number, env = mak
   return { actions, returns: res.episodes.map((e) => e.return), env };
 }
 
-/** Agents checked again with other params: the deep agents with their per-slot history features (episode and consumed items), their discount per day, their per-item statistics and the consumed items' statistics; REINFORCE top-K online; the wide scorers. */
+/** Agents checked again with other params: the deep agents with their per-slot history features (episode and consumed items), their discount per day, their per-item statistics and the consumed items' statistics; REINFORCE top-K online; the wide scorers; PPO served greedily on part of its training steps. */
 const VARIANTS: { id: string; label: string; params: Record<string, unknown> }[] = [
   { id: 'ppo', label: 'ppo with episodeHistory', params: { ...FAST.ppo, episodeHistory: true } },
   { id: 'ppo', label: 'ppo with episodeHistory and consumedHistory', params: { ...FAST.ppo, episodeHistory: true, consumedHistory: true } },
@@ -46,6 +46,7 @@ const VARIANTS: { id: string; label: string; params: Record<string, unknown> }[]
   { id: 'reinforce-topk', label: 'reinforce-topk online with itemFeedback, dayDiscount, a value baseline and an entropy bonus', params: { mode: 'online', updateSteps: 20, epochs: 1, batchSize: 16, hidden: 8, backend: 'cpu', itemFeedback: true, gamma: 1, dayDiscount: 0.8, baseline: 'value', entCoef: 0.01 } },
   { id: 'slateq', label: 'slateq with consumedItemStats', params: { ...FAST.slateq, itemFeedback: true, consumedHistory: true, consumedItemStats: true } },
   { id: 'ppo', label: 'ppo wide', params: { ...FAST.ppo, wide: true } },
+  { id: 'ppo', label: 'ppo with greedyServe', params: { ...FAST.ppo, greedyServe: 0.5 } },
   { id: 'slateq', label: 'slateq wide', params: { ...FAST.slateq, wide: true } },
   { id: 'reinforce-topk', label: 'reinforce-topk online wide', params: { mode: 'online', updateSteps: 20, epochs: 1, batchSize: 16, hidden: 8, backend: 'cpu', wide: true } },
 ];

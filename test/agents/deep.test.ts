@@ -792,3 +792,84 @@ describe('REINFORCE top-K online (mode "online")', () => {
     await expect(makeAgent('reinforce-topk', { mode: 'online', dayDiscount: 0.8 }, { envId: 'interest-evolution-v0', seed: 0 })).rejects.toThrow(/^agent reinforce-topk cannot run on interest-evolution-v0: dayDiscount 0.8 needs a multi-session env/);
   });
 });
+
+describe('PPO served greedily on most training steps (greedyServe)', () => {
+  const SHORT = { worldSeed: 0, horizonDays: 3, maxSessionSteps: 10 };
+  type Internal = { buf: { user: Float32Array; cand: Float32Array; slates: Int32Array; logp: Float32Array; sampled?: Float32Array }; t: number };
+  const build = async (greedyServe: number, numSteps = 40) =>
+    (await makeAgent('ppo', { numSteps, numMinibatches: 2, updateEpochs: 2, hidden: 8, greedyServe, backend: 'cpu' }, { envId: 'retention-v1', envParams: SHORT, seed: 5 })) as PpoAgent;
+  const weights = (a: PpoAgent) => [...a.actor.params.vars, ...a.critic.params.vars].map((v) => Array.from(v.dataSync()));
+
+  it("a greedy step's slate is the policy's top-K on the rows it saw; a sampled step's is drawn; the share drawn is about 1 - greedyServe", async () => {
+    const agent = await build(0.7, 1000);
+    const env = makeVec('retention-v1', SHORT, { numEnvs: 4 });
+    const { N, K } = env.layout;
+    trainAgent(agent, env, { steps: 100, seed: 3 });
+    const b = (agent as unknown as Internal).buf;
+    const U = b.user.length / (1000 * 4);
+    const F = b.cand.length / (1000 * 4 * N);
+    const S = 100 * 4;
+    const scores = tf.tidy(() => agent.actor.scores(tf.tensor2d(b.user.subarray(0, S * U), [S, U]), tf.tensor2d(b.cand.subarray(0, S * N * F), [S * N, F]), N).dataSync());
+    let sampled = 0;
+    let sampledOffTop = 0;
+    for (let r = 0; r < S; r++) {
+      const top = Array.from({ length: N }, (_, i) => i).sort((x, y) => scores[r * N + y]! - scores[r * N + x]! || x - y).slice(0, K);
+      const slate = Array.from(b.slates.subarray(r * K, (r + 1) * K));
+      if (b.sampled![r] === 1) {
+        sampled++;
+        if (slate.join() !== top.join()) sampledOffTop++;
+      } else {
+        expect(b.sampled![r]).toBe(0);
+        expect(slate).toEqual(top);
+      }
+    }
+    // Binomial(400, 0.3): sd 9.2; 4.5 sd either side.
+    expect(sampled).toBeGreaterThan(120 - 41);
+    expect(sampled).toBeLessThan(120 + 41);
+    // An untrained policy is broad: its samples are almost never its top-K in order.
+    expect(sampledOffTop).toBeGreaterThan(0.9 * sampled);
+    agent.dispose();
+  });
+
+  it("the policy gradient uses the sampled steps only: a greedy step's stored log-probability changes nothing, a sampled step's does", async () => {
+    const run = async (edit: 'none' | 'greedy' | 'sampled') => {
+      const agent = await build(0.5);
+      const internal = agent as unknown as Internal;
+      const before = weights(agent);
+      let m: Record<string, number> | null = null;
+      let nSampled = 0;
+      // One rollout of 40 steps of 3 users; its last step's transition is observed, then (onStep, before the update)
+      // the stored log-probabilities of the greedy or of the sampled steps are shifted.
+      trainAgent(agent, makeVec('retention-v1', SHORT, { numEnvs: 3 }), {
+        steps: 40,
+        seed: 3,
+        onStep: () => {
+          if (internal.t !== 40) return;
+          const b = internal.buf;
+          for (let r = 0; r < 120; r++) {
+            nSampled += b.sampled![r]!;
+            if ((edit === 'greedy' && b.sampled![r] === 0) || (edit === 'sampled' && b.sampled![r] === 1)) b.logp[r] = b.logp[r]! - 0.3;
+          }
+        },
+        onUpdate: (x) => (m = x),
+      });
+      const after = weights(agent);
+      agent.dispose();
+      return { before, after, m: m!, nSampled };
+    };
+    const base = await run('none');
+    const greedy = await run('greedy');
+    const samp = await run('sampled');
+    // Binomial(120, 0.5): sd 5.5.
+    expect(base.nSampled).toBeGreaterThan(35);
+    expect(base.nSampled).toBeLessThan(85);
+    expect(base.after).not.toEqual(base.before);
+    expect(greedy.after).toEqual(base.after);
+    expect(samp.after).not.toEqual(base.after);
+    expect(Number.isFinite(base.m.approx_kl)).toBe(true);
+  });
+
+  it('is refused at 1 or above and below 0, naming the field', async () => {
+    for (const v of [1, -0.1, 1.5]) await expect(makeAgent('ppo', { greedyServe: v, backend: 'cpu' }, { envId: 'retention-v1', envParams: SHORT, seed: 5 })).rejects.toThrow(/greedyServe/);
+  });
+});
