@@ -15,7 +15,10 @@
  * 32,000 user-steps the greedy policy is evaluated on 100 users of population 3100 (the sweeps' learning-curve
  * users); at the end on the sweeps' 500 held-out users of population 3000, through the same overlap measurement as
  * experiments/probe-retention-v1-budget.ts (`item-watch-rank` reading the learner's own statistics: what it earns,
- * and the items only the learner shows). Nothing is chosen from it.
+ * and the items only the learner shows). A last start tests one reading of the result: PPO from scratch, but
+ * with item statistics that are already informative when it starts learning (counted first by the same untrained,
+ * frozen policy on 64,000 user-steps of other training users, population 100500 + seed), so that its early updates
+ * do not learn from statistics that are still mostly prior. Nothing is chosen from it.
  *
  *   npx tsx experiments/probe-ppo-from-ranker.ts
  *     (writes results/bench/probe-ppo-from-ranker.json)
@@ -39,12 +42,15 @@ const SPEC = 'experiments/tuning/wide-scorers.json';
 const LEARNER = 'ppo-items-tuned-wide';
 const RANKER = 'item-watch-rank';
 const SEEDS = [10, 11];
-const STARTS: { name: string; alpha: number; frozen: boolean }[] = [
+const STARTS: { name: string; alpha: number; frozen: boolean; statsFirst?: number }[] = [
   { name: 'from ranker, alpha 1, trained', alpha: 1, frozen: false },
   { name: 'from ranker, alpha 3, trained', alpha: 3, frozen: false },
   { name: 'from ranker, alpha 3, frozen', alpha: 3, frozen: true },
   { name: 'from scratch (ppo-items-tuned-wide), trained', alpha: 0, frozen: false },
+  { name: 'from scratch, statistics counted first for 64,000 user-steps, trained', alpha: 0, frozen: false, statsFirst: 64000 },
 ];
+/** The users the statistics are counted on first (statsFirst): another training population of the same world. */
+const STATS_FIRST_POPULATION = TRAINING_POPULATION + 500;
 const CURVE_EVERY = 32000;
 
 const { spec, agent: fromSpec } = scriptSpec(SPEC);
@@ -80,6 +86,14 @@ for (const seed of SEEDS) {
     const w = new Float32Array(Fa);
     w[Fa - 1] = st.alpha;
     ww.assign(tf.tensor2d(w, [Fa, 1]));
+    if (st.statsFirst) {
+      // The untrained policy (the same init, frozen) serves other users of the world first; the learner then
+      // starts with the item statistics they gave, and keeps counting as usual.
+      const counter = await makeAgent(id, { ...p, lr: 1e-9 }, { envId, envParams, seed });
+      trainAgent(counter, makeVec(envId, envParams, { numEnvs: B, autoresetMode: 'same-step' }), { steps: st.statsFirst / B, seed: STATS_FIRST_POPULATION + seed });
+      statsOf(learner).load(statsOf(counter).state());
+      (counter as PpoAgent).dispose();
+    }
     const curve: Row['curve'] = [];
     let next = CURVE_EVERY;
     trainAgent(learner, makeVec(envId, envParams, { numEnvs: B, autoresetMode: 'same-step' }), {
