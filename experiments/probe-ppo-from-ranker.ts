@@ -32,7 +32,6 @@ import { evaluateAgent } from './evaluate.js';
 import { mean } from './stats.js';
 import { scriptSpec } from './script-args.js';
 import { TRAINING_POPULATION } from './run-cell.js';
-
 import { tf } from '../policies/backend.js';
 import type { PpoAgent } from '../agents/ppo.js';
 import { type Picks, statsOf, summarizePicks, withOverlap } from './picks.js';
