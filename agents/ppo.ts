@@ -428,17 +428,12 @@ export class PpoAgent extends BaseAgent<PpoParams> {
           for (let k = 0; k < mb; k++) msamp[k] = ns > 0 ? msamp[k]! / ns : 0;
         }
         if (p.normAdv && ns > 1) {
+          // Mean and sd over the policy-gradient samples (ns is mb without greedyServe).
           let m = 0;
           let v = 0;
-          if (msamp) {
-            for (let k = 0; k < mb; k++) if (msamp[k]! > 0) m += madv[k]!;
-            m /= ns;
-            for (let k = 0; k < mb; k++) if (msamp[k]! > 0) v += (madv[k]! - m) ** 2;
-          } else {
-            for (let k = 0; k < mb; k++) m += madv[k]!;
-            m /= mb;
-            for (let k = 0; k < mb; k++) v += (madv[k]! - m) ** 2;
-          }
+          for (let k = 0; k < mb; k++) if (!msamp || msamp[k]! > 0) m += madv[k]!;
+          m /= ns;
+          for (let k = 0; k < mb; k++) if (!msamp || msamp[k]! > 0) v += (madv[k]! - m) ** 2;
           const sd = Math.sqrt(v / (ns - 1));
           for (let k = 0; k < mb; k++) madv[k] = (madv[k]! - m) / (sd + 1e-8);
         }
