@@ -37,6 +37,10 @@
  * are those of a one-step deviation from the mostly greedy policy; the critic learns from every step. It tests
  * whether a learner's gradients, taken from users served its broad samples, undervalue quality (README: it does
  * not help on retention-v1).
+ * With `wide` the actor's scores add a linear term in the candidate features (policies/scorer.ts); `wideLrScale`
+ * gives those few weights their own Adam rate, lr x wideLrScale (Wide & Deep trains its wide part with an optimizer
+ * of its own, Cheng et al. 2016): Adam moves each weight at most about its rate per step, so with one rate a wide
+ * weight moves about as far as any deep one, however consistent its gradient.
  */
 import type { PpoParams } from './ppo-definition.js';
 import { tf, type BackendInfo, agentBackend, type BackendChoice } from '../policies/backend.js';
@@ -134,7 +138,10 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     this.Ua = Ua;
     this.actor = new SlateScorer(Ua, Fa, H, p.hidden2, 0.01, this.rng, 'actor', p.wide);
     this.critic = new ValueNet(Ua, Fa, H, this.rng, 'critic');
-    this.opt = new Adam([...this.actor.params.vars, ...this.critic.params.vars], p.lr, 1e-5);
+    const vars = [...this.actor.params.vars, ...this.critic.params.vars];
+    // With wide, the actor's wide weights are its last variable (SlateScorer adds them last).
+    const wideVar = p.wide ? this.actor.params.vars.at(-1)! : null;
+    this.opt = new Adam(vars, p.lr, 1e-5, 0.9, 0.999, p.wideLrScale === 1 ? undefined : vars.map((v) => (v === wideVar ? p.wideLrScale : 1)));
     this.userNorm = new RunningNorm(Ua);
     this.candNorm = new RunningNorm(Fa);
     this.evalStreams = new PerUserStreams(seed, 'ppo-eval');

@@ -15,8 +15,12 @@ export interface DiscountedReturns {
   perDay: Record<string, number>;
 }
 
-/** J_gamma and J_day of a policy on `users` held-out users of population `seed`, in one batch, greedy. */
-export function discountedReturns(envId: string, envParams: Record<string, unknown>, agent: Agent, opts: { users: number; seed: number; gammas: readonly number[]; dayDiscounts: readonly number[] }): DiscountedReturns {
+/**
+ * J_gamma and J_day of a policy on `users` held-out users of population `seed`, in one batch: greedy, or with
+ * `explore` the agent's exploring policy (a learner's sampled slates: the stochastic policy its policy gradient
+ * improves), its learned state frozen either way.
+ */
+export function discountedReturns(envId: string, envParams: Record<string, unknown>, agent: Agent, opts: { users: number; seed: number; gammas: readonly number[]; dayDiscounts: readonly number[]; explore?: boolean }): DiscountedReturns {
   const { users, gammas, dayDiscounts } = opts;
   const cDay = requireFeature('discountedReturns', agent.env, 'user', ['day']).offset;
   const env = makeVec(envId, envParams, { numEnvs: users, autoresetMode: 'off' });
@@ -24,7 +28,7 @@ export function discountedReturns(envId: string, envParams: Record<string, unkno
   const active = new Uint8Array(users).fill(1);
   const firstStep = new Uint8Array(users).fill(1);
   const view = observationOf(env, active, Float64Array.from(r0.userIndex), firstStep, r0.observation);
-  const ctx = agent.context(false, false);
+  const ctx = agent.context(false, opts.explore ?? false);
   const weight = gammas.map(() => new Float64Array(users).fill(1));
   const sums = new Float64Array(gammas.length);
   const daySums = new Float64Array(dayDiscounts.length);

@@ -121,15 +121,22 @@ export class Adam {
   private readonly m: Float32Array[];
   private readonly v: Float32Array[];
   t = 0;
+  /** Per-variable multipliers of lr (default 1 each: one learning rate for all). */
+  private readonly lrScale: readonly number[];
   constructor(
     private readonly vars: tf.Variable[],
     public lr: number,
     readonly eps = 1e-5,
     readonly beta1 = 0.9,
     readonly beta2 = 0.999,
+    lrScale?: readonly number[],
   ) {
     this.m = vars.map((x) => new Float32Array(x.size));
     this.v = vars.map((x) => new Float32Array(x.size));
+    if (lrScale && (lrScale.length !== vars.length || lrScale.some((x) => !(x > 0 && Number.isFinite(x))))) {
+      throw new InvalidArgument(`Adam: lrScale needs one positive finite multiplier per variable (${vars.length}), got [${lrScale.join(', ')}]`);
+    }
+    this.lrScale = lrScale ?? vars.map(() => 1);
   }
   /**
    * Apply gradients (same order as vars), each first multiplied by `scale` (as float32; the global-norm clip's
@@ -147,10 +154,11 @@ export class Adam {
     const c1 = f(1 - this.beta1);
     const b2 = f(this.beta2);
     const c2 = f(1 - this.beta2);
-    const lrc = f(this.lr / (1 - this.beta1 ** this.t));
     const bc2 = f(1 - this.beta2 ** this.t);
     const eps = f(this.eps);
     grads.forEach((gt, i) => {
+      // lr x 1 is lr exactly, so a multiplier of 1 changes nothing.
+      const lrc = f((this.lr * this.lrScale[i]!) / (1 - this.beta1 ** this.t));
       const x = this.vars[i]!;
       const g = gt.dataSync() as Float32Array;
       const w = Float32Array.from(x.dataSync() as Float32Array);

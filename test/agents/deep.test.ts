@@ -641,6 +641,40 @@ describe('finite numbers only: a NaN never reaches the weights silently', () => 
     expect(opt.state().t).toBe(0);
     w.forEach((x) => x.dispose());
   });
+
+  it("Adam's per-variable learning-rate multipliers: each variable steps as an Adam of lr x its multiplier would; none given is all 1; bad ones are refused", async () => {
+    const { InvalidArgument } = await import('../../envs/errors.js');
+    const init = [[0.5, -0.25, 2], [1, -3]];
+    const grads = [[[0.3, -1e-3, 7], [2, -0.5]], [[-0.2, 4e-3, 1], [0.01, 3]], [[0.9, 0, -2], [-1, 1]]];
+    const vars = () => init.map((x) => tf.variable(tf.tensor1d(x)));
+    const scaled = vars();
+    const opt = new Adam(scaled, 0.01, 1e-5, 0.9, 0.999, [1, 4]);
+    const one = vars();
+    const optOne = new Adam([one[0]!], 0.01, 1e-5);
+    const four = vars();
+    const optFour = new Adam([four[1]!], 0.04, 1e-5);
+    const plain = vars();
+    const optPlain = new Adam(plain, 0.01, 1e-5);
+    const ones = vars();
+    const optOnes = new Adam(ones, 0.01, 1e-5, 0.9, 0.999, [1, 1]);
+    for (const [g0, g1] of grads) {
+      const t = [tf.tensor1d(g0!), tf.tensor1d(g1!)];
+      opt.apply(t);
+      optOne.apply([t[0]!]);
+      optFour.apply([t[1]!]);
+      optPlain.apply(t);
+      optOnes.apply(t);
+      t.forEach((x) => x.dispose());
+    }
+    const values = (v: tf.Variable) => Array.from(v.dataSync());
+    expect(values(scaled[0]!)).toEqual(values(one[0]!));
+    expect(values(scaled[1]!)).toEqual(values(four[1]!));
+    expect(values(scaled[1]!)).not.toEqual(values(plain[1]!));
+    expect(ones.map(values)).toEqual(plain.map(values));
+    for (const bad of [[1], [1, 0], [1, Number.NaN], [-2, 1]]) expect(() => new Adam(plain, 0.01, 1e-5, 0.9, 0.999, bad)).toThrow(InvalidArgument);
+    expect(() => new Adam(plain, 0.01, 1e-5, 0.9, 0.999, [1, 0])).toThrow(/lrScale needs one positive finite multiplier per variable \(2\)/);
+    [scaled, one, four, plain, ones].flat().forEach((x) => x.dispose());
+  });
 });
 
 describe('exporting a trained PPO policy to the TensorFlow.js layers format', () => {
@@ -871,5 +905,43 @@ describe('PPO served greedily on most training steps (greedyServe)', () => {
 
   it('is refused at 1 or above and below 0, naming the field', async () => {
     for (const v of [1, -0.1, 1.5]) await expect(makeAgent('ppo', { greedyServe: v, backend: 'cpu' }, { envId: 'retention-v1', envParams: SHORT, seed: 5 })).rejects.toThrow(/greedyServe/);
+  });
+});
+
+describe("PPO's wide part with its own learning rate (wideLrScale)", () => {
+  const SHORT = { worldSeed: 0, horizonDays: 3, maxSessionSteps: 10 };
+  const build = async (wideLrScale: number) =>
+    (await makeAgent('ppo', { numSteps: 16, numMinibatches: 1, updateEpochs: 1, hidden: 8, wide: true, itemFeedback: true, wideLrScale, backend: 'cpu' }, { envId: 'retention-v1', envParams: SHORT, seed: 5 })) as PpoAgent;
+
+  it('one update moves the wide weights wideLrScale times as far and every other weight as with one rate', async () => {
+    const after = async (k: number) => {
+      const agent = await build(k);
+      const vars = [...agent.actor.params.vars, ...agent.critic.params.vars];
+      const before = vars.map((v) => Array.from(v.dataSync()));
+      // 16 steps of 3 users: one rollout, one minibatch, one epoch: one Adam step.
+      trainAgent(agent, makeVec('retention-v1', SHORT, { numEnvs: 3 }), { steps: 16, seed: 3 });
+      const names = vars.map((v) => v.name);
+      const delta = vars.map((v, i) => Array.from(v.dataSync()).map((x, j) => x - before[i]![j]!));
+      agent.dispose();
+      return { names, delta, before };
+    };
+    const one = await after(1);
+    const ten = await after(10);
+    const wideAt = one.names.findIndex((n) => /actorWw/.test(n));
+    expect(wideAt).toBeGreaterThan(-1);
+    expect(ten.before).toEqual(one.before);
+    one.delta.forEach((d, i) => {
+      if (i === wideAt) return;
+      expect(ten.delta[i]).toEqual(d);
+    });
+    const w1 = one.delta[wideAt]!;
+    const w10 = ten.delta[wideAt]!;
+    expect(w1.some((x) => Math.abs(x) > 1e-5)).toBe(true);
+    w1.forEach((x, j) => expect(w10[j]!).toBeCloseTo(10 * x, 6));
+  });
+
+  it('is refused without the wide part, and out of range, naming the field', async () => {
+    await expect(makeAgent('ppo', { wideLrScale: 10, backend: 'cpu' }, { envId: 'retention-v1', envParams: SHORT, seed: 5 })).rejects.toThrow(/^agent ppo: wideLrScale 10 sets the learning rate of the wide part: it needs wide true \(got false\)/);
+    for (const v of [0, -1, 2e4]) await expect(makeAgent('ppo', { wide: true, wideLrScale: v, backend: 'cpu' }, { envId: 'retention-v1', envParams: SHORT, seed: 5 })).rejects.toThrow(/wideLrScale/);
   });
 });

@@ -79,4 +79,17 @@ describe('discounted objectives (experiments/objectives.ts)', () => {
     expect(j.perDay['day 0.8']!).toBeLessThan(lifetime);
     await expect(makeAgent('random', {}, { envId: 'interest-evolution-v0', seed: 0 }).then((a) => discountedReturns('interest-evolution-v0', {}, a, { users: 2, seed: 0, gammas: [1], dayDiscounts: [1] }))).rejects.toThrow(/needs the user feature "day"/);
   });
+
+  it('with explore, the exploring policy: its lifetime return is the evaluation\'s with explore, not the greedy one', async () => {
+    const { discountedReturns } = await import('../../experiments/objectives.js');
+    const envParams = { worldSeed: 0, horizonDays: 4 };
+    const make = () => makeAgent('item-stat-rank', { stat: 'rewardPerLength' }, { envId: 'retention-v1', envParams, seed: 3 });
+    const opts = { users: 40, seed: 5, gammas: [1], dayDiscounts: [1] };
+    const lifetime = (r: Float64Array | number[]) => Array.from(r).reduce((a, b) => a + b, 0) / 40;
+    const sampled = discountedReturns('retention-v1', envParams, await make(), { ...opts, explore: true }).perStep['gamma 1']!;
+    const greedy = discountedReturns('retention-v1', envParams, await make(), opts).perStep['gamma 1']!;
+    expect(sampled).toBeCloseTo(lifetime(evaluateAgent('retention-v1', envParams, await make(), { users: 40, seed: 5, explore: true }).return), 6);
+    expect(greedy).toBeCloseTo(lifetime(evaluateAgent('retention-v1', envParams, await make(), { users: 40, seed: 5 }).return), 6);
+    expect(sampled).not.toBeCloseTo(greedy, 1);
+  });
 });
