@@ -28,6 +28,7 @@ export const ppoParams = defineParams({
   hidden: param.int({ default: 64, min: 1, max: 4096, description: 'hidden units of the actor and critic' }),
   hidden2: param.int({ default: 0, min: 0, max: 4096, description: 'second per-candidate layer of the scorer (0: thin head)' }),
   wide: param.boolean({ default: false, description: "the actor's scores: add a linear term in the candidate features to every candidate's score (the wide part of Wide & Deep, Cheng et al. 2016; zero at init)" }),
+  wideSgdLr: param.number({ default: 0, min: 0, max: 100, description: "with wide: train the wide weights by plain gradient descent at this rate (annealed with lr, after the global-norm clip) instead of Adam, so that they move with the mean of their noisy gradients rather than about one rate per step in the direction of their sign. 0: Adam, as every other weight" }),
   wideLrScale: param.number({ default: 1, min: 0, max: 1e4, minExclusive: true, description: "with wide: the wide part's learning rate as a multiple of lr (Wide & Deep trains its wide part with its own optimizer and rate); the few wide weights then move as far as that rate lets them while the deep part keeps lr. 1: one learning rate" }),
   episodeHistory: param.boolean({ default: false, description: 'append to the user features their running mean over the episode so far and log(1 + steps) (policies/history.ts)' }),
   ...consumedParams,
@@ -47,6 +48,8 @@ export const ppoAgent = defineAgent({
     checkConsumedParams('ppo', p);
     // The wide part's learning rate is only read with it: set without it, it would be ignored.
     paramConstraint('agent ppo', p.wide || p.wideLrScale === 1, `wideLrScale ${p.wideLrScale} sets the learning rate of the wide part: it needs wide true (got false)`);
+    paramConstraint('agent ppo', p.wide || p.wideSgdLr === 0, `wideSgdLr ${p.wideSgdLr} trains the wide part by gradient descent: it needs wide true (got false)`);
+    paramConstraint('agent ppo', p.wideSgdLr === 0 || p.wideLrScale === 1, `wideSgdLr ${p.wideSgdLr} takes the wide part out of Adam, so wideLrScale ${p.wideLrScale} (its Adam rate) would be ignored: set one of them`);
   },
   params: ppoParams,
   create: async (p, env, seed) => (await import('./ppo.js')).PpoAgent.create(p, env, seed),

@@ -44,7 +44,7 @@
  */
 import type { PpoParams } from './ppo-definition.js';
 import { tf, type BackendInfo, agentBackend, type BackendChoice } from '../policies/backend.js';
-import { Adam, RunningNorm } from '../policies/nn.js';
+import { Adam, clipScale, RunningNorm, sgdStep } from '../policies/nn.js';
 import { gumbelTopK, plLogProb, plLogProbTf, topOrdered } from '../policies/plackett-luce.js';
 import { SlateScorer, ValueNet } from '../policies/scorer.js';
 import { type AgentContext, type AgentEnvInfo, type AgentObservation, assertFiniteObservation, assertFiniteTransitions, BaseAgent, itemFeedbackFor, PerUserStreams, type Transitions } from './api.js';
@@ -77,6 +77,8 @@ export class PpoAgent extends BaseAgent<PpoParams> {
   actor: SlateScorer;
   critic: ValueNet;
   private opt: Adam;
+  /** With wideSgdLr: the index of the wide weights among the update's variables (stepped by sgdStep), else -1. */
+  private readonly wideSgd: number;
   readonly userNorm: RunningNorm;
   readonly candNorm: RunningNorm;
   private retRms = new RunningNorm(1);
@@ -141,7 +143,10 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     const vars = [...this.actor.params.vars, ...this.critic.params.vars];
     // With wide, the actor's wide weights are its last variable (SlateScorer adds them last).
     const wideVar = p.wide ? this.actor.params.vars.at(-1)! : null;
-    this.opt = new Adam(vars, p.lr, 1e-5, 0.9, 0.999, p.wideLrScale === 1 ? undefined : vars.map((v) => (v === wideVar ? p.wideLrScale : 1)));
+    // wideSgdLr: the wide weights step by gradient descent, outside Adam.
+    this.wideSgd = p.wideSgdLr > 0 ? vars.indexOf(wideVar!) : -1;
+    const adamVars = vars.filter((_, i) => i !== this.wideSgd);
+    this.opt = new Adam(adamVars, p.lr, 1e-5, 0.9, 0.999, p.wideLrScale === 1 ? undefined : adamVars.map((v) => (v === wideVar ? p.wideLrScale : 1)));
     this.userNorm = new RunningNorm(Ua);
     this.candNorm = new RunningNorm(Fa);
     this.evalStreams = new PerUserStreams(seed, 'ppo-eval');
@@ -480,7 +485,7 @@ export class PpoAgent extends BaseAgent<PpoParams> {
           return tf.add(tf.sub(pgLoss, tf.mul(p.entCoef, ent)), tf.mul(p.vfCoef, vLoss)) as tf.Scalar;
         }, vars);
         lossT.dispose();
-        const norm = this.opt.applyClipped(vars.map((v) => grads[v.name]!), p.maxGradNorm);
+        const norm = this.wideSgd < 0 ? this.opt.applyClipped(vars.map((v) => grads[v.name]!), p.maxGradNorm) : this.applyWideSgd(vars.map((v) => grads[v.name]!));
         this.flops.update += 3 * (this.actor.flops(mb, N) + this.critic.flops(mb));
         if (lastEpoch) stats = { pg: stats.pg + info.pg, v: stats.v + info.v, ent: stats.ent + info.ent, kl: stats.kl + info.kl, clipfrac: stats.clipfrac + info.clipfrac, norm: stats.norm + norm, n: stats.n + 1 };
       }
@@ -509,6 +514,23 @@ export class PpoAgent extends BaseAgent<PpoParams> {
       grad_norm: stats.norm / n,
       iteration: this.iteration,
     };
+  }
+
+  /**
+   * wideSgdLr: the global-norm clip over every gradient, Adam's step for all but the wide weights, and a gradient
+   * descent step for those at wideSgdLr annealed as lr is; the gradients are disposed. Returns the norm before
+   * clipping. A NaN or infinite norm throws before anything is applied, as Adam.applyClipped does.
+   */
+  private applyWideSgd(grads: tf.Tensor[]): number {
+    try {
+      const { scale, norm } = clipScale(grads, this.params.maxGradNorm);
+      this.opt.apply(grads.filter((_, i) => i !== this.wideSgd), scale);
+      const annealed = this.params.wideSgdLr * (this.opt.lr / this.params.lr);
+      sgdStep(this.actor.params.vars.at(-1)!, grads[this.wideSgd]!, annealed * scale);
+      return norm;
+    } finally {
+      for (const g of grads) g.dispose();
+    }
   }
 
   /** The critic's value of observations (raw features; normalized with the current statistics). */

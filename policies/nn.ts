@@ -209,6 +209,21 @@ export class Adam {
 }
 
 /**
+ * One plain gradient-descent step, x <- x - rate g in float32 (each product and difference rounded), for a variable
+ * kept out of Adam (PPO's `wideSgdLr`): it moves with the mean of its gradients, where Adam moves about its rate in
+ * the direction of their sign, however noisy. The gradient is read, not disposed.
+ */
+export function sgdStep(x: tf.Variable, g: tf.Tensor, rate: number): void {
+  if (g.size !== x.size) throw new InvalidArgument(`sgdStep: gradient of ${g.size} values for a parameter of ${x.size}`);
+  const f = Math.fround;
+  const r = f(rate);
+  const gv = g.dataSync() as Float32Array;
+  const w = Float32Array.from(x.dataSync() as Float32Array);
+  for (let j = 0; j < w.length; j++) w[j] = w[j]! - f(r * gv[j]!);
+  tf.tidy(() => x.assign(tf.tensor(w, x.shape, 'float32')));
+}
+
+/**
  * The global L2 norm of the gradients and the factor that scales it to at most maxNorm
  * (torch.nn.utils.clip_grad_norm_), for Adam.apply. A NaN or infinite norm throws NonFiniteValue (the gradients
  * are left to the caller).

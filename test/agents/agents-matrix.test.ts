@@ -46,6 +46,7 @@ const VARIANTS: { id: string; label: string; params: Record<string, unknown> }[]
   { id: 'reinforce-topk', label: 'reinforce-topk online with itemFeedback, dayDiscount, a value baseline and an entropy bonus', params: { mode: 'online', updateSteps: 20, epochs: 1, batchSize: 16, hidden: 8, backend: 'cpu', itemFeedback: true, gamma: 1, dayDiscount: 0.8, baseline: 'value', entCoef: 0.01 } },
   { id: 'slateq', label: 'slateq with consumedItemStats', params: { ...FAST.slateq, itemFeedback: true, consumedHistory: true, consumedItemStats: true } },
   { id: 'ppo', label: 'ppo wide, with its own learning rate', params: { ...FAST.ppo, wide: true, wideLrScale: 10 } },
+  { id: 'ppo', label: 'ppo wide, by gradient descent', params: { ...FAST.ppo, wide: true, wideSgdLr: 0.1 } },
   { id: 'ppo', label: 'ppo with greedyServe', params: { ...FAST.ppo, greedyServe: 0.5 } },
   { id: 'slateq', label: 'slateq wide', params: { ...FAST.slateq, wide: true } },
   { id: 'reinforce-topk', label: 'reinforce-topk online wide', params: { mode: 'online', updateSteps: 20, epochs: 1, batchSize: 16, hidden: 8, backend: 'cpu', wide: true } },

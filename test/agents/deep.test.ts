@@ -675,6 +675,19 @@ describe('finite numbers only: a NaN never reaches the weights silently', () => 
     expect(() => new Adam(plain, 0.01, 1e-5, 0.9, 0.999, [1, 0])).toThrow(/lrScale needs one positive finite multiplier per variable \(2\)/);
     [scaled, one, four, plain, ones].flat().forEach((x) => x.dispose());
   });
+
+  it('sgdStep: x - rate g in float32, the gradient left to the caller; a gradient of another size is refused', async () => {
+    const { sgdStep } = await import('../../policies/nn.js');
+    const x = tf.variable(tf.tensor1d([0.5, -2, 3.25]));
+    const g = tf.tensor1d([0.1, -4, 0]);
+    sgdStep(x, g, 0.3);
+    const f = Math.fround;
+    expect(Array.from(x.dataSync())).toEqual([f(0.5 - f(f(0.3) * f(0.1))), f(-2 - f(f(0.3) * -4)), 3.25]);
+    expect(g.isDisposed).toBe(false);
+    expect(() => sgdStep(x, tf.tensor1d([1, 2]), 0.1)).toThrow(/sgdStep: gradient of 2 values for a parameter of 3/);
+    x.dispose();
+    g.dispose();
+  });
 });
 
 describe('exporting a trained PPO policy to the TensorFlow.js layers format', () => {
@@ -908,7 +921,7 @@ describe('PPO served greedily on most training steps (greedyServe)', () => {
   });
 });
 
-describe("PPO's wide part with its own learning rate (wideLrScale)", () => {
+describe("PPO's wide part with its own learning rate (wideLrScale) or by gradient descent (wideSgdLr)", () => {
   const SHORT = { worldSeed: 0, horizonDays: 3, maxSessionSteps: 10 };
   const build = async (wideLrScale: number) =>
     (await makeAgent('ppo', { numSteps: 16, numMinibatches: 1, updateEpochs: 1, hidden: 8, wide: true, itemFeedback: true, wideLrScale, backend: 'cpu' }, { envId: 'retention-v1', envParams: SHORT, seed: 5 })) as PpoAgent;
@@ -940,8 +953,43 @@ describe("PPO's wide part with its own learning rate (wideLrScale)", () => {
     w1.forEach((x, j) => expect(w10[j]!).toBeCloseTo(10 * x, 6));
   });
 
+  it('wideSgdLr: the wide weights step by gradient descent (linear in the rate, in the direction Adam takes first), every other weight as with Adam', async () => {
+    const after = async (extra: Record<string, unknown>) => {
+      const agent = (await makeAgent('ppo', { numSteps: 16, numMinibatches: 1, updateEpochs: 1, hidden: 8, wide: true, itemFeedback: true, backend: 'cpu', ...extra }, { envId: 'retention-v1', envParams: SHORT, seed: 5 })) as PpoAgent;
+      const vars = [...agent.actor.params.vars, ...agent.critic.params.vars];
+      const before = vars.map((v) => Array.from(v.dataSync()));
+      trainAgent(agent, makeVec('retention-v1', SHORT, { numEnvs: 3 }), { steps: 16, seed: 3 });
+      const delta = vars.map((v, i) => Array.from(v.dataSync()).map((x, j) => x - before[i]![j]!));
+      const wideAt = vars.findIndex((v) => /actorWw/.test(v.name));
+      agent.dispose();
+      return { delta, wideAt };
+    };
+    const adam = await after({});
+    const r1 = await after({ wideSgdLr: 0.05 });
+    const r2 = await after({ wideSgdLr: 0.1 });
+    const w = adam.wideAt;
+    adam.delta.forEach((d, i) => {
+      if (i === w) return;
+      expect(r1.delta[i]).toEqual(d);
+    });
+    const a = adam.delta[w]!;
+    const d1 = r1.delta[w]!;
+    const d2 = r2.delta[w]!;
+    expect(d1.filter((x) => Math.abs(x) > 1e-7).length).toBeGreaterThan(3);
+    d1.forEach((x, j) => {
+      expect(d2[j]!).toBeCloseTo(2 * x, 6);
+      if (Math.abs(x) > 1e-7) expect(Math.sign(x)).toBe(Math.sign(a[j]!));
+    });
+    // Not Adam's step: Adam's first step moves every weight with a gradient by about lr, whatever its size.
+    const ratios = d1.filter((x) => Math.abs(x) > 1e-7).map((x) => Math.abs(x));
+    expect(Math.max(...ratios) / Math.min(...ratios)).toBeGreaterThan(2);
+  });
+
   it('is refused without the wide part, and out of range, naming the field', async () => {
     await expect(makeAgent('ppo', { wideLrScale: 10, backend: 'cpu' }, { envId: 'retention-v1', envParams: SHORT, seed: 5 })).rejects.toThrow(/^agent ppo: wideLrScale 10 sets the learning rate of the wide part: it needs wide true \(got false\)/);
     for (const v of [0, -1, 2e4]) await expect(makeAgent('ppo', { wide: true, wideLrScale: v, backend: 'cpu' }, { envId: 'retention-v1', envParams: SHORT, seed: 5 })).rejects.toThrow(/wideLrScale/);
+    await expect(makeAgent('ppo', { wideSgdLr: 0.1, backend: 'cpu' }, { envId: 'retention-v1', envParams: SHORT, seed: 5 })).rejects.toThrow(/^agent ppo: wideSgdLr 0.1 trains the wide part by gradient descent: it needs wide true \(got false\)/);
+    await expect(makeAgent('ppo', { wide: true, wideSgdLr: 0.1, wideLrScale: 3, backend: 'cpu' }, { envId: 'retention-v1', envParams: SHORT, seed: 5 })).rejects.toThrow(/wideSgdLr 0.1 takes the wide part out of Adam, so wideLrScale 3 \(its Adam rate\) would be ignored/);
+    for (const v of [-0.1, 200]) await expect(makeAgent('ppo', { wide: true, wideSgdLr: v, backend: 'cpu' }, { envId: 'retention-v1', envParams: SHORT, seed: 5 })).rejects.toThrow(/wideSgdLr/);
   });
 });
