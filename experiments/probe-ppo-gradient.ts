@@ -19,7 +19,10 @@
  * weight the root mean square of the minibatch gradients and the mean over it (Adam moves a weight by about its
  * rate times that ratio per step). A positive mean
  * with a large t says PPO's expected gradient points up the column; one near 0 says its estimate of the slope the
- * probe measured is lost in noise or biased. Nothing is chosen from it.
+ * probe measured is lost in noise or biased. The same is recorded for the wide-sgd sweep's
+ * `ppo-items-tuned-wide-sgd01` (experiments/tuning/wide-sgd.json: the wide weights trained by gradient descent at
+ * 0.1 instead of Adam), and for both the wide weights where training ends, column by column. Nothing is chosen
+ * from it.
  *
  *   npx tsx experiments/probe-ppo-gradient.ts
  *     (writes results/bench/probe-ppo-gradient.json)
@@ -39,16 +42,24 @@ import type { PpoAgent } from '../agents/ppo.js';
 import { InvalidArgument } from '../envs/errors.js';
 
 const SPEC = 'experiments/tuning/wide-scorers.json';
-const LEARNER = 'ppo-items-tuned-wide';
+/** The learners: the wide-scorers sweep's, and the wide-sgd sweep's with its wide weights trained by gradient descent. */
+const LEARNERS = [
+  { spec: SPEC, label: 'ppo-items-tuned-wide' },
+  { spec: 'experiments/tuning/wide-sgd.json', label: 'ppo-items-tuned-wide-sgd01' },
+];
 const SEEDS = [10, 11];
 const FROZEN_UPDATES = 64;
 const FROZEN_POPULATION = TRAINING_POPULATION + 500;
 
-const { spec, agent: fromSpec } = scriptSpec(SPEC);
+const { spec } = scriptSpec(SPEC);
 const { id: envId, params } = spec.env;
 const envParams = params ?? {};
 const layout = makeVec(envId, envParams, { numEnvs: 1 }).layout;
 const B = spec.train.numEnvs;
+// The wide weights' columns: the candidate features, then the item columns.
+const columns: string[] = [];
+for (const f of layout.candidateFeatures) for (let j = 0; j < f.size; j++) columns[f.offset + j] = f.size > 1 ? `${f.name}[${j}]` : f.name;
+columns.push('clickRate', 'rewardPerClick', 'logShows', 'watchedFraction');
 
 interface Stat {
   n: number;
@@ -63,9 +74,11 @@ const summarize = (x: number[]): Stat => {
 };
 
 const perSeed = [];
-for (const seed of SEEDS) {
-  const { id, params: p } = fromSpec(LEARNER);
-  if (id !== 'ppo' || p.wide !== true) throw new InvalidArgument(`probe: ${SPEC}'s ${LEARNER} is not PPO with the wide part`);
+for (const { spec: file, label } of LEARNERS) for (const seed of SEEDS) {
+  const { spec: its, agent: fromSpec } = scriptSpec(file);
+  if (JSON.stringify([its.env, its.train, its.final]) !== JSON.stringify([spec.env, spec.train, spec.final])) throw new InvalidArgument(`probe: ${file} trains or evaluates otherwise than ${SPEC}`);
+  const { id, params: p } = fromSpec(label);
+  if (id !== 'ppo' || p.wide !== true) throw new InvalidArgument(`probe: ${file}'s ${label} is not PPO with the wide part`);
   const learner = (await makeAgent(id, p, { envId, envParams, seed })) as PpoAgent;
   const actorVars = learner.actor.params.vars;
   const byName = (re: RegExp) => {
@@ -77,16 +90,18 @@ for (const seed of SEEDS) {
   const ww = head[2]!;
   const Fa = ww.shape[0]!;
   if (Fa !== layout.F + 4) throw new InvalidArgument(`probe: unexpected wide weights ${ww.name} ${ww.shape}`);
-  // Wrap the optimizer's step: read the gradients (the update passes them in the order of its variables), then
-  // let the step go on (training) or dispose them unapplied (frozen).
-  const opt = (learner as unknown as { opt: Adam }).opt;
+  // Wrap the step (Adam's, or with wideSgdLr the agent's own, which also clips): read the gradients (the update
+  // passes them in the order of its variables), then let the step go on (training) or dispose them unapplied
+  // (frozen).
+  const sgd = typeof p.wideSgdLr === 'number' && p.wideSgdLr > 0;
+  const opt = sgd ? (learner as unknown as { applyWideSgd: (g: tf.Tensor[]) => number }) : (learner as unknown as { opt: Adam }).opt;
   const vars = [...actorVars, ...learner.critic.params.vars];
   const at = head.map((h) => vars.indexOf(h));
   let frozen = false;
   let wfNow: number[] = [];
   let sharpenNow: number[] = [];
-  const original = opt.applyClipped.bind(opt);
-  opt.applyClipped = (grads: tf.Tensor[], maxNorm: number) => {
+  const original = sgd ? (learner as unknown as { applyWideSgd: (g: tf.Tensor[]) => number }).applyWideSgd.bind(learner) : (opt as Adam).applyClipped.bind(opt);
+  const wrapped = (grads: tf.Tensor[], maxNorm: number) => {
     const g = at.map((i) => grads[i]!.dataSync() as Float32Array);
     wfNow.push(-g[2]![Fa - 1]!);
     let d = 0;
@@ -99,6 +114,8 @@ for (const seed of SEEDS) {
     for (const x of grads) x.dispose();
     return 0;
   };
+  if (sgd) (learner as unknown as { applyWideSgd: (g: tf.Tensor[]) => number }).applyWideSgd = (g) => wrapped(g, NaN);
+  else (opt as Adam).applyClipped = wrapped;
   const perUpdate: { userSteps: number; wf: number; sharpen: number; wfWeight: number; wfMeanSquare: number }[] = [];
   const onUpdate = (_m: Record<string, number>, t: number) => {
     perUpdate.push({ userSteps: (t + 1) * B, wf: mean(wfNow), sharpen: mean(sharpenNow), wfWeight: (ww.dataSync() as Float32Array)[Fa - 1]!, wfMeanSquare: mean(wfNow.map((x) => x * x)) });
@@ -107,6 +124,7 @@ for (const seed of SEEDS) {
   };
   trainAgent(learner, makeVec(envId, envParams, { numEnvs: B, autoresetMode: 'same-step' }), { steps: spec.train.userSteps / B, seed: TRAINING_POPULATION + seed, onUpdate });
   const cellReturn = mean(evaluateAgent(envId, envParams, learner, { users: spec.final.users ?? 500, seed: spec.final.seed }).return);
+  const wideWeights = Object.fromEntries(Array.from(ww.dataSync() as Float32Array, (x, j) => [columns[j] ?? String(j), x]));
   const training = perUpdate.slice();
   perUpdate.length = 0;
   frozen = true;
@@ -121,11 +139,11 @@ for (const seed of SEEDS) {
     return { quarter: q + 1, wf, wfMinibatchRms: rms, wfMeanOverRms: wf.mean / rms, sharpen: summarize(part.map((x) => x.sharpen)), wfWeightAtEnd: part.at(-1)!.wfWeight };
   });
   const frozenEnd = { wf: summarize(atEnd.map((x) => x.wf)), sharpen: summarize(atEnd.map((x) => x.sharpen)) };
-  console.log(`seed ${seed}: return ${cellReturn.toFixed(1)}; ${training.length} updates`);
+  console.log(`${label}, seed ${seed}: return ${cellReturn.toFixed(1)}; ${training.length} updates; wide weights ${Object.entries(wideWeights).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
   for (const q of quarters) console.log(`  quarter ${q.quarter}: wf ${q.wf.mean.toExponential(2)} (t ${q.wf.t.toFixed(2)}, minibatch rms ${q.wfMinibatchRms.toExponential(2)}, mean / rms ${q.wfMeanOverRms.toFixed(3)}), sharpen ${q.sharpen.mean.toExponential(2)} (t ${q.sharpen.t.toFixed(2)}), wf weight ${q.wfWeightAtEnd.toFixed(3)}`);
   console.log(`  frozen end, ${atEnd.length} updates: wf ${frozenEnd.wf.mean.toExponential(2)} (t ${frozenEnd.wf.t.toFixed(2)}), sharpen ${frozenEnd.sharpen.mean.toExponential(2)} (t ${frozenEnd.sharpen.t.toFixed(2)})`);
-  perSeed.push({ seed, cellReturn, quarters, frozenEnd, training, atEnd });
+  perSeed.push({ learner: label, spec: file, seed, cellReturn, wideWeights, quarters, frozenEnd, training, atEnd });
   learner.dispose();
 }
 mkdirSync('results/bench', { recursive: true });
-writeFileSync('results/bench/probe-ppo-gradient.json', JSON.stringify({ command: 'npx tsx experiments/probe-ppo-gradient.ts', spec: SPEC, learner: LEARNER, seeds: SEEDS, frozenUpdates: FROZEN_UPDATES, frozenPopulation: 'TRAINING_POPULATION + 500 + seed', perSeed }, null, 1) + '\n');
+writeFileSync('results/bench/probe-ppo-gradient.json', JSON.stringify({ command: 'npx tsx experiments/probe-ppo-gradient.ts', learners: LEARNERS, seeds: SEEDS, frozenUpdates: FROZEN_UPDATES, frozenPopulation: 'TRAINING_POPULATION + 500 + seed', perSeed }, null, 1) + '\n');
