@@ -2,9 +2,8 @@
  * PPO's params and definition, apart from ppo.ts so that listing and validating them does not load
  * TensorFlow.js.
  */
-import { defineParams, param, type ParamsOf } from '../envs/params.js';
+import { defineParams, param, paramConstraint, type ParamsOf } from '../envs/params.js';
 import { BACKEND_CHOICES } from '../policies/backend-choices.js';
-import { paramConstraint } from '../envs/params.js';
 import { checkConsumedParams, consumedParams } from './consumed-params.js';
 import { defineAgent } from './registry.js';
 

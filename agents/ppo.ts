@@ -40,7 +40,9 @@
  * With `wide` the actor's scores add a linear term in the candidate features (policies/scorer.ts); `wideLrScale`
  * gives those few weights their own Adam rate, lr x wideLrScale (Wide & Deep trains its wide part with an optimizer
  * of its own, Cheng et al. 2016): Adam moves each weight at most about its rate per step, so with one rate a wide
- * weight moves about as far as any deep one, however consistent its gradient.
+ * weight moves about as far as any deep one, however consistent its gradient. `wideSgdLr` instead steps the wide
+ * weights by plain gradient descent (policies/nn.ts sgdStep), outside Adam, so that they move with the mean of
+ * their gradients. Neither helps on retention-v1 (README), and both stay off in every shipped spec.
  */
 import type { PpoParams } from './ppo-definition.js';
 import { tf, type BackendInfo, agentBackend, type BackendChoice } from '../policies/backend.js';

@@ -19,7 +19,9 @@
  * a local optimum of its own objective, or its objective prefers where it is. Two more paths take the line apart:
  *   sharpen: c s(i), c > 1 (the same ranking, sharper samples: the greedy slates do not change), and
  *   add:     s(i) + beta wf(i) (the learner's own scores plus more weight on the column, which is the direction of
- *            one of its parameters, the wide weight of the column; the probe prints the value PPO left there).
+ *            one of its parameters, the wide weight of the column; the probe prints the value PPO left there), and
+ *   add minutes per click: s(i) + beta mpc(i), the same with the minutes-per-click column (reward per click), whose
+ *            wide weight PPO's gradient raises too (experiments/probe-ppo-gradient.ts).
  * Nothing is chosen from it.
  *
  *   npx tsx experiments/probe-ppo-path.ts
@@ -41,10 +43,13 @@ const SPEC = 'experiments/tuning/wide-scorers.json';
 const LEARNER = 'ppo-items-tuned-wide';
 const SEEDS = [10, 11];
 /** The points: `scale` multiplies the learner's scores, `wf` is the weight added on the watched-fraction column. */
-const PATHS: { path: string; param: number; scale: number; wf: number }[] = [
+const PATHS: { path: string; param: number; scale: number; wf: number; rpc?: number }[] = [
   ...[1, 3].flatMap((alpha) => [0, 0.2, 0.4, 0.6, 0.8, 1].map((t) => ({ path: `blend, alpha ${alpha}`, param: t, scale: 1 - t, wf: t * alpha }))),
   ...[1.5, 2, 3].map((c) => ({ path: 'sharpen', param: c, scale: c, wf: 0 })),
   ...[0.5, 1, 2, 3].map((beta) => ({ path: 'add', param: beta, scale: 1, wf: beta })),
+  // `rpc` adds weight on the minutes-per-click column (reward per click) instead: the other column whose wide weight
+  // PPO's gradient raises (experiments/probe-ppo-gradient.ts).
+  ...[0.5, 1, 2].map((beta) => ({ path: 'add minutes per click', param: beta, scale: 1, wf: 0, rpc: beta })),
 ];
 const USERS = 1000;
 const DAY = 0.9;
@@ -87,6 +92,8 @@ for (const seed of SEEDS) {
     const scaled = (a: Float32Array) => a.map((x) => pt0.scale * x);
     const w = scaled(ww0);
     w[Fa - 1]! += pt0.wf;
+    // The item columns are click rate, reward per click, log(1 + shows), reward per length: reward per click is Fa - 3.
+    w[Fa - 3]! += pt0.rpc ?? 0;
     w3.assign(tf.tensor(scaled(w30), w3.shape));
     b3.assign(tf.tensor(scaled(b30), b3.shape));
     ww.assign(tf.tensor(w, ww.shape));
