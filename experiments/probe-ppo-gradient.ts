@@ -93,15 +93,17 @@ for (const { spec: file, label } of LEARNERS) for (const seed of SEEDS) {
   // Wrap the step (Adam's, or with wideSgdLr the agent's own, which also clips): read the gradients (the update
   // passes them in the order of its variables), then let the step go on (training) or dispose them unapplied
   // (frozen).
+  type Step = (grads: tf.Tensor[], maxNorm: number) => number;
   const sgd = typeof p.wideSgdLr === 'number' && p.wideSgdLr > 0;
-  const opt = sgd ? (learner as unknown as { applyWideSgd: (g: tf.Tensor[]) => number }) : (learner as unknown as { opt: Adam }).opt;
+  const host = (sgd ? learner : (learner as unknown as { opt: Adam }).opt) as unknown as Record<'applyWideSgd' | 'applyClipped', Step>;
+  const method = sgd ? 'applyWideSgd' : 'applyClipped';
+  const original = host[method].bind(host);
   const vars = [...actorVars, ...learner.critic.params.vars];
   const at = head.map((h) => vars.indexOf(h));
   let frozen = false;
   let wfNow: number[] = [];
   let sharpenNow: number[] = [];
-  const original = sgd ? (learner as unknown as { applyWideSgd: (g: tf.Tensor[]) => number }).applyWideSgd.bind(learner) : (opt as Adam).applyClipped.bind(opt);
-  const wrapped = (grads: tf.Tensor[], maxNorm: number) => {
+  host[method] = (grads, maxNorm) => {
     const g = at.map((i) => grads[i]!.dataSync() as Float32Array);
     wfNow.push(-g[2]![Fa - 1]!);
     let d = 0;
@@ -114,8 +116,6 @@ for (const { spec: file, label } of LEARNERS) for (const seed of SEEDS) {
     for (const x of grads) x.dispose();
     return 0;
   };
-  if (sgd) (learner as unknown as { applyWideSgd: (g: tf.Tensor[]) => number }).applyWideSgd = (g) => wrapped(g, NaN);
-  else (opt as Adam).applyClipped = wrapped;
   const perUpdate: { userSteps: number; wf: number; sharpen: number; wfWeight: number; wfMeanSquare: number }[] = [];
   const onUpdate = (_m: Record<string, number>, t: number) => {
     perUpdate.push({ userSteps: (t + 1) * B, wf: mean(wfNow), sharpen: mean(sharpenNow), wfWeight: (ww.dataSync() as Float32Array)[Fa - 1]!, wfMeanSquare: mean(wfNow.map((x) => x * x)) });
