@@ -24,6 +24,7 @@ export const ppoParams = defineParams({
   vfCoef: param.number({ default: 0.5, min: 0, max: 100, description: 'value loss coefficient' }),
   maxGradNorm: param.number({ default: 0.5, min: 0, max: 1e6, minExclusive: true, description: 'global gradient norm clip' }),
   greedyServe: param.number({ default: 0, min: 0, max: 1, maxExclusive: true, description: "training: the share of users' steps served the policy's greedy top-K instead of a sampled slate (drawn per user and step); the policy gradient uses the sampled steps only, whose advantages then follow the mostly greedy policy after them; the critic learns from every step. 0: every step sampled (PPO)" }),
+  temperatureEnd: param.number({ default: 1, min: 0.01, max: 1, description: "training: sample slates (and score their log-probabilities) over logits / T, T annealed linearly from 1 to temperatureEnd over totalSteps, so that the sampled policy sharpens on a schedule; exploring evaluation uses the current T; greedy slates are unchanged. 1: no temperature (PPO)" }),
   hidden: param.int({ default: 64, min: 1, max: 4096, description: 'hidden units of the actor and critic' }),
   hidden2: param.int({ default: 0, min: 0, max: 4096, description: 'second per-candidate layer of the scorer (0: thin head)' }),
   wide: param.boolean({ default: false, description: "the actor's scores: add a linear term in the candidate features to every candidate's score (the wide part of Wide & Deep, Cheng et al. 2016; zero at init)" }),

@@ -43,6 +43,10 @@
  * weight moves about as far as any deep one, however consistent its gradient. `wideSgdLr` instead steps the wide
  * weights by plain gradient descent (policies/nn.ts sgdStep), outside Adam, so that they move with the mean of
  * their gradients. Neither helps on retention-v1 (README), and both stay off in every shipped spec.
+ * With `temperatureEnd` < 1 training samples its slates from the Plackett-Luce policy over logits / T, T annealed
+ * linearly from 1 to temperatureEnd over totalSteps (the update scores the rollout at the temperature it was
+ * sampled at), so that the policy PPO improves, and the users whose returns drive it, grow sharper on a schedule,
+ * as an epsilon-greedy learner's epsilon falls; greedy slates are unchanged by T.
  */
 import type { PpoParams } from './ppo-definition.js';
 import { tf, type BackendInfo, agentBackend, type BackendChoice } from '../policies/backend.js';
@@ -233,6 +237,17 @@ export class PpoAgent extends BaseAgent<PpoParams> {
   }
 
   /** Logits [B*N] and values [B] for normalized inputs. */
+  /**
+   * The sampling temperature after `done` updates of B users' rollouts: 1 annealed linearly to temperatureEnd over
+   * totalSteps (as the learning rate is annealed), then kept; exactly 1 without the option.
+   */
+  private temperature(done: number, B: number): number {
+    const end = this.params.temperatureEnd;
+    if (end === 1) return 1;
+    const iters = Math.max(1, Math.floor(this.params.totalSteps / (this.params.numSteps * B)));
+    return 1 + (end - 1) * Math.min(1, done / iters);
+  }
+
   private forward(u: Float32Array, c: Float32Array, B: number, withValue: boolean): { logits: Float32Array; values: Float32Array | null } {
     const { N } = this.env.layout;
     const F = this.Fa;
@@ -269,7 +284,12 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     if (training) this.ensure(B);
     const cands = this.candRows(obs, B);
     const { u, c } = this.normalize({ user: this.userRows(obs, B, training, { commit: true }), candidates: cands }, B, training);
-    const { logits, values } = this.forward(u, c, B, training);
+    const fwd = this.forward(u, c, B, training);
+    const values = fwd.values;
+    // temperatureEnd: training and exploring sample (and score their log-probabilities) over logits / T; greedy
+    // slates are the same either way.
+    const T = training || ctx.explore ? this.temperature(this.iteration, B) : 1;
+    const logits = T === 1 ? fwd.logits : fwd.logits.map((x) => x / T);
     const greedyServe = this.params.greedyServe;
     for (let s = 0; s < B; s++) {
       if (!obs.active[s]) continue;
@@ -398,6 +418,7 @@ export class PpoAgent extends BaseAgent<PpoParams> {
       const frac = Math.max(0, 1 - (this.iteration - 1) / iters);
       this.opt.lr = frac * p.lr;
     }
+    const T = this.temperature(this.iteration - 1, B);
     const { advantages, returns } = computeGae(M, B, b.rewards, b.values, b.dones, b.trunc, b.lastValues, b.discounts ?? p.gamma, p.gaeLambda);
     const S = M * B;
     const mb = Math.max(1, Math.floor(S / p.numMinibatches));
@@ -455,7 +476,9 @@ export class PpoAgent extends BaseAgent<PpoParams> {
         const { value: lossT, grads } = tf.variableGrads(() => {
           const ut = tf.tensor2d(mu, [mb, U]);
           const ct = tf.tensor2d(mc, [mb * N, F]);
-          const logits = this.actor.scores(ut, ct, N);
+          const scores = this.actor.scores(ut, ct, N);
+          // The rollout was sampled at the temperature of the updates done before it (temperatureEnd).
+          const logits = T === 1 ? scores : (tf.div(scores, T) as tf.Tensor2D);
           const { logp, entropy } = plLogProbTf(logits, ms, K);
           const logratio = tf.sub(logp, tf.tensor1d(mlogp));
           const ratio = tf.exp(logratio);

@@ -48,6 +48,7 @@ const VARIANTS: { id: string; label: string; params: Record<string, unknown> }[]
   { id: 'ppo', label: 'ppo wide, with its own learning rate', params: { ...FAST.ppo, wide: true, wideLrScale: 10 } },
   { id: 'ppo', label: 'ppo wide, by gradient descent', params: { ...FAST.ppo, wide: true, wideSgdLr: 0.1 } },
   { id: 'ppo', label: 'ppo with greedyServe', params: { ...FAST.ppo, greedyServe: 0.5 } },
+  { id: 'ppo', label: 'ppo with temperatureEnd', params: { ...FAST.ppo, totalSteps: 64, temperatureEnd: 0.5 } },
   { id: 'slateq', label: 'slateq wide', params: { ...FAST.slateq, wide: true } },
   { id: 'reinforce-topk', label: 'reinforce-topk online wide', params: { mode: 'online', updateSteps: 20, epochs: 1, batchSize: 16, hidden: 8, backend: 'cpu', wide: true } },
 ];

@@ -921,6 +921,58 @@ describe('PPO served greedily on most training steps (greedyServe)', () => {
   });
 });
 
+describe('PPO whose training samples sharpen on a schedule (temperatureEnd)', () => {
+  const SHORT = { worldSeed: 0, horizonDays: 3, maxSessionSteps: 10 };
+  type Internal = { buf: { user: Float32Array; cand: Float32Array; slates: Int32Array; logp: Float32Array } };
+  // 8-step rollouts of 2 users, 64 planned user-steps: 4 updates anneal T from 1 to temperatureEnd.
+  const build = async (temperatureEnd: number, lr = 2.5e-4) =>
+    (await makeAgent('ppo', { numSteps: 8, numMinibatches: 2, updateEpochs: 2, hidden: 8, totalSteps: 64, temperatureEnd, lr, backend: 'cpu' }, { envId: 'retention-v1', envParams: SHORT, seed: 5 })) as PpoAgent;
+
+  it('a rollout after k updates is sampled and scored over logits / T, T = 1 + (temperatureEnd - 1) min(1, k / 4)', async () => {
+    const { plLogProb } = await import('../../policies/plackett-luce.js');
+    for (const [updates, expected] of [[0, 1], [3, 0.625], [6, 0.5]] as const) {
+      const agent = await build(0.5);
+      // `updates` full rollouts and updates, then 5 steps of the next rollout (no update yet: the actor is the one
+      // that sampled them).
+      trainAgent(agent, makeVec('retention-v1', SHORT, { numEnvs: 2 }), { steps: updates * 8 + 5, seed: 3 });
+      const b = (agent as unknown as Internal).buf;
+      const N = 20;
+      const K = 5;
+      const S = 5 * 2;
+      const U = b.user.length / 16;
+      const F = b.cand.length / (16 * N);
+      const logits = tf.tidy(() => agent.actor.scores(tf.tensor2d(b.user.subarray(0, S * U), [S, U]), tf.tensor2d(b.cand.subarray(0, S * N * F), [S * N, F]), N).dataSync() as Float32Array);
+      const at = (T: number) => Array.from({ length: S }, (_, r) => plLogProb(logits.map((x) => x / T), r * N, N, b.slates, r * K, K));
+      const stored = Array.from(b.logp.subarray(0, S));
+      at(expected).forEach((x, r) => expect(stored[r]!).toBeCloseTo(x, 4));
+      if (expected !== 1) expect(at(1).some((x, r) => Math.abs(x - stored[r]!) > 1e-2)).toBe(true);
+      agent.dispose();
+    }
+  });
+
+  it('the update scores each rollout at the temperature it was sampled at: a frozen policy sees ratio 1 (no KL, nothing clipped)', async () => {
+    const agent = await build(0.3, 1e-12);
+    const kls: number[] = [];
+    const clips: number[] = [];
+    trainAgent(agent, makeVec('retention-v1', SHORT, { numEnvs: 2 }), { steps: 48, seed: 3, onUpdate: (m) => (kls.push(m.approx_kl!), clips.push(m.clipfrac!)) });
+    expect(kls.length).toBe(6);
+    for (const k of kls) expect(Math.abs(k)).toBeLessThan(1e-6);
+    expect(clips.every((c) => c === 0)).toBe(true);
+    agent.dispose();
+  });
+
+  it('greedy slates are the same at any temperature; out of range is refused, naming the field', async () => {
+    const a = await build(1);
+    const b2 = await build(0.2);
+    const ra = evaluateAgent('retention-v1', SHORT, a, { users: 20, seed: 9 }).return;
+    const rb = evaluateAgent('retention-v1', SHORT, b2, { users: 20, seed: 9 }).return;
+    expect(Array.from(rb)).toEqual(Array.from(ra));
+    a.dispose();
+    b2.dispose();
+    for (const v of [0, 1.5, -1]) await expect(makeAgent('ppo', { temperatureEnd: v, backend: 'cpu' }, { envId: 'retention-v1', envParams: SHORT, seed: 5 })).rejects.toThrow(/temperatureEnd/);
+  });
+});
+
 describe("PPO's wide part with its own learning rate (wideLrScale) or by gradient descent (wideSgdLr)", () => {
   const SHORT = { worldSeed: 0, horizonDays: 3, maxSessionSteps: 10 };
   const build = async (wideLrScale: number) =>
