@@ -46,7 +46,8 @@
  * With `temperatureEnd` < 1 training samples its slates from the Plackett-Luce policy over logits / T, T annealed
  * linearly from 1 to temperatureEnd over totalSteps (the update scores the rollout at the temperature it was
  * sampled at), so that the policy PPO improves, and the users whose returns drive it, grow sharper on a schedule,
- * as an epsilon-greedy learner's epsilon falls; greedy slates are unchanged by T.
+ * as an epsilon-greedy learner's epsilon falls; greedy slates are unchanged by T (README: it does not help on
+ * retention-v1; it stays 1 in every shipped spec).
  */
 import type { PpoParams } from './ppo-definition.js';
 import { tf, type BackendInfo, agentBackend, type BackendChoice } from '../policies/backend.js';
