@@ -237,18 +237,19 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     return { u: this.uWork, c: this.cWork };
   }
 
-  /** Logits [B*N] and values [B] for normalized inputs. */
   /**
-   * The sampling temperature after `done` updates of B users' rollouts: 1 annealed linearly to temperatureEnd over
-   * totalSteps (as the learning rate is annealed), then kept; exactly 1 without the option.
+   * The sampling temperature after `done` updates: 1 annealed linearly to temperatureEnd over totalSteps, counted
+   * in rollouts of the training batch (as the learning rate is annealed), then kept; exactly 1 without the option
+   * or before training (an exploring evaluation uses the training batch's schedule, whatever its own batch).
    */
-  private temperature(done: number, B: number): number {
+  private temperature(done: number): number {
     const end = this.params.temperatureEnd;
-    if (end === 1) return 1;
-    const iters = Math.max(1, Math.floor(this.params.totalSteps / (this.params.numSteps * B)));
+    if (end === 1 || this.B === 0) return 1;
+    const iters = Math.max(1, Math.floor(this.params.totalSteps / (this.params.numSteps * this.B)));
     return 1 + (end - 1) * Math.min(1, done / iters);
   }
 
+  /** Logits [B*N] and values [B] for normalized inputs. */
   private forward(u: Float32Array, c: Float32Array, B: number, withValue: boolean): { logits: Float32Array; values: Float32Array | null } {
     const { N } = this.env.layout;
     const F = this.Fa;
@@ -289,7 +290,7 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     const values = fwd.values;
     // temperatureEnd: training and exploring sample (and score their log-probabilities) over logits / T; greedy
     // slates are the same either way.
-    const T = training || ctx.explore ? this.temperature(this.iteration, B) : 1;
+    const T = training || ctx.explore ? this.temperature(this.iteration) : 1;
     const logits = T === 1 ? fwd.logits : fwd.logits.map((x) => x / T);
     const greedyServe = this.params.greedyServe;
     for (let s = 0; s < B; s++) {
@@ -419,7 +420,7 @@ export class PpoAgent extends BaseAgent<PpoParams> {
       const frac = Math.max(0, 1 - (this.iteration - 1) / iters);
       this.opt.lr = frac * p.lr;
     }
-    const T = this.temperature(this.iteration - 1, B);
+    const T = this.temperature(this.iteration - 1);
     const { advantages, returns } = computeGae(M, B, b.rewards, b.values, b.dones, b.trunc, b.lastValues, b.discounts ?? p.gamma, p.gaeLambda);
     const S = M * B;
     const mb = Math.max(1, Math.floor(S / p.numMinibatches));

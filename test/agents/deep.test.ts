@@ -961,6 +961,16 @@ describe('PPO whose training samples sharpen on a schedule (temperatureEnd)', ()
     agent.dispose();
   });
 
+  it("an exploring evaluation samples at the training schedule's temperature, whatever its own batch", async () => {
+    const agent = await build(0.3);
+    trainAgent(agent, makeVec('retention-v1', SHORT, { numEnvs: 2 }), { steps: 24, seed: 3 });
+    const ret = (batch: number) => Array.from(evaluateAgent('retention-v1', SHORT, agent, { users: 6, seed: 9, explore: true, batch }).return);
+    const two = ret(2);
+    expect(ret(6)).toEqual(two);
+    expect(ret(3)).toEqual(two);
+    agent.dispose();
+  });
+
   it('greedy slates are the same at any temperature; out of range is refused, naming the field', async () => {
     const a = await build(1);
     const b2 = await build(0.2);
