@@ -971,14 +971,7 @@ describe('PPO whose training samples sharpen on a schedule (temperatureEnd)', ()
     agent.dispose();
   });
 
-  it('greedy slates are the same at any temperature; out of range is refused, naming the field', async () => {
-    const a = await build(1);
-    const b2 = await build(0.2);
-    const ra = evaluateAgent('retention-v1', SHORT, a, { users: 20, seed: 9 }).return;
-    const rb = evaluateAgent('retention-v1', SHORT, b2, { users: 20, seed: 9 }).return;
-    expect(Array.from(rb)).toEqual(Array.from(ra));
-    a.dispose();
-    b2.dispose();
+  it('out of range is refused, naming the field', async () => {
     for (const v of [0, 1.5, -1]) await expect(makeAgent('ppo', { temperatureEnd: v, backend: 'cpu' }, { envId: 'retention-v1', envParams: SHORT, seed: 5 })).rejects.toThrow(/temperatureEnd/);
   });
 });
