@@ -60,6 +60,7 @@ import { ConsumedHistory, EpisodeHistory, type HistoryState } from '../policies/
 import { candidateRows, type ItemFeedback, type ItemFeedbackState } from '../policies/item-feedback.js';
 import { InvalidArgument } from '../envs/errors.js';
 import type { VecObservation } from '../envs/core.js';
+import type { Rng } from '../envs/rng.js';
 
 export interface PpoMetrics {
   [k: string]: number;
@@ -148,8 +149,7 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     this.actor = new SlateScorer(Ua, Fa, H, p.hidden2, 0.01, this.rng, 'actor', p.wide);
     this.critic = new ValueNet(Ua, Fa, H, this.rng, 'critic');
     const vars = [...this.actor.params.vars, ...this.critic.params.vars];
-    // With wide, the actor's wide weights are its last variable (SlateScorer adds them last).
-    const wideVar = p.wide ? this.actor.params.vars.at(-1)! : null;
+    const wideVar = this.actor.wideWeights;
     // wideSgdLr: the wide weights step by gradient descent, outside Adam.
     this.wideSgd = p.wideSgdLr > 0 ? vars.indexOf(wideVar!) : -1;
     const adamVars = vars.filter((_, i) => i !== this.wideSgd);
@@ -245,8 +245,12 @@ export class PpoAgent extends BaseAgent<PpoParams> {
   private temperature(done: number): number {
     const end = this.params.temperatureEnd;
     if (end === 1 || this.B === 0) return 1;
-    const iters = Math.max(1, Math.floor(this.params.totalSteps / (this.params.numSteps * this.B)));
-    return 1 + (end - 1) * Math.min(1, done / iters);
+    return 1 + (end - 1) * Math.min(1, done / this.plannedUpdates());
+  }
+
+  /** The updates totalSteps plans for rollouts of the training batch (at least 1): the annealing schedules' length. */
+  private plannedUpdates(): number {
+    return Math.max(1, Math.floor(this.params.totalSteps / (this.params.numSteps * this.B)));
   }
 
   /** Logits [B*N] and values [B] for normalized inputs. */
@@ -295,18 +299,19 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     const greedyServe = this.params.greedyServe;
     for (let s = 0; s < B; s++) {
       if (!obs.active[s]) continue;
-      if (training && greedyServe > 0) {
-        // Served greedily with probability greedyServe (the draw only exists with the option, so that PPO's own
-        // stream is unchanged without it).
-        const sampled = ctx.rng() >= greedyServe;
-        this.buf.sampled![this.t * B + s] = sampled ? 1 : 0;
-        if (sampled) gumbelTopK(logits, s * N, N, K, ctx.rng, out, s * K, this.gWork);
-        else {
-          for (let i = 0; i < N; i++) this.gWork[i] = logits[s * N + i]!;
-          topOrdered(this.gWork, N, K, out, s * K);
+      // The stream a sampled slate draws from; null: the greedy top-K.
+      let stream: Rng | null = null;
+      if (training) {
+        stream = ctx.rng;
+        if (greedyServe > 0) {
+          // Served greedily with probability greedyServe (the draw only exists with the option, so that PPO's own
+          // stream is unchanged without it).
+          const sampled = ctx.rng() >= greedyServe;
+          this.buf.sampled![this.t * B + s] = sampled ? 1 : 0;
+          if (!sampled) stream = null;
         }
-      } else if (training) gumbelTopK(logits, s * N, N, K, ctx.rng, out, s * K, this.gWork);
-      else if (ctx.explore) gumbelTopK(logits, s * N, N, K, this.evalStreams.get(s, obs.userIndex[s]!, obs.firstStep[s] === 1), out, s * K, this.gWork);
+      } else if (ctx.explore) stream = this.evalStreams.get(s, obs.userIndex[s]!, obs.firstStep[s] === 1);
+      if (stream) gumbelTopK(logits, s * N, N, K, stream, out, s * K, this.gWork);
       else {
         for (let i = 0; i < N; i++) this.gWork[i] = logits[s * N + i]!;
         topOrdered(this.gWork, N, K, out, s * K);
@@ -416,8 +421,7 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     const F = this.Fa;
     const b = this.buf;
     if (p.annealLr) {
-      const iters = Math.max(1, Math.floor(p.totalSteps / (M * B)));
-      const frac = Math.max(0, 1 - (this.iteration - 1) / iters);
+      const frac = Math.max(0, 1 - (this.iteration - 1) / this.plannedUpdates());
       this.opt.lr = frac * p.lr;
     }
     const T = this.temperature(this.iteration - 1);
@@ -553,7 +557,7 @@ export class PpoAgent extends BaseAgent<PpoParams> {
       const { scale, norm } = clipScale(grads, this.params.maxGradNorm);
       this.opt.apply(grads.filter((_, i) => i !== this.wideSgd), scale);
       const annealed = this.params.wideSgdLr * (this.opt.lr / this.params.lr);
-      sgdStep(this.actor.params.vars.at(-1)!, grads[this.wideSgd]!, annealed * scale);
+      sgdStep(this.actor.wideWeights!, grads[this.wideSgd]!, annealed * scale);
       return norm;
     } finally {
       for (const g of grads) g.dispose();

@@ -20,6 +20,8 @@ import { Mlp, orthogonal, ParamSet } from './nn.js';
 
 export class SlateScorer {
   readonly params = new ParamSet();
+  /** The wide part's weights [F, 1] (with `wide`), else null. */
+  readonly wideWeights: tf.Variable | null;
   constructor(
     readonly U: number,
     readonly F: number,
@@ -42,7 +44,7 @@ export class SlateScorer {
     this.params.add(`${prefix}W3`, [H2 > 0 ? H2 : H, 1], orthogonal(rng, H2 > 0 ? H2 : H, 1, headGain));
     this.params.add(`${prefix}b3`, [1], null);
     // Last, so that without it the params (and the random init before them) are what they always were.
-    if (wide) this.params.add(`${prefix}Ww`, [F, 1], null);
+    this.wideWeights = wide ? this.params.add(`${prefix}Ww`, [F, 1], null) : null;
   }
 
   /** Scores [B, N] from user [B, U] and candidates [B * N, F]. */

@@ -978,24 +978,22 @@ describe('PPO whose training samples sharpen on a schedule (temperatureEnd)', ()
 
 describe("PPO's wide part with its own learning rate (wideLrScale) or by gradient descent (wideSgdLr)", () => {
   const SHORT = { worldSeed: 0, horizonDays: 3, maxSessionSteps: 10 };
-  const build = async (wideLrScale: number) =>
-    (await makeAgent('ppo', { numSteps: 16, numMinibatches: 1, updateEpochs: 1, hidden: 8, wide: true, itemFeedback: true, wideLrScale, backend: 'cpu' }, { envId: 'retention-v1', envParams: SHORT, seed: 5 })) as PpoAgent;
+  /** Every weight before and its change after one update (16 steps of 3 users: one rollout, one minibatch, one epoch). */
+  const oneUpdate = async (extra: Record<string, unknown>) => {
+    const agent = (await makeAgent('ppo', { numSteps: 16, numMinibatches: 1, updateEpochs: 1, hidden: 8, wide: true, itemFeedback: true, backend: 'cpu', ...extra }, { envId: 'retention-v1', envParams: SHORT, seed: 5 })) as PpoAgent;
+    const vars = [...agent.actor.params.vars, ...agent.critic.params.vars];
+    const before = vars.map((v) => Array.from(v.dataSync()));
+    trainAgent(agent, makeVec('retention-v1', SHORT, { numEnvs: 3 }), { steps: 16, seed: 3 });
+    const delta = vars.map((v, i) => Array.from(v.dataSync()).map((x, j) => x - before[i]![j]!));
+    const wideAt = vars.findIndex((v) => /actorWw/.test(v.name));
+    agent.dispose();
+    return { before, delta, wideAt };
+  };
 
   it('one update moves the wide weights wideLrScale times as far and every other weight as with one rate', async () => {
-    const after = async (k: number) => {
-      const agent = await build(k);
-      const vars = [...agent.actor.params.vars, ...agent.critic.params.vars];
-      const before = vars.map((v) => Array.from(v.dataSync()));
-      // 16 steps of 3 users: one rollout, one minibatch, one epoch: one Adam step.
-      trainAgent(agent, makeVec('retention-v1', SHORT, { numEnvs: 3 }), { steps: 16, seed: 3 });
-      const names = vars.map((v) => v.name);
-      const delta = vars.map((v, i) => Array.from(v.dataSync()).map((x, j) => x - before[i]![j]!));
-      agent.dispose();
-      return { names, delta, before };
-    };
-    const one = await after(1);
-    const ten = await after(10);
-    const wideAt = one.names.findIndex((n) => /actorWw/.test(n));
+    const one = await oneUpdate({ wideLrScale: 1 });
+    const ten = await oneUpdate({ wideLrScale: 10 });
+    const wideAt = one.wideAt;
     expect(wideAt).toBeGreaterThan(-1);
     expect(ten.before).toEqual(one.before);
     one.delta.forEach((d, i) => {
@@ -1009,19 +1007,9 @@ describe("PPO's wide part with its own learning rate (wideLrScale) or by gradien
   });
 
   it('wideSgdLr: the wide weights step by gradient descent (linear in the rate, in the direction Adam takes first), every other weight as with Adam', async () => {
-    const after = async (extra: Record<string, unknown>) => {
-      const agent = (await makeAgent('ppo', { numSteps: 16, numMinibatches: 1, updateEpochs: 1, hidden: 8, wide: true, itemFeedback: true, backend: 'cpu', ...extra }, { envId: 'retention-v1', envParams: SHORT, seed: 5 })) as PpoAgent;
-      const vars = [...agent.actor.params.vars, ...agent.critic.params.vars];
-      const before = vars.map((v) => Array.from(v.dataSync()));
-      trainAgent(agent, makeVec('retention-v1', SHORT, { numEnvs: 3 }), { steps: 16, seed: 3 });
-      const delta = vars.map((v, i) => Array.from(v.dataSync()).map((x, j) => x - before[i]![j]!));
-      const wideAt = vars.findIndex((v) => /actorWw/.test(v.name));
-      agent.dispose();
-      return { delta, wideAt };
-    };
-    const adam = await after({});
-    const r1 = await after({ wideSgdLr: 0.05 });
-    const r2 = await after({ wideSgdLr: 0.1 });
+    const adam = await oneUpdate({});
+    const r1 = await oneUpdate({ wideSgdLr: 0.05 });
+    const r2 = await oneUpdate({ wideSgdLr: 0.1 });
     const w = adam.wideAt;
     adam.delta.forEach((d, i) => {
       if (i === w) return;
