@@ -1,0 +1,173 @@
+/**
+ * The README's results tables against the committed summaries they come from. Every table of a reference run (a
+ * table with a paired-comparison column) has, on the line before its header, a marker
+ * `<!-- summary: results/reference/NAME -->`; every cell of every row is recomputed here from that folder's
+ * summary.json, formatted as the tables print it, and must be the same text (bold marks aside). So a rerun that
+ * changes a committed summary, or a README edit that changes a number, fails until both agree.
+ *
+ * Formats (those of `summaryTable`): a metric is `mean [lo, hi]` (return, active days: 1 decimal; rates: 3); the
+ * normalized score 3 decimals; the untrained return the mean, 1 decimal; the paired comparison `+diff [lo, hi],
+ * P(agent > baseline), p (Holm)` (`<1e-4` below 1e-4) or `(baseline)`. Where an interval is zero-wide at that
+ * precision a table may print the mean alone (`765.4`, `+77.3, 1.00, <1e-4`). A row names its group by the label,
+ * its roles in parentheses (`oracle`, `floor`, `ceiling`) and its sweep point as `key=value`, the key being the
+ * last part of the parameter's path (`sensitivity=0.1` for env.params.sensitivity).
+ */
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+
+interface Interval {
+  mean: number;
+  lo: number;
+  hi: number;
+}
+interface Group {
+  label: string;
+  point: Record<string, unknown>;
+  oracle: boolean;
+  metrics: Record<string, Interval>;
+  normalized?: Interval;
+  untrained?: Interval;
+  vsBaseline?: { return?: { diff: number; lo: number; hi: number; poi: number; pHolm: number } };
+}
+interface Summary {
+  baseline: string;
+  floor: string | null;
+  ceiling: string | null;
+  groups: Group[];
+}
+
+const root = new URL('../../', import.meta.url);
+const readme = readFileSync(new URL('README.md', root), 'utf8').split('\n');
+
+/** Each marker with the table that follows it (the first table after the marker, before the next marker). */
+export function markedTables(lines: string[]): { dir: string; line: number; header: string[]; rows: { line: number; cells: string[] }[] }[] {
+  const cells = (l: string) => l.trim().replace(/^\|/, '').replace(/\|$/, '').split('|').map((c) => c.trim());
+  const out: { dir: string; line: number; header: string[]; rows: { line: number; cells: string[] }[] }[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^<!-- summary: (\S+) -->$/.exec(lines[i]!.trim());
+    if (!m) continue;
+    let j = i + 1;
+    while (j < lines.length && !lines[j]!.startsWith('|') && !lines[j]!.startsWith('<!-- summary:')) j++;
+    if (j + 1 >= lines.length || !lines[j]!.startsWith('|') || !/^\|(\s*-+\s*\|)+$/.test(lines[j + 1]!.trim())) throw new Error(`README line ${i + 1}: the marker for ${m[1]} has no table after it`);
+    const header = cells(lines[j]!);
+    const rows: { line: number; cells: string[] }[] = [];
+    for (let k = j + 2; k < lines.length && lines[k]!.startsWith('|'); k++) rows.push({ line: k + 1, cells: cells(lines[k]!) });
+    out.push({ dir: m[1]!, line: i + 1, header, rows });
+  }
+  return out;
+}
+
+const f = (x: number, d: number) => x.toFixed(d);
+/** `mean [lo, hi]`, or the mean alone where the table prints it so and the interval is zero-wide at d decimals. */
+function interval(v: Interval, d: number, shown: string, sign = false): string {
+  const s = (x: number) => `${sign && x >= 0 ? '+' : ''}${f(x, d)}`;
+  const full = `${s(v.mean)} [${f(v.lo, d)}, ${f(v.hi, d)}]`;
+  return shown === s(v.mean) && f(v.lo, d) === f(v.mean, d) && f(v.hi, d) === f(v.mean, d) ? shown : full;
+}
+
+const METRIC_COLUMNS: Record<string, { key: string; decimals: number }> = {
+  'lifetime engagement (return)': { key: 'return', decimals: 1 },
+  'return (minutes)': { key: 'return', decimals: 1 },
+  'active days': { key: 'activeDays', decimals: 1 },
+  'D30 retention': { key: 'd30', decimals: 3 },
+  'churn rate': { key: 'churned', decimals: 3 },
+  CTR: { key: 'ctr', decimals: 3 },
+};
+
+/** The text a column shows for a group, given what the README shows there (for the zero-wide forms). */
+export function expectedCell(s: Summary, g: Group, column: string, shown: string): string {
+  const metric = METRIC_COLUMNS[column];
+  if (metric) {
+    const v = g.metrics[metric.key];
+    if (!v) throw new Error(`${g.label} has no ${metric.key}`);
+    return interval(v, metric.decimals, shown);
+  }
+  if (column.startsWith('normalized (')) {
+    if (!g.normalized) throw new Error(`${g.label} has no normalized score`);
+    return interval(g.normalized, 3, shown);
+  }
+  if (column === 'untrained return') return g.untrained ? f(g.untrained.mean, 1) : '-';
+  if (column.startsWith('vs ')) {
+    const c = g.vsBaseline?.return;
+    if (!c) return g.label === s.baseline ? '(baseline)' : '-';
+    const p = c.pHolm < 1e-4 ? '<1e-4' : f(c.pHolm, 4);
+    const diff = interval({ mean: c.diff, lo: c.lo, hi: c.hi }, 1, shown.split(',')[0]!, true);
+    return `${diff}, ${f(c.poi, 2)}, ${p}`;
+  }
+  throw new Error(`no rule for the column "${column}"`);
+}
+
+/** The row names a group can have: label, roles in parentheses, sweep point as key=value. */
+export function rowName(s: Summary, g: Group): string {
+  const tags = [g.oracle ? 'oracle' : '', g.label === s.floor ? 'floor' : '', g.label === s.ceiling ? 'ceiling' : ''].filter(Boolean);
+  const point = Object.entries(g.point).map(([k, v]) => ` ${k.split('.').pop()}=${String(v)}`).join('');
+  return `${g.label}${tags.length ? ` (${tags.join(', ')})` : ''}${point}`;
+}
+
+const unbold = (c: string) => c.replace(/\*\*/g, '');
+
+describe("the README's results tables are the committed summaries", () => {
+  const tables = markedTables(readme);
+  it('marks every table of a reference run', () => {
+    // Every table whose header ends with the paired comparison is a summary's; each is marked.
+    const unmarked = readme
+      .map((l, i) => ({ l, i }))
+      .filter(({ l }) => l.startsWith('| agent |') && /\| vs [^|]+: return difference over seeds/.test(l))
+      .filter(({ i }) => !/^<!-- summary: \S+ -->$/.test(readme[i - 1] ?? ''))
+      .map(({ i }) => `README line ${i + 1}`);
+    expect(unmarked).toEqual([]);
+    expect(tables.length).toBeGreaterThanOrEqual(10);
+  });
+  for (const t of tables) {
+    it(`${t.dir} (README line ${t.line})`, () => {
+      const s = JSON.parse(readFileSync(new URL(`${t.dir}/summary.json`, root), 'utf8')) as Summary;
+      const byName = new Map(s.groups.map((g) => [rowName(s, g), g]));
+      expect(t.header[0]).toBe('agent');
+      const wrong: string[] = [];
+      for (const r of t.rows) {
+        const name = unbold(r.cells[0]!);
+        const g = byName.get(name);
+        if (!g) {
+          wrong.push(`line ${r.line}: no group "${name}" in ${t.dir} (${[...byName.keys()].join('; ')})`);
+          continue;
+        }
+        for (let j = 1; j < t.header.length; j++) {
+          const shown = unbold(r.cells[j] ?? '');
+          const want = expectedCell(s, g, t.header[j]!, shown);
+          if (shown !== want) wrong.push(`line ${r.line}, ${name}, "${t.header[j]}": README ${shown}, summary ${want}`);
+        }
+      }
+      expect(wrong).toEqual([]);
+      expect(t.rows.length).toBeGreaterThan(0);
+    });
+  }
+});
+
+describe('the README table checker', () => {
+  const s: Summary = {
+    baseline: 'b',
+    floor: 'random',
+    ceiling: 'top',
+    groups: [],
+  };
+  const g: Group = { label: 'a', point: {}, oracle: false, metrics: { return: { mean: 765.44, lo: 765.41, hi: 765.449 }, ctr: { mean: 0.5, lo: 0.4, hi: 0.6 } }, vsBaseline: { return: { diff: 77.31, lo: 77.29, hi: 77.34, poi: 1, pHolm: 2e-5 } } };
+  it('prints a zero-wide interval as the mean alone only where the README does', () => {
+    expect(expectedCell(s, g, 'lifetime engagement (return)', '765.4')).toBe('765.4');
+    expect(expectedCell(s, g, 'lifetime engagement (return)', '765.4 [765.4, 765.4]')).toBe('765.4 [765.4, 765.4]');
+    expect(expectedCell(s, g, 'CTR', '0.500')).toBe('0.500 [0.400, 0.600]');
+    expect(expectedCell(s, g, 'vs b: return difference over seeds', '+77.3, 1.00, <1e-4')).toBe('+77.3, 1.00, <1e-4');
+    expect(expectedCell(s, g, 'vs b: return difference over seeds', '+77.3 [77.3, 77.3], 1.00, <1e-4')).toBe('+77.3 [77.3, 77.3], 1.00, <1e-4');
+  });
+  it('refuses a column it has no rule for', () => {
+    expect(() => expectedCell(s, g, 'sessions', '1')).toThrow(/no rule for the column "sessions"/);
+  });
+  it('names rows by label, roles and sweep point', () => {
+    expect(rowName(s, { ...g, label: 'top', oracle: true })).toBe('top (oracle, ceiling)');
+    expect(rowName(s, { ...g, label: 'random', point: { 'env.params.tau': 0.1 } })).toBe('random (floor) tau=0.1');
+  });
+  it('finds a marked table and refuses a marker without one', () => {
+    const t = markedTables(['<!-- summary: x -->', 'text', '| agent | CTR |', '|---|---|', '| a | 0.5 |', '', 'after']);
+    expect(t).toEqual([{ dir: 'x', line: 1, header: ['agent', 'CTR'], rows: [{ line: 5, cells: ['a', '0.5'] }] }]);
+    expect(() => markedTables(['<!-- summary: x -->', 'text only'])).toThrow(/no table after it/);
+  });
+});
