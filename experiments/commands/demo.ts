@@ -1,6 +1,7 @@
 /** `egym demo`. */
 import type { Argv } from 'yargs';
 import { formatDemo, runDemo } from '../demo.js';
+import { writeJsonAtomic } from '../bench-envs.js';
 import { out, UsageError } from './common.js';
 
 export const demoCommand = (cli: Argv): Argv =>
@@ -10,12 +11,15 @@ export const demoCommand = (cli: Argv): Argv =>
     (y) =>
       y
         .option('users', { type: 'number', default: 500 })
-        .option('seed', { type: 'number', default: 2026 })
+        .option('seed', { type: 'number', default: 2026, describe: 'population seed of the users' })
+        .option('out', { type: 'string', describe: 'also write the rows as JSON to this file (e.g. results/bench/demo-retention-v0.json)' })
         .option('json', { type: 'boolean', default: false })
-        .example('$0 demo --users 2000', 'the calibration table of the README'),
+        .example('$0 demo --users 2000 --out results/bench/demo-retention-v0.json', "retention-v0's calibration table in the README"),
     async (a) => {
-      if (!Number.isInteger(a.users) || a.users < 2) throw new UsageError('demo: --users must be an integer >= 2');
+      if (!Number.isInteger(a.users) || a.users < 2) throw new UsageError(`demo: --users must be an integer >= 2 (got ${a.users})`);
+      if (!Number.isSafeInteger(a.seed) || a.seed < 0) throw new UsageError(`demo: --seed must be a non-negative integer (got ${a.seed})`);
       const rows = await runDemo(a.users, a.seed);
+      if (a.out) writeJsonAtomic(a.out, { env: 'retention-v0', users: a.users, seed: a.seed, command: `npx egym demo --users ${a.users} --seed ${a.seed} --out ${a.out}`, rows });
       out(a.json ? JSON.stringify(rows, null, 2) : formatDemo(rows, a.users));
     },
   );

@@ -6,6 +6,7 @@ import { BACKEND_CHOICES, type BackendChoice } from '../../policies/backend-choi
 import type { ModelKind } from '../../agents/supervised/models.js';
 import { out, tfjsParts, UsageError } from './common.js';
 import { withSetupProgress } from '../../agents/setup-progress.js';
+import { machineInfo, writeJsonAtomic } from '../bench-envs.js';
 
 export const pipelineCommand = (cli: Argv): Argv =>
   cli.command(
@@ -20,11 +21,15 @@ export const pipelineCommand = (cli: Argv): Argv =>
         .option('epochs', { type: 'number', default: 20 })
         .option('batch-size', { type: 'number', default: 128 })
         .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice, describe: 'TensorFlow.js backend' })
+        .option('out', { type: 'string', describe: 'also write the report as JSON to this file, with the command and the wall time (e.g. results/bench/pipeline-mlp.json)' })
         .option('json', { type: 'boolean', default: false })
-        .example('$0 pipeline --model logistic --users 300', 'a quick logistic-regression baseline'),
+        .example('$0 pipeline --model logistic --users 300', 'a quick logistic-regression baseline')
+        .example('$0 pipeline --out results/bench/pipeline-mlp.json', "the README's pipeline table, MLP row"),
     async (a) => {
       envSpec(a.env);
       if (!Number.isInteger(a.users) || a.users < 10) throw new UsageError('pipeline: --users must be an integer >= 10');
+      if (!Number.isSafeInteger(a.seed) || a.seed < 0) throw new UsageError(`pipeline: --seed must be a non-negative integer (got ${a.seed})`);
+      const started = performance.now();
       const { agentBackend, runPipeline } = await tfjsParts();
       const backend = await agentBackend(a.backend);
       // Progress from the first second: the logged user-steps as they run (then the models are fitted).
@@ -68,6 +73,10 @@ export const pipelineCommand = (cli: Argv): Argv =>
         },
       );
       const { click, watch, ...r } = p.report;
+      if (a.out) {
+        const command = `npx egym pipeline --env ${a.env} --model ${a.model} --users ${a.users} --seed ${a.seed} --epochs ${a.epochs} --batch-size ${a['batch-size']} --backend ${a.backend} --out ${a.out}`;
+        writeJsonAtomic(a.out, { command, env: a.env, model: a.model, users: a.users, seed: a.seed, backend: backend.name, wallSeconds: (performance.now() - started) / 1000, machine: machineInfo(), ...p.report });
+      }
       if (a.json) return out(JSON.stringify({ backend: backend.name, ...p.report }, null, 2));
       out(
         [

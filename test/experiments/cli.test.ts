@@ -214,6 +214,38 @@ describe('egym CLI (spawned)', () => {
     expect(r.stdout).toMatch(/random\s+\d/);
     expect(r.stdout).toMatch(/myopic-click \*/);
   });
+
+  it('pipeline --out writes the report it prints with --json, with the command that regenerates it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'egym-pipeline-'));
+    const file = join(dir, 'p.json');
+    const r = egym('pipeline', '--model', 'logistic', '--users', '20', '--epochs', '2', '--backend', 'cpu', '--out', file, '--json');
+    expect(r.code).toBe(0);
+    const written = JSON.parse(readFileSync(file, 'utf8'));
+    const printed = JSON.parse(r.stdout);
+    for (const k of ['impressions', 'testAuc', 'bayesAuc', 'testLogLoss', 'watchRmse', 'backend']) expect(written[k]).toEqual(printed[k]);
+    expect(written).toMatchObject({ env: 'retention-v0', model: 'logistic', users: 20, seed: 5, backend: 'cpu' });
+    expect(written.command).toBe(`npx egym pipeline --env retention-v0 --model logistic --users 20 --seed 5 --epochs 2 --batch-size 128 --backend cpu --out ${file}`);
+    expect(written.wallSeconds).toBeGreaterThan(0);
+    const bad = egym('pipeline', '--users', '20', '--seed', '1.5', '--out', join(dir, 'bad.json'));
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('pipeline: --seed must be a non-negative integer (got 1.5)');
+    expect(existsSync(join(dir, 'bad.json'))).toBe(false);
+  });
+
+  it('demo --out writes the rows it prints with --json, and refuses a bad seed before writing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'egym-demo-'));
+    const file = join(dir, 'sub', 'demo.json');
+    const r = egym('demo', '--users', '40', '--seed', '7', '--out', file, '--json');
+    expect(r.code).toBe(0);
+    const written = JSON.parse(readFileSync(file, 'utf8'));
+    expect(written).toMatchObject({ env: 'retention-v0', users: 40, seed: 7 });
+    expect(written.rows).toEqual(JSON.parse(r.stdout));
+    expect(written.rows.map((x: { policy: string }) => x.policy)).toEqual(['random', 'myopic-click', 'balanced']);
+    const bad = egym('demo', '--users', '40', '--seed', '-1', '--out', join(dir, 'bad.json'));
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('demo: --seed must be a non-negative integer (got -1)');
+    expect(existsSync(join(dir, 'bad.json'))).toBe(false);
+  });
 });
 
 describe('one error type and its exit codes', () => {

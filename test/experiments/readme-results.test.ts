@@ -11,6 +11,10 @@
  * precision a table may print the mean alone (`765.4`, `+77.3, 1.00, <1e-4`). A row names its group by the label,
  * its roles in parentheses (`oracle`, `floor`, `ceiling`) and its sweep point as `key=value`, the key being the
  * last part of the parameter's path (`sensitivity=0.1` for env.params.sensitivity).
+ *
+ * The same for the tables of committed benchmark files, in the formats of the commands that print them: the
+ * calibration tables (`<!-- calibration: FILE -->`, `egym calibrate --out`; `<!-- demo: FILE -->`, `egym demo
+ * --out`) and the supervised pipeline's (`<!-- pipeline: FILE,FILE -->`, `egym pipeline --out`, a row per file).
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -39,20 +43,30 @@ interface Summary {
 const root = new URL('../../', import.meta.url);
 const readme = readFileSync(new URL('README.md', root), 'utf8').split('\n');
 
+const MARKER = /^<!-- (summary|calibration|demo|pipeline): (\S+) -->$/;
+
 /** Each marker with the table that follows it (the first table after the marker, before the next marker). */
-export function markedTables(lines: string[]): { dir: string; line: number; header: string[]; rows: { line: number; cells: string[] }[] }[] {
+export interface MarkedTable {
+  kind: 'summary' | 'calibration' | 'demo' | 'pipeline';
+  /** The summary's folder, the calibration's or demo's JSON file, or the pipeline's files (comma-separated). */
+  dir: string;
+  line: number;
+  header: string[];
+  rows: { line: number; cells: string[] }[];
+}
+export function markedTables(lines: string[]): MarkedTable[] {
   const cells = (l: string) => l.trim().replace(/^\|/, '').replace(/\|$/, '').split('|').map((c) => c.trim());
-  const out: { dir: string; line: number; header: string[]; rows: { line: number; cells: string[] }[] }[] = [];
+  const out: MarkedTable[] = [];
   for (let i = 0; i < lines.length; i++) {
-    const m = /^<!-- summary: (\S+) -->$/.exec(lines[i]!.trim());
+    const m = MARKER.exec(lines[i]!.trim());
     if (!m) continue;
     let j = i + 1;
-    while (j < lines.length && !lines[j]!.startsWith('|') && !lines[j]!.startsWith('<!-- summary:')) j++;
-    if (j + 1 >= lines.length || !lines[j]!.startsWith('|') || !/^\|(\s*-+\s*\|)+$/.test(lines[j + 1]!.trim())) throw new Error(`README line ${i + 1}: the marker for ${m[1]} has no table after it`);
+    while (j < lines.length && !lines[j]!.startsWith('|') && !MARKER.test(lines[j]!.trim())) j++;
+    if (j + 1 >= lines.length || !lines[j]!.startsWith('|') || !/^\|(\s*-+\s*\|)+$/.test(lines[j + 1]!.trim())) throw new Error(`README line ${i + 1}: the marker for ${m[2]} has no table after it`);
     const header = cells(lines[j]!);
     const rows: { line: number; cells: string[] }[] = [];
     for (let k = j + 2; k < lines.length && lines[k]!.startsWith('|'); k++) rows.push({ line: k + 1, cells: cells(lines[k]!) });
-    out.push({ dir: m[1]!, line: i + 1, header, rows });
+    out.push({ kind: m[1] as MarkedTable['kind'], dir: m[2]!, line: i + 1, header, rows });
   }
   return out;
 }
@@ -108,7 +122,7 @@ const unbold = (c: string) => c.replace(/\*\*/g, '');
 
 describe("the README's results tables are the committed summaries", () => {
   const tables = markedTables(readme);
-  it('marks every table of a reference run', () => {
+  it('marks every table of a reference run, both calibration tables and the pipeline table', () => {
     // Every table whose header ends with the paired comparison is a summary's; each is marked.
     const unmarked = readme
       .map((l, i) => ({ l, i }))
@@ -116,9 +130,10 @@ describe("the README's results tables are the committed summaries", () => {
       .filter(({ i }) => !/^<!-- summary: \S+ -->$/.test(readme[i - 1] ?? ''))
       .map(({ i }) => `README line ${i + 1}`);
     expect(unmarked).toEqual([]);
-    expect(tables.length).toBeGreaterThanOrEqual(10);
+    expect(tables.filter((t) => t.kind === 'summary').length).toBeGreaterThanOrEqual(10);
+    expect(tables.filter((t) => t.kind !== 'summary').map((t) => t.kind)).toEqual(['calibration', 'demo', 'pipeline']);
   });
-  for (const t of tables) {
+  for (const t of tables.filter((x) => x.kind === 'summary')) {
     it(`${t.dir} (README line ${t.line})`, () => {
       const s = JSON.parse(readFileSync(new URL(`${t.dir}/summary.json`, root), 'utf8')) as Summary;
       const byName = new Map(s.groups.map((g) => [rowName(s, g), g]));
@@ -139,6 +154,132 @@ describe("the README's results tables are the committed summaries", () => {
       }
       expect(wrong).toEqual([]);
       expect(t.rows.length).toBeGreaterThan(0);
+    });
+  }
+});
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+const ci = (m: number, lo: number, hi: number, d: number, sign = false) => `${sign && m >= 0 ? '+' : ''}${m.toFixed(d)} [${lo.toFixed(d)}, ${hi.toFixed(d)}]`;
+
+interface CalibrationRow {
+  label: string;
+  role: string;
+  return: Interval;
+  normalized: number;
+  vsRandom: Interval;
+  activeDays: number;
+  churn: number;
+  firstSessionCtr: number;
+  sessionLength: number;
+  returnGap: number;
+}
+/** A calibration row's cells, in `formatCalibration`'s formats, by the README's column names. */
+const CALIBRATION_COLUMNS: Record<string, (r: CalibrationRow) => string> = {
+  role: (r) => r.role,
+  'lifetime minutes [95% CI]': (r) => ci(r.return.mean, r.return.lo, r.return.hi, 1),
+  normalized: (r) => r.normalized.toFixed(3),
+  'vs random, paired [95% CI]': (r) => (r.label === 'random' ? '-' : ci(r.vsRandom.mean, r.vsRandom.lo, r.vsRandom.hi, 1, true)),
+  'active days': (r) => r.activeDays.toFixed(2),
+  '30-day churn': (r) => pct(r.churn),
+  'first-session CTR': (r) => r.firstSessionCtr.toFixed(3),
+  'session length (steps)': (r) => r.sessionLength.toFixed(1),
+  'return gap (days)': (r) => r.returnGap.toFixed(2),
+};
+interface DemoRow {
+  policy: string;
+  engagement: number;
+  engagementCi: [number, number];
+  activeDays: number;
+  churn: number;
+  firstSessionCtr: number;
+  sessionLength: number;
+  returnGap: number;
+}
+/** A demo row's cells, in `formatDemo`'s formats, by the README's column names. */
+const DEMO_COLUMNS: Record<string, (r: DemoRow) => string> = {
+  'lifetime minutes (95% CI)': (r) => ci(r.engagement, r.engagementCi[0], r.engagementCi[1], 1),
+  'active days': (r) => r.activeDays.toFixed(2),
+  '30-day churn': (r) => pct(r.churn),
+  'first-session CTR': (r) => r.firstSessionCtr.toFixed(3),
+  'session length (steps)': (r) => r.sessionLength.toFixed(1),
+  'return gap (days)': (r) => r.returnGap.toFixed(2),
+};
+
+/** Cells that differ from the rows' own, with `find` naming a README row's source row (or null). */
+function compareRows<R>(t: MarkedTable, find: (name: string) => R | null, columns: Record<string, (r: R) => string>): string[] {
+  const wrong: string[] = [];
+  for (const r of t.rows) {
+    const name = unbold(r.cells[0]!);
+    const row = find(name);
+    if (row === null) {
+      wrong.push(`line ${r.line}: no row "${name}" in ${t.dir}`);
+      continue;
+    }
+    for (let j = 1; j < t.header.length; j++) {
+      const col = columns[t.header[j]!];
+      if (!col) {
+        wrong.push(`line ${r.line}: no rule for the column "${t.header[j]}"`);
+        continue;
+      }
+      const shown = unbold(r.cells[j] ?? '');
+      if (shown !== col(row)) wrong.push(`line ${r.line}, ${name}, "${t.header[j]}": README ${shown}, file ${col(row)}`);
+    }
+  }
+  return wrong;
+}
+
+describe("the README's calibration tables are the committed calibration files", () => {
+  const tables = markedTables(readme);
+  for (const t of tables.filter((x) => x.kind === 'calibration')) {
+    it(`${t.dir} (README line ${t.line})`, () => {
+      const c = JSON.parse(readFileSync(new URL(t.dir, root), 'utf8')) as { rows: CalibrationRow[]; bestHeuristic: string };
+      const byLabel = new Map(c.rows.map((r) => [r.label, r]));
+      // A row is named by its label, or by a description with the label in parentheses at the end.
+      const find = (name: string) => byLabel.get(name) ?? byLabel.get(/\(([^()]+)\)$/.exec(name)?.[1] ?? '') ?? null;
+      expect(compareRows(t, find, CALIBRATION_COLUMNS)).toEqual([]);
+      // The rows the table names best and worst single embedding column are those of the file.
+      const embedding = c.rows.filter((r) => /^embedding\d+-(highest|lowest)$/.test(r.label));
+      expect(embedding).toHaveLength(16);
+      const sorted = [...embedding].sort((a, b) => b.normalized - a.normalized);
+      const named = (what: string) => t.rows.map((r) => unbold(r.cells[0]!)).find((n) => n.startsWith(what));
+      expect(named('best single embedding column')).toBe(`best single embedding column (${sorted[0]!.label})`);
+      expect(named('worst single embedding column')).toBe(`worst single embedding column (${sorted.at(-1)!.label})`);
+      expect(c.bestHeuristic).toBe(sorted[0]!.label);
+    });
+  }
+  for (const t of tables.filter((x) => x.kind === 'demo')) {
+    it(`${t.dir} (README line ${t.line})`, () => {
+      const d = JSON.parse(readFileSync(new URL(t.dir, root), 'utf8')) as { rows: DemoRow[] };
+      // A row is named by the policy, then optionally a description in parentheses.
+      const find = (name: string) => d.rows.find((r) => name === r.policy || name.startsWith(`${r.policy} (`)) ?? null;
+      expect(compareRows(t, find, DEMO_COLUMNS)).toEqual([]);
+      expect(t.rows).toHaveLength(d.rows.length);
+    });
+  }
+});
+
+interface PipelineReport {
+  model: string;
+  testAuc: number;
+  bayesAuc: number;
+  testLogLoss: number;
+  watchRmse: number;
+  wallSeconds: number;
+}
+const PIPELINE_COLUMNS: Record<string, (r: PipelineReport) => string> = {
+  'test AUC': (r) => r.testAuc.toFixed(4),
+  'Bayes-optimal AUC': (r) => r.bayesAuc.toFixed(4),
+  'log-loss': (r) => r.testLogLoss.toFixed(4),
+  'watch RMSE (min)': (r) => r.watchRmse.toFixed(3),
+  'wall time': (r) => `${r.wallSeconds.toFixed(1)} s`,
+};
+
+describe("the README's pipeline table is the committed pipeline reports", () => {
+  for (const t of markedTables(readme).filter((x) => x.kind === 'pipeline')) {
+    it(`${t.dir} (README line ${t.line})`, () => {
+      const reports = t.dir.split(',').map((file) => JSON.parse(readFileSync(new URL(file, root), 'utf8')) as PipelineReport);
+      expect(compareRows(t, (name) => reports.find((r) => r.model === name) ?? null, PIPELINE_COLUMNS)).toEqual([]);
+      expect(t.rows).toHaveLength(reports.length);
     });
   }
 });
@@ -167,7 +308,7 @@ describe('the README table checker', () => {
   });
   it('finds a marked table and refuses a marker without one', () => {
     const t = markedTables(['<!-- summary: x -->', 'text', '| agent | CTR |', '|---|---|', '| a | 0.5 |', '', 'after']);
-    expect(t).toEqual([{ dir: 'x', line: 1, header: ['agent', 'CTR'], rows: [{ line: 5, cells: ['a', '0.5'] }] }]);
+    expect(t).toEqual([{ kind: 'summary', dir: 'x', line: 1, header: ['agent', 'CTR'], rows: [{ line: 5, cells: ['a', '0.5'] }] }]);
     expect(() => markedTables(['<!-- summary: x -->', 'text only'])).toThrow(/no table after it/);
   });
 });
