@@ -135,7 +135,7 @@ export async function benchAgents(opts: { backends: BackendName[]; steps?: numbe
 
 export function formatAgentBench(rows: AgentBenchRow[]): string {
   const pct = (x: number) => `${Math.round(100 * x)}%`;
-  const lines = ['| agent | env | backend | steps/s | env / inference / learning | learning GFLOP/s | dense peak GFLOP/s |', '|---|---|---|---|---|---|---|'];
+  const lines = ['| agent | env | backend | env steps/s (incl. learning) | time in env / inference / learning | learning GFLOP/s | dense-layer peak GFLOP/s |', '|---|---|---|---|---|---|---|'];
   for (const r of rows) {
     lines.push(
       `| ${r.agent} | ${r.env} | ${r.backend} | ${Math.round(r.stepsPerSecond).toLocaleString('en-US')} | ${pct(r.share.env)} / ${pct(r.share.inference)} / ${pct(r.share.learning)} | ${r.updateGflops.toFixed(2)} | ${r.peakGflops.toFixed(1)} |`,

@@ -14,10 +14,14 @@
  *
  * The same for the tables of committed benchmark files, in the formats of the commands that print them: the
  * calibration tables (`<!-- calibration: FILE -->`, `egym calibrate --out`; `<!-- demo: FILE -->`, `egym demo
- * --out`) and the supervised pipeline's (`<!-- pipeline: FILE,FILE -->`, `egym pipeline --out`, a row per file).
+ * --out`), the supervised pipeline's (`<!-- pipeline: FILE,FILE -->`, `egym pipeline --out`, a row per file) and
+ * the benchmarks' (`<!-- bench-envs: FILE -->`, `<!-- bench-agents: FILE -->`: the table `egym bench envs` or
+ * `egym bench agents` prints for the file's rows, cell for cell).
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
+import { formatBenchTable } from '../../experiments/bench-envs.js';
+import { formatAgentBench } from '../../experiments/bench-agents.js';
 
 interface Interval {
   mean: number;
@@ -43,11 +47,11 @@ interface Summary {
 const root = new URL('../../', import.meta.url);
 const readme = readFileSync(new URL('README.md', root), 'utf8').split('\n');
 
-const MARKER = /^<!-- (summary|calibration|demo|pipeline): (\S+) -->$/;
+const MARKER = /^<!-- (summary|calibration|demo|pipeline|bench-envs|bench-agents): (\S+) -->$/;
 
 /** Each marker with the table that follows it (the first table after the marker, before the next marker). */
 export interface MarkedTable {
-  kind: 'summary' | 'calibration' | 'demo' | 'pipeline';
+  kind: 'summary' | 'calibration' | 'demo' | 'pipeline' | 'bench-envs' | 'bench-agents';
   /** The summary's folder, the calibration's or demo's JSON file, or the pipeline's files (comma-separated). */
   dir: string;
   line: number;
@@ -122,7 +126,7 @@ const unbold = (c: string) => c.replace(/\*\*/g, '');
 
 describe("the README's results tables are the committed summaries", () => {
   const tables = markedTables(readme);
-  it('marks every table of a reference run, both calibration tables and the pipeline table', () => {
+  it('marks every table of a reference run, the calibration, pipeline and benchmark tables', () => {
     // Every table whose header ends with the paired comparison is a summary's; each is marked.
     const unmarked = readme
       .map((l, i) => ({ l, i }))
@@ -131,7 +135,7 @@ describe("the README's results tables are the committed summaries", () => {
       .map(({ i }) => `README line ${i + 1}`);
     expect(unmarked).toEqual([]);
     expect(tables.filter((t) => t.kind === 'summary').length).toBeGreaterThanOrEqual(10);
-    expect(tables.filter((t) => t.kind !== 'summary').map((t) => t.kind)).toEqual(['calibration', 'demo', 'pipeline']);
+    expect(tables.filter((t) => t.kind !== 'summary').map((t) => t.kind)).toEqual(['calibration', 'demo', 'bench-agents', 'pipeline', 'bench-envs']);
   });
   for (const t of tables.filter((x) => x.kind === 'summary')) {
     it(`${t.dir} (README line ${t.line})`, () => {
@@ -280,6 +284,18 @@ describe("the README's pipeline table is the committed pipeline reports", () => 
       const reports = t.dir.split(',').map((file) => JSON.parse(readFileSync(new URL(file, root), 'utf8')) as PipelineReport);
       expect(compareRows(t, (name) => reports.find((r) => r.model === name) ?? null, PIPELINE_COLUMNS)).toEqual([]);
       expect(t.rows).toHaveLength(reports.length);
+    });
+  }
+});
+
+describe("the README's benchmark tables are the committed benchmark files, as the bench commands print them", () => {
+  const format: Record<string, (rows: never[]) => string> = { 'bench-envs': formatBenchTable, 'bench-agents': formatAgentBench };
+  for (const t of markedTables(readme).filter((x) => x.kind === 'bench-envs' || x.kind === 'bench-agents')) {
+    it(`${t.dir} (README line ${t.line})`, () => {
+      const { rows } = JSON.parse(readFileSync(new URL(t.dir, root), 'utf8')) as { rows: never[] };
+      const want = markedTables([`<!-- ${t.kind}: ${t.dir} -->`, ...format[t.kind]!(rows).split('\n')])[0]!;
+      expect(t.header).toEqual(want.header);
+      expect(t.rows.map((r) => r.cells)).toEqual(want.rows.map((r) => r.cells));
     });
   }
 });
