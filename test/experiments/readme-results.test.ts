@@ -22,7 +22,11 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { formatBenchTable } from '../../experiments/bench-envs.js';
 import { formatAgentBench } from '../../experiments/bench-agents.js';
+import type { CalibrationRow } from '../../experiments/calibrate.js';
+import type { DemoRow } from '../../experiments/demo.js';
+import type { PipelineReport } from '../../agents/supervised/pipeline.js';
 
+// The parts of a summary (experiments/summary.ts) that the tables show.
 interface Interval {
   mean: number;
   lo: number;
@@ -33,9 +37,9 @@ interface Group {
   point: Record<string, unknown>;
   oracle: boolean;
   metrics: Record<string, Interval>;
-  normalized?: Interval;
-  untrained?: Interval;
-  vsBaseline?: { return?: { diff: number; lo: number; hi: number; poi: number; pHolm: number } };
+  normalized?: Interval | null;
+  untrained?: Interval | null;
+  vsBaseline?: { return?: { diff: number; lo: number; hi: number; poi: number; pHolm: number } } | null;
 }
 interface Summary {
   baseline: string;
@@ -49,16 +53,17 @@ const readme = readFileSync(new URL('README.md', root), 'utf8').split('\n');
 
 const MARKER = /^<!-- (summary|calibration|demo|pipeline|bench-envs|bench-agents): (\S+) -->$/;
 
-/** Each marker with the table that follows it (the first table after the marker, before the next marker). */
-export interface MarkedTable {
+/** A marked table: the marker's kind and file(s), its line, and the table's header and rows as cells. */
+interface MarkedTable {
   kind: 'summary' | 'calibration' | 'demo' | 'pipeline' | 'bench-envs' | 'bench-agents';
-  /** The summary's folder, the calibration's or demo's JSON file, or the pipeline's files (comma-separated). */
+  /** The summary's folder, the benchmark's JSON file, or the pipeline's files (comma-separated). */
   dir: string;
   line: number;
   header: string[];
   rows: { line: number; cells: string[] }[];
 }
-export function markedTables(lines: string[]): MarkedTable[] {
+/** Each marker with the table that follows it (the first table after the marker, before the next marker). */
+function markedTables(lines: string[]): MarkedTable[] {
   const cells = (l: string) => l.trim().replace(/^\|/, '').replace(/\|$/, '').split('|').map((c) => c.trim());
   const out: MarkedTable[] = [];
   for (let i = 0; i < lines.length; i++) {
@@ -93,7 +98,7 @@ const METRIC_COLUMNS: Record<string, { key: string; decimals: number }> = {
 };
 
 /** The text a column shows for a group, given what the README shows there (for the zero-wide forms). */
-export function expectedCell(s: Summary, g: Group, column: string, shown: string): string {
+function expectedCell(s: Summary, g: Group, column: string, shown: string): string {
   const metric = METRIC_COLUMNS[column];
   if (metric) {
     const v = g.metrics[metric.key];
@@ -116,7 +121,7 @@ export function expectedCell(s: Summary, g: Group, column: string, shown: string
 }
 
 /** The row names a group can have: label, roles in parentheses, sweep point as key=value. */
-export function rowName(s: Summary, g: Group): string {
+function rowName(s: Summary, g: Group): string {
   const tags = [g.oracle ? 'oracle' : '', g.label === s.floor ? 'floor' : '', g.label === s.ceiling ? 'ceiling' : ''].filter(Boolean);
   const point = Object.entries(g.point).map(([k, v]) => ` ${k.split('.').pop()}=${String(v)}`).join('');
   return `${g.label}${tags.length ? ` (${tags.join(', ')})` : ''}${point}`;
@@ -165,18 +170,6 @@ describe("the README's results tables are the committed summaries", () => {
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const ci = (m: number, lo: number, hi: number, d: number, sign = false) => `${sign && m >= 0 ? '+' : ''}${m.toFixed(d)} [${lo.toFixed(d)}, ${hi.toFixed(d)}]`;
 
-interface CalibrationRow {
-  label: string;
-  role: string;
-  return: Interval;
-  normalized: number;
-  vsRandom: Interval;
-  activeDays: number;
-  churn: number;
-  firstSessionCtr: number;
-  sessionLength: number;
-  returnGap: number;
-}
 /** A calibration row's cells, in `formatCalibration`'s formats, by the README's column names. */
 const CALIBRATION_COLUMNS: Record<string, (r: CalibrationRow) => string> = {
   role: (r) => r.role,
@@ -189,16 +182,6 @@ const CALIBRATION_COLUMNS: Record<string, (r: CalibrationRow) => string> = {
   'session length (steps)': (r) => r.sessionLength.toFixed(1),
   'return gap (days)': (r) => r.returnGap.toFixed(2),
 };
-interface DemoRow {
-  policy: string;
-  engagement: number;
-  engagementCi: [number, number];
-  activeDays: number;
-  churn: number;
-  firstSessionCtr: number;
-  sessionLength: number;
-  returnGap: number;
-}
 /** A demo row's cells, in `formatDemo`'s formats, by the README's column names. */
 const DEMO_COLUMNS: Record<string, (r: DemoRow) => string> = {
   'lifetime minutes (95% CI)': (r) => ci(r.engagement, r.engagementCi[0], r.engagementCi[1], 1),
@@ -262,26 +245,19 @@ describe("the README's calibration tables are the committed calibration files", 
   }
 });
 
-interface PipelineReport {
-  model: string;
-  testAuc: number;
-  bayesAuc: number;
-  testLogLoss: number;
-  watchRmse: number;
-  wallSeconds: number;
-}
-const PIPELINE_COLUMNS: Record<string, (r: PipelineReport) => string> = {
+type PipelineFile = PipelineReport & { model: string; wallSeconds: number };
+const PIPELINE_COLUMNS: Record<string, (r: PipelineFile) => string> = {
   'test AUC': (r) => r.testAuc.toFixed(4),
-  'Bayes-optimal AUC': (r) => r.bayesAuc.toFixed(4),
+  'Bayes-optimal AUC': (r) => r.bayesAuc?.toFixed(4) ?? 'n/a',
   'log-loss': (r) => r.testLogLoss.toFixed(4),
-  'watch RMSE (min)': (r) => r.watchRmse.toFixed(3),
+  'watch RMSE (min)': (r) => r.watchRmse?.toFixed(3) ?? 'n/a',
   'wall time': (r) => `${r.wallSeconds.toFixed(1)} s`,
 };
 
 describe("the README's pipeline table is the committed pipeline reports", () => {
   for (const t of markedTables(readme).filter((x) => x.kind === 'pipeline')) {
     it(`${t.dir} (README line ${t.line})`, () => {
-      const reports = t.dir.split(',').map((file) => JSON.parse(readFileSync(new URL(file, root), 'utf8')) as PipelineReport);
+      const reports = t.dir.split(',').map((file) => JSON.parse(readFileSync(new URL(file, root), 'utf8')) as PipelineFile);
       expect(compareRows(t, (name) => reports.find((r) => r.model === name) ?? null, PIPELINE_COLUMNS)).toEqual([]);
       expect(t.rows).toHaveLength(reports.length);
     });
