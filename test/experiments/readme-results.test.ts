@@ -17,12 +17,20 @@
  * --out`), the supervised pipeline's (`<!-- pipeline: FILE,FILE -->`, `egym pipeline --out`, a row per file) and
  * the benchmarks' (`<!-- bench-envs: FILE -->`, `<!-- bench-agents: FILE -->`: the table `egym bench envs` or
  * `egym bench agents` prints for the file's rows, cell for cell).
+ *
+ * And the tuning tables (a return over tuning seeds 10 and 11): `<!-- tuning: NAME:label;NAME:label/NAME:label;...
+ * -->` names, row by row, the group(s) of results/bench/NAME-tuning.json the row shows (a row with several variants
+ * shows each, joined by ` / `); the return with its per-seed values, the normalized score, the paired difference
+ * with the row whose cell is blank (`pairedDifference`, t over the seeds), and the update scalars from the sweep's
+ * committed train logs (entropy and explained variance over the last quarter of updates, approximate KL and clip
+ * fraction over all, each averaged over the seeds).
  */
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { formatBenchTable } from '../../experiments/bench-envs.js';
 import { formatAgentBench } from '../../experiments/bench-agents.js';
 import type { CalibrationRow } from '../../experiments/calibrate.js';
+import { pairedDifference } from '../../experiments/stats.js';
 import type { DemoRow } from '../../experiments/demo.js';
 import type { PipelineReport } from '../../agents/supervised/pipeline.js';
 
@@ -51,11 +59,11 @@ interface Summary {
 const root = new URL('../../', import.meta.url);
 const readme = readFileSync(new URL('README.md', root), 'utf8').split('\n');
 
-const MARKER = /^<!-- (summary|calibration|demo|pipeline|bench-envs|bench-agents): (\S+) -->$/;
+const MARKER = /^<!-- (summary|calibration|demo|pipeline|bench-envs|bench-agents|tuning): (\S+) -->$/;
 
 /** A marked table: the marker's kind and file(s), its line, and the table's header and rows as cells. */
 interface MarkedTable {
-  kind: 'summary' | 'calibration' | 'demo' | 'pipeline' | 'bench-envs' | 'bench-agents';
+  kind: 'summary' | 'calibration' | 'demo' | 'pipeline' | 'bench-envs' | 'bench-agents' | 'tuning';
   /** The summary's folder, the benchmark's JSON file, or the pipeline's files (comma-separated). */
   dir: string;
   line: number;
@@ -70,11 +78,13 @@ function markedTables(lines: string[]): MarkedTable[] {
     const m = MARKER.exec(lines[i]!.trim());
     if (!m) continue;
     let j = i + 1;
-    while (j < lines.length && !lines[j]!.startsWith('|') && !MARKER.test(lines[j]!.trim())) j++;
-    if (j + 1 >= lines.length || !lines[j]!.startsWith('|') || !/^\|(\s*-+\s*\|)+$/.test(lines[j + 1]!.trim())) throw new Error(`README line ${i + 1}: the marker for ${m[2]} has no table after it`);
+    // Tables may be indented (in a list item).
+    const row = (k: number) => k < lines.length && lines[k]!.trim().startsWith('|');
+    while (j < lines.length && !row(j) && !MARKER.test(lines[j]!.trim())) j++;
+    if (!row(j) || !/^\|(\s*-+\s*\|)+$/.test(lines[j + 1]?.trim() ?? '')) throw new Error(`README line ${i + 1}: the marker for ${m[2]} has no table after it`);
     const header = cells(lines[j]!);
     const rows: { line: number; cells: string[] }[] = [];
-    for (let k = j + 2; k < lines.length && lines[k]!.startsWith('|'); k++) rows.push({ line: k + 1, cells: cells(lines[k]!) });
+    for (let k = j + 2; row(k); k++) rows.push({ line: k + 1, cells: cells(lines[k]!) });
     out.push({ kind: m[1] as MarkedTable['kind'], dir: m[2]!, line: i + 1, header, rows });
   }
   return out;
@@ -139,8 +149,16 @@ describe("the README's results tables are the committed summaries", () => {
       .filter(({ i }) => !/^<!-- summary: \S+ -->$/.test(readme[i - 1] ?? ''))
       .map(({ i }) => `README line ${i + 1}`);
     expect(unmarked).toEqual([]);
+    // Every tuning table (a return over the tuning seeds) is marked too.
+    const unmarkedTuning = readme
+      .map((l, i) => ({ l, i }))
+      .filter(({ l }) => /^\s*\| .*\| return \(seeds 10, 11\) \|/.test(l))
+      .filter(({ i }) => !/^<!-- tuning: \S+ -->$/.test(readme[i - 1]?.trim() ?? ''))
+      .map(({ i }) => `README line ${i + 1}`);
+    expect(unmarkedTuning).toEqual([]);
     expect(tables.filter((t) => t.kind === 'summary').length).toBeGreaterThanOrEqual(10);
-    expect(tables.filter((t) => t.kind !== 'summary').map((t) => t.kind)).toEqual(['calibration', 'demo', 'bench-agents', 'pipeline', 'bench-envs']);
+    expect(tables.filter((t) => t.kind !== 'summary' && t.kind !== 'tuning').map((t) => t.kind)).toEqual(['calibration', 'demo', 'bench-agents', 'pipeline', 'bench-envs']);
+    expect(tables.filter((t) => t.kind === 'tuning').length).toBeGreaterThanOrEqual(11);
   });
   for (const t of tables.filter((x) => x.kind === 'summary')) {
     it(`${t.dir} (README line ${t.line})`, () => {
@@ -272,6 +290,88 @@ describe("the README's benchmark tables are the committed benchmark files, as th
       const want = markedTables([`<!-- ${t.kind}: ${t.dir} -->`, ...format[t.kind]!(rows).split('\n')])[0]!;
       expect(t.header).toEqual(want.header);
       expect(t.rows.map((r) => r.cells)).toEqual(want.rows.map((r) => r.cells));
+    });
+  }
+});
+
+/**
+ * A tuning sweep's group (results/bench/NAME-tuning.json, a summary over the tuning seeds) and its update scalars
+ * (results/bench/NAME-tuning-train-logs/, where the sweep kept them).
+ */
+interface TuningRow {
+  group: Group & { metrics: Record<string, Interval & { perSeed: number[] }>; normalized: Interval | null };
+  /** Per seed, the train log's update scalars in order. */
+  updates: Record<string, number>[][];
+}
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+/** A train-log scalar: per seed, its mean over the last quarter of the updates or over all of them; then the mean over seeds. */
+function scalar(r: TuningRow, key: string, lastQuarter: boolean): number {
+  if (r.updates.length === 0) throw new Error(`${r.group.label}: no train logs for ${key}`);
+  return mean(r.updates.map((u) => mean(u.slice(lastQuarter ? Math.floor((u.length * 3) / 4) : 0).map((x) => x[key]!))));
+}
+const TUNING_COLUMNS: Record<string, (r: TuningRow, multi: boolean, base: TuningRow | null) => string> = {
+  'return (seeds 10, 11)': (r, multi) => {
+    const v = r.group.metrics.return!;
+    return multi ? v.mean.toFixed(1) : `${v.mean.toFixed(1)} (${v.perSeed.map((x) => x.toFixed(1)).join(', ')})`;
+  },
+  normalized: (r) => r.group.normalized!.mean.toFixed(3),
+  'paired difference': (r, _m, base) => {
+    if (!base) return '';
+    const d = pairedDifference(r.group.metrics.return!.perSeed, base.group.metrics.return!.perSeed);
+    return `${d.mean >= 0 ? '+' : ''}${d.mean.toFixed(1)} [${d.lo.toFixed(1)}, ${d.hi.toFixed(1)}]`;
+  },
+  'slate entropy at the end': (r) => scalar(r, 'entropy', true).toFixed(1),
+  "critic's explained variance": (r) => scalar(r, 'explained_variance', true).toFixed(2),
+  'approx KL': (r) => scalar(r, 'approx_kl', false).toFixed(4),
+  'clip fraction': (r) => scalar(r, 'clipfrac', false).toFixed(3),
+};
+
+describe("the README's tuning tables are the committed sweeps", () => {
+  const cache = new Map<string, TuningRow>();
+  /** `NAME:label`: the group `label` of results/bench/NAME-tuning.json, with its train logs where committed. */
+  const load = (ref: string): TuningRow => {
+    const hit = cache.get(ref);
+    if (hit) return hit;
+    const [name, label] = ref.split(':') as [string, string];
+    const s = JSON.parse(readFileSync(new URL(`results/bench/${name}-tuning.json`, root), 'utf8')) as { groups: TuningRow['group'][] };
+    const group = s.groups.find((g) => g.label === label);
+    if (!group) throw new Error(`no group ${label} in results/bench/${name}-tuning.json`);
+    const dir = new URL(`results/bench/${name}-tuning-train-logs/`, root);
+    const updates: Record<string, number>[][] = [];
+    if (existsSync(dir))
+      for (const f of readdirSync(dir).sort()) {
+        const lines = readFileSync(new URL(f, dir), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { label: string; seed: number; metrics: Record<string, number> });
+        if (lines[0]?.label === label) updates.push(lines.map((l) => l.metrics));
+      }
+    const row = { group, updates };
+    cache.set(ref, row);
+    return row;
+  };
+  for (const t of markedTables(readme).filter((x) => x.kind === 'tuning')) {
+    it(`README line ${t.line}`, () => {
+      const refs = t.dir.split(';').map((r) => r.split('/'));
+      expect(refs).toHaveLength(t.rows.length);
+      const pairedCol = t.header.findIndex((h) => h.startsWith('paired difference'));
+      // The reference row: the one whose paired difference is blank (exactly one, a single variant).
+      const blank = t.rows.map((r, i) => ({ r, i })).filter(({ r }) => pairedCol >= 0 && (r.cells[pairedCol] ?? '') === '');
+      if (pairedCol >= 0) expect(blank.map(({ i }) => refs[i]!.length)).toEqual([1]);
+      const base = pairedCol >= 0 ? load(refs[blank[0]!.i]![0]!) : null;
+      const wrong: string[] = [];
+      t.rows.forEach((r, i) => {
+        const variants = refs[i]!.map(load);
+        for (let j = 1; j < t.header.length; j++) {
+          const key = t.header[j]!.startsWith('paired difference') ? 'paired difference' : t.header[j]!;
+          const col = TUNING_COLUMNS[key];
+          if (!col) {
+            wrong.push(`line ${r.line}: no rule for the column "${t.header[j]}"`);
+            continue;
+          }
+          const want = variants.map((v) => col(v, variants.length > 1, v === base ? null : base)).join(' / ');
+          const shown = unbold(r.cells[j] ?? '');
+          if (shown !== want) wrong.push(`line ${r.line}, ${refs[i]!.join('/')}, "${t.header[j]}": README ${shown}, file ${want}`);
+        }
+      });
+      expect(wrong).toEqual([]);
     });
   }
 });
