@@ -4,7 +4,7 @@ import { envSpec, listEnvs } from '../../envs/registry.js';
 import { benchEnvs, formatBenchTable, machineInfo, writeJsonAtomic } from '../bench-envs.js';
 import type { BackendName } from '../../policies/backend-choices.js';
 import { BACKEND_CHOICES } from '../../policies/backend-choices.js';
-import { duration, out, readSpecFile, tfjsParts, UsageError } from './common.js';
+import { checkOutFile, duration, out, readSpecFile, tfjsParts, UsageError } from './common.js';
 
 /**
  * The backends a benchmark runs on: each named one must start (its error is the command's); without names, every
@@ -56,6 +56,7 @@ export const benchCommand = (cli: Argv): Argv =>
         .example('$0 bench dense --backends wasm webgpu', 'a dense training step per batch size on wasm and on WebGPU (Dawn), and where WebGPU overtakes')
         .example('$0 bench scaling --queue redis://127.0.0.1:6379/0 --out results/bench/scaling.json', "the README's scaling table: the quick flagship with 1 and 2 workers, locally and on the queue"),
     async (a) => {
+      checkOutFile('bench', a.out);
       const outPath = a.out;
       const save = (result: unknown) => {
         if (outPath !== undefined) writeJsonAtomic(outPath, result);

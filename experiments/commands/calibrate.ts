@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { formatCalibration, runCalibration } from '../calibrate.js';
-import { out, UsageError } from './common.js';
+import { checkOutFile, out, UsageError } from './common.js';
 
 export const calibrateCommand = (cli: Argv): Argv =>
   cli.command(
@@ -20,6 +20,7 @@ export const calibrateCommand = (cli: Argv): Argv =>
     async (a) => {
       if (!Number.isInteger(a.users) || a.users < 2) throw new UsageError('calibrate: --users must be an integer >= 2');
       if (!Number.isSafeInteger(a.seed) || a.seed < 0) throw new UsageError('calibrate: --seed must be a non-negative integer');
+      checkOutFile('calibrate', a.out);
       const c = await runCalibration({ env: a.env, users: a.users, seed: a.seed, onRow: a.json ? undefined : (r) => process.stderr.write(`  ${r.label}: ${r.return.mean.toFixed(1)}\n`) });
       if (a.out) {
         mkdirSync(dirname(a.out), { recursive: true });

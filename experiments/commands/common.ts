@@ -5,7 +5,7 @@
 import type { Argv } from 'yargs';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { EgymError } from '../../envs/errors.js';
@@ -198,6 +198,19 @@ export const runOptions = (y: Argv) =>
     .option('memory-budget', { type: 'number', describe: 'GiB the run may need at once (default: half of this machine\'s memory); checked before any cell runs' })
     .option('queue', { type: 'string', describe: 'run the cells on a BullMQ queue at redis://HOST:PORT/DB, taken by egym worker processes (experiments/queue.ts)' })
     .option('import', { type: 'string', array: true, describe: 'user module(s) that register agents or envs (.js, or .ts with tsx), loaded first, in every worker too' });
+
+/**
+ * Refuse an --out file that could not be written, before any work starts: an empty path, a folder, or a path under a
+ * file. Missing folders are fine (the writer makes them).
+ */
+export function checkOutFile(command: string, path: string | undefined): void {
+  if (path === undefined) return;
+  if (path === '') throw new UsageError(`${command}: --out must be a file path (got an empty string)`);
+  if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`${command}: --out ${path} is a folder; give a file path`);
+  let d = dirname(resolve(path));
+  while (!existsSync(d)) d = dirname(d);
+  if (!statSync(d).isDirectory()) throw new UsageError(`${command}: --out ${path} lies under ${d}, which is a file, not a folder`);
+}
 
 export function out(s: string): void {
   process.stdout.write(s + '\n');

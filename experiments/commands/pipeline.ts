@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { envSpec } from '../../envs/registry.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../../policies/backend-choices.js';
 import type { ModelKind } from '../../agents/supervised/models.js';
-import { out, tfjsParts, UsageError } from './common.js';
+import { checkOutFile, out, tfjsParts, UsageError } from './common.js';
 import { withSetupProgress } from '../../agents/setup-progress.js';
 import { machineInfo, writeJsonAtomic } from '../bench-envs.js';
 
@@ -29,6 +29,7 @@ export const pipelineCommand = (cli: Argv): Argv =>
       envSpec(a.env);
       if (!Number.isInteger(a.users) || a.users < 10) throw new UsageError('pipeline: --users must be an integer >= 10');
       if (!Number.isSafeInteger(a.seed) || a.seed < 0) throw new UsageError(`pipeline: --seed must be a non-negative integer (got ${a.seed})`);
+      checkOutFile('pipeline', a.out);
       const started = performance.now();
       const { agentBackend, runPipeline } = await tfjsParts();
       const backend = await agentBackend(a.backend);

@@ -232,6 +232,26 @@ describe('egym CLI (spawned)', () => {
     expect(existsSync(join(dir, 'bad.json'))).toBe(false);
   });
 
+  it('an --out that cannot be a file (a folder, or a path under a file) is refused before any work, naming it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'egym-out-'));
+    const file = join(dir, 'file.json');
+    writeFileSync(file, 'keep');
+    const cases: [string[], string][] = [
+      [['demo', '--users', '40', '--out', dir], `demo: --out ${dir} is a folder; give a file path`],
+      [['pipeline', '--users', '20', '--out', join(file, 'x.json')], `pipeline: --out ${join(file, 'x.json')} lies under ${file}, which is a file, not a folder`],
+      [['bench', 'envs', '--out', join(file, 'a', 'b.json')], `bench: --out ${join(file, 'a', 'b.json')} lies under ${file}, which is a file, not a folder`],
+      [['calibrate', '--users', '40', '--out', ''], 'calibrate: --out must be a file path (got an empty string)'],
+    ];
+    for (const [args, message] of cases) {
+      const r = egym(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain(message);
+      // Refused before any work: nothing printed on stdout.
+      expect(r.stdout).toBe('');
+    }
+    expect(readFileSync(file, 'utf8')).toBe('keep');
+  });
+
   it('demo --out writes the rows it prints with --json, and refuses a bad seed before writing', () => {
     const dir = mkdtempSync(join(tmpdir(), 'egym-demo-'));
     const file = join(dir, 'sub', 'demo.json');
