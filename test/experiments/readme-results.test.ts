@@ -24,6 +24,9 @@
  * with the row whose cell is blank (`pairedDifference`, t over the seeds), and the update scalars from the sweep's
  * committed train logs (entropy and explained variance over the last quarter of updates, approximate KL and clip
  * fraction over all, each averaged over the seeds).
+ *
+ * And two probes' tables (`<!-- probe: FILE -->`), each by its own rules in PROBES: the objectives table of
+ * experiments/probe-retention-v1.ts and the path table of experiments/probe-ppo-path.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -59,11 +62,11 @@ interface Summary {
 const root = new URL('../../', import.meta.url);
 const readme = readFileSync(new URL('README.md', root), 'utf8').split('\n');
 
-const MARKER = /^<!-- (summary|calibration|demo|pipeline|bench-envs|bench-agents|tuning): (\S+) -->$/;
+const MARKER = /^<!-- (summary|calibration|demo|pipeline|bench-envs|bench-agents|tuning|probe): (\S+) -->$/;
 
 /** A marked table: the marker's kind and file(s), its line, and the table's header and rows as cells. */
 interface MarkedTable {
-  kind: 'summary' | 'calibration' | 'demo' | 'pipeline' | 'bench-envs' | 'bench-agents' | 'tuning';
+  kind: 'summary' | 'calibration' | 'demo' | 'pipeline' | 'bench-envs' | 'bench-agents' | 'tuning' | 'probe';
   /** The summary's folder, the benchmark's JSON file, or the pipeline's files (comma-separated). */
   dir: string;
   line: number;
@@ -157,7 +160,8 @@ describe("the README's results tables are the committed summaries", () => {
       .map(({ i }) => `README line ${i + 1}`);
     expect(unmarkedTuning).toEqual([]);
     expect(tables.filter((t) => t.kind === 'summary').length).toBeGreaterThanOrEqual(10);
-    expect(tables.filter((t) => t.kind !== 'summary' && t.kind !== 'tuning').map((t) => t.kind)).toEqual(['calibration', 'demo', 'bench-agents', 'pipeline', 'bench-envs']);
+    expect(tables.filter((t) => t.kind !== 'summary' && t.kind !== 'tuning' && t.kind !== 'probe').map((t) => t.kind)).toEqual(['calibration', 'demo', 'bench-agents', 'pipeline', 'bench-envs']);
+    expect(tables.filter((t) => t.kind === 'probe').map((t) => t.dir)).toEqual(['results/bench/probe-retention-v1.json', 'results/bench/probe-ppo-path.json']);
     expect(tables.filter((t) => t.kind === 'tuning').length).toBeGreaterThanOrEqual(11);
   });
   for (const t of tables.filter((x) => x.kind === 'summary')) {
@@ -372,6 +376,64 @@ describe("the README's tuning tables are the committed sweeps", () => {
         }
       });
       expect(wrong).toEqual([]);
+    });
+  }
+});
+
+/** A variant list in a row name, `1.5 / 2 / 3`, as numbers. */
+const variants = (text: string) => text.split(' / ').map(Number);
+/** Values joined by ` / `, or one value where every variant prints the same (as the tables print them). */
+const joined = (xs: string[]) => (xs.every((x) => x === xs[0]) ? xs[0]! : xs.join(' / '));
+
+/** The probes' tables, each read by its own rules from its file (the probe scripts' JSON). */
+const PROBES: Record<string, (t: MarkedTable, file: unknown) => string[]> = {
+  // experiments/probe-retention-v1.ts: each policy's lifetime return and discounted objectives.
+  'results/bench/probe-retention-v1.json': (t, file) => {
+    type Row = { label: string; meanReturn: number; discounted: { perStep: Record<string, number>; perDay: Record<string, number> } };
+    const rows = (file as { rows: Row[] }).rows;
+    const columns: Record<string, (r: Row) => number | undefined> = { 'lifetime return': (r) => r.meanReturn };
+    for (const h of t.header) {
+      const step = /^J_gamma ([\d.]+)$/.exec(h);
+      const day = /^J_day ([\d.]+)/.exec(h);
+      if (step) columns[h] = (r) => r.discounted.perStep[`gamma ${step[1]}`];
+      else if (day) columns[h] = (r) => r.discounted.perDay[`day ${day[1]}`];
+    }
+    const fmt = Object.fromEntries(Object.entries(columns).map(([h, f]) => [h, (r: Row) => f(r)?.toFixed(1) ?? 'missing']));
+    return compareRows(t, (name) => rows.find((r) => r.label === name) ?? null, fmt);
+  },
+  // experiments/probe-ppo-path.ts: greedy and sampled returns along each path, means over the seeds.
+  'results/bench/probe-ppo-path.json': (t, file) => {
+    type Point = { path: string; param: number; greedy: { lifetime: number; jDay: number }; sampled: { lifetime: number; jDay: number } };
+    const means = (file as { means: Point[] }).means;
+    const at = (path: string, params: number[]) => params.map((q) => means.find((m) => m.path === path && m.param === q));
+    /** The points a row names: PPO as trained is the blends' t 0; the column alone their t 1. */
+    const points = (name: string): (Point | undefined)[] | null => {
+      if (name === 'PPO as trained (s)') return at('blend, alpha 1', [0]);
+      let m = /^blend, alpha (\d+), t ([\d.]+)$/.exec(name);
+      if (m) return at(`blend, alpha ${m[1]}`, [Number(m[2])]);
+      m = /^the column alone, alpha (\d+) \(t 1\)$/.exec(name);
+      if (m) return at(`blend, alpha ${m[1]}`, [1]);
+      m = /^(sharpen), c (.+)$|^(add|add minutes per click), beta (.+)$/.exec(name);
+      if (m) return at(m[1] ?? m[3]!, variants(m[2] ?? m[4]!));
+      return null;
+    };
+    const col = (get: (p: Point) => number) => (ps: (Point | undefined)[]) => joined(ps.map((p) => (p ? get(p).toFixed(1) : 'missing')));
+    return compareRows(t, points, {
+      'greedy: lifetime': col((p) => p.greedy.lifetime),
+      'greedy: J_day(0.9)': col((p) => p.greedy.jDay),
+      'sampled: lifetime': col((p) => p.sampled.lifetime),
+      'sampled: J_day(0.9)': col((p) => p.sampled.jDay),
+    });
+  },
+};
+
+describe("the README's probe tables are the committed probe files", () => {
+  for (const t of markedTables(readme).filter((x) => x.kind === 'probe')) {
+    it(`${t.dir} (README line ${t.line})`, () => {
+      const check = PROBES[t.dir];
+      if (!check) throw new Error(`no rules for the probe file ${t.dir}`);
+      expect(check(t, JSON.parse(readFileSync(new URL(t.dir, root), 'utf8')))).toEqual([]);
+      expect(t.rows.length).toBeGreaterThan(0);
     });
   }
 });
