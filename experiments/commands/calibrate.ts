@@ -1,9 +1,8 @@
 /** `egym calibrate`. */
 import type { Argv } from 'yargs';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { formatCalibration, runCalibration } from '../calibrate.js';
-import { checkOutFile, out, UsageError } from './common.js';
+import { writeJsonAtomic } from '../bench-envs.js';
+import { checkOutFile, checkSeed, out, UsageError } from './common.js';
 
 export const calibrateCommand = (cli: Argv): Argv =>
   cli.command(
@@ -19,13 +18,10 @@ export const calibrateCommand = (cli: Argv): Argv =>
         .example('$0 calibrate --out results/bench/calibration-retention-v1.json', "the README's calibration table of retention-v1"),
     async (a) => {
       if (!Number.isInteger(a.users) || a.users < 2) throw new UsageError('calibrate: --users must be an integer >= 2');
-      if (!Number.isSafeInteger(a.seed) || a.seed < 0) throw new UsageError('calibrate: --seed must be a non-negative integer');
+      checkSeed('calibrate', a.seed);
       checkOutFile('calibrate', a.out);
       const c = await runCalibration({ env: a.env, users: a.users, seed: a.seed, onRow: a.json ? undefined : (r) => process.stderr.write(`  ${r.label}: ${r.return.mean.toFixed(1)}\n`) });
-      if (a.out) {
-        mkdirSync(dirname(a.out), { recursive: true });
-        writeFileSync(a.out, JSON.stringify(c, null, 2) + '\n');
-      }
+      if (a.out) writeJsonAtomic(a.out, c);
       out(a.json ? JSON.stringify(c, null, 2) : formatCalibration(c));
       if (c.targets.some((t) => !t.pass)) process.exitCode = 1;
     },

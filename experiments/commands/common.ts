@@ -199,6 +199,11 @@ export const runOptions = (y: Argv) =>
     .option('queue', { type: 'string', describe: 'run the cells on a BullMQ queue at redis://HOST:PORT/DB, taken by egym worker processes (experiments/queue.ts)' })
     .option('import', { type: 'string', array: true, describe: 'user module(s) that register agents or envs (.js, or .ts with tsx), loaded first, in every worker too' });
 
+/** Refuse a --seed that is not a non-negative safe integer, naming the command and the value. */
+export function checkSeed(command: string, seed: number): void {
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`${command}: --seed must be a non-negative integer (got ${seed})`);
+}
+
 /**
  * Refuse an --out file that could not be written, before any work starts: an empty path, a folder, or a path under a
  * file. Missing folders are fine (the writer makes them).

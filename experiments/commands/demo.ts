@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import { formatDemo, runDemo } from '../demo.js';
 import { writeJsonAtomic } from '../bench-envs.js';
-import { checkOutFile, out, UsageError } from './common.js';
+import { checkOutFile, checkSeed, out, UsageError } from './common.js';
 
 export const demoCommand = (cli: Argv): Argv =>
   cli.command(
@@ -17,7 +17,7 @@ export const demoCommand = (cli: Argv): Argv =>
         .example('$0 demo --users 2000 --out results/bench/demo-retention-v0.json', "retention-v0's calibration table in the README"),
     async (a) => {
       if (!Number.isInteger(a.users) || a.users < 2) throw new UsageError(`demo: --users must be an integer >= 2 (got ${a.users})`);
-      if (!Number.isSafeInteger(a.seed) || a.seed < 0) throw new UsageError(`demo: --seed must be a non-negative integer (got ${a.seed})`);
+      checkSeed('demo', a.seed);
       checkOutFile('demo', a.out);
       const rows = await runDemo(a.users, a.seed);
       if (a.out) writeJsonAtomic(a.out, { env: 'retention-v0', users: a.users, seed: a.seed, command: `npx egym demo --users ${a.users} --seed ${a.seed} --out ${a.out}`, rows });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { envSpec } from '../../envs/registry.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../../policies/backend-choices.js';
 import type { ModelKind } from '../../agents/supervised/models.js';
-import { checkOutFile, out, tfjsParts, UsageError } from './common.js';
+import { checkOutFile, checkSeed, out, tfjsParts, UsageError } from './common.js';
 import { withSetupProgress } from '../../agents/setup-progress.js';
 import { machineInfo, writeJsonAtomic } from '../bench-envs.js';
 
@@ -28,9 +28,9 @@ export const pipelineCommand = (cli: Argv): Argv =>
     async (a) => {
       envSpec(a.env);
       if (!Number.isInteger(a.users) || a.users < 10) throw new UsageError('pipeline: --users must be an integer >= 10');
-      if (!Number.isSafeInteger(a.seed) || a.seed < 0) throw new UsageError(`pipeline: --seed must be a non-negative integer (got ${a.seed})`);
+      checkSeed('pipeline', a.seed);
       checkOutFile('pipeline', a.out);
-      const started = performance.now();
+      const started = performance.now(); // clock-ok: the wall time the --out file reports
       const { agentBackend, runPipeline } = await tfjsParts();
       const backend = await agentBackend(a.backend);
       // Progress from the first second: the logged user-steps as they run (then the models are fitted).
@@ -76,7 +76,8 @@ export const pipelineCommand = (cli: Argv): Argv =>
       const { click, watch, ...r } = p.report;
       if (a.out) {
         const command = `npx egym pipeline --env ${a.env} --model ${a.model} --users ${a.users} --seed ${a.seed} --epochs ${a.epochs} --batch-size ${a['batch-size']} --backend ${a.backend} --out ${a.out}`;
-        writeJsonAtomic(a.out, { command, env: a.env, model: a.model, users: a.users, seed: a.seed, backend: backend.name, wallSeconds: (performance.now() - started) / 1000, machine: machineInfo(), ...p.report });
+        const wallSeconds = (performance.now() - started) / 1000; // clock-ok
+        writeJsonAtomic(a.out, { command, env: a.env, model: a.model, users: a.users, seed: a.seed, backend: backend.name, wallSeconds, machine: machineInfo(), ...p.report });
       }
       if (a.json) return out(JSON.stringify({ backend: backend.name, ...p.report }, null, 2));
       out(
