@@ -93,6 +93,9 @@ function markedTables(lines: string[]): MarkedTable[] {
   return out;
 }
 
+/** The README's marked tables, parsed once. */
+const tables = markedTables(readme);
+
 const f = (x: number, d: number) => x.toFixed(d);
 /** `mean [lo, hi]`, or the mean alone where the table prints it so and the interval is zero-wide at d decimals. */
 function interval(v: Interval, d: number, shown: string, sign = false): string {
@@ -143,7 +146,6 @@ function rowName(s: Summary, g: Group): string {
 const unbold = (c: string) => c.replace(/\*\*/g, '');
 
 describe("the README's results tables are the committed summaries", () => {
-  const tables = markedTables(readme);
   it('marks every table of a reference run, the calibration, pipeline and benchmark tables', () => {
     // Every table whose header ends with the paired comparison is a summary's; each is marked.
     const unmarked = readme
@@ -169,21 +171,7 @@ describe("the README's results tables are the committed summaries", () => {
       const s = JSON.parse(readFileSync(new URL(`${t.dir}/summary.json`, root), 'utf8')) as Summary;
       const byName = new Map(s.groups.map((g) => [rowName(s, g), g]));
       expect(t.header[0]).toBe('agent');
-      const wrong: string[] = [];
-      for (const r of t.rows) {
-        const name = unbold(r.cells[0]!);
-        const g = byName.get(name);
-        if (!g) {
-          wrong.push(`line ${r.line}: no group "${name}" in ${t.dir} (${[...byName.keys()].join('; ')})`);
-          continue;
-        }
-        for (let j = 1; j < t.header.length; j++) {
-          const shown = unbold(r.cells[j] ?? '');
-          const want = expectedCell(s, g, t.header[j]!, shown);
-          if (shown !== want) wrong.push(`line ${r.line}, ${name}, "${t.header[j]}": README ${shown}, summary ${want}`);
-        }
-      }
-      expect(wrong).toEqual([]);
+      expect(compareRows(t, (name) => byName.get(name) ?? null, (h) => (g, shown) => expectedCell(s, g, h, shown))).toEqual([]);
       expect(t.rows.length).toBeGreaterThan(0);
     });
   }
@@ -214,8 +202,11 @@ const DEMO_COLUMNS: Record<string, (r: DemoRow) => string> = {
   'return gap (days)': (r) => r.returnGap.toFixed(2),
 };
 
-/** Cells that differ from the rows' own, with `find` naming a README row's source row (or null). */
-function compareRows<R>(t: MarkedTable, find: (name: string) => R | null, columns: Record<string, (r: R) => string>): string[] {
+/**
+ * Cells that differ from the rows' own: `find` names a README row's source row (or null), `column` a header's rule,
+ * which also sees what the README shows (for the forms a zero-wide interval may take).
+ */
+function compareRows<R>(t: MarkedTable, find: (name: string) => R | null, column: (header: string) => ((row: R, shown: string) => string) | undefined): string[] {
   const wrong: string[] = [];
   for (const r of t.rows) {
     const name = unbold(r.cells[0]!);
@@ -225,27 +216,27 @@ function compareRows<R>(t: MarkedTable, find: (name: string) => R | null, column
       continue;
     }
     for (let j = 1; j < t.header.length; j++) {
-      const col = columns[t.header[j]!];
+      const col = column(t.header[j]!);
       if (!col) {
         wrong.push(`line ${r.line}: no rule for the column "${t.header[j]}"`);
         continue;
       }
       const shown = unbold(r.cells[j] ?? '');
-      if (shown !== col(row)) wrong.push(`line ${r.line}, ${name}, "${t.header[j]}": README ${shown}, file ${col(row)}`);
+      const want = col(row, shown);
+      if (shown !== want) wrong.push(`line ${r.line}, ${name}, "${t.header[j]}": README ${shown}, file ${want}`);
     }
   }
   return wrong;
 }
 
 describe("the README's calibration tables are the committed calibration files", () => {
-  const tables = markedTables(readme);
   for (const t of tables.filter((x) => x.kind === 'calibration')) {
     it(`${t.dir} (README line ${t.line})`, () => {
       const c = JSON.parse(readFileSync(new URL(t.dir, root), 'utf8')) as { rows: CalibrationRow[]; bestHeuristic: string };
       const byLabel = new Map(c.rows.map((r) => [r.label, r]));
       // A row is named by its label, or by a description with the label in parentheses at the end.
       const find = (name: string) => byLabel.get(name) ?? byLabel.get(/\(([^()]+)\)$/.exec(name)?.[1] ?? '') ?? null;
-      expect(compareRows(t, find, CALIBRATION_COLUMNS)).toEqual([]);
+      expect(compareRows(t, find, (h) => CALIBRATION_COLUMNS[h])).toEqual([]);
       // The rows the table names best and worst single embedding column are those of the file.
       const embedding = c.rows.filter((r) => /^embedding\d+-(highest|lowest)$/.test(r.label));
       expect(embedding).toHaveLength(16);
@@ -261,7 +252,7 @@ describe("the README's calibration tables are the committed calibration files", 
       const d = JSON.parse(readFileSync(new URL(t.dir, root), 'utf8')) as { rows: DemoRow[] };
       // A row is named by the policy, then optionally a description in parentheses.
       const find = (name: string) => d.rows.find((r) => name === r.policy || name.startsWith(`${r.policy} (`)) ?? null;
-      expect(compareRows(t, find, DEMO_COLUMNS)).toEqual([]);
+      expect(compareRows(t, find, (h) => DEMO_COLUMNS[h])).toEqual([]);
       expect(t.rows).toHaveLength(d.rows.length);
     });
   }
@@ -277,10 +268,10 @@ const PIPELINE_COLUMNS: Record<string, (r: PipelineFile) => string> = {
 };
 
 describe("the README's pipeline table is the committed pipeline reports", () => {
-  for (const t of markedTables(readme).filter((x) => x.kind === 'pipeline')) {
+  for (const t of tables.filter((x) => x.kind === 'pipeline')) {
     it(`${t.dir} (README line ${t.line})`, () => {
       const reports = t.dir.split(',').map((file) => JSON.parse(readFileSync(new URL(file, root), 'utf8')) as PipelineFile);
-      expect(compareRows(t, (name) => reports.find((r) => r.model === name) ?? null, PIPELINE_COLUMNS)).toEqual([]);
+      expect(compareRows(t, (name) => reports.find((r) => r.model === name) ?? null, (h) => PIPELINE_COLUMNS[h])).toEqual([]);
       expect(t.rows).toHaveLength(reports.length);
     });
   }
@@ -288,7 +279,7 @@ describe("the README's pipeline table is the committed pipeline reports", () => 
 
 describe("the README's benchmark tables are the committed benchmark files, as the bench commands print them", () => {
   const format: Record<string, (rows: never[]) => string> = { 'bench-envs': formatBenchTable, 'bench-agents': formatAgentBench };
-  for (const t of markedTables(readme).filter((x) => x.kind === 'bench-envs' || x.kind === 'bench-agents')) {
+  for (const t of tables.filter((x) => x.kind === 'bench-envs' || x.kind === 'bench-agents')) {
     it(`${t.dir} (README line ${t.line})`, () => {
       const { rows } = JSON.parse(readFileSync(new URL(t.dir, root), 'utf8')) as { rows: never[] };
       const want = markedTables([`<!-- ${t.kind}: ${t.dir} -->`, ...format[t.kind]!(rows).split('\n')])[0]!;
@@ -351,7 +342,7 @@ describe("the README's tuning tables are the committed sweeps", () => {
     cache.set(ref, row);
     return row;
   };
-  for (const t of markedTables(readme).filter((x) => x.kind === 'tuning')) {
+  for (const t of tables.filter((x) => x.kind === 'tuning')) {
     it(`README line ${t.line}`, () => {
       const refs = t.dir.split(';').map((r) => r.split('/'));
       expect(refs).toHaveLength(t.rows.length);
@@ -399,7 +390,7 @@ const PROBES: Record<string, (t: MarkedTable, file: unknown) => string[]> = {
       else if (day) columns[h] = (r) => r.discounted.perDay[`day ${day[1]}`];
     }
     const fmt = Object.fromEntries(Object.entries(columns).map(([h, f]) => [h, (r: Row) => f(r)?.toFixed(1) ?? 'missing']));
-    return compareRows(t, (name) => rows.find((r) => r.label === name) ?? null, fmt);
+    return compareRows(t, (name) => rows.find((r) => r.label === name) ?? null, (h) => fmt[h]);
   },
   // experiments/probe-ppo-path.ts: greedy and sampled returns along each path, means over the seeds.
   'results/bench/probe-ppo-path.json': (t, file) => {
@@ -418,17 +409,18 @@ const PROBES: Record<string, (t: MarkedTable, file: unknown) => string[]> = {
       return null;
     };
     const col = (get: (p: Point) => number) => (ps: (Point | undefined)[]) => joined(ps.map((p) => (p ? get(p).toFixed(1) : 'missing')));
-    return compareRows(t, points, {
+    const columns: Record<string, (ps: (Point | undefined)[]) => string> = {
       'greedy: lifetime': col((p) => p.greedy.lifetime),
       'greedy: J_day(0.9)': col((p) => p.greedy.jDay),
       'sampled: lifetime': col((p) => p.sampled.lifetime),
       'sampled: J_day(0.9)': col((p) => p.sampled.jDay),
-    });
+    };
+    return compareRows(t, points, (h) => columns[h]);
   },
 };
 
 describe("the README's probe tables are the committed probe files", () => {
-  for (const t of markedTables(readme).filter((x) => x.kind === 'probe')) {
+  for (const t of tables.filter((x) => x.kind === 'probe')) {
     it(`${t.dir} (README line ${t.line})`, () => {
       const check = PROBES[t.dir];
       if (!check) throw new Error(`no rules for the probe file ${t.dir}`);
