@@ -54,8 +54,9 @@ export interface RunOutcome {
 
 export function runIdOf(spec: ResolvedSpec): string {
   // The hash of the spec in the form run ids were introduced with (no version; training in vector steps), so a
-  // run folder made before budgets counted user-steps keeps its id and resumes.
-  const { version: _v, ...rest } = specToJson(spec);
+  // run folder made before budgets counted user-steps keeps its id and resumes. Published numbers annotate the
+  // spec without changing what runs, so they are not part of the id either.
+  const { version: _v, published: _p, ...rest } = specToJson(spec);
   return `run-${hash({ ...rest, train: { steps: spec.train.userSteps / spec.train.numEnvs, numEnvs: spec.train.numEnvs } }, 10)}`;
 }
 

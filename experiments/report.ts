@@ -36,6 +36,13 @@ export function reportHtml(s: Summary, plots: Record<string, string>, manifest: 
   const headline = `<table id="headline"><tr><th>agent</th><th>role</th><th>return (mean over seeds) [95% CI]</th><th>normalized score${s.floor && s.ceiling ? ` (${esc(s.floor)} = 0, ${esc(s.ceiling)} = 1)` : ''}</th><th>untrained return</th><th>IQM [bootstrap CI]</th><th>vs ${esc(s.baseline)}: paired diff over seeds</th><th>P(agent &gt; ${esc(s.baseline)})</th><th>p (Holm)</th></tr>
 ${headRows}</table>`;
   const label = new Map(s.metrics.map((m) => [m.key, m.label]));
+  const pub = s.published;
+  const published = pub
+    ? `<h2>Against the published numbers</h2>
+<p>${esc(pub.source)}: each agent's ${esc(label.get(pub.metric) ?? pub.metric)} (mean over seeds, 95% CI) next to the published number; ${pub.rows.filter((r) => r.within).length} of ${pub.rows.length} lie within ${pub.tolerance} of it.</p>
+<table id="published"><tr><th>agent</th><th>ours [95% CI]</th><th>published</th><th>difference</th><th>within ${pub.tolerance}</th></tr>
+${pub.rows.map((r) => `<tr><td>${esc(r.label)}</td><td>${ci(r, 1)}</td><td>${r.published}</td><td>${r.diff >= 0 ? '+' : ''}${fmt(r.diff, 1)}</td><td>${r.within ? 'yes' : '<b>no</b>'}</td></tr>`).join('\n')}</table>`
+    : '';
   const caption = (name: string): string => {
     const fixed: Record<string, string> = {
       'learning-curves': 'Learning curves: return on held-out users during training',
@@ -64,7 +71,7 @@ ${headRows}</table>`;
 </head><body>
 <h1>${esc(s.experiment)}</h1>
 <p>Env <code>${esc(s.env)}</code>. Every interval is over seeds (the unit of replication): each seed's value is its mean over the same held-out users. The normalized score is (agent - floor) / (ceiling - floor) per seed; the untrained return is the learning curve's first point; P(agent &gt; baseline) is rliable's probability of improvement over seeds with a bootstrap CI.</p>
-${headline}
+${headline}${published ? `\n${published}` : ''}
 <h2>All metrics</h2>
 <p>Each cell: mean over seeds with its 95% t-interval; below it, the paired difference with the baseline <b>${esc(s.baseline)}</b> over seeds on the same held-out users (95% CI, relative change, Holm-adjusted paired t-test p-value). Churn and retention intervals are Wilson intervals at the design-effect sample size; rates are cut to [0, 1]. Oracles read hidden state.</p>
 <table>${head}

@@ -176,6 +176,7 @@ export function specToJson(spec: ResolvedSpec): Record<string, unknown> {
   if (spec.ceiling !== defCeiling && spec.ceiling !== null) out.ceiling = spec.ceiling;
   if (spec.sweep) out.sweep = { grid: spec.sweep.grid, ...(spec.sweep.random ? { random: spec.sweep.random } : {}), seed: spec.sweep.seed };
   if (spec.warmStart) out.warmStart = spec.warmStart;
+  if (spec.published) out.published = spec.published;
   if (spec.modules.length > 0) out.modules = spec.modules.map((m) => m.path);
   return out;
 }

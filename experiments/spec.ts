@@ -25,6 +25,10 @@
  *   sweep?: { grid?: { "<path>": [values] }, random?: { samples, space: { "<path>": { min, max, log? } | [values] } }, seed? }
  *     paths: env.params.X, agents[i].params.X, agents[label].params.X
  *   warmStart?: { checkpointDir: a run folder whose final checkpoints initialize the agents (same labels) }
+ *   published?: { source, metric ['return'], tolerance, values: { "<label>": number } }: numbers a paper reports
+ *     for this setting; the summary puts each labelled agent's result next to its published number, with the
+ *     difference and whether it lies within the tolerance (absolute, in the metric's units). Not with a sweep.
+ *     Not part of the run id: annotating a spec does not change its run.
  *
  * Every budget counts user-steps (one user, one step): train.userSteps, eval.every, PPO's totalSteps, the
  * `--user-steps` and `--eval-every` flags and the x axes of the plots. Version 1 counted train.steps in vector
@@ -37,6 +41,7 @@ import type { ResolvedParams } from '../envs/params.js';
 import { describeValue } from '../envs/spaces.js';
 import { EgymError } from '../envs/errors.js';
 import type { LoadedModule } from './plugins.js';
+import { listMetrics } from './metrics.js';
 
 export class SpecError extends EgymError {
   declare readonly path: string;
@@ -88,6 +93,15 @@ export const SpecSchema = z.strictObject({
     })
     .optional(),
   warmStart: z.strictObject({ checkpointDir: z.string() }).optional(),
+  /** Published numbers for this setting (a paper's table), compared with the run's in the summary. */
+  published: z
+    .strictObject({
+      source: z.string().min(1, 'name the source (paper, table)'),
+      metric: z.string().optional(),
+      tolerance: z.number().positive().finite(),
+      values: z.record(z.string(), z.number().finite()),
+    })
+    .optional(),
   /** User modules (agents, envs) loaded before the spec resolves, in every worker too (experiments/plugins.ts). */
   modules: z.array(z.string().min(1)).max(100).optional(),
   /** Overrides applied by --quick (a smaller budget for a fast look). */
@@ -127,8 +141,18 @@ export interface ResolvedSpec {
   reward: { engagement: number; retention: number; diversity: number; novelty: number };
   sweep: { grid: Record<string, unknown[]>; random: { samples: number; space: Record<string, unknown> } | null; seed: number } | null;
   warmStart: { checkpointDir: string } | null;
+  /** Published numbers to compare with (labels in the spec's agent order); null where the spec has none. */
+  published: Published | null;
   /** User modules, loaded (absolute paths and content hashes; see experiments/plugins.ts). */
   modules: LoadedModule[];
+}
+
+/** A paper's numbers for a spec's setting: one metric, an absolute tolerance, a value per agent label. */
+export interface Published {
+  source: string;
+  metric: string;
+  tolerance: number;
+  values: Record<string, number>;
 }
 
 function pathOf(p: readonly PropertyKey[]): string {
@@ -256,6 +280,7 @@ export function resolveSpec(raw: unknown, quick = false, modules: LoadedModule[]
     reward: { engagement: s.reward?.engagement ?? 1, retention: s.reward?.retention ?? 0, diversity: s.reward?.diversity ?? 0, novelty: s.reward?.novelty ?? 0 },
     sweep: s.sweep ? { grid: s.sweep.grid ?? {}, random: s.sweep.random ?? null, seed: s.sweep.seed ?? 0 } : null,
     warmStart: s.warmStart ?? null,
+    published: s.published ? resolvePublished(s.published, agents, s.sweep !== undefined) : null,
     modules,
   };
   if (spec.train.userSteps % spec.train.numEnvs !== 0) {
@@ -269,6 +294,23 @@ export function resolveSpec(raw: unknown, quick = false, modules: LoadedModule[]
     for (const p of [...Object.keys(spec.sweep.grid), ...Object.keys(spec.sweep.random?.space ?? {})]) sweepTarget(spec, p);
   }
   return spec;
+}
+
+/** The published section checked against the agents and the metrics; values in the agents' order. */
+function resolvePublished(p: NonNullable<RawSpec['published']>, agents: ResolvedAgent[], sweep: boolean): Published {
+  if (sweep) throw new SpecError('spec: published: published numbers are for one setting; a spec with a sweep has a result per sweep point (drop the sweep or the published section)', 'published');
+  const metric = p.metric ?? 'return';
+  const keys = listMetrics().map((m) => m.key);
+  if (!keys.includes(metric)) throw new SpecError(`spec: published.metric: "${metric}" is not a metric; metrics: ${keys.join(', ')}`, 'published.metric');
+  const labels = agents.map((a) => a.label);
+  const given = Object.keys(p.values);
+  if (given.length === 0) throw new SpecError('spec: published.values: give at least one agent label with its published number', 'published.values');
+  for (const l of given) {
+    if (!labels.includes(l)) throw new SpecError(`spec: published.values.${l}: "${l}" is not an agent label; labels: ${labels.join(', ')}`, `published.values.${l}`);
+  }
+  const values: Record<string, number> = {};
+  for (const l of labels) if (l in p.values) values[l] = p.values[l]!;
+  return { source: p.source, metric, tolerance: p.tolerance, values };
 }
 
 /** Where a sweep path points: env params or an agent's params. */

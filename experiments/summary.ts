@@ -13,6 +13,9 @@
  * two agents can be paired by seed later (experiments/compare.ts, `egym compare`).
  * The metrics are the registry's (experiments/metrics.ts), D1 / D7 / D30 retention among them; also the
  * survival curve of users over days, return gap, session length and coverage.
+ * Where the spec has published numbers (a paper's table for the same setting), `published` puts each labelled
+ * agent's mean of that metric, with its interval over seeds, next to the published number: the difference, and
+ * whether it lies within the spec's tolerance.
  * Built from the cells in index order, and free of timing: identical whatever the number of workers.
  */
 import { csvFormatRows } from 'd3-dsv';
@@ -83,6 +86,22 @@ export interface GroupSummary {
   curve: { userSteps: number; mean: number; lo: number; hi: number }[];
   survival: number[];
 }
+/** One agent's result next to its published number (`within`: |mean - published| <= tolerance). */
+export interface PublishedRow {
+  label: string;
+  published: number;
+  mean: number;
+  lo: number;
+  hi: number;
+  diff: number;
+  within: boolean;
+}
+export interface PublishedComparison {
+  source: string;
+  metric: string;
+  tolerance: number;
+  rows: PublishedRow[];
+}
 export interface Summary {
   experiment: string;
   env: string;
@@ -93,6 +112,8 @@ export interface Summary {
   metrics: SummaryMetric[];
   horizonDays: number | null;
   groups: GroupSummary[];
+  /** Only where the spec has published numbers. */
+  published?: PublishedComparison;
 }
 
 /** Per-user values of a registered metric of one cell; NaN where undefined. */
@@ -252,7 +273,21 @@ export function summarize(spec: ResolvedSpec, results: CellResult[]): Summary {
       gs.forEach((g, i) => (g.vsBaseline![m.key]!.pHolm = adj[i]!));
     }
   }
-  return { experiment: spec.name, env: spec.env.id, baseline: spec.baseline, floor: spec.floor ?? null, ceiling: spec.ceiling ?? null, metrics, horizonDays: multi ? horizon : null, groups };
+  const out: Summary = { experiment: spec.name, env: spec.env.id, baseline: spec.baseline, floor: spec.floor ?? null, ceiling: spec.ceiling ?? null, metrics, horizonDays: multi ? horizon : null, groups };
+  if (spec.published) out.published = comparePublished(groups, spec.published);
+  return out;
+}
+
+/** Each published number next to the agent's result (a spec with published numbers has no sweep: one group per label). */
+export function comparePublished(groups: GroupSummary[], p: { source: string; metric: string; tolerance: number; values: Record<string, number> }): PublishedComparison {
+  const rows: PublishedRow[] = [];
+  for (const [label, published] of Object.entries(p.values)) {
+    const v = groups.find((g) => g.label === label)?.metrics[p.metric];
+    const mean = v?.mean ?? NaN;
+    const diff = mean - published;
+    rows.push({ label, published, mean, lo: v?.lo ?? NaN, hi: v?.hi ?? NaN, diff, within: Math.abs(diff) <= p.tolerance });
+  }
+  return { source: p.source, metric: p.metric, tolerance: p.tolerance, rows };
 }
 
 function seedInterval(x: number[]): SeedInterval {
@@ -338,6 +373,22 @@ export function summaryTable(s: Summary, keys = ['return', 'activeDays', 'd30', 
       vs,
     ]);
   }
-  const widths = head.map((_, j) => Math.max(...rows.map((r) => r[j]!.length)));
+  const main = aligned(rows);
+  return s.published ? `${main}\n\n${publishedTable(s, s.published)}` : main;
+}
+
+/** Rows of text in columns: the first left-aligned, the others right-aligned. */
+function aligned(rows: string[][]): string {
+  const widths = rows[0]!.map((_, j) => Math.max(...rows.map((r) => r[j]!.length)));
   return rows.map((r) => r.map((v, j) => (j === 0 ? v.padEnd(widths[j]!) : v.padStart(widths[j]!))).join('  ').trimEnd()).join('\n');
+}
+
+/** The published comparison as text: a row per agent, and how many lie within the tolerance. */
+export function publishedTable(s: Summary, p: PublishedComparison): string {
+  const label = s.metrics.find((m) => m.key === p.metric)?.label ?? p.metric;
+  const fmt = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+  const rows = [['agent', `ours: ${label} [95% CI]`, 'published', 'difference', `within ${p.tolerance}`]];
+  for (const r of p.rows) rows.push([r.label, `${fmt(r.mean)} [${fmt(r.lo)}, ${fmt(r.hi)}]`, String(r.published), `${r.diff >= 0 ? '+' : ''}${fmt(r.diff)}`, r.within ? 'yes' : 'NO']);
+  const n = p.rows.filter((r) => r.within).length;
+  return `published: ${p.source}\n${aligned(rows)}\n${n} of ${p.rows.length} within ${p.tolerance} of the published ${label}`;
 }

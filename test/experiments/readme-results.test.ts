@@ -27,6 +27,9 @@
  *
  * And two probes' tables (`<!-- probe: FILE -->`), each by its own rules in PROBES: the objectives table of
  * experiments/probe-retention-v1.ts and the path table of experiments/probe-ppo-path.ts.
+ *
+ * And the comparison with a paper (`<!-- published: results/reference/NAME -->`: the summary's `published` rows,
+ * from the spec's published numbers).
  */
 import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -36,6 +39,7 @@ import type { CalibrationRow } from '../../experiments/calibrate.js';
 import { pairedDifference } from '../../experiments/stats.js';
 import type { DemoRow } from '../../experiments/demo.js';
 import type { PipelineReport } from '../../agents/supervised/pipeline.js';
+import type { PublishedComparison, PublishedRow } from '../../experiments/summary.js';
 
 // The parts of a summary (experiments/summary.ts) that the tables show.
 interface Interval {
@@ -57,16 +61,17 @@ interface Summary {
   floor: string | null;
   ceiling: string | null;
   groups: Group[];
+  published?: PublishedComparison;
 }
 
 const root = new URL('../../', import.meta.url);
 const readme = readFileSync(new URL('README.md', root), 'utf8').split('\n');
 
-const MARKER = /^<!-- (summary|calibration|demo|pipeline|bench-envs|bench-agents|tuning|probe): (\S+) -->$/;
+const MARKER = /^<!-- (summary|calibration|demo|pipeline|bench-envs|bench-agents|tuning|probe|published): (\S+) -->$/;
 
 /** A marked table: the marker's kind and file(s), its line, and the table's header and rows as cells. */
 interface MarkedTable {
-  kind: 'summary' | 'calibration' | 'demo' | 'pipeline' | 'bench-envs' | 'bench-agents' | 'tuning' | 'probe';
+  kind: 'summary' | 'calibration' | 'demo' | 'pipeline' | 'bench-envs' | 'bench-agents' | 'tuning' | 'probe' | 'published';
   /** The summary's folder, the benchmark's JSON file, or the pipeline's files (comma-separated). */
   dir: string;
   line: number;
@@ -162,7 +167,7 @@ describe("the README's results tables are the committed summaries", () => {
       .map(({ i }) => `README line ${i + 1}`);
     expect(unmarkedTuning).toEqual([]);
     expect(tables.filter((t) => t.kind === 'summary').length).toBeGreaterThanOrEqual(10);
-    expect(tables.filter((t) => t.kind !== 'summary' && t.kind !== 'tuning' && t.kind !== 'probe').map((t) => t.kind)).toEqual(['calibration', 'demo', 'bench-agents', 'pipeline', 'bench-envs']);
+    expect(tables.filter((t) => t.kind !== 'summary' && t.kind !== 'tuning' && t.kind !== 'probe').map((t) => t.kind)).toEqual(['calibration', 'demo', 'bench-agents', 'pipeline', 'published', 'bench-envs']);
     expect(tables.filter((t) => t.kind === 'probe').map((t) => t.dir)).toEqual(['results/bench/probe-retention-v1.json', 'results/bench/probe-ppo-path.json']);
     expect(tables.filter((t) => t.kind === 'tuning').length).toBeGreaterThanOrEqual(11);
   });
@@ -418,6 +423,25 @@ const PROBES: Record<string, (t: MarkedTable, file: unknown) => string[]> = {
     return compareRows(t, points, (h) => columns[h]);
   },
 };
+
+/** The comparison with a paper (`<!-- published: results/reference/NAME -->`), from the summary's `published` rows. */
+const PUBLISHED_COLUMNS: Record<string, (r: PublishedRow) => string> = {
+  'ours: avg. return [95% CI]': (r) => ci(r.mean, r.lo, r.hi, 1),
+  'paper: avg. return': (r) => String(r.published),
+  difference: (r) => `${r.diff >= 0 ? '+' : ''}${r.diff.toFixed(1)}`,
+};
+
+describe("the README's comparison with the paper is the committed run's", () => {
+  for (const t of tables.filter((x) => x.kind === 'published')) {
+    it(`${t.dir} (README line ${t.line})`, () => {
+      const p = (JSON.parse(readFileSync(new URL(`${t.dir}/summary.json`, root), 'utf8')) as Summary).published;
+      expect(p).toBeDefined();
+      expect(compareRows(t, (name) => p!.rows.find((r) => r.label === name) ?? null, (h) => PUBLISHED_COLUMNS[h])).toEqual([]);
+      // Every published number is in the table.
+      expect(t.rows.map((r) => unbold(r.cells[0]!))).toEqual(p!.rows.map((r) => r.label));
+    });
+  }
+});
 
 describe("the README's probe tables are the committed probe files", () => {
   for (const t of tables.filter((x) => x.kind === 'probe')) {
