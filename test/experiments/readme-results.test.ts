@@ -29,7 +29,9 @@
  * experiments/probe-retention-v1.ts and the path table of experiments/probe-ppo-path.ts.
  *
  * And the comparison with a paper (`<!-- published: results/reference/NAME -->`: the summary's `published` rows,
- * from the spec's published numbers).
+ * from the spec's published numbers), the ceiling's tuning row (`<!-- ceiling-tuning: FILE -->`, from
+ * experiments/tune-ceiling.ts) and the before/after benchmark tables (`<!-- before-after: FILE -->`: `egym bench
+ * agents` run alternately on two commits, every repetition shown).
  */
 import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -67,11 +69,11 @@ interface Summary {
 const root = new URL('../../', import.meta.url);
 const readme = readFileSync(new URL('README.md', root), 'utf8').split('\n');
 
-const MARKER = /^<!-- (summary|calibration|demo|pipeline|bench-envs|bench-agents|tuning|probe|published): (\S+) -->$/;
+const MARKER = /^<!-- (summary|calibration|demo|pipeline|bench-envs|bench-agents|tuning|probe|published|ceiling-tuning|before-after): (\S+) -->$/;
 
 /** A marked table: the marker's kind and file(s), its line, and the table's header and rows as cells. */
 interface MarkedTable {
-  kind: 'summary' | 'calibration' | 'demo' | 'pipeline' | 'bench-envs' | 'bench-agents' | 'tuning' | 'probe' | 'published';
+  kind: 'summary' | 'calibration' | 'demo' | 'pipeline' | 'bench-envs' | 'bench-agents' | 'tuning' | 'probe' | 'published' | 'ceiling-tuning' | 'before-after';
   /** The summary's folder, the benchmark's JSON file, or the pipeline's files (comma-separated). */
   dir: string;
   line: number;
@@ -167,7 +169,7 @@ describe("the README's results tables are the committed summaries", () => {
       .map(({ i }) => `README line ${i + 1}`);
     expect(unmarkedTuning).toEqual([]);
     expect(tables.filter((t) => t.kind === 'summary').length).toBeGreaterThanOrEqual(10);
-    expect(tables.filter((t) => t.kind !== 'summary' && t.kind !== 'tuning' && t.kind !== 'probe').map((t) => t.kind)).toEqual(['calibration', 'demo', 'bench-agents', 'pipeline', 'published', 'bench-envs']);
+    expect(tables.filter((t) => t.kind !== 'summary' && t.kind !== 'tuning' && t.kind !== 'probe').map((t) => t.kind)).toEqual(['calibration', 'ceiling-tuning', 'demo', 'bench-agents', 'before-after', 'before-after', 'before-after', 'pipeline', 'published', 'bench-envs']);
     expect(tables.filter((t) => t.kind === 'probe').map((t) => t.dir)).toEqual(['results/bench/probe-retention-v1.json', 'results/bench/probe-ppo-path.json']);
     expect(tables.filter((t) => t.kind === 'tuning').length).toBeGreaterThanOrEqual(11);
   });
@@ -208,14 +210,15 @@ const DEMO_COLUMNS: Record<string, (r: DemoRow) => string> = {
 };
 
 /**
- * Cells that differ from the rows' own: `find` names a README row's source row (or null), `column` a header's rule,
- * which also sees what the README shows (for the forms a zero-wide interval may take).
+ * Cells that differ from the rows' own: `find` names a README row's source row (or null) from its first cell (and
+ * the others, for rows named by more than one), `column` a header's rule, which also sees what the README shows
+ * (for the forms a zero-wide interval may take).
  */
-function compareRows<R>(t: MarkedTable, find: (name: string) => R | null, column: (header: string) => ((row: R, shown: string) => string) | undefined): string[] {
+function compareRows<R>(t: MarkedTable, find: (name: string, cells: string[]) => R | null, column: (header: string) => ((row: R, shown: string) => string) | undefined): string[] {
   const wrong: string[] = [];
   for (const r of t.rows) {
     const name = unbold(r.cells[0]!);
-    const row = find(name);
+    const row = find(name, r.cells.map(unbold));
     if (row === null) {
       wrong.push(`line ${r.line}: no row "${name}" in ${t.dir}`);
       continue;
@@ -439,6 +442,62 @@ describe("the README's comparison with the paper is the committed run's", () => 
       expect(compareRows(t, (name) => p!.rows.find((r) => r.label === name) ?? null, (h) => PUBLISHED_COLUMNS[h])).toEqual([]);
       // Every published number is in the table.
       expect(t.rows.map((r) => unbold(r.cells[0]!))).toEqual(p!.rows.map((r) => r.label));
+    });
+  }
+});
+
+describe("the README's ceiling-tuning row is the committed tuning file", () => {
+  for (const t of tables.filter((x) => x.kind === 'ceiling-tuning')) {
+    it(`${t.dir} (README line ${t.line})`, () => {
+      type File = { users: number; rows: { satisfactionWeight: number; meanReturn: number }[] };
+      const file = JSON.parse(readFileSync(new URL(t.dir, root), 'utf8')) as File;
+      expect(t.header[0]).toBe('satisfactionWeight');
+      // One row; a column per weight, every weight of the file shown.
+      expect(t.header.slice(1).map(Number)).toEqual(file.rows.map((r) => r.satisfactionWeight));
+      const find = (name: string) => (name === `mean lifetime minutes (${file.users} users)` ? file : null);
+      const column = (h: string) => (f: File) => f.rows.find((r) => r.satisfactionWeight === Number(h))?.meanReturn.toFixed(1) ?? 'missing';
+      expect(compareRows(t, find, column)).toEqual([]);
+      expect(t.rows.length).toBe(1);
+    });
+  }
+});
+
+/**
+ * The before/after benchmark tables (`<!-- before-after: FILE -->`): `egym bench agents` run alternately on two
+ * commits, every repetition of each shown in order, as `steps/s`, `steps/s (learning GFLOP/s)` or `steps/s
+ * (learning GFLOP/s / peak)`, in the form the README picked for that row.
+ */
+describe("the README's before/after benchmark tables are the committed benchmark runs", () => {
+  type BenchRow = { agent: string; env: string; stepsPerSecond: number; updateGflops: number; peakGflops: number };
+  type File = { runs: { code: string; repetition: number; rows: BenchRow[] }[] };
+  const entry = (r: BenchRow, shown: string) => {
+    const n = Math.round(r.stepsPerSecond).toLocaleString('en-US');
+    if (/\(.+ \/ .+\)$/.test(shown)) return `${n} (${r.updateGflops.toFixed(2)} / ${r.peakGflops.toFixed(1)})`;
+    if (/\(.+\)$/.test(shown)) return `${n} (${r.updateGflops.toFixed(2)})`;
+    return n;
+  };
+  for (const t of tables.filter((x) => x.kind === 'before-after')) {
+    it(`${t.dir} (README line ${t.line})`, () => {
+      const file = JSON.parse(readFileSync(new URL(t.dir, root), 'utf8')) as File;
+      expect(t.header.slice(0, 2)).toEqual(['agent', 'env']);
+      type Key = { agent: string; env: string };
+      const column = (h: string) => {
+        if (h === 'env') return (k: Key) => k.env;
+        const m = /^(before|after): steps\/s/.exec(h);
+        if (!m) return undefined;
+        return (k: Key, shown: string) => {
+          const runs = file.runs.filter((r) => r.code === m[1]).sort((a, b) => a.repetition - b.repetition);
+          const parts = shown.split(', ');
+          return runs
+            .map((run, i) => {
+              const row = run.rows.find((r) => r.agent === k.agent && r.env === k.env);
+              return row ? entry(row, parts[i] ?? '') : 'missing';
+            })
+            .join(', ');
+        };
+      };
+      expect(compareRows(t, (agent, cells) => ({ agent, env: cells[1]! }), column)).toEqual([]);
+      expect(t.rows.length).toBeGreaterThan(0);
     });
   }
 });
