@@ -30,8 +30,9 @@
  *
  * And the comparison with a paper (`<!-- published: results/reference/NAME -->`: the summary's `published` rows,
  * from the spec's published numbers), the ceiling's tuning row (`<!-- ceiling-tuning: FILE -->`, from
- * experiments/tune-ceiling.ts) and the before/after benchmark tables (`<!-- before-after: FILE -->`: `egym bench
- * agents` run alternately on two commits, every repetition shown).
+ * experiments/tune-ceiling.ts), the before/after benchmark tables (`<!-- before-after: FILE -->`: `egym bench
+ * agents` run alternately on two commits, every repetition shown) and the scaling tables (`<!-- scaling:
+ * FILE,FILE -->`: `egym bench scaling --out`, the files' rows in order).
  */
 import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -69,11 +70,11 @@ interface Summary {
 const root = new URL('../../', import.meta.url);
 const readme = readFileSync(new URL('README.md', root), 'utf8').split('\n');
 
-const MARKER = /^<!-- (summary|calibration|demo|pipeline|bench-envs|bench-agents|tuning|probe|published|ceiling-tuning|before-after): (\S+) -->$/;
+const MARKER = /^<!-- (summary|calibration|demo|pipeline|bench-envs|bench-agents|tuning|probe|published|ceiling-tuning|before-after|scaling): (\S+) -->$/;
 
 /** A marked table: the marker's kind and file(s), its line, and the table's header and rows as cells. */
 interface MarkedTable {
-  kind: 'summary' | 'calibration' | 'demo' | 'pipeline' | 'bench-envs' | 'bench-agents' | 'tuning' | 'probe' | 'published' | 'ceiling-tuning' | 'before-after';
+  kind: 'summary' | 'calibration' | 'demo' | 'pipeline' | 'bench-envs' | 'bench-agents' | 'tuning' | 'probe' | 'published' | 'ceiling-tuning' | 'before-after' | 'scaling';
   /** The summary's folder, the benchmark's JSON file, or the pipeline's files (comma-separated). */
   dir: string;
   line: number;
@@ -169,7 +170,7 @@ describe("the README's results tables are the committed summaries", () => {
       .map(({ i }) => `README line ${i + 1}`);
     expect(unmarkedTuning).toEqual([]);
     expect(tables.filter((t) => t.kind === 'summary').length).toBeGreaterThanOrEqual(10);
-    expect(tables.filter((t) => t.kind !== 'summary' && t.kind !== 'tuning' && t.kind !== 'probe').map((t) => t.kind)).toEqual(['calibration', 'ceiling-tuning', 'demo', 'bench-agents', 'before-after', 'before-after', 'before-after', 'pipeline', 'published', 'bench-envs']);
+    expect(tables.filter((t) => t.kind !== 'summary' && t.kind !== 'tuning' && t.kind !== 'probe').map((t) => t.kind)).toEqual(['calibration', 'ceiling-tuning', 'demo', 'bench-agents', 'before-after', 'before-after', 'before-after', 'pipeline', 'scaling', 'scaling', 'published', 'bench-envs']);
     expect(tables.filter((t) => t.kind === 'probe').map((t) => t.dir)).toEqual(['results/bench/probe-retention-v1.json', 'results/bench/probe-ppo-path.json']);
     expect(tables.filter((t) => t.kind === 'tuning').length).toBeGreaterThanOrEqual(11);
   });
@@ -498,6 +499,40 @@ describe("the README's before/after benchmark tables are the committed benchmark
       };
       expect(compareRows(t, (agent, cells) => ({ agent, env: cells[1]! }), column)).toEqual([]);
       expect(t.rows.length).toBeGreaterThan(0);
+    });
+  }
+});
+
+/**
+ * The scaling tables (`<!-- scaling: FILE,FILE,... -->`, `egym bench scaling --out`): the table's rows are the
+ * files' rows in order (the first column names each measurement in words), every number as the file holds it.
+ */
+describe("the README's scaling tables are the committed scaling runs", () => {
+  type Row = { mode: string; workers: number; seconds: number[]; medianSeconds: number; cellsPerMinute: number; speedup: number; pairedSpeedups: number[]; medianPairedSpeedup: number; utilization: number; contention: number; coreSlowdown: number | null; memorySlowdown?: number | null };
+  // Ratios with two decimals; a 1-worker row's own reference ratio as 1x.
+  const x = (v: number | null | undefined, r: Row) => (v === null || v === undefined ? '' : r.workers === 1 && v === 1 ? '1x' : `${v.toFixed(2)}x`);
+  const paired = (r: Row) => r.pairedSpeedups.map((v) => v.toFixed(2)).join(', ');
+  const COLUMNS: Record<string, (r: Row) => string> = {
+    workers: (r) => String(r.workers),
+    'runs (s)': (r) => r.seconds.map((v) => v.toFixed(1)).join(', '),
+    'median (s)': (r) => r.medianSeconds.toFixed(1),
+    'cells/min (median)': (r) => r.cellsPerMinute.toFixed(1),
+    'cells/min': (r) => r.cellsPerMinute.toFixed(1),
+    'speedup, ratio of medians': (r) => x(r.speedup, r),
+    'speedup within each repetition (median)': (r) => (r.workers === 1 ? '' : `${paired(r)} (${r.medianPairedSpeedup.toFixed(2)}x)`),
+    'within each repetition': (r) => (r.workers === 1 ? '' : paired(r)),
+    utilization: (r) => r.utilization.toFixed(2),
+    contention: (r) => x(r.contention, r),
+    "cores' own slowdown (probe)": (r) => x(r.coreSlowdown, r),
+    "cores' own slowdown": (r) => x(r.coreSlowdown, r),
+    'memory probe slowdown': (r) => x(r.memorySlowdown, r),
+  };
+  for (const t of tables.filter((k) => k.kind === 'scaling')) {
+    it(`${t.dir} (README line ${t.line})`, () => {
+      const rows = t.dir.split(',').flatMap((f) => (JSON.parse(readFileSync(new URL(f, root), 'utf8')) as { rows: Row[] }).rows);
+      expect(t.rows.length).toBe(rows.length);
+      let i = 0;
+      expect(compareRows(t, () => rows[i++] ?? null, (h) => COLUMNS[h])).toEqual([]);
     });
   }
 });
