@@ -25,8 +25,9 @@
  * committed train logs (entropy and explained variance over the last quarter of updates, approximate KL and clip
  * fraction over all, each averaged over the seeds).
  *
- * And two probes' tables (`<!-- probe: FILE -->`), each by its own rules in PROBES: the objectives table of
- * experiments/probe-retention-v1.ts and the path table of experiments/probe-ppo-path.ts.
+ * And five probe tables (`<!-- probe: FILE -->`), each file by its own rules in PROBES: the objectives table of
+ * experiments/probe-retention-v1.ts, the swapped-statistics and picks tables of probe-retention-v1-stats.ts, the
+ * exploration table of probe-retention-v1-explore.ts and the path table of experiments/probe-ppo-path.ts.
  *
  * And the comparison with a paper (`<!-- published: results/reference/NAME -->`: the summary's `published` rows,
  * from the spec's published numbers), the ceiling's tuning row (`<!-- ceiling-tuning: FILE -->`, from
@@ -171,7 +172,13 @@ describe("the README's results tables are the committed summaries", () => {
     expect(unmarkedTuning).toEqual([]);
     expect(tables.filter((t) => t.kind === 'summary').length).toBeGreaterThanOrEqual(10);
     expect(tables.filter((t) => t.kind !== 'summary' && t.kind !== 'tuning' && t.kind !== 'probe').map((t) => t.kind)).toEqual(['calibration', 'ceiling-tuning', 'demo', 'bench-agents', 'before-after', 'before-after', 'before-after', 'pipeline', 'scaling', 'scaling', 'published', 'bench-envs']);
-    expect(tables.filter((t) => t.kind === 'probe').map((t) => t.dir)).toEqual(['results/bench/probe-retention-v1.json', 'results/bench/probe-ppo-path.json']);
+    expect(tables.filter((t) => t.kind === 'probe').map((t) => t.dir)).toEqual([
+      'results/bench/probe-retention-v1.json',
+      'results/bench/probe-retention-v1-stats.json',
+      'results/bench/probe-retention-v1-stats.json',
+      'results/bench/probe-retention-v1-explore.json',
+      'results/bench/probe-ppo-path.json',
+    ]);
     expect(tables.filter((t) => t.kind === 'tuning').length).toBeGreaterThanOrEqual(11);
   });
   for (const t of tables.filter((x) => x.kind === 'summary')) {
@@ -400,6 +407,47 @@ const PROBES: Record<string, (t: MarkedTable, file: unknown) => string[]> = {
     }
     const fmt = Object.fromEntries(Object.entries(columns).map(([h, f]) => [h, (r: Row) => f(r)?.toFixed(1) ?? 'missing']));
     return compareRows(t, (name) => rows.find((r) => r.label === name) ?? null, (h) => fmt[h]);
+  },
+  // experiments/probe-retention-v1-stats.ts: statistics and scorers swapped between the learners and the ranker
+  // (one table), and what the learners pick instead of the ranker (another), means over the seeds.
+  'results/bench/probe-retention-v1-stats.json': (t, file) => {
+    type Diff = { mean: number; lo: number; hi: number };
+    type Pick = { learnerOnly: number; rankerOnly: number; difference: Diff };
+    type Row = { learner: string; learnerReturn: number; rankerOnLearnerStats: number; learnerOnRankerStats: number; slateOverlap: number; statsGap: Diff; scorerGap: Diff; picks: Record<string, Pick> };
+    const rows = (file as { byLearner: Row[] }).byLearner;
+    const d = (x: Diff, n: number) => ci(x.mean, x.lo, x.hi, n, true);
+    const pick = (key: string, n: number) => (r: Row) => {
+      const p = r.picks[key]!;
+      return `${p.learnerOnly.toFixed(n)} / ${p.rankerOnly.toFixed(n)} (${d(p.difference, n)})`;
+    };
+    const columns: Record<string, (r: Row) => string> = {
+      'its return': (r) => r.learnerReturn.toFixed(1),
+      "the ranker on the learner's statistics": (r) => r.rankerOnLearnerStats.toFixed(1),
+      "the learner on the ranker's statistics": (r) => r.learnerOnRankerStats.toFixed(1),
+      "share of the learner's slate the ranker would also show": (r) => r.slateOverlap.toFixed(3),
+      "ranker's own minus ranker on the learner's statistics": (r) => d(r.statsGap, 1),
+      "ranker on the learner's statistics minus the learner": (r) => d(r.scorerGap, 1),
+      'share of its slate the ranker would not show': (r) => (1 - r.slateOverlap).toFixed(2),
+      'length (minutes)': pick('length', 2),
+      'hidden quality': pick('quality', 3),
+      'minutes per click': pick('rewardPerClick', 2),
+      'watched fraction': pick('watchedFraction', 3),
+      'click rate': pick('clickRate', 3),
+      'rank by watched fraction, 0 = first of 20': (r) => `${r.picks.watchedFractionRank!.learnerOnly.toFixed(1)} / ${r.picks.watchedFractionRank!.rankerOnly.toFixed(1)}`,
+    };
+    return compareRows(t, (name) => rows.find((r) => r.learner === name) ?? null, (h) => columns[h]);
+  },
+  // experiments/probe-retention-v1-explore.ts: the two rankers with a random slate at rate epsilon, means over the seeds.
+  'results/bench/probe-retention-v1-explore.json': (t, file) => {
+    type Row = { epsilon: number; watch: number; minutes: number; difference: { mean: number; lo: number; hi: number } };
+    const rows = (file as { byEpsilon: Row[] }).byEpsilon;
+    expect(t.rows.map((r) => Number(r.cells[0]))).toEqual(rows.map((r) => r.epsilon));
+    const columns: Record<string, (r: Row) => string> = {
+      'by watched fraction': (r) => r.watch.toFixed(1),
+      'by minutes per click': (r) => r.minutes.toFixed(1),
+      difference: (r) => ci(r.difference.mean, r.difference.lo, r.difference.hi, 1, true),
+    };
+    return compareRows(t, (name) => rows.find((r) => r.epsilon === Number(name)) ?? null, (h) => columns[h]);
   },
   // experiments/probe-ppo-path.ts: greedy and sampled returns along each path, means over the seeds.
   'results/bench/probe-ppo-path.json': (t, file) => {
