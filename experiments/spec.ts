@@ -27,8 +27,9 @@
  *   warmStart?: { checkpointDir: a run folder whose final checkpoints initialize the agents (same labels) }
  *   published?: { source, metric ['return'], tolerance, values: { "<label>": number } }: numbers a paper reports
  *     for this setting; the summary puts each labelled agent's result next to its published number, with the
- *     difference and whether it lies within the tolerance (absolute, in the metric's units). Not with a sweep.
- *     Not part of the run id: annotating a spec does not change its run.
+ *     difference and whether it lies within the tolerance (absolute, in the metric's units). Not with a sweep;
+ *     dropped by --quick (a smaller budget is not the published setting). Not part of the run id: annotating a
+ *     spec does not change its run.
  *
  * Every budget counts user-steps (one user, one step): train.userSteps, eval.every, PPO's totalSteps, the
  * `--user-steps` and `--eval-every` flags and the x axes of the plots. Version 1 counted train.steps in vector
@@ -280,7 +281,8 @@ export function resolveSpec(raw: unknown, quick = false, modules: LoadedModule[]
     reward: { engagement: s.reward?.engagement ?? 1, retention: s.reward?.retention ?? 0, diversity: s.reward?.diversity ?? 0, novelty: s.reward?.novelty ?? 0 },
     sweep: s.sweep ? { grid: s.sweep.grid ?? {}, random: s.sweep.random ?? null, seed: s.sweep.seed ?? 0 } : null,
     warmStart: s.warmStart ?? null,
-    published: s.published ? resolvePublished(s.published, agents, s.sweep !== undefined) : null,
+    // Checked whatever the budget; kept only at the spec's own budget (--quick changes the setting they are for).
+    published: s.published ? keepUnlessQuick(resolvePublished(s.published, agents, s.sweep !== undefined), quick) : null,
     modules,
   };
   if (spec.train.userSteps % spec.train.numEnvs !== 0) {
@@ -295,6 +297,8 @@ export function resolveSpec(raw: unknown, quick = false, modules: LoadedModule[]
   }
   return spec;
 }
+
+const keepUnlessQuick = (p: Published, quick: boolean): Published | null => (quick ? null : p);
 
 /** The published section checked against the agents and the metrics; values in the agents' order. */
 function resolvePublished(p: NonNullable<RawSpec['published']>, agents: ResolvedAgent[], sweep: boolean): Published {

@@ -53,6 +53,10 @@ describe('spec: published numbers', () => {
     expect(resolveSpec(specToJson(s))).toEqual(s);
     expect(runIdOf(s)).toBe(runIdOf(resolveSpec(tiny())));
     expect(resolveSpec(tiny()).published).toBeNull();
+    // --quick runs another setting than the published one: checked, then left out.
+    const quickSpec = tiny({ published: published(), quick: { seeds: 1 } });
+    expect(resolveSpec(quickSpec, true).published).toBeNull();
+    expect(() => resolveSpec(tiny({ published: published({ values: { nobody: 1 } }), quick: { seeds: 1 } }), true)).toThrow(/published\.values\.nobody/);
     expect('published' in specToJson(resolveSpec(tiny()))).toBe(false);
   });
 });
