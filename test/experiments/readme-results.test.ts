@@ -25,9 +25,8 @@
  * committed train logs (entropy and explained variance over the last quarter of updates, approximate KL and clip
  * fraction over all, each averaged over the seeds).
  *
- * And five probe tables (`<!-- probe: FILE -->`), each file by its own rules in PROBES: the objectives table of
- * experiments/probe-retention-v1.ts, the swapped-statistics and picks tables of probe-retention-v1-stats.ts, the
- * exploration table of probe-retention-v1-explore.ts and the path table of experiments/probe-ppo-path.ts.
+ * And the probe tables (`<!-- probe: FILE -->`), each file by its own rules in PROBES (the probe scripts of
+ * experiments/probe-*.ts write them); where a README row names a file's row in words, the rule maps the names.
  *
  * And the comparison with a paper (`<!-- published: results/reference/NAME -->`: the summary's `published` rows,
  * from the spec's published numbers), the ceiling's tuning row (`<!-- ceiling-tuning: FILE -->`, from
@@ -177,7 +176,13 @@ describe("the README's results tables are the committed summaries", () => {
       'results/bench/probe-retention-v1-stats.json',
       'results/bench/probe-retention-v1-stats.json',
       'results/bench/probe-retention-v1-explore.json',
+      'results/bench/probe-retention-v1-budget.json',
+      'results/bench/probe-ppo-from-ranker.json',
       'results/bench/probe-ppo-path.json',
+      'results/bench/probe-ppo-gradient.json',
+      'results/bench/probe-slateq-v0.json',
+      'results/bench/probe-retention-v0.json',
+      'results/bench/probe-retention-v0.json',
     ]);
     expect(tables.filter((t) => t.kind === 'tuning').length).toBeGreaterThanOrEqual(11);
   });
@@ -448,6 +453,119 @@ const PROBES: Record<string, (t: MarkedTable, file: unknown) => string[]> = {
       difference: (r) => ci(r.difference.mean, r.difference.lo, r.difference.hi, 1, true),
     };
     return compareRows(t, (name) => rows.find((r) => r.epsilon === Number(name)) ?? null, (h) => columns[h]);
+  },
+  // experiments/probe-retention-v0.ts: each policy's discounted objectives and what its slates select, in
+  // standard deviations of the candidates (the README names the file's rows in words).
+  'results/bench/probe-retention-v0.json': (t, file) => {
+    type Row = { label: string; meanReturn: number; selection: Record<string, number>; discounted: { perStep: Record<string, number>; perDay: Record<string, number> } };
+    const rows = (file as { selection: Row[] }).selection;
+    const names: Record<string, string> = {
+      'ceiling-oracle (oracle)': 'ceiling-oracle',
+      'quality-length-appeal': 'two-column (appeal -0.2, logLength 0.2)',
+      'ppo-day (seed 0)': 'ppo-consumed dayDiscount 0.8',
+      'quality-estimate': 'quality-estimate',
+      'ppo-consumed (seed 0)': 'ppo-consumed',
+      'ppo (seed 0)': 'ppo',
+      'ppo-consumed at gamma 0.999 (seed 0)': 'ppo-consumed gamma 0.999',
+      'myopic-oracle (oracle)': 'myopic-oracle',
+      random: 'random',
+    };
+    const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}`;
+    const columns: Record<string, (r: Row) => string> = {
+      'lifetime return': (r) => r.meanReturn.toFixed(1),
+      return: (r) => r.meanReturn.toFixed(1),
+      'quality estimate': (r) => signed(r.selection.qualityEstimate!),
+      'ln(length)': (r) => signed(r.selection.logLength!),
+      appeal: (r) => signed(r.selection.appeal!),
+    };
+    for (const h of t.header) {
+      const step = /^J_gamma ([\d.]+)$/.exec(h);
+      const day = /^J_day ([\d.]+)$/.exec(h);
+      if (step) columns[h] = (r) => r.discounted.perStep[`gamma ${step[1]}`]?.toFixed(1) ?? 'missing';
+      else if (day) columns[h] = (r) => r.discounted.perDay[`day ${day[1]}`]?.toFixed(1) ?? 'missing';
+    }
+    return compareRows(t, (name) => rows.find((r) => r.label === names[name]) ?? null, (h) => columns[h]);
+  },
+  // experiments/probe-slateq-v0.ts: SlateQ's seed-0 learners served three ways, with what each selects.
+  'results/bench/probe-slateq-v0.json': (t, file) => {
+    type Served = { meanReturn: number; selection: Record<string, number> };
+    type Row = { label: string; asServed: Served; topKByItemValue?: Served; optimalTrueChoice?: Served };
+    const rows = (file as { rows: Row[] }).rows;
+    const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}`;
+    const ret = (get: (r: Row) => Served | undefined) => (r: Row) => get(r)?.meanReturn.toFixed(1) ?? '';
+    const columns: Record<string, (r: Row) => string> = {
+      'as trained (optimal slates, learned choice model)': ret((r) => r.asServed),
+      'top-K by its item values alone': ret((r) => r.topKByItemValue),
+      'optimal slates, true choice model': ret((r) => r.optimalTrueChoice),
+      'selection: quality estimate / ln(length) / appeal': (r) => ['qualityEstimate', 'logLength', 'appeal'].map((k) => signed(r.asServed.selection[k]!)).join(' / '),
+    };
+    expect(t.header[0]).toBe(`seed ${(file as { seed: number }).seed}`);
+    return compareRows(t, (name) => rows.find((r) => r.label === name) ?? null, (h) => columns[h]);
+  },
+  // experiments/probe-retention-v1-budget.ts: the learners' picks against the ranker's at each budget, means over
+  // the seeds (rows named by budget and learner).
+  'results/bench/probe-retention-v1-budget.json': (t, file) => {
+    type Pick = { learnerOnly: number; rankerOnly: number };
+    type Row = { userSteps: number; learner: string; learnerReturn: number; rankerOnLearnerStats: number; learnerOnlyShare: number; picks: Record<string, Pick> };
+    const rows = (file as { byBudget: Row[] }).byBudget;
+    const pick = (key: string, n: number) => (r: Row) => `${r.picks[key]!.learnerOnly.toFixed(n)} / ${r.picks[key]!.rankerOnly.toFixed(n)}`;
+    const columns: Record<string, (r: Row) => string> = {
+      learner: (r) => r.learner,
+      'its return': (r) => r.learnerReturn.toFixed(1),
+      'the ranker on its statistics': (r) => r.rankerOnLearnerStats.toFixed(1),
+      'share of its slate the ranker would not show': (r) => r.learnerOnlyShare.toFixed(2),
+      'length (minutes)': pick('length', 2),
+      'hidden quality': pick('quality', 3),
+      'minutes per click': pick('rewardPerClick', 2),
+    };
+    expect(t.header[0]).toBe('training user-steps');
+    const find = (steps: string, cells: string[]) => rows.find((r) => r.userSteps.toLocaleString('en-US') === steps && r.learner === cells[1]) ?? null;
+    return compareRows(t, find, (h) => columns[h]);
+  },
+  // experiments/probe-ppo-from-ranker.ts: PPO started at the ranker's ranking or from scratch, means over the seeds
+  // (the README names the starts in words; a frozen start's few differing picks are left blank).
+  'results/bench/probe-ppo-from-ranker.json': (t, file) => {
+    type Pick = { learnerOnly: number; rankerOnly: number };
+    type Row = { start: string; learnerReturn: number; rankerOnLearnerStats: number; learnerOnlyShare: number; picks: Record<string, Pick> };
+    const rows = (file as { byStart: Row[] }).byStart;
+    const names: Record<string, string> = {
+      'the ranking, alpha 3, frozen': 'from ranker, alpha 3, frozen',
+      'the ranking, alpha 3, trained': 'from ranker, alpha 3, trained',
+      'the ranking, alpha 1 (broader samples), trained': 'from ranker, alpha 1, trained',
+      'scratch (ppo-items-tuned-wide), trained': 'from scratch (ppo-items-tuned-wide), trained',
+      'scratch, with statistics counted first (64,000 user-steps of other users), trained': 'from scratch, statistics counted first for 64,000 user-steps, trained',
+    };
+    const pick = (key: string, n: number) => (r: Row) => (r.start.endsWith('frozen') ? '' : `${r.picks[key]!.learnerOnly.toFixed(n)} / ${r.picks[key]!.rankerOnly.toFixed(n)}`);
+    const columns: Record<string, (r: Row) => string> = {
+      return: (r) => r.learnerReturn.toFixed(1),
+      'the ranker on its statistics': (r) => r.rankerOnLearnerStats.toFixed(1),
+      'share of its slate the ranker would not show': (r) => r.learnerOnlyShare.toFixed(3),
+      "those items' length / the ranker's (minutes)": pick('length', 2),
+      "their hidden quality / the ranker's": pick('quality', 3),
+    };
+    expect(t.rows.length).toBe(rows.length);
+    return compareRows(t, (name) => rows.find((r) => r.start === names[name]) ?? null, (h) => columns[h]);
+  },
+  // experiments/probe-ppo-gradient.ts: PPO's gradient for the watched-fraction column, per quarter of training
+  // and with the policy frozen at the end, for ppo-items-tuned-wide, seed by seed (joined by ' / ').
+  'results/bench/probe-ppo-gradient.json': (t, file) => {
+    type T = { mean: number; t: number };
+    type Quarter = { quarter: number; wf: T; wfMeanOverRms: number; sharpen: T; wfWeightAtEnd: number };
+    type Seed = { learner: string; seed: number; quarters: Quarter[]; frozenEnd: { wf: T; sharpen: T } };
+    const seeds = (file as { perSeed: Seed[] }).perSeed.filter((x) => x.learner === 'ppo-items-tuned-wide');
+    expect(seeds.map((x) => x.seed)).toEqual([10, 11]);
+    type Row = { quarter: Quarter | null; frozen: { wf: T; sharpen: T } }[];
+    const find = (name: string): Row | null =>
+      name === 'frozen end' ? seeds.map((x) => ({ quarter: null, frozen: x.frozenEnd })) : /^[1-4]$/.test(name) ? seeds.map((x) => { const q = x.quarters.find((y) => y.quarter === Number(name))!; return { quarter: q, frozen: { wf: q.wf, sharpen: q.sharpen } }; }) : null;
+    const tt = (v: T) => `${v.mean.toFixed(3)} (${v.t.toFixed(1)})`;
+    const per = (f: (p: Row[number]) => string) => (r: Row) => r.map(f).join(' / ');
+    const columns: Record<string, (r: Row) => string> = {
+      "the column's weight: mean gradient (t)": per((p) => tt(p.frozen.wf)),
+      'its minibatch gradients: mean / root mean square': (r) => (r[0]!.quarter ? r.map((p) => p.quarter!.wfMeanOverRms.toFixed(2)).join(' / ') : ''),
+      "the weight at the quarter's end": (r) => (r[0]!.quarter ? r.map((p) => p.quarter!.wfWeightAtEnd.toFixed(3)).join(' / ') : ''),
+      'sharpen: mean (t)': per((p) => tt(p.frozen.sharpen)),
+    };
+    return compareRows(t, find, (h) => columns[h]);
   },
   // experiments/probe-ppo-path.ts: greedy and sampled returns along each path, means over the seeds.
   'results/bench/probe-ppo-path.json': (t, file) => {
