@@ -23,7 +23,8 @@
  * shows each, joined by ` / `); the return with its per-seed values, the normalized score, the paired difference
  * with the row whose cell is blank (`pairedDifference`, t over the seeds), and the update scalars from the sweep's
  * committed train logs (entropy and explained variance over the last quarter of updates, approximate KL and clip
- * fraction over all, each averaged over the seeds).
+ * fraction over all, each averaged over the seeds). A grid of them (`<!-- tuning-grid: ROW;ROW -->`) has a column
+ * per learner: each ROW names its columns' groups, comma-separated.
  *
  * And the probe tables (`<!-- probe: FILE -->`), each file by its own rules in PROBES (the probe scripts of
  * experiments/probe-*.ts write them); where a README row names a file's row in words, the rule maps the names.
@@ -70,11 +71,11 @@ interface Summary {
 const root = new URL('../../', import.meta.url);
 const readme = readFileSync(new URL('README.md', root), 'utf8').split('\n');
 
-const MARKER = /^<!-- (summary|calibration|demo|pipeline|bench-envs|bench-agents|tuning|probe|published|ceiling-tuning|before-after|scaling): (\S+) -->$/;
+const MARKER = /^<!-- (summary|calibration|demo|pipeline|bench-envs|bench-agents|tuning|probe|published|ceiling-tuning|before-after|scaling|tuning-grid): (\S+) -->$/;
 
 /** A marked table: the marker's kind and file(s), its line, and the table's header and rows as cells. */
 interface MarkedTable {
-  kind: 'summary' | 'calibration' | 'demo' | 'pipeline' | 'bench-envs' | 'bench-agents' | 'tuning' | 'probe' | 'published' | 'ceiling-tuning' | 'before-after' | 'scaling';
+  kind: 'summary' | 'calibration' | 'demo' | 'pipeline' | 'bench-envs' | 'bench-agents' | 'tuning' | 'probe' | 'published' | 'ceiling-tuning' | 'before-after' | 'scaling' | 'tuning-grid';
   /** The summary's folder, the benchmark's JSON file, or the pipeline's files (comma-separated). */
   dir: string;
   line: number;
@@ -170,7 +171,7 @@ describe("the README's results tables are the committed summaries", () => {
       .map(({ i }) => `README line ${i + 1}`);
     expect(unmarkedTuning).toEqual([]);
     expect(tables.filter((t) => t.kind === 'summary').length).toBeGreaterThanOrEqual(10);
-    expect(tables.filter((t) => t.kind !== 'summary' && t.kind !== 'tuning' && t.kind !== 'probe').map((t) => t.kind)).toEqual(['calibration', 'ceiling-tuning', 'demo', 'bench-agents', 'before-after', 'before-after', 'before-after', 'pipeline', 'scaling', 'scaling', 'published', 'bench-envs']);
+    expect(tables.filter((t) => t.kind !== 'summary' && t.kind !== 'tuning' && t.kind !== 'probe').map((t) => t.kind)).toEqual(['calibration', 'ceiling-tuning', 'demo', 'bench-agents', 'before-after', 'before-after', 'before-after', 'pipeline', 'scaling', 'scaling', 'tuning-grid', 'published', 'bench-envs']);
     expect(tables.filter((t) => t.kind === 'probe').map((t) => t.dir)).toEqual([
       'results/bench/probe-retention-v1.json',
       'results/bench/probe-retention-v1-stats.json',
@@ -388,6 +389,32 @@ describe("the README's tuning tables are the committed sweeps", () => {
         }
       });
       expect(wrong).toEqual([]);
+    });
+  }
+  // A grid (`<!-- tuning-grid: ROW;ROW;... -->`, each ROW the groups of its columns after the first, comma-separated,
+  // as NAME:label): a column per learner, its return over the seeds, with the slate's entropy at the end where the
+  // header says (entropy).
+  for (const t of tables.filter((x) => x.kind === 'tuning-grid')) {
+    it(`README line ${t.line}`, () => {
+      const refs = t.dir.split(';').map((r) => r.split(','));
+      expect(refs).toHaveLength(t.rows.length);
+      let i = 0;
+      const find = () => refs[i++] ?? null;
+      const column = (h: string) => {
+        const j = t.header.indexOf(h) - 1;
+        return (row: string[]) => {
+          const r = load(row[j]!);
+          const ret = r.group.metrics.return!.mean.toFixed(1);
+          return h.endsWith('(entropy)') ? `${ret} (${scalar(r, 'entropy', true).toFixed(1)})` : ret;
+        };
+      };
+      expect(refs.every((r) => r.length === t.header.length - 1)).toBe(true);
+      // A first column of training user-steps is each row's sweeps' budget (experiments/tuning/NAME.json).
+      if (t.header[0] === 'training user-steps') {
+        const budget = (ref: string) => (JSON.parse(readFileSync(new URL(`experiments/tuning/${ref.split(':')[0]}.json`, root), 'utf8')) as { train: { userSteps: number } }).train.userSteps.toLocaleString('en-US');
+        expect(t.rows.map((r, k) => refs[k]!.map(budget).every((b) => b === r.cells[0]))).toEqual(t.rows.map(() => true));
+      }
+      expect(compareRows(t, find, column)).toEqual([]);
     });
   }
 });
