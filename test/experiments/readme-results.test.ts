@@ -173,6 +173,8 @@ describe("the README's results tables are the committed summaries", () => {
     expect(tables.filter((t) => t.kind === 'summary').length).toBeGreaterThanOrEqual(10);
     expect(tables.filter((t) => t.kind !== 'summary' && t.kind !== 'tuning' && t.kind !== 'probe').map((t) => t.kind)).toEqual(['calibration', 'ceiling-tuning', 'demo', 'bench-agents', 'before-after', 'before-after', 'before-after', 'pipeline', 'scaling', 'scaling', 'tuning-grid', 'published', 'bench-envs']);
     expect(tables.filter((t) => t.kind === 'probe').map((t) => t.dir)).toEqual([
+      'results/bench/fifth-pass-before-after.json',
+      'results/bench/wasm-threads.json',
       'results/bench/probe-retention-v1.json',
       'results/bench/probe-retention-v1-stats.json',
       'results/bench/probe-retention-v1-stats.json',
@@ -186,6 +188,16 @@ describe("the README's results tables are the committed summaries", () => {
       'results/bench/probe-retention-v0.json',
     ]);
     expect(tables.filter((t) => t.kind === 'tuning').length).toBeGreaterThanOrEqual(11);
+  });
+  it('marks every table of the README but the three that describe (commands, environments, agents)', () => {
+    const unmarked: string[] = [];
+    let prev = '';
+    readme.forEach((l, i) => {
+      const starts = l.trim().startsWith('|') && !(readme[i - 1] ?? '').trim().startsWith('|');
+      if (starts && !MARKER.test(prev.trim())) unmarked.push(l.trim().split('|')[1]!.trim());
+      if (!l.trim().startsWith('|') && l.trim() !== '') prev = l;
+    });
+    expect(unmarked).toEqual(['command', 'id', 'id']);
   });
   for (const t of tables.filter((x) => x.kind === 'summary')) {
     it(`${t.dir} (README line ${t.line})`, () => {
@@ -593,6 +605,52 @@ const PROBES: Record<string, (t: MarkedTable, file: unknown) => string[]> = {
       'sharpen: mean (t)': per((p) => tt(p.frozen.sharpen)),
     };
     return compareRows(t, find, (h) => columns[h]);
+  },
+  // experiments/probe-wasm-threads.ts: PPO's update kernels on the default and the threaded build, medians.
+  'results/bench/wasm-threads.json': (t, file) => {
+    type Row = { build: string; threadsInUse: number; medianMs: Record<string, number> };
+    const rows = (file as { rows: Row[] }).rows;
+    const builds: Record<string, string> = { 'SIMD (the default)': 'simd', 'threaded SIMD': 'threaded-simd' };
+    const ms = (k: string) => (r: Row) => r.medianMs[k]!.toFixed(1);
+    const columns: Record<string, (r: Row) => string> = {
+      'threads in use': (r) => String(r.threadsInUse),
+      'forward x W (ms, median)': ms('forward'),
+      'weight gradient (x^T) dy (ms)': ms('weightGrad'),
+      'training step (ms)': ms('trainStep'),
+    };
+    expect(t.rows.length).toBe(rows.length);
+    return compareRows(t, (name, cells) => rows.find((r) => r.build === builds[name] && String(r.threadsInUse) === cells[1]) ?? null, (h) => columns[h]);
+  },
+  // The fifth pass's before/after (egym bench agents, the supervised build, the quick flagship): every repetition
+  // of each commit, and the change within each repetition as a range of whole percents (smallest change first).
+  'results/bench/fifth-pass-before-after.json': (t, file) => {
+    type Bench = { agent: string; env: string; stepsPerSecond: number };
+    type Run = { code: string; repetition: number; rows: Bench[]; supervisedBuildSeconds: number };
+    type Quick = { code: string; repetition: number; wallSeconds: number; userCpuSeconds: number };
+    const f = file as { runs: Run[]; flagshipQuick: Quick[] };
+    const bench = (agent: string, env: string) => (code: string) =>
+      f.runs.filter((r) => r.code === code).sort((a, b) => a.repetition - b.repetition).map((r) => r.rows.find((x) => x.agent === agent && x.env === env)!.stepsPerSecond);
+    const measures: Record<string, { values: (code: string) => number[]; fmt: (x: number) => string }> = {
+      'PPO, retention-v0 (env-steps/s)': { values: bench('ppo', 'retention-v0'), fmt: (x) => Math.round(x).toLocaleString('en-US') },
+      'PPO, interest-evolution-v0': { values: bench('ppo', 'interest-evolution-v0'), fmt: (x) => Math.round(x).toLocaleString('en-US') },
+      'SlateQ, retention-v0': { values: bench('slateq', 'retention-v0'), fmt: (x) => Math.round(x).toLocaleString('en-US') },
+      'SlateQ, interest-evolution-v0': { values: bench('slateq', 'interest-evolution-v0'), fmt: (x) => Math.round(x).toLocaleString('en-US') },
+      "supervised agent's build, retention-v1 (s)": { values: (code) => f.runs.filter((r) => r.code === code).sort((a, b) => a.repetition - b.repetition).map((r) => r.supervisedBuildSeconds), fmt: (x) => x.toFixed(2) },
+      'quick flagship, 2 workers (s, wall)': { values: (code) => f.flagshipQuick.filter((r) => r.code === code).sort((a, b) => a.repetition - b.repetition).map((r) => r.wallSeconds), fmt: (x) => x.toFixed(2) },
+      'quick flagship, CPU (s, user)': { values: (code) => f.flagshipQuick.filter((r) => r.code === code).sort((a, b) => a.repetition - b.repetition).map((r) => r.userCpuSeconds), fmt: (x) => x.toFixed(2) },
+    };
+    type M = (typeof measures)[string];
+    const pct = (x: number) => `${x >= 0 ? '+' : ''}${x}%`;
+    const columns: Record<string, (m: M) => string> = {
+      before: (m) => m.values('before').map(m.fmt).join(', '),
+      after: (m) => m.values('after').map(m.fmt).join(', '),
+      'within each repetition': (m) => {
+        const b = m.values('before');
+        const changes = m.values('after').map((a, i) => Math.round(100 * (a / b[i]! - 1))).sort((x, y) => Math.abs(x) - Math.abs(y));
+        return changes[0] === changes[changes.length - 1] ? pct(changes[0]!) : `${pct(changes[0]!)} to ${pct(changes[changes.length - 1]!)}`;
+      },
+    };
+    return compareRows(t, (name) => measures[name] ?? null, (h) => columns[h]);
   },
   // experiments/probe-ppo-path.ts: greedy and sampled returns along each path, means over the seeds.
   'results/bench/probe-ppo-path.json': (t, file) => {
