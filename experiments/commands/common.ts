@@ -13,7 +13,7 @@ import { agentSpec, listAgents } from '../../agents/index.js';
 import { BACKEND_CHOICES } from '../../policies/backend-choices.js';
 import { runExperiment } from '../experiment.js';
 import { parseShard } from '../cells.js';
-import { summaryTable } from '../summary.js';
+import { type Summary, summaryTable } from '../summary.js';
 import type { ProgressSnapshot } from '../progress.js';
 
 // TensorFlow.js (and what needs it: the backend, the pipeline, the agent benchmark) loads in the commands that use it.
@@ -177,6 +177,7 @@ export async function runSpec(raw0: unknown, a: RunArgs, base?: string): Promise
       else out(`results so far: ${r.runDir} (${shard ? 'merge the shards with egym merge' : 'run again to resume'})`);
     }
     if (stop) process.exitCode = 130;
+    else if (r.summary) checkPublished(r.summary);
   } finally {
     if (timer) clearInterval(timer);
     bar?.stop();
@@ -215,6 +216,19 @@ export function checkOutFile(command: string, path: string | undefined): void {
   let d = dirname(resolve(path));
   while (!existsSync(d)) d = dirname(d);
   if (!statSync(d).isDirectory()) throw new UsageError(`${command}: --out ${path} lies under ${d}, which is a file, not a folder`);
+}
+
+/**
+ * A complete run whose spec has published numbers: where one falls outside the tolerance, say so on stderr and exit
+ * 4 (the run and its files are complete; the reproduction is not), as `egym calibrate` exits 1 on a missed target.
+ */
+export function checkPublished(s: Summary): void {
+  const p = s.published;
+  if (!p) return;
+  const off = p.rows.filter((r) => !r.within);
+  if (off.length === 0) return;
+  process.stderr.write(`egym: ${off.length} of ${p.rows.length} published numbers not reproduced within ${p.tolerance}: ${off.map((r) => `${r.label} ${Number.isFinite(r.mean) ? r.mean.toFixed(2) : 'no value'} against ${r.published}`).join(', ')}\n`);
+  process.exitCode = 4;
 }
 
 export function out(s: string): void {

@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import { mergeRuns } from '../experiment.js';
 import { summaryTable } from '../summary.js';
-import { out } from './common.js';
+import { checkPublished, out } from './common.js';
 
 export const mergeCommand = (cli: Argv): Argv =>
   cli.command(
@@ -17,5 +17,6 @@ export const mergeCommand = (cli: Argv): Argv =>
       const r = await mergeRuns(a.dirs as string[], a.out);
       out(r.complete ? `merged ${r.cells} cells into ${a.out}\n\n${summaryTable(r.summary!)}` : `merged ${r.cells} of ${r.total} cells into ${a.out}; the rest are missing`);
       if (!r.complete) process.exitCode = 3;
+      else checkPublished(r.summary!);
     },
   );

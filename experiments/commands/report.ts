@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { join } from 'node:path';
 import { reportRun } from '../experiment.js';
 import { summaryTable } from '../summary.js';
-import { out } from './common.js';
+import { checkPublished, out } from './common.js';
 
 export const reportCommand = (cli: Argv): Argv =>
   cli.command(
@@ -17,5 +17,6 @@ export const reportCommand = (cli: Argv): Argv =>
     async (a) => {
       const s = await reportRun(a.runDir as string);
       out(a.json ? JSON.stringify(s, null, 2) : `${summaryTable(s)}\n\nreport: ${join(a.runDir as string, 'report.html')}`);
+      checkPublished(s);
     },
   );

@@ -342,6 +342,28 @@ describe('one error type and its exit codes', () => {
   });
 });
 
+describe('published numbers (spawned)', () => {
+  it('a complete run that misses a published number exits 4 after writing everything, and says which; within the tolerance 0; report does the same', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'egym-published-'));
+    const spec = (name: string, tolerance: number) => {
+      const f = join(dir, `${name}.json`);
+      writeFileSync(f, JSON.stringify({ name, env: { id: 'retention-v0' }, agents: [{ id: 'random' }, { id: 'myopic-oracle' }], seeds: 1, train: { userSteps: 0 }, final: { users: 5 }, published: { source: 'a test', tolerance, values: { random: 1000, 'myopic-oracle': 1000 } } }));
+      return f;
+    };
+    const miss = egym('run', spec('miss', 1), '--out', join(dir, 'miss'), '--workers', '0');
+    expect(miss.code).toBe(4);
+    expect(miss.stderr).toMatch(/^egym: 2 of 2 published numbers not reproduced within 1: random [\d.]+ against 1000, myopic-oracle [\d.]+ against 1000$/m);
+    expect(miss.stdout).toMatch(/^0 of 2 within 1 of the published /m);
+    expect(existsSync(join(dir, 'miss', 'summary.json'))).toBe(true);
+    expect(existsSync(join(dir, 'miss', 'report.html'))).toBe(true);
+    expect(egym('report', join(dir, 'miss')).code).toBe(4);
+    const hit = egym('run', spec('hit', 10000), '--out', join(dir, 'hit'), '--workers', '0');
+    expect(hit.code).toBe(0);
+    expect(hit.stderr).not.toMatch(/not reproduced/);
+    expect(hit.stdout).toMatch(/^2 of 2 within 10000 of the published /m);
+  });
+});
+
 describe('a runner killed outright', () => {
   it('SIGTERM: its worker processes end quietly at their next report, without an EPIPE stack trace on the shared terminal', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'egym-term-'));
