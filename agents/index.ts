@@ -12,8 +12,9 @@ import { supervisedAgents } from './supervised/definition.js';
 import { ppoAgent } from './ppo-definition.js';
 import { slateqAgent } from './slateq-definition.js';
 import { reinforceTopKAgent } from './reinforce-topk-definition.js';
+import { ltsOracleAgent } from './lts-oracle.js';
 
-for (const spec of [...baselineAgents, ...tabularAgents, ...banditAgents, ...supervisedAgents, ppoAgent, slateqAgent, reinforceTopKAgent] as AgentSpec[]) registerAgent(spec);
+for (const spec of [...baselineAgents, ...tabularAgents, ...banditAgents, ...supervisedAgents, ppoAgent, slateqAgent, reinforceTopKAgent, ltsOracleAgent] as AgentSpec[]) registerAgent(spec);
 
 export * from './api.js';
 export * from './registry.js';

@@ -24,7 +24,8 @@
  * - user[2j], user[2j + 1]: response to slate position j of the previous step: [consumed (0/1), engagement
  *   clipped to [0, 100]] (RecSim clips the observed engagement, not the reward). Zeros after reset.
  * - candidates[i] = [clickbait score].
- * Hidden: npe, sat, and `expectedReward` = E[e] = exp(SAT m(c) + s(c)^2 / 2) per candidate.
+ * Hidden: npe, sat, `stepsLeft` (timeBudget minus the steps taken: the finite horizon, which the observation does
+ * not show), and `expectedReward` = E[e] = exp(SAT m(c) + s(c)^2 / 2) per candidate.
  *
  * ## Random streams per user (fixed draw counts)
  * init: 1 at reset. candidates: N per step (and N at reset). choice: 2 per step (the engagement normal).
@@ -185,9 +186,11 @@ export class LongTermSatisfactionSim implements BatchSim {
   hidden(): Record<string, HiddenBlock> {
     const { B, N } = this;
     const sat = new Float64Array(B);
+    const stepsLeft = new Float64Array(B);
     const expectedReward = new Float64Array(B * N);
     for (let s = 0; s < B; s++) {
       sat[s] = sigmoid(this.tau * this.npe[s]!);
+      stepsLeft[s] = this.budget - this.steps[s]!;
       for (let i = 0; i < N; i++) {
         const c = this.clickbait[s * N + i]!;
         expectedReward[s * N + i] = Math.exp(this.logMean(c, sat[s]!) + 0.5 * this.logStd(c) ** 2);
@@ -196,6 +199,7 @@ export class LongTermSatisfactionSim implements BatchSim {
     return {
       npe: { data: this.npe, shape: [], description: 'net positive exposure' },
       sat: { data: sat, shape: [], description: 'satisfaction sigmoid(tau NPE)' },
+      stepsLeft: { data: stepsLeft, shape: [], description: 'steps left in the episode (timeBudget minus the steps taken)' },
       expectedReward: { data: expectedReward, shape: [N], description: 'expected engagement if the candidate is in slate position 0' },
     };
   }

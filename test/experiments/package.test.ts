@@ -43,7 +43,7 @@ console.log(JSON.stringify({ envs: listEnvs().length, agents: listAgents().lengt
     );
     const use = run(process.execPath, ['use.mjs'], proj);
     expect(use.status, use.stderr).toBe(0);
-    expect(JSON.parse(use.stdout.trim().split('\n').pop()!)).toEqual({ envs: 7, agents: 29, U: 49, B: 2, users: 4, spec: 'x' });
+    expect(JSON.parse(use.stdout.trim().split('\n').pop()!)).toEqual({ envs: 7, agents: 30, U: 49, B: 2, users: 4, spec: 'x' });
     const bin = join(proj, 'node_modules', '.bin', 'egym');
     const r = run(bin, ['run', '--env', 'retention-v0', '--agent', 'random', '--agent', 'ppo', '--seeds', '1', '--user-steps', '256', '--users', '6', '--workers', '2', '--out', 'out'], proj);
     expect(r.status, r.stderr).toBe(0);
