@@ -50,6 +50,17 @@ describe('long-term-satisfaction-v0 matches RecSim choc/kale', () => {
     expect(ci.hi).toBeGreaterThan(0);
   });
 
+  it('the hidden steps left count down from timeBudget to 1 over the episode (the horizon lts-oracle plans over)', () => {
+    const env = makeVec('long-term-satisfaction-v0', { timeBudget: 4, slateSize: 1 }, { numEnvs: 2, autoresetMode: 'off' });
+    env.reset({ seed: 3 });
+    const seen: number[] = [];
+    for (let t = 0; t < 4; t++) {
+      seen.push(env.hidden().stepsLeft!.data[0]!);
+      env.step(new Int32Array([0, 0]));
+    }
+    expect(seen).toEqual([4, 3, 2, 1]);
+  });
+
   function lifetime(tau: number, pickChoc: boolean): number[] {
     const users = 400;
     const env = makeVec('long-term-satisfaction-v0', { sensitivity: tau, slateSize: 1 }, { numEnvs: users, autoresetMode: 'off' });
