@@ -436,6 +436,11 @@ const variants = (text: string) => text.split(' / ').map(Number);
 /** Values joined by ` / `, or one value where every variant prints the same (as the tables print them). */
 const joined = (xs: string[]) => (xs.every((x) => x === xs[0]) ? xs[0]! : xs.join(' / '));
 
+/** A value with its sign, 2 decimals (the selection tables' standard deviations). */
+const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}`;
+/** A learner-only / ranker-only pair of a picks column, n decimals. */
+const pair = (p: { learnerOnly: number; rankerOnly: number }, n: number) => `${p.learnerOnly.toFixed(n)} / ${p.rankerOnly.toFixed(n)}`;
+
 /** The probes' tables, each read by its own rules from its file (the probe scripts' JSON). */
 const PROBES: Record<string, (t: MarkedTable, file: unknown) => string[]> = {
   // experiments/probe-retention-v1.ts: each policy's lifetime return and discounted objectives.
@@ -460,10 +465,7 @@ const PROBES: Record<string, (t: MarkedTable, file: unknown) => string[]> = {
     type Row = { learner: string; learnerReturn: number; rankerOnLearnerStats: number; learnerOnRankerStats: number; slateOverlap: number; statsGap: Diff; scorerGap: Diff; picks: Record<string, Pick> };
     const rows = (file as { byLearner: Row[] }).byLearner;
     const d = (x: Diff, n: number) => ci(x.mean, x.lo, x.hi, n, true);
-    const pick = (key: string, n: number) => (r: Row) => {
-      const p = r.picks[key]!;
-      return `${p.learnerOnly.toFixed(n)} / ${p.rankerOnly.toFixed(n)} (${d(p.difference, n)})`;
-    };
+    const pick = (key: string, n: number) => (r: Row) => `${pair(r.picks[key]!, n)} (${d(r.picks[key]!.difference, n)})`;
     const columns: Record<string, (r: Row) => string> = {
       'its return': (r) => r.learnerReturn.toFixed(1),
       "the ranker on the learner's statistics": (r) => r.rankerOnLearnerStats.toFixed(1),
@@ -477,7 +479,7 @@ const PROBES: Record<string, (t: MarkedTable, file: unknown) => string[]> = {
       'minutes per click': pick('rewardPerClick', 2),
       'watched fraction': pick('watchedFraction', 3),
       'click rate': pick('clickRate', 3),
-      'rank by watched fraction, 0 = first of 20': (r) => `${r.picks.watchedFractionRank!.learnerOnly.toFixed(1)} / ${r.picks.watchedFractionRank!.rankerOnly.toFixed(1)}`,
+      'rank by watched fraction, 0 = first of 20': (r) => pair(r.picks.watchedFractionRank!, 1),
     };
     return compareRows(t, (name) => rows.find((r) => r.learner === name) ?? null, (h) => columns[h]);
   },
@@ -509,7 +511,6 @@ const PROBES: Record<string, (t: MarkedTable, file: unknown) => string[]> = {
       'myopic-oracle (oracle)': 'myopic-oracle',
       random: 'random',
     };
-    const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}`;
     const columns: Record<string, (r: Row) => string> = {
       'lifetime return': (r) => r.meanReturn.toFixed(1),
       return: (r) => r.meanReturn.toFixed(1),
@@ -530,7 +531,6 @@ const PROBES: Record<string, (t: MarkedTable, file: unknown) => string[]> = {
     type Served = { meanReturn: number; selection: Record<string, number> };
     type Row = { label: string; asServed: Served; topKByItemValue?: Served; optimalTrueChoice?: Served };
     const rows = (file as { rows: Row[] }).rows;
-    const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}`;
     const ret = (get: (r: Row) => Served | undefined) => (r: Row) => get(r)?.meanReturn.toFixed(1) ?? '';
     const columns: Record<string, (r: Row) => string> = {
       'as trained (optimal slates, learned choice model)': ret((r) => r.asServed),
@@ -547,7 +547,7 @@ const PROBES: Record<string, (t: MarkedTable, file: unknown) => string[]> = {
     type Pick = { learnerOnly: number; rankerOnly: number };
     type Row = { userSteps: number; learner: string; learnerReturn: number; rankerOnLearnerStats: number; learnerOnlyShare: number; picks: Record<string, Pick> };
     const rows = (file as { byBudget: Row[] }).byBudget;
-    const pick = (key: string, n: number) => (r: Row) => `${r.picks[key]!.learnerOnly.toFixed(n)} / ${r.picks[key]!.rankerOnly.toFixed(n)}`;
+    const pick = (key: string, n: number) => (r: Row) => pair(r.picks[key]!, n);
     const columns: Record<string, (r: Row) => string> = {
       learner: (r) => r.learner,
       'its return': (r) => r.learnerReturn.toFixed(1),
@@ -574,7 +574,7 @@ const PROBES: Record<string, (t: MarkedTable, file: unknown) => string[]> = {
       'scratch (ppo-items-tuned-wide), trained': 'from scratch (ppo-items-tuned-wide), trained',
       'scratch, with statistics counted first (64,000 user-steps of other users), trained': 'from scratch, statistics counted first for 64,000 user-steps, trained',
     };
-    const pick = (key: string, n: number) => (r: Row) => (r.start.endsWith('frozen') ? '' : `${r.picks[key]!.learnerOnly.toFixed(n)} / ${r.picks[key]!.rankerOnly.toFixed(n)}`);
+    const pick = (key: string, n: number) => (r: Row) => (r.start.endsWith('frozen') ? '' : pair(r.picks[key]!, n));
     const columns: Record<string, (r: Row) => string> = {
       return: (r) => r.learnerReturn.toFixed(1),
       'the ranker on its statistics': (r) => r.rankerOnLearnerStats.toFixed(1),
