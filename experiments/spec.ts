@@ -282,7 +282,7 @@ export function resolveSpec(raw: unknown, quick = false, modules: LoadedModule[]
     sweep: s.sweep ? { grid: s.sweep.grid ?? {}, random: s.sweep.random ?? null, seed: s.sweep.seed ?? 0 } : null,
     warmStart: s.warmStart ?? null,
     // Checked whatever the budget; kept only at the spec's own budget (--quick changes the setting they are for).
-    published: s.published ? keepUnlessQuick(resolvePublished(s.published, agents, s.sweep !== undefined), quick) : null,
+    published: s.published ? keepUnlessQuick(resolvePublished(s.published, agents, s.sweep !== undefined, s.env.id), quick) : null,
     modules,
   };
   if (spec.train.userSteps % spec.train.numEnvs !== 0) {
@@ -301,11 +301,12 @@ export function resolveSpec(raw: unknown, quick = false, modules: LoadedModule[]
 const keepUnlessQuick = (p: Published, quick: boolean): Published | null => (quick ? null : p);
 
 /** The published section checked against the agents and the metrics; values in the agents' order. */
-function resolvePublished(p: NonNullable<RawSpec['published']>, agents: ResolvedAgent[], sweep: boolean): Published {
+function resolvePublished(p: NonNullable<RawSpec['published']>, agents: ResolvedAgent[], sweep: boolean, envId: string): Published {
   if (sweep) throw new SpecError('spec: published: published numbers are for one setting; a spec with a sweep has a result per sweep point (drop the sweep or the published section)', 'published');
   const metric = p.metric ?? 'return';
-  const keys = listMetrics().map((m) => m.key);
-  if (!keys.includes(metric)) throw new SpecError(`spec: published.metric: "${metric}" is not a metric; metrics: ${keys.join(', ')}`, 'published.metric');
+  const multi = envSpec(envId).multiSession;
+  const keys = listMetrics().filter((m) => multi || !m.multiSession).map((m) => m.key);
+  if (!keys.includes(metric)) throw new SpecError(`spec: published.metric: "${metric}" is not a metric of ${envId}; metrics: ${keys.join(', ')}`, 'published.metric');
   const labels = agents.map((a) => a.label);
   const given = Object.keys(p.values);
   if (given.length === 0) throw new SpecError('spec: published.values: give at least one agent label with its published number', 'published.values');

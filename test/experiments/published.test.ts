@@ -37,7 +37,10 @@ describe('spec: published numbers', () => {
   };
   it('refuses, naming the field, a label that is no agent, an unknown metric, a bad tolerance or source, no values, a sweep', () => {
     bad(tiny({ published: published({ values: { random: 1, ucb: 2 } }) }), 'published.values.ucb', /"ucb" is not an agent label; labels: random, bandit/);
-    bad(tiny({ published: published({ metric: 'minutes' }) }), 'published.metric', /"minutes" is not a metric; metrics: return, /);
+    bad(tiny({ published: published({ metric: 'minutes' }) }), 'published.metric', /"minutes" is not a metric of retention-v0; metrics: return, /);
+    // A multi-session metric on a single-session env: no value to compare with.
+    bad({ ...tiny({ published: published({ metric: 'activeDays' }) }), env: { id: 'interest-evolution-v0' } }, 'published.metric', /"activeDays" is not a metric of interest-evolution-v0/);
+    expect(resolveSpec(tiny({ published: published({ metric: 'activeDays' }) })).published!.metric).toBe('activeDays');
     bad(tiny({ published: published({ tolerance: 0 }) }), 'published.tolerance', /given 0/);
     bad(tiny({ published: published({ tolerance: -1 }) }), 'published.tolerance', /given -1/);
     bad(tiny({ published: published({ source: '' }) }), 'published.source', /name the source/);
