@@ -38,6 +38,8 @@ export const ltsOracleParams = defineParams({
 
 /** The most steps the oracle plans over (its table holds timeBudget x grid values). */
 export const LTS_ORACLE_MAX_STEPS = 1000;
+/** The most Q evaluations its table may take to build, timeBudget x grid x cValues (the default is 9.6 million, under a second). */
+export const LTS_ORACLE_MAX_WORK = 1e9;
 
 const SQRT3 = Math.sqrt(3);
 
@@ -57,6 +59,10 @@ export class LtsOracleAgent extends BaseAgent<ParamsOf<typeof ltsOracleParams>> 
     if (!ep) throw new IncompatibleEnv(this.id, env.envId, 'it plans with the exact model of long-term-satisfaction-v0');
     if (ep.timeBudget > LTS_ORACLE_MAX_STEPS) {
       throw new IncompatibleEnv(this.id, env.envId, `timeBudget = ${ep.timeBudget}: it plans over at most ${LTS_ORACLE_MAX_STEPS} steps (its value table holds timeBudget x grid numbers)`);
+    }
+    const work = ep.timeBudget * p.grid * p.cValues;
+    if (work > LTS_ORACLE_MAX_WORK) {
+      throw new InvalidArgument(`lts-oracle: timeBudget x grid x cValues = ${ep.timeBudget} x ${p.grid} x ${p.cValues} = ${work.toExponential(2)} value evaluations, above the ${LTS_ORACLE_MAX_WORK.toExponential(0)} allowed (about a minute): lower grid or cValues`);
     }
     this.m = { beta: ep.memoryDiscount, tau: ep.sensitivity, eta: ep.innovationStd, chocMean: ep.chocMean, chocStd: ep.chocStd, kaleMean: ep.kaleMean, kaleStd: ep.kaleStd, T: ep.timeBudget, N: ep.numCandidates };
     this.R = (1 + 4 * this.m.eta) / (1 - this.m.beta);

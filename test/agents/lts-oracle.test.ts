@@ -50,6 +50,8 @@ describe('lts-oracle, the ceiling of long-term-satisfaction-v0', () => {
   it('runs only on long-term-satisfaction-v0, over at most 1,000 steps, and its value table refuses a step count outside it', async () => {
     await expect(makeAgent('lts-oracle', {}, { envId: 'retention-v1', seed: 0 })).rejects.toThrow(/agent lts-oracle cannot run on retention-v1: it plans with the exact model of long-term-satisfaction-v0/);
     await expect(makeAgent('lts-oracle', {}, { envId: ENV, envParams: { timeBudget: 1001 }, seed: 0 })).rejects.toThrow(/timeBudget = 1001: it plans over at most 1000 steps/);
+    // Its table's cost is bounded before it is built.
+    await expect(makeAgent('lts-oracle', { grid: 100001, cValues: 100000 }, { envId: ENV, seed: 0 })).rejects.toThrow(/timeBudget x grid x cValues = 60 x 100001 x 100000 = 6\.00e\+11 value evaluations, above the 1e\+9 allowed \(about a minute\): lower grid or cValues/);
     const a = (await makeAgent('lts-oracle', { grid: 51, cValues: 20 }, { envId: ENV, envParams: { timeBudget: 5 }, seed: 0 })) as LtsOracleAgent;
     expect(a.value(0, 0.3)).toBe(0);
     expect(() => a.value(6, 0)).toThrow(/steps left must be an integer in \[0, 5\], got 6/);
