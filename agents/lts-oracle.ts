@@ -40,6 +40,8 @@ export const ltsOracleParams = defineParams({
 export const LTS_ORACLE_MAX_STEPS = 1000;
 /** The most Q evaluations its table may take to build, timeBudget x grid x cValues (the default is 9.6 million, under a second). */
 export const LTS_ORACLE_MAX_WORK = 1e9;
+/** The most numbers its value table may hold, (timeBudget + 1) x grid (8 bytes each). */
+export const LTS_ORACLE_MAX_TABLE = 2e7;
 
 const SQRT3 = Math.sqrt(3);
 
@@ -63,6 +65,10 @@ export class LtsOracleAgent extends BaseAgent<ParamsOf<typeof ltsOracleParams>> 
     const work = ep.timeBudget * p.grid * p.cValues;
     if (work > LTS_ORACLE_MAX_WORK) {
       throw new InvalidArgument(`lts-oracle: timeBudget x grid x cValues = ${ep.timeBudget} x ${p.grid} x ${p.cValues} = ${work.toExponential(2)} value evaluations, above the ${LTS_ORACLE_MAX_WORK.toExponential(0)} allowed (about a minute): lower grid or cValues`);
+    }
+    const cells = (ep.timeBudget + 1) * p.grid;
+    if (cells > LTS_ORACLE_MAX_TABLE) {
+      throw new InvalidArgument(`lts-oracle: its value table would hold (timeBudget + 1) x grid = ${ep.timeBudget + 1} x ${p.grid} = ${cells.toExponential(2)} numbers, above the ${LTS_ORACLE_MAX_TABLE.toExponential(0)} allowed (160 MB): lower grid`);
     }
     this.m = { beta: ep.memoryDiscount, tau: ep.sensitivity, eta: ep.innovationStd, chocMean: ep.chocMean, chocStd: ep.chocStd, kaleMean: ep.kaleMean, kaleStd: ep.kaleStd, T: ep.timeBudget, N: ep.numCandidates };
     this.R = (1 + 4 * this.m.eta) / (1 - this.m.beta);

@@ -52,6 +52,7 @@ describe('lts-oracle, the ceiling of long-term-satisfaction-v0', () => {
     await expect(makeAgent('lts-oracle', {}, { envId: ENV, envParams: { timeBudget: 1001 }, seed: 0 })).rejects.toThrow(/timeBudget = 1001: it plans over at most 1000 steps/);
     // Its table's cost is bounded before it is built.
     await expect(makeAgent('lts-oracle', { grid: 100001, cValues: 100000 }, { envId: ENV, seed: 0 })).rejects.toThrow(/timeBudget x grid x cValues = 60 x 100001 x 100000 = 6\.00e\+11 value evaluations, above the 1e\+9 allowed \(about a minute\): lower grid or cValues/);
+    await expect(makeAgent('lts-oracle', { grid: 100001, cValues: 2 }, { envId: ENV, envParams: { timeBudget: 1000 }, seed: 0 })).rejects.toThrow(/\(timeBudget \+ 1\) x grid = 1001 x 100001 = 1\.00e\+8 numbers, above the 2e\+7 allowed \(160 MB\): lower grid/);
     const a = (await makeAgent('lts-oracle', { grid: 51, cValues: 20 }, { envId: ENV, envParams: { timeBudget: 5 }, seed: 0 })) as LtsOracleAgent;
     expect(a.value(0, 0.3)).toBe(0);
     expect(() => a.value(6, 0)).toThrow(/steps left must be an integer in \[0, 5\], got 6/);
