@@ -248,6 +248,8 @@ async function startWorkers(url: string, n: number): Promise<{ stop(): Promise<v
 export function scalingRows(runs: Map<string, TimedRun[]>, cells: number, workers: number[], queueWorkers: number[], probe: Probe | null = null, cores = 0, memoryProbe: Probe | null = null): ScalingRow[] {
   const r2 = (x: number) => Math.round(x * 100) / 100;
   const r1 = (x: number) => Math.round(x * 10) / 10;
+  // Cell-seconds and utilization to the millisecond: a run of tiny cells spends hundredths of a second in them.
+  const r3 = (x: number) => Math.round(x * 1000) / 1000;
   const rows: ScalingRow[] = [];
   for (const [mode, list] of [['local', workers], ['queue', queueWorkers]] as const) {
     const one = runs.get(`${mode}:1`);
@@ -272,9 +274,9 @@ export function scalingRows(runs: Map<string, TimedRun[]>, cells: number, worker
         speedup: base ? r2(median(base) / m) : null,
         pairedSpeedups: paired,
         medianPairedSpeedup: base ? r2(median(paired.length ? paired : [1])) : null,
-        cellSeconds: cs.map(r1),
-        medianCellSeconds: r1(median(cs)),
-        utilization: r2(median(rs.map((x) => x.cellSeconds / (w * x.seconds)))),
+        cellSeconds: cs.map(r3),
+        medianCellSeconds: r3(median(cs)),
+        utilization: r3(median(rs.map((x) => x.cellSeconds / (w * x.seconds)))),
         contention: baseCells ? r2(median(cs) / median(baseCells)) : null,
         ...coreColumns(probe, w),
         memorySlowdown: coreColumns(memoryProbe, w).coreSlowdown,

@@ -896,7 +896,7 @@ describe('scheduling', () => {
     expect(scalingRows(withCpu, 32, [1, 2], [], null, 4)[1]!.cpuBound).toBe(1.82); // min(workers, cores)
     expect(one!.contention).toBe(1);
     expect(one!.utilization).toBe(0.95);
-    expect(two!.utilization).toBe(0.92);
+    expect(two!.utilization).toBe(0.917); // 110 / (2 x 120), to the millisecond
     expect(two!.contention).toBe(1.16);
     expect(two!.pairedSpeedups).toEqual([1.67, 1.67]);
     expect(two!.cellSeconds).toEqual([110, 121]);
