@@ -44,7 +44,8 @@ export class RandomAgent extends BaseAgent {
   }
 }
 
-function hiddenOf(agent: string, obs: AgentObservation, names: readonly string[]): Record<string, HiddenBlock> {
+/** The hidden blocks an oracle reads; an error naming the agent where the runner passed no hidden state. */
+export function hiddenOf(agent: string, obs: AgentObservation, names: readonly string[]): Record<string, HiddenBlock> {
   if (!obs.hidden) throw new InvalidArgument(`${agent} is an oracle agent: the runner must pass the env's hidden state (observation.hidden)`);
   return obs.hidden(names);
 }

@@ -30,6 +30,7 @@ import { InvalidArgument } from '../envs/errors.js';
 import { longTermSatisfactionEnv } from '../envs/long-term-satisfaction.js';
 import { sigmoid } from '../envs/math.js';
 import { topK } from '../policies/slates.js';
+import { hiddenOf } from './baselines.js';
 
 export const ltsOracleParams = defineParams({
   grid: param.int({ default: 801, min: 11, max: 100001, description: 'NPE grid points of the value table' }),
@@ -127,8 +128,7 @@ export class LtsOracleAgent extends BaseAgent<ParamsOf<typeof ltsOracleParams>> 
   act(obs: AgentObservation): Int32Array {
     const out = this.out(obs.B);
     const { N, K } = this.env.layout;
-    if (!obs.hidden) throw new InvalidArgument(`${this.id} is an oracle agent: the runner must pass the env's hidden state (observation.hidden)`);
-    const h = obs.hidden(['npe', 'stepsLeft']);
+    const h = hiddenOf(this.id, obs, ['npe', 'stepsLeft']);
     const npe = h.npe!.data;
     const left = h.stepsLeft!.data;
     if (this.q.length !== obs.B * N) this.q = new Float64Array(obs.B * N);
