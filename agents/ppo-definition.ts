@@ -29,6 +29,7 @@ export const ppoParams = defineParams({
   hidden2: param.int({ default: 0, min: 0, max: 4096, description: 'second per-candidate layer of the scorer (0: thin head)' }),
   wide: param.boolean({ default: false, description: "the actor's scores: add a linear term in the candidate features to every candidate's score (the wide part of Wide & Deep, Cheng et al. 2016; zero at init)" }),
   wideSgdLr: param.number({ default: 0, min: 0, max: 100, description: "with wide: train the wide weights by plain gradient descent at this rate (annealed with lr, after the global-norm clip) instead of Adam, so that they move with the mean of their noisy gradients rather than about one rate per step in the direction of their sign. 0: Adam, as every other weight" }),
+  wideColumns: param.enum({ default: 'all', values: ['all', 'itemFeedback'], description: "with wide: the candidate columns of the linear term. all: every column the actor sees; itemFeedback: only the per-item statistic columns itemFeedback appends (smoothed click rate, reward per click, log(1 + shows), reward per unit of length), the memorization features a Wide & Deep model's wide part is for, so that a larger wideLrScale moves those few weights and not the content columns' too" }),
   wideLrScale: param.number({ default: 1, min: 0, max: 1e4, minExclusive: true, description: "with wide: the wide part's learning rate as a multiple of lr (Wide & Deep trains its wide part with its own optimizer and rate); the few wide weights then move as far as that rate lets them while the deep part keeps lr. 1: one learning rate" }),
   episodeHistory: param.boolean({ default: false, description: 'append to the user features their running mean over the episode so far and log(1 + steps) (policies/history.ts)' }),
   ...consumedParams,
@@ -49,6 +50,7 @@ export const ppoAgent = defineAgent({
     // The wide part's learning rate is only read with it: set without it, it would be ignored.
     paramConstraint('agent ppo', p.wide || p.wideLrScale === 1, `wideLrScale ${p.wideLrScale} sets the learning rate of the wide part: it needs wide true (got false)`);
     paramConstraint('agent ppo', p.wide || p.wideSgdLr === 0, `wideSgdLr ${p.wideSgdLr} trains the wide part by gradient descent: it needs wide true (got false)`);
+    paramConstraint('agent ppo', p.wideColumns === 'all' || (p.wide && p.itemFeedback), `wideColumns ${p.wideColumns} restricts the wide part to the item-statistic columns: it needs wide true and itemFeedback true (got wide ${p.wide}, itemFeedback ${p.itemFeedback})`);
     paramConstraint('agent ppo', p.wideSgdLr === 0 || p.wideLrScale === 1, `wideSgdLr ${p.wideSgdLr} takes the wide part out of Adam, so wideLrScale ${p.wideLrScale} (its Adam rate) would be ignored: set one of them`);
   },
   params: ppoParams,

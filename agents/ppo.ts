@@ -43,6 +43,9 @@
  * weight moves about as far as any deep one, however consistent its gradient. `wideSgdLr` instead steps the wide
  * weights by plain gradient descent (policies/nn.ts sgdStep), outside Adam, so that they move with the mean of
  * their gradients. Neither helps on retention-v1 (README), and both stay off in every shipped spec.
+ * `wideColumns: itemFeedback` restricts the wide part to the item-statistic columns that itemFeedback appends (the
+ * memorization features a Wide & Deep model's wide part is for), so that a larger wideLrScale moves those four
+ * weights and not the content columns' weights too, which otherwise drift with their noise (README).
  * With `temperatureEnd` < 1 training samples its slates from the Plackett-Luce policy over logits / T, T annealed
  * linearly from 1 to temperatureEnd over totalSteps (the update scores the rollout at the temperature it was
  * sampled at), so that the policy PPO improves, and the users whose returns drive it, grow sharper on a schedule,
@@ -146,7 +149,7 @@ export class PpoAgent extends BaseAgent<PpoParams> {
     this.consumed = p.consumedHistory ? { train: new ConsumedHistory(Fc, K, p.consumedRate), eval: new ConsumedHistory(Fc, K, p.consumedRate) } : null;
     const Ua = U + (this.history ? this.history.train.extra : 0) + (this.consumed ? this.consumed.train.extra : 0);
     this.Ua = Ua;
-    this.actor = new SlateScorer(Ua, Fa, H, p.hidden2, 0.01, this.rng, 'actor', p.wide);
+    this.actor = new SlateScorer(Ua, Fa, H, p.hidden2, 0.01, this.rng, 'actor', p.wide, p.wideColumns === 'itemFeedback' ? F : 0);
     this.critic = new ValueNet(Ua, Fa, H, this.rng, 'critic');
     const vars = [...this.actor.params.vars, ...this.critic.params.vars];
     const wideVar = this.actor.wideWeights;

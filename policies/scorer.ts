@@ -10,13 +10,16 @@
  * deep agents (measured: the second per-candidate layer dominated the cost of a PPO update).
  * With `wide` the score also has a linear term in the candidate features, score_i += w_c . c_i (zero at init),
  * the wide part of Wide & Deep (Cheng et al. 2016): a ranking by a weighted sum of candidate columns is then a
- * direct path for the gradient instead of something the ReLU layer has to build.
+ * direct path for the gradient instead of something the ReLU layer has to build. With `wideFrom` > 0 the linear term
+ * reads only the columns from that one on (PPO's `wideColumns: itemFeedback`: the per-item statistic columns that
+ * itemFeedback appends after the env's own), score_i += w . c_i[wideFrom..F).
  * ValueNet: an MLP on [user features, mean of the candidate features] -> a scalar.
  * Init: orthogonal, hidden gain sqrt(2), heads 0.01 (policy) / 1 (value, Q), zero biases (CleanRL).
  */
 import { addRelu, dense, denseData, matMulData, relu, tf } from './backend.js';
 import type { Rng } from '../envs/rng.js';
 import { Mlp, orthogonal, ParamSet } from './nn.js';
+import { InvalidArgument } from '../envs/errors.js';
 
 export class SlateScorer {
   readonly params = new ParamSet();
@@ -31,7 +34,10 @@ export class SlateScorer {
     rng: Rng,
     prefix: string,
     readonly wide = false,
+    /** The first candidate column of the wide part (with `wide`): 0, every column. */
+    readonly wideFrom = 0,
   ) {
+    if (!(Number.isInteger(wideFrom) && wideFrom >= 0 && wideFrom < F)) throw new InvalidArgument(`SlateScorer: wideFrom must be an integer in [0, ${F}), got ${wideFrom}`);
     const H = hidden;
     const H2 = hidden2;
     this.params.add(`${prefix}Wu`, [U, H], orthogonal(rng, U, H, Math.SQRT2));
@@ -44,7 +50,7 @@ export class SlateScorer {
     this.params.add(`${prefix}W3`, [H2 > 0 ? H2 : H, 1], orthogonal(rng, H2 > 0 ? H2 : H, 1, headGain));
     this.params.add(`${prefix}b3`, [1], null);
     // Last, so that without it the params (and the random init before them) are what they always were.
-    this.wideWeights = wide ? this.params.add(`${prefix}Ww`, [F, 1], null) : null;
+    this.wideWeights = wide ? this.params.add(`${prefix}Ww`, [F - wideFrom, 1], null) : null;
   }
 
   /** Scores [B, N] from user [B, U] and candidates [B * N, F]. */
@@ -60,14 +66,16 @@ export class SlateScorer {
       if (this.hidden2 > 0) h = relu(dense(h, v[3]!, v[4]!));
       const head = this.hidden2 > 0 ? 5 : 3;
       const deep = dense(h, v[head]!, v[head + 1]!);
-      return tf.reshape(this.wide ? tf.add(deep, matMulData(cands, v[head + 2]!)) : deep, [B, N]) as tf.Tensor2D;
+      if (!this.wide) return tf.reshape(deep, [B, N]) as tf.Tensor2D;
+      const wideIn = this.wideFrom > 0 ? tf.slice(cands, [0, this.wideFrom], [-1, this.F - this.wideFrom]) : cands;
+      return tf.reshape(tf.add(deep, matMulData(wideIn, v[head + 2]!)), [B, N]) as tf.Tensor2D;
     });
   }
 
   /** Multiply-adds of one forward call for B users (for FLOP accounting). */
   flops(B: number, N: number): number {
     const head = this.hidden2 > 0 ? this.hidden * this.hidden2 + this.hidden2 : this.hidden;
-    return 2 * (B * this.U * this.hidden + B * N * (this.F * this.hidden + head + (this.wide ? this.F : 0)));
+    return 2 * (B * this.U * this.hidden + B * N * (this.F * this.hidden + head + (this.wide ? this.F - this.wideFrom : 0)));
   }
 }
 

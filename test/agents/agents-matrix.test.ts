@@ -47,6 +47,7 @@ const VARIANTS: { id: string; label: string; params: Record<string, unknown> }[]
   { id: 'slateq', label: 'slateq with consumedItemStats', params: { ...FAST.slateq, itemFeedback: true, consumedHistory: true, consumedItemStats: true } },
   { id: 'ppo', label: 'ppo wide, with its own learning rate', params: { ...FAST.ppo, wide: true, wideLrScale: 10 } },
   { id: 'ppo', label: 'ppo wide, by gradient descent', params: { ...FAST.ppo, wide: true, wideSgdLr: 0.1 } },
+  { id: 'ppo', label: 'ppo wide on the item-statistic columns, with their own learning rate', params: { ...FAST.ppo, itemFeedback: true, wide: true, wideColumns: 'itemFeedback', wideLrScale: 10 } },
   { id: 'ppo', label: 'ppo with greedyServe', params: { ...FAST.ppo, greedyServe: 0.5 } },
   { id: 'ppo', label: 'ppo with temperatureEnd', params: { ...FAST.ppo, totalSteps: 64, temperatureEnd: 0.5 } },
   { id: 'slateq', label: 'slateq wide', params: { ...FAST.slateq, wide: true } },

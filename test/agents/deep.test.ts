@@ -1035,4 +1035,46 @@ describe("PPO's wide part with its own learning rate (wideLrScale) or by gradien
     await expect(makeAgent('ppo', { wide: true, wideSgdLr: 0.1, wideLrScale: 3, backend: 'cpu' }, { envId: 'retention-v1', envParams: SHORT, seed: 5 })).rejects.toThrow(/wideSgdLr 0.1 takes the wide part out of Adam, so wideLrScale 3 \(its Adam rate\) would be ignored/);
     for (const v of [-0.1, 200]) await expect(makeAgent('ppo', { wide: true, wideSgdLr: v, backend: 'cpu' }, { envId: 'retention-v1', envParams: SHORT, seed: 5 })).rejects.toThrow(/wideSgdLr/);
   });
+
+  it('wideColumns itemFeedback: the wide part reads only the item-statistic columns', async () => {
+    const agent = (await makeAgent('ppo', { hidden: 8, wide: true, itemFeedback: true, wideColumns: 'itemFeedback', backend: 'cpu' }, { envId: 'retention-v1', envParams: SHORT, seed: 5 })) as PpoAgent;
+    const F = makeVec('retention-v1', SHORT, { numEnvs: 1 }).layout.F;
+    const scorer = agent.actor;
+    expect(scorer.F).toBe(F + 4);
+    expect(scorer.wideWeights!.shape).toEqual([4, 1]);
+    // Random candidate rows; the wide part's share of each score is the score with weights w minus with zeros.
+    const N = 6;
+    const rng = streamFromString('wide-columns');
+    const c = Float32Array.from({ length: N * scorer.F }, () => rng() * 4 - 2);
+    const user = tf.tensor2d(Float32Array.from({ length: scorer.U }, () => rng()), [1, scorer.U]);
+    const cands = tf.tensor2d(c, [N, scorer.F]);
+    const w = [0.5, -1, 2, 3];
+    const scores = () => Array.from(scorer.scores(user, cands, N).dataSync());
+    const deep = scores();
+    scorer.wideWeights!.assign(tf.tensor2d(w, [4, 1]));
+    const withWide = scores();
+    for (let i = 0; i < N; i++) {
+      const expected = w.reduce((sum, wj, j) => sum + wj * c[i * scorer.F + F + j]!, 0);
+      expect(withWide[i]! - deep[i]!).toBeCloseTo(expected, 4);
+    }
+    user.dispose();
+    cands.dispose();
+    agent.dispose();
+  });
+
+  it('wideColumns itemFeedback with a larger rate moves only the four wide weights further', async () => {
+    const one = await oneUpdate({ wideColumns: 'itemFeedback' });
+    const ten = await oneUpdate({ wideColumns: 'itemFeedback', wideLrScale: 10 });
+    expect(one.delta[one.wideAt]!.length).toBe(4);
+    one.delta.forEach((d, i) => {
+      if (i !== one.wideAt) expect(ten.delta[i]).toEqual(d);
+    });
+    one.delta[one.wideAt]!.forEach((x, j) => expect(ten.delta[one.wideAt]![j]!).toBeCloseTo(10 * x, 6));
+  });
+
+  it('wideColumns itemFeedback is refused without the wide part or the item columns, naming the field', async () => {
+    await expect(makeAgent('ppo', { itemFeedback: true, wideColumns: 'itemFeedback', backend: 'cpu' }, { envId: 'retention-v1', envParams: SHORT, seed: 5 })).rejects.toThrow(/^agent ppo: wideColumns itemFeedback restricts the wide part to the item-statistic columns: it needs wide true and itemFeedback true \(got wide false, itemFeedback true\)/);
+    await expect(makeAgent('ppo', { wide: true, wideColumns: 'itemFeedback', backend: 'cpu' }, { envId: 'retention-v1', envParams: SHORT, seed: 5 })).rejects.toThrow(/got wide true, itemFeedback false/);
+    await expect(makeAgent('ppo', { wide: true, itemFeedback: true, wideColumns: 'content', backend: 'cpu' }, { envId: 'retention-v1', envParams: SHORT, seed: 5 })).rejects.toThrow(/wideColumns/);
+  });
 });
