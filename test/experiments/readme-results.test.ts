@@ -18,7 +18,7 @@
  * the benchmarks' (`<!-- bench-envs: FILE -->`, `<!-- bench-agents: FILE -->`: the table `egym bench envs` or
  * `egym bench agents` prints for the file's rows, cell for cell).
  *
- * And the tuning tables (a return over tuning seeds 10 and 11): `<!-- tuning: NAME:label;NAME:label/NAME:label;...
+ * And the tuning tables (a return over tuning seeds 10 and 11, or 10 to 15): `<!-- tuning: NAME:label;NAME:label/NAME:label;...
  * -->` names, row by row, the group(s) of results/bench/NAME-tuning.json the row shows (a row with several variants
  * shows each, joined by ` / `); the return with its per-seed values, the normalized score, the paired difference
  * with the row whose cell is blank (`pairedDifference`, t over the seeds), and the update scalars from the sweep's
@@ -341,6 +341,12 @@ function scalar(r: TuningRow, key: string, lastQuarter: boolean): number {
 const TUNING_COLUMNS: Record<string, (r: TuningRow, multi: boolean, base: TuningRow | null) => string> = {
   'return (seeds 10, 11)': (r, multi) => {
     const v = r.group.metrics.return!;
+    return multi ? v.mean.toFixed(1) : `${v.mean.toFixed(1)} (${v.perSeed.map((x) => x.toFixed(1)).join(', ')})`;
+  },
+  // A sweep over six tuning seeds (10 to 15) shows every seed's return.
+  'return (seeds 10 to 15)': (r, multi) => {
+    const v = r.group.metrics.return!;
+    if (v.perSeed.length !== 6) return `(${v.perSeed.length} seeds in the file, not 6)`;
     return multi ? v.mean.toFixed(1) : `${v.mean.toFixed(1)} (${v.perSeed.map((x) => x.toFixed(1)).join(', ')})`;
   },
   normalized: (r) => r.group.normalized!.mean.toFixed(3),
