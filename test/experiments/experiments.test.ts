@@ -855,8 +855,9 @@ describe('scheduling', () => {
     const order = longestFirst(expandCells(spec));
     const tf = new Set(['supervised', 'ppo', 'slateq', 'reinforce-topk']);
     const firstCheap = order.findIndex((c) => !tf.has(c.agentId));
-    // supervised, ppo, slateq, ppo-day, slateq-day, ppo-items, slateq-items, ppo-items-tuned and reinforce-items, 5 seeds each.
-    expect(firstCheap).toBe(45);
+    // supervised, ppo, slateq, ppo-day, slateq-day, ppo-items, slateq-items, ppo-items-tuned, reinforce-items and
+    // ppo-items-wide, 5 seeds each.
+    expect(firstCheap).toBe(50);
     expect(order.slice(firstCheap).every((c) => !tf.has(c.agentId))).toBe(true);
     // Equal costs keep the cell order.
     const seeds = order.filter((c) => c.agentId === 'random').map((c) => c.index);
