@@ -338,17 +338,18 @@ function scalar(r: TuningRow, key: string, lastQuarter: boolean): number {
   if (r.updates.length === 0) throw new Error(`${r.group.label}: no train logs for ${key}`);
   return mean(r.updates.map((u) => mean(u.slice(lastQuarter ? Math.floor((u.length * 3) / 4) : 0).map((x) => x[key]!))));
 }
+/** The return over the tuning seeds: the mean, with each seed's value where the row shows one variant; `seeds`, where given, is how many the file must hold. */
+const tuningReturn =
+  (seeds?: number) =>
+  (r: TuningRow, multi: boolean): string => {
+    const v = r.group.metrics.return!;
+    if (seeds !== undefined && v.perSeed.length !== seeds) return `(${v.perSeed.length} seeds in the file, not ${seeds})`;
+    return multi ? v.mean.toFixed(1) : `${v.mean.toFixed(1)} (${v.perSeed.map((x) => x.toFixed(1)).join(', ')})`;
+  };
 const TUNING_COLUMNS: Record<string, (r: TuningRow, multi: boolean, base: TuningRow | null) => string> = {
-  'return (seeds 10, 11)': (r, multi) => {
-    const v = r.group.metrics.return!;
-    return multi ? v.mean.toFixed(1) : `${v.mean.toFixed(1)} (${v.perSeed.map((x) => x.toFixed(1)).join(', ')})`;
-  },
+  'return (seeds 10, 11)': tuningReturn(),
   // A sweep over six tuning seeds (10 to 15) shows every seed's return.
-  'return (seeds 10 to 15)': (r, multi) => {
-    const v = r.group.metrics.return!;
-    if (v.perSeed.length !== 6) return `(${v.perSeed.length} seeds in the file, not 6)`;
-    return multi ? v.mean.toFixed(1) : `${v.mean.toFixed(1)} (${v.perSeed.map((x) => x.toFixed(1)).join(', ')})`;
-  },
+  'return (seeds 10 to 15)': tuningReturn(6),
   normalized: (r) => r.group.normalized!.mean.toFixed(3),
   'paired difference': (r, _m, base) => {
     if (!base) return '';
