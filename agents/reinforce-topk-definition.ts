@@ -24,6 +24,8 @@ export const reinforceTopKParams = defineParams({
   lr: param.number({ default: 1e-3, min: 0, max: 1, minExclusive: true, description: 'Adam learning rate' }),
   hidden: param.int({ default: 64, min: 1, max: 4096, description: 'hidden units of pi and beta' }),
   wide: param.boolean({ default: false, description: "pi's scores: add a linear term in the candidate features to every candidate's score (the wide part of Wide & Deep, Cheng et al. 2016; zero at init)" }),
+  wideColumns: param.enum({ default: 'all', values: ['all', 'itemFeedback'], description: "with wide: the candidate columns of the linear term. all: every column pi sees; itemFeedback: only the per-item statistic columns itemFeedback appends (smoothed click rate, reward per click, log(1 + shows), reward per unit of length), the memorization features a Wide & Deep model's wide part is for, as PPO's option" }),
+  wideLrScale: param.number({ default: 1, min: 0, max: 1e4, minExclusive: true, description: "with wide: the wide part's Adam learning rate as a multiple of lr (Wide & Deep trains its wide part with its own optimizer and rate), as PPO's option. 1: one learning rate" }),
   backend: param.enum({ default: 'auto', values: BACKEND_CHOICES, description: 'TensorFlow.js backend' }),
 });
 export type ReinforceTopKParams = ParamsOf<typeof reinforceTopKParams>;
@@ -50,6 +52,10 @@ export const reinforceTopKAgent = defineAgent({
       wrongMode.length === 0,
       `${wrongMode.map((k) => `${k} ${JSON.stringify(p[k])}`).join(', ')}: only mode "${p.mode === 'online' ? 'offline' : 'online'}" reads ${wrongMode.length === 1 ? 'it' : 'them'}, and this agent has mode "${p.mode}"; leave ${wrongMode.length === 1 ? 'it' : 'them'} at the default or change the mode (offline-only: ${OFFLINE_ONLY.join(', ')}; online-only: ${ONLINE_ONLY.join(', ')})`,
     );
+    // The wide part's options are only read with it (and its item columns only exist with itemFeedback): set
+    // otherwise, they would be ignored.
+    paramConstraint('agent reinforce-topk', p.wide || p.wideLrScale === 1, `wideLrScale ${p.wideLrScale} sets the learning rate of the wide part: it needs wide true (got false)`);
+    paramConstraint('agent reinforce-topk', p.wideColumns === 'all' || (p.wide && p.itemFeedback), `wideColumns ${p.wideColumns} restricts the wide part to the item-statistic columns: it needs wide true and itemFeedback true (got wide ${p.wide}, itemFeedback ${p.itemFeedback})`);
   },
   params: reinforceTopKParams,
   create: async (p, env, seed) =>

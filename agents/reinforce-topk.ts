@@ -24,6 +24,8 @@
  * With `itemFeedback` (catalogue envs) every candidate row also carries the item's smoothed click rate, reward per
  * click, log(1 + shows) and, where candidates have a length, reward per click per unit of length, counted from the
  * agent's own training steps and frozen in evaluation (policies/item-feedback.ts), as for PPO and SlateQ.
+ * With `wide` pi's scores add a linear term in the candidate features (policies/scorer.ts; Cheng et al. 2016), over
+ * the item-statistic columns only with `wideColumns: itemFeedback`, trained by Adam at lr x `wideLrScale`, as PPO's.
  */
 import { reportSetupSteps } from './setup-progress.js';
 import type { ReinforceTopKParams } from './reinforce-topk-definition.js';
@@ -266,9 +268,10 @@ export class ReinforceTopKAgent extends BaseAgent<ReinforceTopKParams> {
     this.items = online ? itemFeedbackFor(this.id, env, p.itemFeedback) : null;
     this.Fa = F + (this.items ? this.items.extra : 0);
     this.dayOffset = dayFeatureOffset(this.id, env, p.dayDiscount);
-    this.pi = new SlateScorer(U, this.Fa, H, 0, 0.01, this.rng, 'pi', p.wide);
+    this.pi = new SlateScorer(U, this.Fa, H, 0, 0.01, this.rng, 'pi', p.wide, p.wideColumns === 'itemFeedback' ? F : 0);
     this.beta = new SlateScorer(U, F, H, 0, 0.01, this.rng, 'beta');
-    this.optPi = new Adam(this.pi.params.vars, p.lr, 1e-5);
+    const wideVar = this.pi.wideWeights;
+    this.optPi = new Adam(this.pi.params.vars, p.lr, 1e-5, 0.9, 0.999, p.wideLrScale === 1 ? undefined : this.pi.params.vars.map((v) => (v === wideVar ? p.wideLrScale : 1)));
     this.optBeta = new Adam(this.beta.params.vars, p.lr, 1e-5);
     this.userNorm = new RunningNorm(U);
     this.candNorm = new RunningNorm(this.Fa);

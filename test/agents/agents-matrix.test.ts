@@ -52,6 +52,7 @@ const VARIANTS: { id: string; label: string; params: Record<string, unknown> }[]
   { id: 'ppo', label: 'ppo with temperatureEnd', params: { ...FAST.ppo, totalSteps: 64, temperatureEnd: 0.5 } },
   { id: 'slateq', label: 'slateq wide', params: { ...FAST.slateq, wide: true } },
   { id: 'reinforce-topk', label: 'reinforce-topk online wide', params: { mode: 'online', updateSteps: 20, epochs: 1, batchSize: 16, hidden: 8, backend: 'cpu', wide: true } },
+  { id: 'reinforce-topk', label: 'reinforce-topk online wide on the item-statistic columns, with their own learning rate', params: { mode: 'online', updateSteps: 20, epochs: 1, batchSize: 16, hidden: 8, backend: 'cpu', itemFeedback: true, wide: true, wideColumns: 'itemFeedback', wideLrScale: 10 } },
 ];
 
 describe('every agent x every compatible env', () => {

@@ -838,6 +838,50 @@ describe('REINFORCE top-K online (mode "online")', () => {
     expect(resolveAgentParams('reinforce-topk', { mode: 'online', logUsers: 500 }).logUsers).toBe(500);
     await expect(makeAgent('reinforce-topk', { mode: 'online', dayDiscount: 0.8 }, { envId: 'interest-evolution-v0', seed: 0 })).rejects.toThrow(/^agent reinforce-topk cannot run on interest-evolution-v0: dayDiscount 0.8 needs a multi-session env/);
   });
+
+  /**
+   * pi's weights before, and their change after one update of the same gathered trajectories (no update while
+   * gathering: updateSteps 1e9), with the wide part on the item-statistic columns at the given rate.
+   */
+  const wideUpdate = async (extra: Record<string, unknown>) => {
+    const agent = await makeAgent('reinforce-topk', { mode: 'online', itemFeedback: true, wide: true, wideColumns: 'itemFeedback', updateSteps: 1e9, batchSize: 1024, epochs: 1, hidden: 8, backend: 'cpu', ...extra }, { envId: 'retention-v1', envParams: SHORT, seed: 3 });
+    trainAgent(agent, makeVec('retention-v1', SHORT, { numEnvs: 3 }), { steps: 150, seed: 8 });
+    const internal = agent as unknown as { pi: { F: number; wideWeights: tf.Variable | null; params: { vars: tf.Variable[] } }; finished: { steps: number; ret: number[] }; update(): Record<string, number> };
+    expect(internal.finished.ret.length).toBeGreaterThan(10);
+    const vars = internal.pi.params.vars;
+    const before = vars.map((v) => Array.from(v.dataSync()));
+    internal.finished.steps = 1e9;
+    internal.update();
+    const delta = vars.map((v, i) => Array.from(v.dataSync()).map((x, j) => x - before[i]![j]!));
+    const wideAt = vars.indexOf(internal.pi.wideWeights!);
+    const F = internal.pi.F;
+    (agent as { dispose?: () => void }).dispose?.();
+    return { before, delta, wideAt, F };
+  };
+
+  it('wideColumns itemFeedback: the wide part is the four item-statistic columns; wideLrScale moves only them further, by that factor', async () => {
+    const one = await wideUpdate({});
+    const ten = await wideUpdate({ wideLrScale: 10 });
+    expect(one.F).toBe(makeVec('retention-v1', SHORT, { numEnvs: 1 }).layout.F + 4);
+    expect(one.wideAt).toBeGreaterThan(-1);
+    expect(one.delta[one.wideAt]!.length).toBe(4);
+    expect(ten.before).toEqual(one.before);
+    one.delta.forEach((d, i) => {
+      if (i !== one.wideAt) expect(ten.delta[i]).toEqual(d);
+    });
+    const w1 = one.delta[one.wideAt]!;
+    expect(w1.every((x) => Math.abs(x) > 1e-6)).toBe(true);
+    w1.forEach((x, j) => expect(ten.delta[one.wideAt]![j]!).toBeCloseTo(10 * x, 6));
+  });
+
+  it('the wide options are refused where they would be ignored, naming the field', async () => {
+    const opts = { envId: 'retention-v1', seed: 0 };
+    await expect(makeAgent('reinforce-topk', { mode: 'online', wideLrScale: 10 }, opts)).rejects.toThrow(/^agent reinforce-topk: wideLrScale 10 sets the learning rate of the wide part: it needs wide true \(got false\)/);
+    await expect(makeAgent('reinforce-topk', { mode: 'online', itemFeedback: true, wideColumns: 'itemFeedback' }, opts)).rejects.toThrow(/^agent reinforce-topk: wideColumns itemFeedback restricts the wide part to the item-statistic columns: it needs wide true and itemFeedback true \(got wide false, itemFeedback true\)/);
+    await expect(makeAgent('reinforce-topk', { mode: 'online', wide: true, wideColumns: 'itemFeedback' }, opts)).rejects.toThrow(/got wide true, itemFeedback false/);
+    for (const v of [0, -1, 2e4]) expect(() => resolveAgentParams('reinforce-topk', { mode: 'online', wide: true, wideLrScale: v })).toThrow(/wideLrScale/);
+    expect(() => resolveAgentParams('reinforce-topk', { mode: 'online', wide: true, itemFeedback: true, wideColumns: 'content' })).toThrow(/wideColumns/);
+  });
 });
 
 describe('PPO served greedily on most training steps (greedyServe)', () => {
