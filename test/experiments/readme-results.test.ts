@@ -18,7 +18,7 @@
  * the benchmarks' (`<!-- bench-envs: FILE -->`, `<!-- bench-agents: FILE -->`: the table `egym bench envs` or
  * `egym bench agents` prints for the file's rows, cell for cell).
  *
- * And the tuning tables (a return over tuning seeds 10 and 11, or 10 to 15): `<!-- tuning: NAME:label;NAME:label/NAME:label;...
+ * And the tuning tables (a return over tuning seeds 10 and 11, 10 to 15, or 16 to 23): `<!-- tuning: NAME:label;NAME:label/NAME:label;...
  * -->` names, row by row, the group(s) of results/bench/NAME-tuning.json the row shows (a row with several variants
  * shows each, joined by ` / `); the return with its per-seed values, the normalized score, the paired difference
  * with the row whose cell is blank (`pairedDifference`, t over the seeds), and the update scalars from the sweep's
@@ -350,6 +350,8 @@ const TUNING_COLUMNS: Record<string, (r: TuningRow, multi: boolean, base: Tuning
   'return (seeds 10, 11)': tuningReturn(),
   // A sweep over six tuning seeds (10 to 15) shows every seed's return.
   'return (seeds 10 to 15)': tuningReturn(6),
+  // The fresh seeds (16 to 23) a six-seed pick is checked on.
+  'return (seeds 16 to 23)': tuningReturn(8),
   normalized: (r) => r.group.normalized!.mean.toFixed(3),
   'paired difference': (r, _m, base) => {
     if (!base) return '';
