@@ -5,6 +5,7 @@
 import { defineParams, param, paramConstraint, type ParamsOf } from '../envs/params.js';
 import { BACKEND_CHOICES } from '../policies/backend-choices.js';
 import { checkConsumedParams, consumedParams } from './consumed-params.js';
+import { checkWideParams } from './wide-params.js';
 import { defineAgent } from './registry.js';
 
 export const ppoParams = defineParams({
@@ -47,10 +48,9 @@ export const ppoAgent = defineAgent({
   usesTf: true,
   check: (p) => {
     checkConsumedParams('ppo', p);
-    // The wide part's learning rate is only read with it: set without it, it would be ignored.
-    paramConstraint('agent ppo', p.wide || p.wideLrScale === 1, `wideLrScale ${p.wideLrScale} sets the learning rate of the wide part: it needs wide true (got false)`);
+    // The wide part's options are only read with it: set without it, they would be ignored.
+    checkWideParams('ppo', p);
     paramConstraint('agent ppo', p.wide || p.wideSgdLr === 0, `wideSgdLr ${p.wideSgdLr} trains the wide part by gradient descent: it needs wide true (got false)`);
-    paramConstraint('agent ppo', p.wideColumns === 'all' || (p.wide && p.itemFeedback), `wideColumns ${p.wideColumns} restricts the wide part to the item-statistic columns: it needs wide true and itemFeedback true (got wide ${p.wide}, itemFeedback ${p.itemFeedback})`);
     paramConstraint('agent ppo', p.wideSgdLr === 0 || p.wideLrScale === 1, `wideSgdLr ${p.wideSgdLr} takes the wide part out of Adam, so wideLrScale ${p.wideLrScale} (its Adam rate) would be ignored: set one of them`);
   },
   params: ppoParams,

@@ -5,6 +5,7 @@
 import { defineParams, param, paramConstraint, type ParamsOf } from '../envs/params.js';
 import { BACKEND_CHOICES } from '../policies/backend-choices.js';
 import { defineAgent, makeAgent } from './registry.js';
+import { checkWideParams } from './wide-params.js';
 
 export const reinforceTopKParams = defineParams({
   mode: param.enum({ default: 'offline', values: ['offline', 'online'], description: "offline: from trajectories a behaviour policy logged before training (the paper's setting); online: from the trajectories of the agent's own sampled slates, each finished user's trajectory joining the next update, the sampling probabilities kept as beta" }),
@@ -54,8 +55,7 @@ export const reinforceTopKAgent = defineAgent({
     );
     // The wide part's options are only read with it (and its item columns only exist with itemFeedback): set
     // otherwise, they would be ignored.
-    paramConstraint('agent reinforce-topk', p.wide || p.wideLrScale === 1, `wideLrScale ${p.wideLrScale} sets the learning rate of the wide part: it needs wide true (got false)`);
-    paramConstraint('agent reinforce-topk', p.wideColumns === 'all' || (p.wide && p.itemFeedback), `wideColumns ${p.wideColumns} restricts the wide part to the item-statistic columns: it needs wide true and itemFeedback true (got wide ${p.wide}, itemFeedback ${p.itemFeedback})`);
+    checkWideParams('reinforce-topk', p);
   },
   params: reinforceTopKParams,
   create: async (p, env, seed) =>
