@@ -152,6 +152,8 @@ function runBatch(env: VectorEnv, agent: Agent, explore: boolean, seed: number, 
   const firstStep = new Uint8Array(B).fill(1);
   const view = observationOf(env, active, userIndex, firstStep, obs);
   const hasInterests = env.hidden().interests !== undefined;
+  // Each step's shown item ids, slot by slot (one buffer for the batch, refilled every step).
+  const chosenItems = acc.shown ? new Int32Array(B * K) : null;
   for (let t = 0; t < maxSteps; t++) {
     const actions = agent.act(view, ctx);
     if (t === 0) firstStep.fill(0);
@@ -166,7 +168,7 @@ function runBatch(env: VectorEnv, agent: Agent, explore: boolean, seed: number, 
       collectors.shown({ slot: s, obs, slate: actions });
       // The consumed item (decided by this step's response, read after the step below).
     }
-    const chosenItems = acc.shown ? Int32Array.from(actions, (a, k) => obs.itemIds![Math.floor(k / K) * N + a]!) : null;
+    if (chosenItems) for (let s = 0, k = 0; s < B; s++) for (let j = 0; j < K; j++, k++) chosenItems[k] = obs.itemIds![s * N + actions[k]!]!;
     const r = env.step(actions);
     agent.feedback?.(r.clicked, active, ctx);
     for (let s = 0; s < B; s++) {

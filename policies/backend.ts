@@ -390,6 +390,24 @@ export function transpose2d(x: tf.Tensor2D): tf.Tensor2D {
 }
 
 /**
+ * The columns [from, C) of a float32 matrix [R, C] (the scorer's wide input). On wasm they are copied here, one
+ * value at a time: the backend's Slice copies a non-contiguous slice a row at a time through a new subarray view
+ * per row, and for the few columns of the wide part (the four item-statistic columns) making those views cost more
+ * than the copying, with a young-generation object per row for V8 to collect (about 12 million in a flagship PPO
+ * cell). It moves values only, so the result is the same (tested). Elsewhere tf.slice.
+ */
+export function lastColumns(x: tf.Tensor2D, from: number): tf.Tensor2D {
+  const [R, C] = x.shape;
+  const W = C - from;
+  const d = W < C ? wasmValues(x) : null;
+  if (d === null) return W < C ? tf.slice(x, [0, from], [R, W]) : x;
+  if (scratch.length < R * W) scratch = new Float32Array(R * W);
+  const o = scratch;
+  for (let r = 0, i = from, k = 0; r < R; r++, i += C) for (let j = 0; j < W; j++) o[k++] = d[i + j]!;
+  return tf.tensor2d(o.subarray(0, R * W), [R, W]);
+}
+
+/**
  * Run one of policies/kernels.wat's kernels on the wasm backend's heap into a new float32 tensor of `shape`, zeros
  * first for the kernels that add into their output (`zeroed`), else as the backend allocates it (the kernel writes
  * every value). `run` gets the kernels, the heap offsets of `inputs`, in order, and the output's. Null where the

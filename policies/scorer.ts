@@ -16,7 +16,7 @@
  * ValueNet: an MLP on [user features, mean of the candidate features] -> a scalar.
  * Init: orthogonal, hidden gain sqrt(2), heads 0.01 (policy) / 1 (value, Q), zero biases (CleanRL).
  */
-import { addRelu, dense, denseData, matMulData, relu, tf } from './backend.js';
+import { addRelu, dense, denseData, lastColumns, matMulData, relu, tf } from './backend.js';
 import type { Rng } from '../envs/rng.js';
 import { Mlp, orthogonal, ParamSet } from './nn.js';
 import { InvalidArgument } from '../envs/errors.js';
@@ -67,7 +67,7 @@ export class SlateScorer {
       const head = this.hidden2 > 0 ? 5 : 3;
       const deep = dense(h, v[head]!, v[head + 1]!);
       if (!this.wide) return tf.reshape(deep, [B, N]) as tf.Tensor2D;
-      const wideIn = this.wideFrom > 0 ? tf.slice(cands, [0, this.wideFrom], [-1, this.F - this.wideFrom]) : cands;
+      const wideIn = lastColumns(cands, this.wideFrom);
       return tf.reshape(tf.add(deep, matMulData(wideIn, v[head + 2]!)), [B, N]) as tf.Tensor2D;
     });
   }

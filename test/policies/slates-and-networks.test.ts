@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { addRelu, columnSum, dense, denseData, initBackend, matMulData, product, relu, runOwnWasmKernel, sumMiddle, tf, transpose2d, weightGrad } from '../../policies/backend.js';
+import { addRelu, columnSum, dense, denseData, initBackend, lastColumns, matMulData, product, relu, runOwnWasmKernel, sumMiddle, tf, transpose2d, weightGrad } from '../../policies/backend.js';
 import { gumbelTopK, logSoftmaxLast, plLogProb, plLogProbTf } from '../../policies/plackett-luce.js';
 import { Adam, clipScale, orthogonal, RunningNorm } from '../../policies/nn.js';
 import { SlateScorer } from '../../policies/scorer.js';
@@ -289,6 +289,27 @@ describe('network plumbing', () => {
     expect(Array.from(g.grads[W.name]!.dataSync())).toEqual(Array.from(tf.matMul(tf.transpose(x), dy).dataSync()));
     expect(Array.from(g.grads[b.name]!.dataSync())).toEqual(Array.from(tf.sum(dy, 0).dataSync()));
     tf.dispose([x, W, b, dy, g.value, ...Object.values(g.grads)]);
+  });
+
+  it('lastColumns on wasm equals the backend\'s Slice bit for bit, and leaves its input as it was', () => {
+    expect(tf.getBackend()).toBe('wasm');
+    const bits = (t: tf.Tensor) => Array.from(new Uint32Array(Float32Array.from(t.dataSync()).buffer));
+    // [R, C, from]: PPO's wide input over a vector step's and a minibatch's candidates (17 columns, the last 4),
+    // one column, all but the first, a single row.
+    for (const [R, C, from] of [[640, 17, 13], [40960, 17, 13], [100, 9, 8], [33, 6, 1], [1, 5, 2]] as const) {
+      const x = tf.randomNormal([R, C], 0, 1, 'float32', R + C) as tf.Tensor2D;
+      const before = bits(x);
+      const y = lastColumns(x, from);
+      expect(y.shape).toEqual([R, C - from]);
+      const ref = tf.slice(x, [0, from], [R, C - from]);
+      expect(bits(y)).toEqual(bits(ref));
+      expect(bits(x)).toEqual(before);
+      tf.dispose([x, y, ref]);
+    }
+    // From column 0 it is the input itself (no copy).
+    const x = tf.randomNormal([4, 3], 0, 1, 'float32', 9) as tf.Tensor2D;
+    expect(lastColumns(x, 0)).toBe(x);
+    x.dispose();
   });
 
   it('x W for a one-column W (amv on wasm) is the backend\'s matMul bit for bit, on the shapes in use and odd ones', () => {
