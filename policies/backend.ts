@@ -397,10 +397,11 @@ export function transpose2d(x: tf.Tensor2D): tf.Tensor2D {
  * cell). It moves values only, so the result is the same (tested). Elsewhere tf.slice.
  */
 export function lastColumns(x: tf.Tensor2D, from: number): tf.Tensor2D {
+  if (from === 0) return x;
   const [R, C] = x.shape;
   const W = C - from;
-  const d = W < C ? wasmValues(x) : null;
-  if (d === null) return W < C ? tf.slice(x, [0, from], [R, W]) : x;
+  const d = wasmValues(x);
+  if (d === null) return tf.slice(x, [0, from], [R, W]);
   if (scratch.length < R * W) scratch = new Float32Array(R * W);
   const o = scratch;
   for (let r = 0, i = from, k = 0; r < R; r++, i += C) for (let j = 0; j < W; j++) o[k++] = d[i + j]!;

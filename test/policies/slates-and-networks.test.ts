@@ -19,6 +19,9 @@ function expectSame(got: number[], want: number[], label = ''): void {
   expect(i === -1 ? 'all equal' : `element ${i}: bits ${got[i]} against ${want[i]}`, label).toBe('all equal');
 }
 
+/** A float32 tensor's values as their bit patterns (so that -0, NaN payloads and the last bit count). */
+const bits = (t: tf.Tensor) => Array.from(new Uint32Array(Float32Array.from(t.dataSync()).buffer));
+
 describe('Plackett-Luce slates', () => {
   const logits = [0.3, -1.2, 0.8, 0.1, -0.4];
   const N = 5;
@@ -103,7 +106,6 @@ describe('Plackett-Luce slates', () => {
     tf.dispose([x, v, value, ...Object.values(grads), t.logp, t.entropy]);
   });
   it('z - logsumexp(z) without the broadcast Equal is tf.logSumExp to the bit, values and gradients, ties, masks and peaks included', () => {
-    const bits = (t: tf.Tensor) => Array.from(new Uint32Array(Float32Array.from(t.dataSync()).buffer));
     const shapes: [number, number, number][] = [[1, 1, 1], [3, 2, 7], [64, 5, 20]];
     for (const [M, K, N] of shapes) {
       for (const kind of ['normal', 'ties', 'peaked'] as const) {
@@ -175,7 +177,6 @@ describe('Plackett-Luce slates', () => {
 describe('network plumbing', () => {
   it('the weight gradient (x^T) dy is the backend\'s matMul(transpose(x), dy) bit for bit, on the shapes in use and odd ones', () => {
     expect(tf.getBackend()).toBe('wasm');
-    const bits = (t: tf.Tensor) => Array.from(new Uint32Array(Float32Array.from(t.dataSync()).buffer));
     // [R, C, H]: PPO's candidate tower (13 features) and head (one column) over a retention-v0 minibatch, its user
     // tower, the supervised models' first layer, and shapes with H not a multiple of 4, one row, one column.
     const shapes: [number, number, number][] = [[40960, 13, 64], [40960, 64, 1], [2048, 49, 64], [1024, 63, 64], [3, 64, 1], [1000, 64, 3], [7, 3, 5], [33, 2, 6], [1, 1, 1], [5, 1, 7], [64, 64, 64]];
@@ -293,7 +294,6 @@ describe('network plumbing', () => {
 
   it('lastColumns on wasm equals the backend\'s Slice bit for bit, and leaves its input as it was', () => {
     expect(tf.getBackend()).toBe('wasm');
-    const bits = (t: tf.Tensor) => Array.from(new Uint32Array(Float32Array.from(t.dataSync()).buffer));
     // [R, C, from]: PPO's wide input over a vector step's and a minibatch's candidates (17 columns, the last 4),
     // one column, all but the first, a single row.
     for (const [R, C, from] of [[640, 17, 13], [40960, 17, 13], [100, 9, 8], [33, 6, 1], [1, 5, 2]] as const) {
@@ -314,7 +314,6 @@ describe('network plumbing', () => {
 
   it('x W for a one-column W (amv on wasm) is the backend\'s matMul bit for bit, on the shapes in use and odd ones', () => {
     expect(tf.getBackend()).toBe('wasm');
-    const bits = (t: tf.Tensor) => Array.from(new Uint32Array(Float32Array.from(t.dataSync()).buffer));
     // [R, C]: PPO's score head over a retention-v0 minibatch and over one vector step's candidates, its critic's
     // output layer, the supervised models' output layer, rows and columns left over from the blocks of 4, one of each.
     const shapes: [number, number][] = [[40960, 64], [1280, 64], [2048, 64], [1024, 128], [7, 13], [6, 5], [5, 3], [3, 4], [1, 1], [2, 9], [9, 2]];
@@ -350,7 +349,6 @@ describe('network plumbing', () => {
 
   it('the sum over the middle axis (colsums on wasm), and relu of the broadcast add (addrelu) with its gradient, are the backend\'s, bit for bit', () => {
     expect(tf.getBackend()).toBe('wasm');
-    const bits = (t: tf.Tensor) => Array.from(new Uint32Array(Float32Array.from(t.dataSync()).buffer));
     // [B, N, H]: a PPO minibatch on retention-v0, one vector step, odd ones (a block past 64 rows, one row, one column).
     for (const [B, N, H] of [[2048, 20, 64], [64, 20, 64], [3, 7, 5], [2, 1, 3], [5, 65, 6], [4, 3, 1]] as const) {
       // Magnitudes over six decades and exact zeros of both signs, where another order or start would show.
